@@ -1,0 +1,12 @@
+"""xl-ar: medical accounts receivable inside Excel.
+
+The core (this package) turns payer remittances, practice-management exports and bank deposits
+into canonical tables (`xl_ar.tables`) and works on them; `udfs` adapts it to Excel.
+"""
+
+from xl_ar.findings import Finding, InputError
+from xl_ar.tables import TABLES
+
+__version__ = "0.1.0"
+
+__all__ = ["TABLES", "Finding", "InputError", "__version__"]

@@ -1,0 +1,147 @@
+"""Money is exact: integer cents inside the core, decimal strings at the edges.
+
+Amounts arrive as text ("1,234.50", "$12", "(45.00)", "-3.5") or as spreadsheet numbers (binary
+floats). Both are turned into integer cents without passing through float arithmetic for text,
+and with an explicit check that a float really is a whole number of cents.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+# An amount as people and PM systems write it: optional sign or parentheses, optional $,
+# thousands separators, at most two decimals.
+_AMOUNT = re.compile(r"^\s*(?P<neg1>-)?\s*(?P<open>\()?\s*\$?\s*(?P<neg2>-)?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d*)"
+                     r"(?:\.(?P<frac>\d{0,2}))?\s*(?P<close>\))?\s*$")
+
+
+def to_cents(value: str | int | float | Decimal) -> int:
+    """Exact integer cents of one amount; `ValueError` names what is wrong."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an amount")
+    if isinstance(value, int):
+        return value * 100
+    if isinstance(value, Decimal):
+        cents = value * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"'{value}' has more than two decimals")
+        return int(cents)
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            raise ValueError(f"'{value}' is not an amount")
+        cents = round(value * 100)
+        if abs(value * 100 - cents) > 1e-6 * max(1.0, abs(value)):
+            raise ValueError(f"'{value}' has more than two decimals")
+        return int(cents)
+    text = str(value)
+    m = _AMOUNT.match(text)
+    if not m or (m["int"] == "" and not m["frac"]) or bool(m["open"]) != bool(m["close"]):
+        raise ValueError(f"'{text.strip()}' is not an amount")
+    whole = int(m["int"].replace(",", "") or 0)
+    frac = int((m["frac"] or "").ljust(2, "0"))
+    cents = whole * 100 + frac
+    negatives = bool(m["neg1"]) + bool(m["neg2"]) + bool(m["open"])
+    if negatives > 1:
+        raise ValueError(f"'{text.strip()}' is not an amount")
+    return -cents if negatives else cents
+
+
+def x12_cents(text: str) -> int:
+    """Cents of an X12 decimal element (R type: optional '-', digits, optional '.', no grouping).
+
+    Faster than `to_cents` for the hot path of the 835 reader; accepts any number of decimals as
+    long as they are zero beyond the cents (`12.500`), and raises `ValueError` otherwise.
+    """
+    neg = text.startswith("-")
+    body = text[1:] if neg else text
+    whole, _, frac = body.partition(".")
+    if not (whole.isdigit() or (whole == "" and frac.isdigit())) or (frac and not frac.isdigit()):
+        raise ValueError(f"'{text}' is not an X12 amount")
+    if len(frac) > 2:
+        if frac[2:].strip("0"):
+            raise ValueError(f"'{text}' has more than two decimals")
+        frac = frac[:2]
+    cents = int(whole or 0) * 100 + int(frac.ljust(2, "0"))
+    return -cents if neg else cents
+
+
+def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Vectorised `to_cents` for a column.
+
+    Returns `(cents, bad)`: `cents` is nullable Int64 (NA where empty or bad), `bad` is a boolean
+    mask of non-empty values that are not amounts. Text is parsed with string operations (no
+    float round trip); numbers from spreadsheets are checked to be whole cents.
+    """
+    n = len(values)
+    cents = pd.Series(pd.array([pd.NA] * n, dtype="Int64"), index=values.index)
+    bad = pd.Series(np.zeros(n, dtype=bool), index=values.index)
+    if n == 0:
+        return cents, bad
+    obj = values.astype(object)
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        is_num = pd.Series(False, index=values.index)
+    elif values.dtype.kind in "iuf":
+        is_num = pd.Series(True, index=values.index)
+    else:
+        is_num = obj.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+    num = pd.to_numeric(obj[is_num], errors="coerce").astype("float64")
+    if len(num):
+        finite = np.isfinite(num.to_numpy())
+        scaled = num.to_numpy() * 100
+        rounded = np.round(scaled)
+        ok = finite & (np.abs(scaled - rounded) <= 1e-6 * np.maximum(1.0, np.abs(num.to_numpy())))
+        nan = num.isna().to_numpy()
+        cents.loc[num.index[ok]] = rounded[ok].astype("int64")
+        bad.loc[num.index[~ok & ~nan]] = True
+    text = obj[~is_num]
+    text = text[text.notna()].astype(str).str.strip()
+    text = text[text != ""]
+    if len(text):
+        parts = text.str.extract(_AMOUNT)
+        matched = parts["int"].notna() & ~((parts["int"] == "") & parts["frac"].fillna("").eq(""))
+        paren_ok = parts["open"].notna() == parts["close"].notna()
+        negs = parts["neg1"].notna().astype(int) + parts["neg2"].notna().astype(int) + parts["open"].notna().astype(int)
+        good = matched & paren_ok & (negs <= 1)
+        g = parts[good]
+        whole = g["int"].str.replace(",", "", regex=False).replace("", "0").astype("int64")
+        frac = g["frac"].fillna("").str.ljust(2, "0").astype("int64")
+        value = whole * 100 + frac
+        value = value.where(negs[good] == 0, -value)
+        cents.loc[g.index] = value.astype("int64")
+        bad.loc[text.index[~good.to_numpy()]] = True
+    return cents, bad
+
+
+def format_cents(cents: int) -> str:
+    """`-123456` -> `'-1234.56'` (the decimal string used in JSON and X12)."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def x12_amount(cents: int) -> str:
+    """Cents as an X12 R element: no trailing zeros beyond what is needed (`1200` -> `'12'`)."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(int(cents)), 100)
+    if frac == 0:
+        return f"{sign}{whole}"
+    if frac % 10 == 0:
+        return f"{sign}{whole}.{frac // 10}"
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def to_decimal(cents: int) -> Decimal:
+    """Cents as an exact `Decimal` in dollars."""
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def from_decimal_text(text: str) -> int:
+    """Cents of a plain decimal string such as those in JSON outputs (`'12.50'`)."""
+    try:
+        return to_cents(Decimal(text))
+    except InvalidOperation as e:
+        raise ValueError(f"'{text}' is not an amount") from e

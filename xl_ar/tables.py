@@ -1,0 +1,609 @@
+"""The canonical tables (shared/DESIGN.md): one pydantic model and one column spec per table.
+
+Every reader, Excel function, sheet and report uses these names. The model is the validated
+record at a boundary; inside the core a table is a plain DataFrame whose columns follow
+`TABLES[name].columns`:
+
+- money: integer cents (`int64`, or nullable `Int64` for optional amounts);
+- dates: `datetime64[us]` at midnight (pandas' vectorised date; `to_rows` gives `datetime.date`);
+- codes and text: pandas strings, missing as NA;
+- counts: `Int64`; quantities that may be fractional (units): `float64`.
+
+`from_frame` turns a raw frame (cells as text or spreadsheet values) into a canonical one and
+reports every bad cell as a `Finding` naming the row and column; no row is ever dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args, get_origin
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from xl_ar.findings import Finding
+from xl_ar.money import parse_cents
+from xl_ar.privacy import shown
+
+DATE_DTYPE = "datetime64[us]"
+
+
+class Kind(enum.Enum):
+    """How a column's cells are parsed and stored."""
+
+    TEXT = "text"
+    CODE = "code"
+    DATE = "date"
+    MONEY = "money"
+    COUNT = "count"
+    NUMBER = "number"
+
+
+Money = Annotated[int, Kind.MONEY]
+"""An amount in integer cents."""
+Date = Annotated[dt.date, Kind.DATE]
+Code = Annotated[str, Kind.CODE]
+Text = Annotated[str, Kind.TEXT]
+Count = Annotated[int, Kind.COUNT]
+Number = Annotated[float, Kind.NUMBER]
+
+PayerClass = Literal["medicare", "medicaid", "commercial", "self_pay", "other"]
+Responsibility = Literal["insurance", "patient"]
+GroupCode = Literal["CO", "PR", "OA", "PI", "CR"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True, extra="forbid")
+
+
+class Payer(_Record):
+    """A payer the practice bills (`payers`)."""
+
+    payer_id: Code
+    """The practice's payer id, the same on claims, postings and fee schedule rows."""
+    name: Text
+    """Payer name as the practice knows it (also matched against the 835 payer name)."""
+    payer_class: PayerClass
+    """medicare, medicaid, commercial, self_pay or other: drives KPIs by payer group and defaults."""
+    timely_filing_days: Count | None = None
+    """Days from the date of service to file a claim; empty means the class default."""
+    appeal_days: Count | None = None
+    """Days from the remittance date to appeal a denial; empty means the class default."""
+    payer_ref: Code | None = None
+    """The payer's identifier on its 835s (N1*PR REF*2U or the TRN03 originator), used to link ERAs."""
+
+
+class Claim(_Record):
+    """A claim in the practice's A/R ledger, as the practice-management system exports it (`claims`)."""
+
+    claim_id: Code
+    """Patient control number: CLM01 on the 837, CLP01 on the 835."""
+    account_id: Code
+    """The patient's account number in the PM system (an identifier)."""
+    payer_id: Code
+    """The payer currently responsible for the claim (see `payers`)."""
+    service_date: Date
+    """First date of service on the claim."""
+    billed_date: Date | None = None
+    """Date the claim was first submitted to the payer; empty if never billed."""
+    charge: Money
+    """Total billed charge."""
+    paid: Money
+    """Payments posted (insurance and patient)."""
+    adjusted: Money
+    """Adjustments posted (contractual, write-offs); charge - paid - adjusted = balance."""
+    balance: Money
+    """Open balance; negative is a credit balance (money owed back)."""
+    responsibility: Responsibility
+    """Who owes the open balance now: insurance or patient."""
+    status: Code | None = None
+    """The PM system's claim status (submitted, paid, denied, patient_due, ...)."""
+    last_activity_date: Date | None = None
+    """Date of the latest posting, status or follow-up on the claim."""
+    patient_name: Text | None = None
+    """Patient name (identifier; never shown in messages or manager outputs)."""
+    date_of_birth: Date | None = None
+    """Patient date of birth (identifier)."""
+    member_id: Code | None = None
+    """Insurance member id (identifier)."""
+    patient_address: Text | None = None
+    """Patient address (identifier)."""
+    diagnosis_codes: Code | None = None
+    """ICD-10-CM codes on the claim, comma separated, principal first."""
+
+
+class ClaimLine(_Record):
+    """A service line of a claim (`claim_lines`)."""
+
+    claim_id: Code
+    """The claim the line belongs to."""
+    line_no: Count
+    """Line number on the claim (LX01), from 1."""
+    line_control: Code | None = None
+    """Line item control number (REF*6R) sent on the 837 and echoed on the 835."""
+    procedure_code: Code
+    """CPT or HCPCS Level II code number (no descriptions are shipped)."""
+    modifiers: Code | None = None
+    """Procedure modifiers, colon separated in billed order (e.g. `25:59`)."""
+    units: Number
+    """Units of service."""
+    charge: Money
+    """Line charge."""
+    service_date: Date
+    """Date of service of the line."""
+
+
+class Payment(_Record):
+    """A check or EFT: one 835 transaction (`payments`)."""
+
+    payment_id: Code
+    """Our id of the payment: unique per imported 835 transaction."""
+    payer_id: Code | None = None
+    """The practice's payer id when the 835 payer is known, else empty."""
+    payer_name: Text | None = None
+    """Payer name from N1*PR."""
+    payer_ref: Code | None = None
+    """Payer identifier from the 835 (REF*2U, N1*PR id, or TRN03)."""
+    payee_npi: Code | None = None
+    """Payee NPI from N1*PE."""
+    method: Code
+    """BPR04 payment method: ACH, CHK, FWT, BOP or NON (no payment)."""
+    amount: Money
+    """BPR02, the total actual provider payment."""
+    payment_date: Date | None = None
+    """BPR16, the check issue or EFT effective date."""
+    trace_number: Code
+    """TRN02: the check number or EFT trace number, the key to the bank deposit."""
+    source_file: Text | None = None
+    """Name of the file the payment came from."""
+
+
+class ClaimPayment(_Record):
+    """A claim in a remittance: one CLP loop (`claim_payments`)."""
+
+    payment_id: Code
+    """The payment (835 transaction) the claim is in."""
+    claim_seq: Count
+    """Position of the CLP loop in its payment, from 1 (a claim can appear twice: reversal and correction)."""
+    claim_id: Code
+    """CLP01, the patient control number (= the ledger's claim_id)."""
+    status_code: Code
+    """CLP02: 1 primary, 2 secondary, 3 tertiary, 4 denied, 19-22 forwarded / reversal, ..."""
+    charge: Money
+    """CLP03, total claim charge."""
+    paid: Money
+    """CLP04, claim payment amount."""
+    patient_resp: Money | None = None
+    """CLP05, patient responsibility."""
+    payer_claim_id: Code | None = None
+    """CLP07, the payer's claim control number (links reversals to corrections)."""
+    service_date: Date | None = None
+    """Claim service date (DTM*232), else the first line's date."""
+
+
+class LinePayment(_Record):
+    """A service line in a remittance: one SVC loop (`line_payments`)."""
+
+    payment_id: Code
+    """The payment the line is in."""
+    claim_seq: Count
+    """The CLP loop of the line (see `claim_payments`)."""
+    claim_id: Code
+    """CLP01 of the claim."""
+    line_seq: Count
+    """Position of the SVC loop in its claim, from 1."""
+    procedure_code: Code | None = None
+    """SVC01-2 procedure code as adjudicated."""
+    modifiers: Code | None = None
+    """SVC01-3..6 modifiers, colon separated."""
+    charge: Money
+    """SVC02, line charge."""
+    paid: Money
+    """SVC03, line payment."""
+    units: Number | None = None
+    """SVC05 units paid (1 when absent)."""
+    line_control: Code | None = None
+    """REF*6R line item control number (echo of the 837)."""
+    service_date: Date | None = None
+    """DTM*472 (or 150) service date."""
+    allowed: Money | None = None
+    """AMT*B6 allowed amount when the payer sends it."""
+
+
+class Adjustment(_Record):
+    """One CAS amount (`adjustments`)."""
+
+    payment_id: Code
+    """The payment the adjustment is in."""
+    claim_seq: Count
+    """The CLP loop it belongs to."""
+    claim_id: Code
+    """CLP01 of the claim."""
+    line_seq: Count | None = None
+    """The SVC loop it belongs to; empty for a claim-level adjustment."""
+    group_code: GroupCode
+    """CAS01: CO contractual, PR patient, OA other, PI payer initiated, CR correction (4010)."""
+    reason_code: Code
+    """CARC (claim adjustment reason code)."""
+    amount: Money
+    """Adjustment amount (positive reduces payment)."""
+    quantity: Number | None = None
+    """Adjusted units, when sent."""
+
+
+class Remark(_Record):
+    """One remittance advice remark code (`remarks`)."""
+
+    payment_id: Code
+    """The payment the remark is in."""
+    claim_seq: Count
+    """The CLP loop it belongs to."""
+    claim_id: Code
+    """CLP01 of the claim."""
+    line_seq: Count | None = None
+    """The SVC loop (LQ); empty for claim-level MIA / MOA remarks."""
+    code: Code
+    """RARC code value."""
+
+
+class ProviderAdjustment(_Record):
+    """One PLB amount (`provider_adjustments`)."""
+
+    payment_id: Code
+    """The payment the adjustment is in."""
+    provider_id: Code
+    """PLB01 provider identifier."""
+    fiscal_date: Date | None = None
+    """PLB02 fiscal period date."""
+    reason_code: Code
+    """PLB03-1 adjustment reason: WO recoupment, L6 interest, FB forward balance, CS, ..."""
+    reference: Code | None = None
+    """PLB03-2 reference (e.g. the payer claim number recouped)."""
+    amount: Money
+    """PLB amount: positive reduces the payment, negative increases it (interest)."""
+
+
+class Posting(_Record):
+    """A payment posted in the practice-management system (`postings`)."""
+
+    posting_id: Code
+    """The PM system's posting (transaction) id."""
+    claim_id: Code
+    """Claim the payment was posted to."""
+    payer_id: Code
+    """Who paid: a payer id, or the self-pay payer for patient payments."""
+    amount: Money
+    """Amount posted (negative for a reversal or refund)."""
+    posted_date: Date
+    """Date the posting was made."""
+    trace_number: Code | None = None
+    """Check / EFT trace number entered with the posting (empty for patient payments)."""
+
+
+class Deposit(_Record):
+    """A credit line on the bank statement (`deposits`)."""
+
+    deposit_id: Code
+    """Our id of the bank line (bank reference, or file name and line)."""
+    deposit_date: Date
+    """Date the money reached the account."""
+    amount: Money
+    """Amount credited."""
+    trace_number: Code | None = None
+    """Trace number found on the bank line (TRN02 of the payment), when the bank shows it."""
+    description: Text | None = None
+    """The bank's description of the credit."""
+
+
+class FeeScheduleRate(_Record):
+    """A contracted allowed amount (`fee_schedule`)."""
+
+    payer_id: Code
+    """Payer of the contract."""
+    procedure_code: Code
+    """CPT or HCPCS Level II code."""
+    modifier: Code | None = None
+    """Modifier the rate applies to; empty for the base rate."""
+    allowed: Money
+    """Allowed amount per unit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    kind: Kind
+    required: bool
+    choices: tuple[str, ...] | None
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A canonical table: its name, record model, columns and key."""
+
+    name: str
+    model: type[_Record]
+    key: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return _columns(self.model)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+def _columns(model: type[_Record]) -> tuple[Column, ...]:
+    cols = []
+    for name, field in model.model_fields.items():
+        kind = next((m for m in field.metadata if isinstance(m, Kind)), None)
+        ann = field.annotation
+        choices = None
+        if get_origin(ann) is Literal:
+            kind, choices = Kind.CODE, tuple(get_args(ann))
+        elif kind is None:  # Optional[...] hides the Annotated metadata one level down
+            for arg in get_args(ann):
+                if get_origin(arg) is Literal:
+                    kind, choices = Kind.CODE, tuple(get_args(arg))
+                for m in getattr(arg, "__metadata__", ()):
+                    if isinstance(m, Kind):
+                        kind = m
+        if kind is None:
+            raise TypeError(f"{model.__name__}.{name} has no column kind")
+        cols.append(Column(name, kind, field.is_required(), choices, field.description or ""))
+    return tuple(cols)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("payers", Payer, ("payer_id",)),
+        Table("claims", Claim, ("claim_id",)),
+        Table("claim_lines", ClaimLine, ("claim_id", "line_no")),
+        Table("payments", Payment, ("payment_id",)),
+        Table("claim_payments", ClaimPayment, ("payment_id", "claim_seq")),
+        Table("line_payments", LinePayment, ("payment_id", "claim_seq", "line_seq")),
+        Table("adjustments", Adjustment, ()),
+        Table("remarks", Remark, ()),
+        Table("provider_adjustments", ProviderAdjustment, ()),
+        Table("postings", Posting, ("posting_id",)),
+        Table("deposits", Deposit, ("deposit_id",)),
+        Table("fee_schedule", FeeScheduleRate, ("payer_id", "procedure_code", "modifier")),
+    )
+}
+"""Every canonical table by name."""
+
+REMITTANCE_TABLES = ("payments", "claim_payments", "line_payments", "adjustments", "remarks", "provider_adjustments")
+"""The tables an 835 becomes."""
+
+
+def _dtype(column: Column) -> str:
+    return {
+        Kind.TEXT: "str",
+        Kind.CODE: "str",
+        Kind.DATE: DATE_DTYPE,
+        Kind.MONEY: "int64" if column.required else "Int64",
+        Kind.COUNT: "Int64",
+        Kind.NUMBER: "float64",
+    }[column.kind]
+
+
+def empty(name: str) -> pd.DataFrame:
+    """An empty canonical table with the right columns and dtypes."""
+    return pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in TABLES[name].columns})
+
+
+def from_columns(name: str, data: dict[str, Sequence | np.ndarray | pd.Series]) -> pd.DataFrame:
+    """A canonical table from already-typed columns (readers that build tables themselves).
+
+    Missing optional columns are filled with NA; dtypes are set; no validation of values.
+    """
+    table = TABLES[name]
+    n = len(next(iter(data.values()))) if data else 0
+    out = {}
+    for c in table.columns:
+        if c.name in data:
+            values = data[c.name]
+            out[c.name] = pd.Series(values).astype(_dtype(c)) if c.kind != Kind.DATE else _as_dates(values)
+        elif c.required:
+            raise KeyError(f"{name}: required column '{c.name}' missing")
+        else:
+            out[c.name] = pd.Series([pd.NA] * n, dtype=_dtype(c)) if c.kind != Kind.DATE else pd.Series(
+                [pd.NaT] * n, dtype=DATE_DTYPE)
+    return pd.DataFrame(out)
+
+
+def _as_dates(values) -> pd.Series:
+    return pd.Series(pd.to_datetime(pd.Series(values), errors="raise")).astype(DATE_DTYPE)
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values.dtype) and values.dtype != object
+
+
+def _empty_mask(values: pd.Series) -> pd.Series:
+    if _is_text(values):
+        return values.isna() | (values.str.strip() == "")
+    if values.dtype.kind in "iufMb":
+        return values.isna()
+    obj = values.astype(object)
+    return obj.isna() | obj.map(lambda v: isinstance(v, str) and v.strip() == "")
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%m/%d/%y", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%m-%d-%Y")
+
+
+def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates from text in the common export formats or from spreadsheet date cells.
+
+    Returns `(dates, bad)`; a date with a time part other than midnight is accepted (date kept).
+    """
+    out = pd.Series(pd.NaT, index=values.index, dtype=DATE_DTYPE)
+    if values.dtype.kind == "M":
+        return values.dt.normalize().astype(DATE_DTYPE), pd.Series(False, index=values.index)
+    obj = values.astype(object)
+    if _is_text(values):
+        is_date = pd.Series(False, index=values.index)
+    else:
+        is_date = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
+    if is_date.any():
+        out[is_date] = pd.to_datetime(obj[is_date]).dt.normalize().astype(DATE_DTYPE)
+    text = obj[~is_date & obj.notna()].astype(str).str.strip()
+    text = text[text != ""]
+    remaining = text
+    for fmt in _DATE_FORMATS:
+        if remaining.empty:
+            break
+        parsed = pd.to_datetime(remaining, format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            out[ok[ok].index] = parsed[ok].dt.normalize().astype(DATE_DTYPE)
+        remaining = remaining[~ok]
+    bad = pd.Series(False, index=values.index)
+    bad[remaining.index] = True
+    return out, bad
+
+
+def _as_code(values: pd.Series) -> pd.Series:
+    """Codes as text; spreadsheet numbers that are whole (99213.0) become '99213'."""
+    if _is_text(values):
+        stripped = values.str.strip()
+        return stripped.where(stripped != "").astype("str")
+    obj = values.astype(object)
+
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return pd.NA
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, (dt.datetime, pd.Timestamp)):
+            return v.strftime("%Y-%m-%d")
+        s = str(v).strip()
+        return s if s else pd.NA
+
+    return obj.map(one).astype("str")
+
+
+def from_frame(
+    name: str, raw: pd.DataFrame, source: str | None = None, first_row: int = 2
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Validate and type a raw table whose headers are already canonical names.
+
+    `first_row` is the spreadsheet row number of the first data row (2: header on row 1), so
+    findings point at the row a person sees. Every row is kept; a bad cell becomes NA (0 for a
+    required amount) and is reported. Columns not in the spec are ignored.
+    """
+    table = TABLES[name]
+    source = source or name
+    findings: list[Finding] = []
+    missing = [c for c in table.required if c not in raw.columns]
+    for c in missing:
+        findings.append(Finding("error", source, f"column '{c}'", f"required column '{c}' is missing"))
+    n = len(raw)
+    rows = pd.Series(np.arange(first_row, first_row + n), index=raw.index)
+    out: dict[str, pd.Series] = {}
+
+    def report(mask: pd.Series, column: str, why: str, values: pd.Series | None = None) -> None:
+        for idx in mask[mask].index:
+            value = "" if values is None else shown(column, values[idx]) + " "
+            findings.append(Finding("error", source, f"row {rows[idx]}, column '{column}'", f"{value}{why}".strip()))
+
+    for col in table.columns:
+        if col.name not in raw.columns:
+            out[col.name] = pd.Series(pd.NaT if col.kind == Kind.DATE else pd.NA, index=raw.index,
+                                      dtype=_dtype(col))
+            continue
+        values = raw[col.name]
+        empty_cells = _empty_mask(values)
+        if col.kind == Kind.DATE:
+            parsed, bad = _parse_dates(values)
+            report(bad & ~empty_cells, col.name, "is not a date", values)
+        elif col.kind == Kind.MONEY:
+            parsed, bad = parse_cents(values)
+            report(bad & ~empty_cells, col.name, "is not an amount", values)
+            if col.required:
+                parsed = parsed.fillna(0).astype("int64")
+        elif col.kind in (Kind.COUNT, Kind.NUMBER):
+            num = pd.to_numeric(values.astype(object).where(~empty_cells, None), errors="coerce")
+            bad = num.isna() & ~empty_cells
+            if col.kind == Kind.COUNT:
+                frac = num.notna() & (num != np.floor(num.fillna(0)))
+                report(frac, col.name, "is not a whole number", values)
+                num = num.where(~frac)
+                parsed = num.astype("Float64").round().astype("Int64")
+            else:
+                parsed = num.astype("float64")
+            report(bad, col.name, "is not a number", values)
+        else:
+            parsed = _as_code(values)
+            if col.choices:
+                lowered = parsed.str.lower() if set(col.choices) == {c.lower() for c in col.choices} else parsed.str.upper()
+                bad = lowered.notna() & ~lowered.isin(col.choices)
+                report(bad, col.name, f"is not one of {', '.join(col.choices)}", values)
+                parsed = lowered.where(~bad)
+        if col.required:
+            report(empty_cells, col.name, "is empty; a value is required")
+        out[col.name] = parsed
+    frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
+    findings.sort(key=lambda f: (_row_of(f), f.location))
+    return frame, findings
+
+
+def _row_of(f: Finding) -> int:
+    if f.location.startswith("row "):
+        return int(f.location[4:].split(",")[0])
+    return -1
+
+
+def to_rows(name: str, frame: pd.DataFrame) -> list[_Record]:
+    """Validated records of a canonical frame (for boundaries; not for hot paths)."""
+    model = TABLES[name].model
+    records = []
+    for raw in frame.to_dict("records"):
+        clean = {}
+        for k, v in raw.items():
+            if v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+                continue
+            if isinstance(v, pd.Timestamp):
+                v = v.date()
+            elif isinstance(v, np.integer):
+                v = int(v)
+            clean[k] = v
+        records.append(model(**clean))
+    return records
+
+
+def to_frame(name: str, rows: Iterable[_Record | dict]) -> pd.DataFrame:
+    """A canonical frame from records (or dicts validated as records)."""
+    model = TABLES[name].model
+    checked = [r if isinstance(r, model) else model(**r) for r in rows]
+    if not checked:
+        return empty(name)
+    data = {c: [getattr(r, c) for r in checked] for c in TABLES[name].column_names}
+    return from_columns(name, data)
+
+
+def validate_rows(name: str, rows: Iterable[dict]) -> tuple[list[_Record], list[Finding]]:
+    """Records from dicts, each pydantic error reported as a finding (row numbers from 1)."""
+    model = TABLES[name].model
+    ok: list[_Record] = []
+    findings: list[Finding] = []
+    for i, row in enumerate(rows, start=1):
+        try:
+            ok.append(model(**row))
+        except ValidationError as e:
+            for err in e.errors():
+                column = ".".join(str(p) for p in err["loc"])
+                findings.append(Finding("error", name, f"row {i}, column '{column}'", err["msg"]))
+    return ok, findings
