@@ -145,3 +145,14 @@ def from_decimal_text(text: str) -> int:
         return to_cents(Decimal(text))
     except InvalidOperation as e:
         raise ValueError(f"'{text}' is not an amount") from e
+
+
+def cents_text(cents: np.ndarray | pd.Series) -> np.ndarray:
+    """Vectorised `format_cents`: integer cents -> `'1234.56'` strings (NA stays empty)."""
+    values = pd.Series(cents)
+    missing = values.isna().to_numpy()
+    c = values.fillna(0).to_numpy(dtype=np.int64)
+    a = np.abs(c)
+    text = (np.where(c < 0, "-", "").astype(object) + (a // 100).astype(str).astype(object) + "."
+            + np.char.zfill((a % 100).astype(str), 2).astype(object))
+    return np.where(missing, "", text)

@@ -1,0 +1,196 @@
+"""The synthetic practice: a realistic, seeded A/R test bed written as a practice folder.
+
+`xl-ar synth --out DIR --claims N --months M --seed S` writes what a practice exports (payers,
+claims, claim lines, postings, bank deposits, fee schedule, 835 ERA files, practice.json) and
+`truth.json`, the exceptions a correct reconciliation must report. The same seed gives the same
+bytes. Patients are invented; procedure codes are code numbers only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xl_ar.money import cents_text
+from xl_ar.progress import step
+from xl_ar.synth import books as _books
+from xl_ar.synth import era as _era
+from xl_ar.synth import practice as _practice
+from xl_ar.synth import reference as ref
+from xl_ar.synth import remit as _remit
+
+DEFAULT_AS_OF = dt.date(2026, 9, 30)
+"""As-of date of a generated practice when none is given (fixed, so output does not depend on today)."""
+
+EXCEPTION_KINDS = (
+    "unposted_payment", "posting_variance", "posted_without_era", "era_without_deposit", "deposit_without_era",
+    "deposit_variance", "duplicate_era", "unmatched_remit", "no_response", "denied", "partially_denied",
+    "underpaid", "overpaid", "reversal", "credit_balance",
+)
+"""The kinds of reconciliation exceptions (issue: reconcile postings and work denials)."""
+
+
+@dataclass
+class SynthResult:
+    """What `generate` wrote, with counts for the summary."""
+
+    folder: Path
+    as_of: dt.date
+    counts: dict[str, int] = field(default_factory=dict)
+    truth_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _us_date(values) -> np.ndarray:
+    s = pd.Series(values).astype("datetime64[s]")
+    return np.where(s.isna(), "", s.dt.strftime("%m/%d/%Y").fillna(""))
+
+
+def _iso_date(values) -> np.ndarray:
+    s = pd.Series(values).astype("datetime64[s]")
+    return np.where(s.isna(), "", s.dt.strftime("%Y-%m-%d").fillna(""))
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def _dotted(icd: str) -> str:
+    return ",".join(c if len(c) <= 3 else f"{c[:3]}.{c[3:]}" for c in icd.split(","))
+
+
+def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF,
+             show_progress: bool = False) -> SynthResult:
+    """Generate a practice of `claims` claims over `months` months and write it to `out`."""
+    if claims < 1:
+        raise ValueError("claims must be at least 1")
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    out = Path(out)
+    era_dir = out / "era"
+    era_dir.mkdir(parents=True, exist_ok=True)
+    for old in era_dir.glob("*.835"):
+        old.unlink()
+    rng = np.random.default_rng([seed, 20260101])
+    with step(f"Generating {claims:,} claims", show_progress):
+        practice = _practice.build(claims, months, seed, as_of)
+        remits = _remit.build(practice, rng)
+        books = _books.build(practice, remits, rng)
+        truth = _books.truth(practice, remits, books)
+
+    result = SynthResult(out, as_of)
+    with step("Writing 835 files", show_progress) as tick:
+        n_files = 0
+        resend_at = dict(zip(books.resent.payment, books.resent.days_later, strict=True))
+        originals = []
+        total = len(remits.payments)
+        for f in _era.files(practice, remits):
+            (era_dir / f.name).write_text(f.text, encoding="ascii", newline="\n")
+            if f.payment in resend_at:
+                originals.append(f)
+            n_files += 1
+            tick(n_files, total)
+        for i, f in enumerate(originals):
+            dup = _era.resend(f, total + i + 1, int(resend_at[f.payment]))
+            (era_dir / dup.name).write_text(dup.text, encoding="ascii", newline="\n")
+            n_files += 1
+
+    with step("Writing practice exports", show_progress):
+        _write_exports(out, practice, books)
+        info = {
+            "name": ref.PRACTICE["name"],
+            "npi": ref.PRACTICE["npi"],
+            "tax_id": ref.PRACTICE["tax_id"],
+            "as_of": as_of.isoformat(),
+            "generator": {"program": "xl-ar synth", "claims": claims, "months": months, "seed": seed},
+        }
+        (out / "practice.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        (out / "truth.json").write_text(json.dumps({
+            "as_of": as_of.isoformat(),
+            "rules": {
+                "posting_grace_days": _books.POSTING_GRACE_DAYS,
+                "deposit_grace_days": _books.DEPOSIT_GRACE_DAYS,
+                "no_response_days": _books.NO_RESPONSE_DAYS,
+                "variance_min": "5.00",
+                "variance_min_share": _books.VARIANCE_MIN_SHARE,
+            },
+            "exceptions": truth,
+        }, indent=1) + "\n", encoding="utf-8")
+
+    result.counts = {
+        "claims": len(practice.claims),
+        "claim_lines": len(practice.lines),
+        "patients": len(practice.patients),
+        "era_files": n_files,
+        "payments": len(remits.payments),
+        "postings": len(books.postings),
+        "deposits": len(books.deposits),
+    }
+    kinds: dict[str, int] = {}
+    for e in truth:
+        kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+    result.truth_counts = {k: kinds.get(k, 0) for k in EXCEPTION_KINDS}
+    return result
+
+
+def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books) -> None:
+    payers = practice.payers
+    _write_csv(pd.DataFrame({
+        "payer_id": payers.payer_id,
+        "name": payers.name,
+        "payer_class": payers.payer_class,
+        "timely_filing_days": payers.timely_filing_days.where(payers.payer_class != "self_pay", None).astype("Int64"),
+        "appeal_days": payers.appeal_days.where(payers.payer_class != "self_pay", None).astype("Int64"),
+        "payer_ref": np.where(payers.payer_class != "self_pay", "SYN" + payers.payer_id, ""),
+    }), out / "payers.csv")
+    fs = practice.fee_schedule
+    _write_csv(pd.DataFrame({
+        "payer_id": fs.payer_id, "procedure_code": fs.code, "modifier": fs.modifier,
+        "allowed": cents_text(fs.allowed)}), out / "fee_schedule.csv")
+
+    # claims export in the shape of a PM system report (its own headers, US dates)
+    ledger = books.ledger
+    pat = practice.patients.set_index("account_id").reindex(ledger.account_id)
+    _write_csv(pd.DataFrame({
+        "Claim #": ledger.claim_id,
+        "Pat Acct": ledger.account_id,
+        "Patient Name": (pat.last_name + ", " + pat.first_name).to_numpy(),
+        "DOB": _us_date(pat.date_of_birth.to_numpy()),
+        "Member ID": pat.member_id.to_numpy(),
+        "Patient Address": pat.address.to_numpy(),
+        "Ins Code": ledger.payer_id,
+        "DOS": _us_date(ledger.service_date),
+        "Billed Date": _us_date(ledger.billed_date),
+        "Charges": cents_text(ledger.charge),
+        "Payments": cents_text(ledger.paid),
+        "Adjustments": cents_text(ledger.adjusted),
+        "Ins Bal": cents_text(ledger.ins_balance),
+        "Pat Bal": cents_text(ledger.patient_balance),
+        "Claim Status": ledger.status,
+        "Last Activity": _us_date(ledger.last_activity_date),
+        "Dx Codes": practice.claims.diagnosis_codes.map(_dotted).to_numpy(),
+    }), out / "claims.csv")
+
+    lines = practice.lines
+    _write_csv(pd.DataFrame({
+        "claim_id": lines.claim_id, "line_no": lines.line_no, "line_control": lines.line_control,
+        "procedure_code": lines.code, "modifiers": lines.modifiers, "units": lines.units,
+        "charge": cents_text(lines.charge), "service_date": _iso_date(lines.service_date),
+    }), out / "claim_lines.csv")
+
+    p = books.postings
+    _write_csv(pd.DataFrame({
+        "Trans #": p.posting_id, "Claim #": p.claim_id, "Ins Code": p.payer_id,
+        "Pmt Amt": cents_text(p.amount), "Post Date": _us_date(p.posted_date),
+        "Check/EFT #": p.trace_number.fillna(""),
+    }), out / "postings.csv")
+
+    d = books.deposits
+    _write_csv(pd.DataFrame({
+        "Posting Date": _us_date(d.deposit_date), "Description": d.description,
+        "Amount": cents_text(d.amount), "Bank Reference": d.bank_reference,
+    }), out / "deposits.csv")

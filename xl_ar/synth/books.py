@@ -1,0 +1,381 @@
+"""The practice's books: PM postings, bank deposits, the A/R ledger and the truth of exceptions.
+
+Postings and deposits are derived from the remittances and then *injected* with the errors a
+reconciliation must find: payments never posted, posted with the wrong amount or to the wrong
+claim, a re-sent ERA posted twice, deposits missing or short, money from a payer with no ERA.
+The ledger (claims export) is then computed from what was posted, exactly as a PM system would,
+so credit balances and open balances follow from the postings. `truth` lists every exception a
+correct reconciliation must report as of the as-of date, derived from what was generated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xl_ar.synth.practice import DAY, Practice
+from xl_ar.synth.remit import Remits
+
+POSTING_GRACE_DAYS = 3
+"""A payment dated within this many days of the as-of date may not be posted yet (not an exception)."""
+DEPOSIT_GRACE_DAYS = 7
+"""A payment (or deposit) within this many days of the as-of date may not have its deposit (or ERA) yet."""
+NO_RESPONSE_DAYS = 30
+"""A claim billed more than this many days ago with no remittance is a `no_response`."""
+VARIANCE_MIN_CENTS = 500
+"""Under- or overpayment is reported when the difference exceeds $5 ..."""
+VARIANCE_MIN_SHARE = 0.02
+"""... and 2% of the expected allowed amount."""
+
+
+@dataclass
+class Books:
+    postings: pd.DataFrame
+    deposits: pd.DataFrame
+    ledger: pd.DataFrame
+    resent: pd.DataFrame
+    """Payments whose ERA was sent twice: payment, days_later, double_posted."""
+    injected: pd.DataFrame
+    """What was injected: kind, claim_id, trace_number (for the record; truth is derived below)."""
+
+
+def _business_day(days: np.ndarray) -> np.ndarray:
+    wd = (days.astype("datetime64[D]").view("int64") + 3) % 7
+    return days + np.where(wd == 5, 2, np.where(wd == 6, 1, 0)) * DAY
+
+
+def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books:
+    A = practice.as_of
+    claims = practice.claims
+    events = remits.events
+    payments = remits.payments
+    pay_of_event = payments.set_index("payment")
+
+    # -- which ERAs the payer sends twice ------------------------------------------------------------
+    old = payments[(payments.pay_date <= A - 10 * DAY) & (payments.amount > 0)]
+    n_resend = max(1, int(round(0.015 * len(payments)))) if len(old) >= 10 else 0
+    resent = old.iloc[np.sort(rng.choice(len(old), size=n_resend, replace=False))][["payment"]].copy() \
+        if n_resend else pd.DataFrame({"payment": pd.Series(dtype="int64")})
+    resent["days_later"] = rng.integers(2, 9, len(resent))
+    resent["double_posted"] = rng.random(len(resent)) < 0.35
+    resent = resent.reset_index(drop=True)
+
+    # -- postings of the payer's payments (one per CLP with money), posted 0-2 days after payment ---
+    ev = events[(events.kind != "foreign")].copy()
+    ev["trace"] = pay_of_event.trace.reindex(ev.payment).to_numpy()
+    post_lag = pd.Series(rng.integers(0, 3, len(payments)), index=payments.payment.to_numpy())
+    ev["posted_date"] = ev.pay_date.to_numpy() + post_lag.reindex(ev.payment).to_numpy() * DAY
+    ev["recorded"] = ev.posted_date.to_numpy() <= A
+    ev["post_to"] = ev.claim_id
+    ev["post_amount"] = ev.paid
+    ev["copies"] = 1
+    injected = []
+
+    clean = ev[(ev.kind == "original") & (ev.status == "1") & (ev.paid > 0)
+               & (ev.pay_date <= A - (POSTING_GRACE_DAYS + 2) * DAY) & ~ev.payment.isin(resent.payment)
+               & (claims.outcome.to_numpy()[ev.claim.to_numpy()] != "reversed")]
+    order = rng.permutation(clean.index.to_numpy())
+    k_unposted = int(round(0.01 * len(clean)))
+    k_variance = int(round(0.01 * len(clean)))
+    k_misapplied = int(round(0.003 * len(clean)))
+    unposted = order[:k_unposted]
+    variance = order[k_unposted:k_unposted + k_variance]
+    misapplied = order[k_unposted + k_variance:k_unposted + k_variance + k_misapplied]
+    ev.loc[unposted, "recorded"] = False
+    injected += [("unposted_payment", c, t) for c, t in zip(ev.claim_id[unposted], ev.trace[unposted], strict=True)]
+    delta = rng.integers(100, 5001, len(variance)) * np.where(rng.random(len(variance)) < 0.5, -1, 1)
+    new_amount = ev.paid[variance].to_numpy() + delta
+    new_amount = np.where(new_amount <= 0, ev.paid[variance].to_numpy() + np.abs(delta), new_amount)
+    ev.loc[variance, "post_amount"] = new_amount
+    injected += [("posting_variance", c, t) for c, t in zip(ev.claim_id[variance], ev.trace[variance], strict=True)]
+    # misapplied: posted to another claim of the same payer that has its own ERA elsewhere
+    others = ev[(ev.kind == "original") & (ev.status == "1") & ~ev.index.isin(misapplied)]
+    targets = []
+    by_payer = {p: (g.claim_id.to_numpy(), g.payment.to_numpy()) for p, g in others.groupby("payer_id")}
+    for i in misapplied:
+        ids, pays = by_payer.get(ev.payer_id[i], (np.array([]), np.array([])))
+        if not len(ids):
+            targets.append(None)
+            continue
+        j = int(rng.integers(0, len(ids)))
+        for off in range(len(ids)):  # the first candidate from j on that is in another payment
+            if pays[(j + off) % len(ids)] != ev.payment[i]:
+                targets.append(ids[(j + off) % len(ids)])
+                break
+        else:
+            targets.append(None)
+    moved = np.array([t is not None for t in targets], dtype=bool)
+    if moved.any():
+        ev.loc[misapplied[moved], "post_to"] = [t for t in targets if t is not None]
+    for i, target in zip(misapplied[moved], [t for t in targets if t is not None], strict=True):
+        injected += [("unposted_payment", ev.claim_id[i], ev.trace[i]), ("posted_without_era", target, ev.trace[i])]
+    # a re-sent ERA that the poster posted a second time
+    double = resent.payment[resent.double_posted].to_numpy()
+    ev.loc[ev.payment.isin(double), "copies"] = 2
+
+    # -- ledger effects of what was posted ----------------------------------------------------------
+    posted = ev[ev.recorded]
+    pay_rows = posted[posted.post_amount != 0]
+    postings = pay_rows.loc[pay_rows.index.repeat(pay_rows.copies)]
+    second = postings.index.duplicated()
+    resend_days = resent.set_index("payment").days_later
+    postings = pd.DataFrame({
+        "claim_id": postings.post_to.to_numpy(),
+        "payer_id": postings.payer_id.to_numpy(),
+        "amount": postings.post_amount.to_numpy(),
+        "posted_date": np.where(second, postings.posted_date.to_numpy()
+                                + resend_days.reindex(postings.payment).fillna(0).to_numpy().astype(int) * DAY,
+                                postings.posted_date.to_numpy()),
+        "trace_number": postings.trace.to_numpy(),
+    })
+    postings = postings[postings.posted_date <= A]
+
+    # manual postings of paper checks that came with no ERA
+    k_manual = int(round(0.002 * len(clean)))
+    manual_claims = clean.sample(n=min(k_manual, len(clean)), random_state=np.random.RandomState(
+        int(rng.integers(0, 2**31)))) if k_manual else clean.iloc[:0]
+    manual = pd.DataFrame({
+        "claim_id": manual_claims.claim_id.to_numpy(),
+        "payer_id": manual_claims.payer_id.to_numpy(),
+        "amount": rng.integers(1000, 20001, len(manual_claims)),
+        "posted_date": np.minimum(manual_claims.pay_date.to_numpy() + rng.integers(5, 40, len(manual_claims)) * DAY, A),
+        "trace_number": [f"{int(x)}" for x in rng.integers(4000000, 4999999, len(manual_claims))],
+    })
+    injected += [("posted_without_era", c, t) for c, t in zip(manual.claim_id, manual.trace_number, strict=True)]
+
+    # per-claim posted adjustments and patient share (follow the posting, times its copies)
+    adj = posted.assign(
+        adjusted=(posted.contractual + posted.sequestration) * posted.copies,
+        share=posted.patient_resp * posted.copies,
+    ).groupby("post_to")[["adjusted", "share"]].sum()
+    last_event = posted.groupby("post_to").status.last()
+
+    # -- patient payments: copay at the visit, then part of the patient share ----------------------
+    prepay = claims[(claims.prepay > 0) & (claims.service_date <= A)]
+    patient_rows = [pd.DataFrame({
+        "claim_id": prepay.claim_id.to_numpy(), "payer_id": "SELF", "amount": prepay.prepay.to_numpy(),
+        "posted_date": prepay.service_date.to_numpy(), "trace_number": None})]
+    share = adj.share.reindex(claims.claim_id).fillna(0).to_numpy()
+    last_post = posted.groupby("post_to").posted_date.max().reindex(claims.claim_id).to_numpy()
+    due = share - claims.prepay.to_numpy()
+    r = rng.random(len(claims))
+    pays = np.where(r < 0.55, due, np.where(r < 0.70, due // 2, 0))
+    when = last_post + rng.integers(10, 61, len(claims)) * DAY
+    m = (due > 0) & (pays > 0) & ~np.isnat(last_post) & (when <= A)
+    patient_rows.append(pd.DataFrame({
+        "claim_id": claims.claim_id.to_numpy()[m], "payer_id": "SELF", "amount": pays[m],
+        "posted_date": when[m], "trace_number": None}))
+    # self-pay claims: statement paid in full or in part, or still open
+    self_pay = (claims.payer_class == "self_pay").to_numpy()
+    r2 = rng.random(len(claims))
+    sp_amount = np.where(r2 < 0.45, claims.charge.to_numpy(), np.where(r2 < 0.65, claims.charge.to_numpy() // 2, 0))
+    sp_when = claims.service_date.to_numpy() + rng.integers(0, 46, len(claims)) * DAY
+    m = self_pay & (sp_amount > 0) & (sp_when <= A)
+    patient_rows.append(pd.DataFrame({
+        "claim_id": claims.claim_id.to_numpy()[m], "payer_id": "SELF", "amount": sp_amount[m],
+        "posted_date": sp_when[m], "trace_number": None}))
+
+    postings = pd.concat([postings, manual, *patient_rows], ignore_index=True)
+    postings["posted_date"] = postings.posted_date.astype("datetime64[s]")
+    postings = postings.sort_values(["posted_date", "claim_id", "payer_id", "amount"], kind="stable",
+                                    ignore_index=True)
+    postings.insert(0, "posting_id", [f"T{i:08d}" for i in range(1, len(postings) + 1)])
+
+    ledger = _ledger(practice, postings, adj, last_event)
+    deposits, dep_injected = _deposits(practice, remits, resent, postings, rng)
+    injected += dep_injected
+    inj = pd.DataFrame(injected, columns=["kind", "claim_id", "trace_number"])
+    return Books(postings, deposits, ledger, resent, inj)
+
+
+def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_event: pd.Series) -> pd.DataFrame:
+    """The PM system's claims export: charges, payments, adjustments and the insurance / patient split."""
+    A = practice.as_of
+    claims = practice.claims
+    ids = claims.claim_id
+    paid = postings.groupby("claim_id").amount.sum().reindex(ids).fillna(0).astype("int64").to_numpy()
+    pat_paid = postings[postings.payer_id == "SELF"].groupby("claim_id").amount.sum().reindex(ids).fillna(0) \
+        .astype("int64").to_numpy()
+    adjusted = adj.adjusted.reindex(ids).fillna(0).astype("int64").to_numpy()
+    self_pay = (claims.payer_class == "self_pay").to_numpy()
+    share = np.where(self_pay, claims.charge.to_numpy(), adj.share.reindex(ids).fillna(0).astype("int64").to_numpy())
+    charge = claims.charge.to_numpy()
+    pat_bal = share - pat_paid
+    ins_bal = charge - (paid - pat_paid) - adjusted - share
+    balance = charge - paid - adjusted
+    status_code = last_event.reindex(ids).to_numpy()
+    billed = claims.billed_date.to_numpy()
+    last_post = postings.groupby("claim_id").posted_date.max().reindex(ids).to_numpy()
+    last_activity = np.where(np.isnat(last_post) | (last_post < billed), billed, last_post)
+    last_activity = np.where(np.isnat(billed), last_post, last_activity)
+    status = np.select(
+        [np.isnat(billed), balance < 0, balance == 0, (status_code == "4") & (ins_bal > 0),
+         pd.isna(status_code) & ~self_pay, (ins_bal == 0) & (pat_bal > 0), ins_bal > 0],
+        ["unbilled", "credit", "paid", "denied", "submitted", "patient_due", "partial"],
+        default="open",
+    )
+    return pd.DataFrame({
+        "claim_id": ids.to_numpy(),
+        "account_id": claims.account_id.to_numpy(),
+        "payer_id": claims.payer_id.to_numpy(),
+        "service_date": claims.service_date.to_numpy(),
+        "billed_date": billed,
+        "charge": charge,
+        "paid": paid,
+        "adjusted": adjusted,
+        "ins_balance": ins_bal,
+        "patient_balance": pat_bal,
+        "balance": balance,
+        "responsibility": np.where(ins_bal != 0, "insurance", "patient"),
+        "status": status,
+        "last_activity_date": np.where(np.isnat(last_activity), claims.service_date.to_numpy(), last_activity),
+        "as_of": A,
+    })
+
+
+def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings: pd.DataFrame,
+              rng: np.random.Generator) -> tuple[pd.DataFrame, list]:
+    """Bank credit lines: payer EFTs and check deposits, patient card settlements, with injections."""
+    A = practice.as_of
+    payers = practice.payers.set_index("payer_id")
+    pm = remits.payments[remits.payments.amount > 0].copy()
+    n = len(pm)
+    is_ach = (pm.method == "ACH").to_numpy()
+    lag = np.where(is_ach, (rng.random(n) < 0.2).astype(int), rng.integers(3, 7, n))
+    pm["date"] = pm.pay_date.to_numpy() + lag * DAY
+    with_trace = np.where(is_ach, rng.random(n) < 0.95, rng.random(n) < 0.5)
+    name = payers.name.reindex(pm.payer_id).str.upper().str[:16].to_numpy().astype(object)
+    tin = payers.tin.reindex(pm.payer_id).to_numpy().astype(object)
+    trace = pm.trace.to_numpy().astype(object)
+    pm["description"] = np.where(
+        is_ach,
+        np.where(with_trace, "HCCLAIMPMT " + name + " TRN*1*" + trace + "*" + tin + "\\", "HCCLAIMPMT " + name),
+        np.where(with_trace, "REMOTE DEPOSIT CHECK " + trace, "REMOTE DEPOSIT"),
+    )
+    pm["bank_amount"] = pm.amount
+    injected = []
+    eligible = (pm.pay_date <= A - 10 * DAY).to_numpy()
+    order = rng.permutation(np.flatnonzero(eligible))
+    k_missing = int(round(0.02 * n))
+    missing = order[:k_missing]
+    var_pool = [i for i in order[k_missing:] if with_trace[i]]
+    k_var = int(round(0.015 * n))
+    short = np.array(var_pool[:k_var], dtype=int)
+    keep = np.ones(n, dtype=bool)
+    keep[missing] = False
+    injected += [("era_without_deposit", None, t) for t in trace[missing]]
+    cut = rng.integers(100, 2501, len(short))
+    pm.iloc[short, pm.columns.get_loc("bank_amount")] = np.maximum(pm.amount.to_numpy()[short] - cut, 1)
+    injected += [("deposit_variance", None, t) for t in trace[short]]
+    payer_lines = pm[keep & (pm.date <= A).to_numpy()]
+    lines = [pd.DataFrame({"deposit_date": payer_lines.date.to_numpy(), "description": payer_lines.description,
+                           "amount": payer_lines.bank_amount.to_numpy()})]
+    # money from a payer with no ERA behind it
+    k_extra = max(1, int(round(0.01 * n))) if n >= 20 else 0
+    ins = payers[payers.payer_class != "self_pay"]
+    extra_payer = ins.index.to_numpy()[rng.integers(0, len(ins), k_extra)]
+    extra_trace = np.array([f"88{int(x)}" for x in rng.integers(10**8, 10**9, k_extra)], dtype=object)
+    span = max(1, int((A - practice.claims.service_date.min()) / DAY) - 30)
+    extra_date = _business_day(A - (DEPOSIT_GRACE_DAYS + 1) * DAY - rng.integers(0, span, k_extra) * DAY)
+    lines.append(pd.DataFrame({
+        "deposit_date": extra_date,
+        "description": "HCCLAIMPMT " + ins.name.reindex(extra_payer).str.upper().str[:16].to_numpy().astype(object)
+        + " TRN*1*" + extra_trace + "*" + ins.tin.reindex(extra_payer).to_numpy().astype(object) + "\\",
+        "amount": rng.integers(5000, 300001, k_extra),
+    }))
+    injected += [("deposit_without_era", None, t) for t in extra_trace]
+    # patient card payments settle the next business day in one batch per day
+    card = postings[postings.payer_id == "SELF"].groupby("posted_date").amount.sum()
+    settle = _business_day(card.index.to_numpy().astype("datetime64[D]") + DAY)
+    lines.append(pd.DataFrame({"deposit_date": settle, "description": "CARD SETTLEMENT MERCHANT 4471",
+                               "amount": card.to_numpy()}))
+    deposits = pd.concat(lines, ignore_index=True)
+    deposits["deposit_date"] = deposits.deposit_date.astype("datetime64[s]")
+    deposits = deposits[deposits.deposit_date <= A]
+    deposits = deposits.sort_values(["deposit_date", "description", "amount"], kind="stable", ignore_index=True)
+    deposits.insert(0, "bank_reference", [f"BR{i:08d}" for i in range(1, len(deposits) + 1)])
+    return deposits, injected
+
+
+def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
+    """Every exception a correct reconciliation reports as of the as-of date.
+
+    Derived from what was generated (which payment each posting and deposit belongs to, which
+    adjudication is the latest), with the rules and defaults of the reconciliation issue:
+    grace periods for posting and deposits, 30 days for no response, $5 and 2% for variances.
+    """
+    A = practice.as_of
+    claims, ledger = practice.claims, books.ledger
+    events = remits.events
+    payments = remits.payments.set_index("payment")
+    dup = set(books.resent.payment)
+    out: list[dict] = []
+
+    def add(kind: str, claim_id: str | None, trace: str | None) -> None:
+        out.append({"kind": kind, "claim_id": claim_id, "trace_number": trace})
+
+    # postings vs ERA, per claim and check
+    known = events[(events.kind != "foreign")].copy()
+    known["trace"] = payments.trace.reindex(known.payment).to_numpy()
+    era = known.groupby(["claim_id", "trace"]).agg(paid=("paid", "sum"), pay_date=("pay_date", "min"))
+    ins_post = books.postings[books.postings.payer_id != "SELF"]
+    posted = ins_post.groupby(["claim_id", "trace_number"]).amount.sum()
+    posted.index = posted.index.set_names(["claim_id", "trace"])
+    both = era.join(posted.rename("posted"), how="outer").reset_index()
+    kind = np.select(
+        [both.paid.isna(),
+         both.posted.isna() & (both.paid != 0) & (both.pay_date <= A - POSTING_GRACE_DAYS * DAY),
+         both.posted.notna() & both.paid.notna() & (both.posted != both.paid)],
+        ["posted_without_era", "unposted_payment", "posting_variance"], default="")
+    for k, claim_id, trace in zip(kind, both.claim_id, both.trace, strict=True):
+        if k:
+            add(k, claim_id, trace)
+
+    # duplicates and deposits (by construction: which bank line carries which payment)
+    for p in sorted(dup):
+        add("duplicate_era", None, payments.trace[p])
+    for kind, trace in books.injected[books.injected.kind.isin(
+            ["era_without_deposit", "deposit_variance", "deposit_without_era"])][["kind", "trace_number"]].itertuples(
+            index=False):
+        add(kind, None, trace)
+
+    for claim_id in events.claim_id[events.kind == "foreign"]:
+        add("unmatched_remit", claim_id, None)
+
+    # adjudication outcomes: the latest CLP of each claim (duplicates change nothing)
+    ours = events[events.kind != "foreign"]
+    latest = ours.groupby("claim_id").tail(1).set_index("claim_id")
+    for claim_id in latest.index[latest.status == "4"]:
+        add("denied", claim_id, None)
+    for claim_id in latest.index[(latest.status == "1") & latest.any_denied]:
+        add("partially_denied", claim_id, None)
+    lines = remits.lines[(remits.lines.kind != "foreign") & ~remits.lines.denied.astype(bool)]
+    lines = lines[lines.event.isin(latest.event)]
+    sums = lines.groupby("claim_id")[["expected", "allowed"]].sum()
+    diff = sums.expected - sums.allowed
+    threshold = np.maximum(VARIANCE_MIN_CENTS, sums.expected * VARIANCE_MIN_SHARE)
+    for claim_id in sums.index[diff > threshold]:
+        add("underpaid", claim_id, None)
+    for claim_id in sums.index[-diff > threshold]:
+        add("overpaid", claim_id, None)
+    for claim_id in ours.claim_id[ours.kind == "reversal"].unique():
+        add("reversal", claim_id, None)
+
+    # claims never answered
+    answered = set(ours.claim_id)
+    billed = ledger.billed_date.to_numpy()
+    waiting = (
+        (claims.payer_class != "self_pay").to_numpy()
+        & ~np.isnat(billed)
+        & (billed <= A - NO_RESPONSE_DAYS * DAY)
+        & ~ledger.claim_id.isin(answered).to_numpy()
+        & (ledger.balance.to_numpy() > 0)
+    )
+    for claim_id in ledger.claim_id[waiting]:
+        add("no_response", claim_id, None)
+    for claim_id in ledger.claim_id[ledger.balance < 0]:
+        add("credit_balance", claim_id, None)
+    out.sort(key=lambda e: (e["kind"], e["claim_id"] or "", e["trace_number"] or ""))
+    return out

@@ -1,0 +1,212 @@
+"""The remittances of the synthetic practice: which claim is paid in which payment, and how.
+
+An *event* is one CLP loop: the first adjudication of a claim, the reversal of a paid claim
+(CLP02=22, every amount negated) or its correction, or a claim of another practice that a payer
+sent to us by mistake. Events are grouped into payments (one check or EFT per payer and payment
+day); provider-level adjustments (interest, recoupments) are added per payment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xl_ar.synth import reference as ref
+from xl_ar.synth.practice import DAY, Practice, next_payday
+
+AMOUNT_COLUMNS = ("allowed", "deductible", "copay", "coinsurance", "sequestration", "paid", "contractual")
+
+
+@dataclass
+class Remits:
+    """CLP events, their lines, the payments they are in and the PLB amounts of each payment."""
+
+    events: pd.DataFrame
+    """One row per CLP loop: event, payment, claim_id, kind, status, charge, paid, patient_resp, payer_claim_id."""
+    lines: pd.DataFrame
+    """One row per SVC loop of an event, with the amounts as sent (negated for a reversal)."""
+    payments: pd.DataFrame
+    """One row per payment: payment, payer_id, pay_date, method, trace, amount (BPR02), file."""
+    plb: pd.DataFrame
+    """One row per PLB amount: payment, reason, reference, amount (positive reduces the payment)."""
+
+
+def _event_lines(lines: pd.DataFrame, mask: np.ndarray, prefix: str, sign: int) -> pd.DataFrame:
+    out = lines.loc[mask, ["claim", "claim_id", "line_no", "code", "modifiers", "units", "charge",
+                           "service_date", "line_control", "expected", "denied", "denial_category",
+                           "denial_group", "denial_carc", "denial_rarc"]].copy()
+    for col in AMOUNT_COLUMNS:
+        out[col] = lines.loc[mask, prefix + col].to_numpy() * sign
+    out["charge"] = out["charge"] * sign
+    if prefix == "corr_":
+        out["denied"] = False
+        out[["denial_category", "denial_group", "denial_carc", "denial_rarc"]] = ""
+    return out
+
+
+def build(practice: Practice, rng: np.random.Generator) -> Remits:
+    """Events, payments and PLB amounts of every payment dated on or before the as-of date."""
+    A = practice.as_of
+    claims, lines = practice.claims, practice.lines
+    payers = practice.payers.set_index("payer_id")
+    outcome = claims.outcome.to_numpy()
+    pay_date = claims.pay_date.to_numpy()
+    adjudicated = ~np.isnat(pay_date) & (pay_date <= A)
+
+    # -- first adjudication of every answered claim ---------------------------------------------------
+    line_outcome_ok = adjudicated[lines.claim.to_numpy()]
+    first = _event_lines(lines, line_outcome_ok, "", 1)
+    first["kind"] = "original"
+    first["pay_date"] = pay_date[first.claim.to_numpy()]
+
+    # -- reversal and correction of reversed claims, three to six weeks later ----------------------------
+    rev_claims = np.flatnonzero(adjudicated & (outcome == "reversed"))
+    pay_days = payers.pay_days.reindex(claims.payer_id.to_numpy()[rev_claims]).to_numpy()
+    rev_date = next_payday(pay_date[rev_claims] + rng.integers(21, 43, len(rev_claims)) * DAY, pay_days)
+    rev_date_of = pd.Series(rev_date, index=rev_claims)
+    rev_mask = np.isin(lines.claim.to_numpy(), rev_claims[rev_date <= A])
+    reversal = _event_lines(lines, rev_mask, "", -1)
+    reversal["kind"] = "reversal"
+    correction = _event_lines(lines, rev_mask, "corr_", 1)
+    correction["kind"] = "correction"
+    for frame in (reversal, correction):
+        frame["pay_date"] = rev_date_of.reindex(frame.claim.to_numpy()).to_numpy()
+
+    ev_lines = pd.concat([first, reversal, correction], ignore_index=True)
+    kind_order = ev_lines.kind.map({"original": 0, "reversal": 1, "correction": 2}).to_numpy()
+    ev_lines["payer_id"] = claims.payer_id.to_numpy()[ev_lines.claim.to_numpy()]
+    ev_lines = ev_lines.assign(_k=kind_order).sort_values(
+        ["pay_date", "payer_id", "claim_id", "_k", "line_no"], kind="stable", ignore_index=True
+    ).drop(columns="_k")
+
+    # -- CLP level ----------------------------------------------------------------------------------------
+    ev_key = ev_lines.claim_id + "|" + ev_lines.kind
+    ev_lines["event"] = pd.factorize(ev_key)[0]
+    g = ev_lines.groupby("event", sort=True)
+    events = g.agg(
+        claim=("claim", "first"),
+        claim_id=("claim_id", "first"),
+        kind=("kind", "first"),
+        payer_id=("payer_id", "first"),
+        pay_date=("pay_date", "first"),
+        charge=("charge", "sum"),
+        paid=("paid", "sum"),
+        deductible=("deductible", "sum"),
+        copay=("copay", "sum"),
+        coinsurance=("coinsurance", "sum"),
+        contractual=("contractual", "sum"),
+        sequestration=("sequestration", "sum"),
+        expected=("expected", "sum"),
+        allowed=("allowed", "sum"),
+        any_denied=("denied", "any"),
+        all_denied=("denied", "all"),
+    ).reset_index()
+    events["patient_resp"] = events.deductible + events.copay + events.coinsurance
+    events["status"] = np.select(
+        [events.kind == "reversal", events.all_denied], ["22", "4"], default="1")
+
+    # foreign claims: a payer sends us a claim of another practice (CLP01 unknown to the ledger)
+    payment_keys = events[["payer_id", "pay_date"]].drop_duplicates().reset_index(drop=True)
+    n_foreign = int(round(0.015 * len(payment_keys))) if len(payment_keys) >= 20 else 0
+    foreign_at = np.sort(rng.choice(len(payment_keys), size=n_foreign, replace=False)) if n_foreign else []
+    foreign_rows, foreign_lines = [], []
+    for i, k in enumerate(foreign_at):
+        payer_id, when = payment_keys.payer_id[k], payment_keys.pay_date[k]
+        fee = int(practice.fee_schedule.query("payer_id == @payer_id and code == '99213' and modifier == ''").allowed.iloc[0])
+        charge = 18500
+        seq = int(round(fee * 0.02)) if payers.sequestration[payer_id] else 0
+        row = {
+            "claim": -1, "claim_id": f"XZ{int(rng.integers(10**6, 10**7))}", "kind": "foreign",
+            "payer_id": payer_id, "pay_date": when, "charge": charge, "paid": fee - seq, "deductible": 0,
+            "copay": 0, "coinsurance": 0, "contractual": charge - fee, "sequestration": seq,
+            "expected": fee, "allowed": fee, "any_denied": False, "all_denied": False, "patient_resp": 0,
+            "status": "1", "event": len(events) + i,
+        }
+        foreign_rows.append(row)
+        foreign_lines.append({
+            "claim": -1, "claim_id": row["claim_id"], "line_no": 1, "code": "99213", "modifiers": "",
+            "units": 1, "charge": charge, "service_date": when - 20 * DAY, "line_control": "", "expected": fee,
+            "denied": False, "denial_category": "", "denial_group": "", "denial_carc": "", "denial_rarc": "",
+            "allowed": fee, "deductible": 0, "copay": 0, "coinsurance": 0, "sequestration": seq,
+            "paid": fee - seq, "contractual": charge - fee, "kind": "foreign", "pay_date": when,
+            "payer_id": payer_id, "event": row["event"],
+        })
+    if foreign_rows:
+        events = pd.concat([events, pd.DataFrame(foreign_rows)], ignore_index=True)
+        ev_lines = pd.concat([ev_lines, pd.DataFrame(foreign_lines)], ignore_index=True)
+
+    # -- payments: one per payer and payment day ------------------------------------------------------------
+    events = events.sort_values(["pay_date", "payer_id", "claim_id", "event"], kind="stable", ignore_index=True)
+    events["payment"] = pd.factorize(events.payer_id + "|" + events.pay_date.astype(str))[0]
+    ev_lines = ev_lines.merge(events[["event", "payment"]], on="event")
+    ev_lines = ev_lines.sort_values(["payment", "event", "line_no"], kind="stable", ignore_index=True)
+    events["payer_claim_id"] = _payer_claim_numbers(rng, events)
+
+    payments = events.groupby("payment", sort=True).agg(
+        payer_id=("payer_id", "first"), pay_date=("pay_date", "first"), total_paid=("paid", "sum"),
+        claims=("event", "size")).reset_index()
+    payments["method"] = payers.method.reindex(payments.payer_id).to_numpy()
+    plb = _provider_adjustments(rng, events, payments, practice)
+    plb_sum = plb.groupby("payment").amount.sum().reindex(payments.payment, fill_value=0).to_numpy()
+    payments["amount"] = payments.total_paid.to_numpy() - plb_sum
+    payments.loc[payments.amount == 0, "method"] = "NON"
+    payments["trace"] = _traces(rng, payments)
+    return Remits(events, ev_lines, payments, plb)
+
+
+def _payer_claim_numbers(rng: np.random.Generator, events: pd.DataFrame) -> np.ndarray:
+    """Payer claim control numbers (CLP07): unique per event, payer-specific shape."""
+    base = int(rng.integers(10**9, 9 * 10**9))
+    seqs = base + np.arange(len(events)) * 7 + rng.integers(0, 7, len(events))
+    prefix = events.payer_id.map({"MCR": "22", "MCD": "MD", "SMH": "SM", "KCA": "KC", "HVI": "HV"}).fillna("ZZ")
+    year = events.pay_date.dt.year.astype(str).str[2:]
+    return (prefix + year + pd.Series(seqs, index=events.index).astype(str)).to_numpy()
+
+
+def _traces(rng: np.random.Generator, payments: pd.DataFrame) -> np.ndarray:
+    """TRN02: EFT trace numbers for ACH, check numbers for checks, unique across the practice."""
+    n = len(payments)
+    eft = rng.choice(9 * 10**8, size=n, replace=False) + 10**8 if n else np.array([], dtype=int)
+    check_start = int(rng.integers(100000, 800000))
+    checks = check_start + np.cumsum(rng.integers(1, 40, n))
+    method = payments.method.to_numpy()
+    return np.where(method == "CHK", checks.astype(str), "88" + eft.astype(str))
+
+
+def _provider_adjustments(rng: np.random.Generator, events: pd.DataFrame, payments: pd.DataFrame,
+                          practice: Practice) -> pd.DataFrame:
+    """PLB amounts: prompt-pay interest (L6, negative: adds to the payment) on some claims of
+    payers that pay it, and recoupments (WO, positive) of overpaid claims in a later payment."""
+    payers = practice.payers.set_index("payer_id")
+    rows = []
+    interest_payers = [p for p in payers.index if payers.interest[p]]
+    cand = events[(events.kind == "original") & events.payer_id.isin(interest_payers) & (events.paid > 0)]
+    pick = cand[rng.random(len(cand)) < 0.03]
+    interest = -np.maximum(50, np.round(pick.paid.to_numpy() * rng.uniform(0.005, 0.03, len(pick)))).astype("int64")
+    rows += [{"payment": int(pm), "reason": "L6", "reference": r, "amount": int(a)}
+             for pm, r, a in zip(pick.payment, pick.payer_claim_id, interest, strict=True)]
+    # recoupments: half of the overpaid claims are recovered in the payer's first payment 30 to 90
+    # days later that is large enough to absorb them
+    outcome = np.where(events.claim.to_numpy() >= 0,
+                       practice.claims.outcome.to_numpy()[events.claim.clip(lower=0).to_numpy()], "")
+    over = events[(events.kind == "original") & (outcome == "overpaid")]
+    over = over[rng.random(len(over)) < 0.5].assign(amount=lambda f: f.allowed - f.expected)
+    over = over[over.amount > 0]
+    big = payments.merge(events.groupby("payment").paid.sum().rename("paid_sum"), on="payment")
+    if len(over):
+        target = over.assign(due=over.pay_date + np.timedelta64(30, "D")).sort_values("due", kind="stable")
+        found = pd.merge_asof(target, big[["payer_id", "pay_date", "payment", "paid_sum"]].rename(
+            columns={"pay_date": "later_date", "payment": "later"}).sort_values("later_date", kind="stable"),
+            left_on="due", right_on="later_date", by="payer_id", direction="forward")
+        ok = (found.later_date <= found.pay_date + np.timedelta64(90, "D")) & (found.paid_sum > found.amount + 10000)
+        for _, e in found[ok].iterrows():
+            rows.append({"payment": int(e.later), "reason": "WO", "reference": e.payer_claim_id,
+                         "amount": int(e.amount)})
+    plb = pd.DataFrame(rows, columns=["payment", "reason", "reference", "amount"])
+    return plb.sort_values(["payment", "reason", "reference"], kind="stable", ignore_index=True)
+
+
+def practice_npi() -> str:
+    return ref.PRACTICE["npi"]
