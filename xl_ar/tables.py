@@ -510,8 +510,12 @@ def from_frame(
     missing = [c for c in table.required if c not in raw.columns]
     for c in missing:
         findings.append(Finding("error", source, f"column '{c}'", f"required column '{c}' is missing"))
-    n = len(raw)
-    rows = pd.Series(np.arange(first_row, first_row + n), index=raw.index)
+    # row numbers follow the raw frame's integer index (0 = first data row), so rows a reader
+    # skipped (blank lines) do not shift the numbers a person sees
+    if pd.api.types.is_integer_dtype(raw.index.dtype):
+        rows = pd.Series(raw.index.to_numpy() + first_row, index=raw.index)
+    else:
+        rows = pd.Series(np.arange(first_row, first_row + len(raw)), index=raw.index)
     out: dict[str, pd.Series] = {}
 
     def report(mask: pd.Series, column: str, why: str, values: pd.Series | None = None) -> None:
@@ -555,7 +559,7 @@ def from_frame(
         if col.required:
             report(empty_cells, col.name, "is empty; a value is required")
         out[col.name] = parsed
-    frame = pd.DataFrame(out, index=raw.index).reset_index(drop=True)
+    frame = pd.DataFrame(out, index=raw.index)
     findings.sort(key=lambda f: (_row_of(f), f.location))
     return frame, findings
 
