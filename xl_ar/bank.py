@@ -32,7 +32,7 @@ def classify(descriptions: pd.Series) -> np.ndarray:
     """`payer_eft` (HCCLAIMPMT / TRN record), `check` (a check deposit), or `other` (card batches,
     transfers, interest): only the first two are expected to match an ERA."""
     text = descriptions.fillna("").astype("str").str.upper()
-    eft = text.str.contains("HCCLAIMPMT", regex=False) | text.str.contains(_TRN)
+    eft = text.str.contains("HCCLAIMPMT", regex=False) | text.str.contains(r"TRN\*1\*", regex=True)
     check = text.str.contains(r"\bDEPOSIT\b|\bCHECK\b|\bCHK\b", regex=True) & ~text.str.contains(
         "CARD|MERCHANT|TRANSFER|INTEREST", regex=True)
     return np.select([eft.to_numpy(), check.to_numpy()], ["payer_eft", "check"], default="other")

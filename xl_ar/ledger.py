@@ -208,7 +208,8 @@ def _read_csv(name: str, data: bytes) -> Sheet:
 
 def _read_workbook(name: str, data: bytes) -> Sheet:
     try:
-        frame = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=object, header=0)
+        frame = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=object, header=0,
+                              keep_default_na=False, na_values=[""])
     except Exception as e:  # calamine raises its own error types for every malformed file
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{name}: not a readable spreadsheet ({reason})") from None

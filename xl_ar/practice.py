@@ -92,10 +92,12 @@ def read_info(folder: Path) -> tuple[PracticeInfo, list[Finding]]:
         try:
             as_of = dt.date.fromisoformat(str(data["as_of"]))
         except ValueError:
-            findings.append(Finding("error", "practice.json", "as_of", f"'{data['as_of']}' is not a date (YYYY-MM-DD)"))
+            findings.append(Finding("error", "practice.json", "as_of",
+                                    f"'{data['as_of']}' is not a date (YYYY-MM-DD)"))
     npi = str(data.get("npi", "") or "")
     if npi and not npi_is_valid(npi):
-        findings.append(Finding("warning", "practice.json", "npi", f"'{npi}' is not a valid NPI (10 digits, check digit)"))
+        findings.append(Finding("warning", "practice.json", "npi",
+                                f"'{npi}' is not a valid NPI (10 digits, check digit)"))
     return PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of), findings
 
 
@@ -132,7 +134,8 @@ def read_practice(folder: Path) -> PracticeFolder:
         found = _find(folder, table)
         if not found:
             if table in REQUIRED_TABLES:
-                result.findings.append(Finding("error", folder.name, "", f"no {table}.csv or {table}.xlsx in the folder"))
+                result.findings.append(Finding("error", folder.name, "",
+                                               f"no {table}.csv or {table}.xlsx in the folder"))
             continue
         if len(found) > 1:
             names = " and ".join(p.name for p in found)

@@ -9,6 +9,7 @@ up and a reader without the key cannot.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -74,10 +75,8 @@ def load_key(path: Path | None = None, create: bool = True) -> bytes:
     key = secrets.token_bytes(32)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(key.hex())
-    try:
+    with contextlib.suppress(OSError):  # e.g. file systems without modes
         path.chmod(0o600)
-    except OSError:  # pragma: no cover - e.g. Windows
-        pass
     return key
 
 

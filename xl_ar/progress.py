@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Iterator, Protocol, TextIO
+from typing import Protocol, TextIO
 
 
 class Progress(Protocol):

@@ -525,8 +525,9 @@ def from_frame(
 
     for col in table.columns:
         if col.name not in raw.columns:
-            out[col.name] = pd.Series(pd.NaT if col.kind == Kind.DATE else pd.NA, index=raw.index,
-                                      dtype=_dtype(col))
+            dtype = _dtype(col)
+            fill = pd.NaT if col.kind == Kind.DATE else (0 if dtype == "int64" else pd.NA)
+            out[col.name] = pd.Series(fill, index=raw.index, dtype=dtype)
             continue
         values = raw[col.name]
         empty_cells = _empty_mask(values)
@@ -552,7 +553,8 @@ def from_frame(
         else:
             parsed = _as_code(values)
             if col.choices:
-                lowered = parsed.str.lower() if set(col.choices) == {c.lower() for c in col.choices} else parsed.str.upper()
+                all_lower = set(col.choices) == {c.lower() for c in col.choices}
+                lowered = parsed.str.lower() if all_lower else parsed.str.upper()
                 bad = lowered.notna() & ~lowered.isin(col.choices)
                 report(bad, col.name, f"is not one of {', '.join(col.choices)}", values)
                 parsed = lowered.where(~bad)

@@ -55,7 +55,7 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
 
     # -- which ERAs the payer sends twice ------------------------------------------------------------
     old = payments[(payments.pay_date <= A - 10 * DAY) & (payments.amount > 0)]
-    n_resend = max(1, int(round(0.015 * len(payments)))) if len(old) >= 10 else 0
+    n_resend = max(1, round(0.015 * len(payments))) if len(old) >= 10 else 0
     resent = old.iloc[np.sort(rng.choice(len(old), size=n_resend, replace=False))][["payment"]].copy() \
         if n_resend else pd.DataFrame({"payment": pd.Series(dtype="int64")})
     resent["days_later"] = rng.integers(2, 9, len(resent))
@@ -77,9 +77,9 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
                & (ev.pay_date <= A - (POSTING_GRACE_DAYS + 2) * DAY) & ~ev.payment.isin(resent.payment)
                & (claims.outcome.to_numpy()[ev.claim.to_numpy()] != "reversed")]
     order = rng.permutation(clean.index.to_numpy())
-    k_unposted = int(round(0.01 * len(clean)))
-    k_variance = int(round(0.01 * len(clean)))
-    k_misapplied = int(round(0.003 * len(clean)))
+    k_unposted = round(0.01 * len(clean))
+    k_variance = round(0.01 * len(clean))
+    k_misapplied = round(0.003 * len(clean))
     unposted = order[:k_unposted]
     variance = order[k_unposted:k_unposted + k_variance]
     misapplied = order[k_unposted + k_variance:k_unposted + k_variance + k_misapplied]
@@ -133,7 +133,7 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     postings = postings[postings.posted_date <= A]
 
     # manual postings of paper checks that came with no ERA
-    k_manual = int(round(0.002 * len(clean)))
+    k_manual = round(0.002 * len(clean))
     manual_claims = clean.sample(n=min(k_manual, len(clean)), random_state=np.random.RandomState(
         int(rng.integers(0, 2**31)))) if k_manual else clean.iloc[:0]
     manual = pd.DataFrame({
@@ -256,24 +256,30 @@ def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings
     )
     pm["bank_amount"] = pm.amount
     injected = []
-    eligible = (pm.pay_date <= A - 10 * DAY).to_numpy()
+    # injections only where the amount is unique, so a matcher falling back on amounts cannot
+    # honestly pair the payment with another bank line
+    unique_amount = ~pm.amount.duplicated(keep=False).to_numpy()
+    eligible = (pm.pay_date <= A - 10 * DAY).to_numpy() & unique_amount
     order = rng.permutation(np.flatnonzero(eligible))
-    k_missing = int(round(0.02 * n))
+    k_missing = round(0.02 * n)
     missing = order[:k_missing]
     var_pool = [i for i in order[k_missing:] if with_trace[i]]
-    k_var = int(round(0.015 * n))
+    k_var = round(0.015 * n)
     short = np.array(var_pool[:k_var], dtype=int)
     keep = np.ones(n, dtype=bool)
     keep[missing] = False
     injected += [("era_without_deposit", None, t) for t in trace[missing]]
     cut = rng.integers(100, 2501, len(short))
-    pm.iloc[short, pm.columns.get_loc("bank_amount")] = np.maximum(pm.amount.to_numpy()[short] - cut, 1)
+    shortened = np.maximum(pm.amount.to_numpy()[short] - cut, 1)
+    taken = set(pm.amount.tolist())
+    shortened = np.array([a - 1 if a in taken and a > 1 else a for a in shortened], dtype="int64")
+    pm.iloc[short, pm.columns.get_loc("bank_amount")] = shortened
     injected += [("deposit_variance", None, t) for t in trace[short]]
     payer_lines = pm[keep & (pm.date <= A).to_numpy()]
     lines = [pd.DataFrame({"deposit_date": payer_lines.date.to_numpy(), "description": payer_lines.description,
                            "amount": payer_lines.bank_amount.to_numpy()})]
     # money from a payer with no ERA behind it
-    k_extra = max(1, int(round(0.01 * n))) if n >= 20 else 0
+    k_extra = max(1, round(0.01 * n)) if n >= 20 else 0
     ins = payers[payers.payer_class != "self_pay"]
     extra_payer = ins.index.to_numpy()[rng.integers(0, len(ins), k_extra)]
     extra_trace = np.array([f"88{int(x)}" for x in rng.integers(10**8, 10**9, k_extra)], dtype=object)

@@ -129,7 +129,7 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     )
 
     # ---- claims --------------------------------------------------------------------------------
-    start = A - int(round(months * 30.44)) * DAY
+    start = A - round(months * 30.44) * DAY
     span = int((A - start) / DAY)
     svc = np.sort(_weekday_shift(start + rng.integers(0, span + 1, n_claims) * DAY))
     svc = np.minimum(svc, A)
@@ -233,7 +233,7 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
 
     def assign(name: str, share: float, eligible: np.ndarray) -> np.ndarray:
         pool = order[(outcome[order] == "paid") & eligible[order]]
-        k = int(round(share * insured.sum()))
+        k = round(share * insured.sum())
         chosen = pool[:k]
         outcome[chosen] = name
         return chosen

@@ -55,10 +55,10 @@ PAYERS: tuple[SynthPayer, ...] = (
                180, 90),
     SynthPayer("SMH", "Summit Mutual Health", "commercial", 0.17, 1.30, (9, 20), "0100100", "ACH", "1360000003", "12",
                180, 180, copay=(20, 40), interest=True),
-    SynthPayer("KCA", "Keystone Care Alliance", "commercial", 0.15, 1.22, (10, 26), "1001000", "ACH", "1360000004", "HM",
-               90, 180, echoes_line_control=False, reorders_modifiers=True, copay=(15, 35)),
-    SynthPayer("HVI", "Harborview Insurance Co", "commercial", 0.13, 1.15, (14, 32), "0010000", "ACH", "1360000005", "15",
-               120, 180, copay=(25, 50), coinsurance=0.10),
+    SynthPayer("KCA", "Keystone Care Alliance", "commercial", 0.15, 1.22, (10, 26), "1001000", "ACH", "1360000004",
+               "HM", 90, 180, echoes_line_control=False, reorders_modifiers=True, copay=(15, 35)),
+    SynthPayer("HVI", "Harborview Insurance Co", "commercial", 0.13, 1.15, (14, 32), "0010000", "ACH", "1360000005",
+               "15", 120, 180, copay=(25, 50), coinsurance=0.10),
     SynthPayer("SELF", "Self Pay", "self_pay", 0.10, 1.0, (0, 0), "0000000", "CHK", "", "", 0, 0),
 )
 

@@ -109,14 +109,15 @@ def build(practice: Practice, rng: np.random.Generator) -> Remits:
 
     # foreign claims: a payer sends us a claim of another practice (CLP01 unknown to the ledger)
     payment_keys = events[["payer_id", "pay_date"]].drop_duplicates().reset_index(drop=True)
-    n_foreign = int(round(0.015 * len(payment_keys))) if len(payment_keys) >= 20 else 0
+    n_foreign = round(0.015 * len(payment_keys)) if len(payment_keys) >= 20 else 0
     foreign_at = np.sort(rng.choice(len(payment_keys), size=n_foreign, replace=False)) if n_foreign else []
     foreign_rows, foreign_lines = [], []
     for i, k in enumerate(foreign_at):
         payer_id, when = payment_keys.payer_id[k], payment_keys.pay_date[k]
-        fee = int(practice.fee_schedule.query("payer_id == @payer_id and code == '99213' and modifier == ''").allowed.iloc[0])
+        fs = practice.fee_schedule
+        fee = int(fs.allowed[(fs.payer_id == payer_id) & (fs.code == "99213") & (fs.modifier == "")].iloc[0])
         charge = 18500
-        seq = int(round(fee * 0.02)) if payers.sequestration[payer_id] else 0
+        seq = round(fee * 0.02) if payers.sequestration[payer_id] else 0
         row = {
             "claim": -1, "claim_id": f"XZ{int(rng.integers(10**6, 10**7))}", "kind": "foreign",
             "payer_id": payer_id, "pay_date": when, "charge": charge, "paid": fee - seq, "deductible": 0,

@@ -1,0 +1,72 @@
+"""Money is exact: amounts become integer cents without float arithmetic on text."""
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xl_ar.money import cents_text, format_cents, parse_cents, to_cents, x12_amount, x12_cents
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("1,234.50", 123450),  # thousands separator, one trailing zero
+        ("$12", 1200),
+        ("(45.00)", -4500),  # accounting negative
+        ("-3.5", -350),
+        ("0.07", 7),
+        (".5", 50),
+        ("  $ 1,000,000.01 ", 100000001),
+    ],
+)
+def test_to_cents_reads_amounts_as_people_write_them(text, cents):
+    assert to_cents(text) == cents
+
+
+@pytest.mark.parametrize("text", ["abc", "1.234", "12,34", "--5", "(5", "", "1.2.3", "$-(4)"])
+def test_to_cents_rejects_what_is_not_an_amount(text):
+    with pytest.raises(ValueError):
+        to_cents(text)
+
+
+def test_to_cents_of_a_spreadsheet_float_is_the_exact_cent():
+    # 0.1 + 0.2 is 0.30000000000000004 in binary: still 30 cents, not 30.000000000000004
+    assert to_cents(0.1 + 0.2) == 30
+    with pytest.raises(ValueError):
+        to_cents(0.125)  # a third decimal is not money
+
+
+def test_to_cents_of_decimal_and_int():
+    assert to_cents(Decimal("19.99")) == 1999
+    assert to_cents(7) == 700
+
+
+def test_parse_cents_flags_each_bad_value_and_keeps_the_rest():
+    values = pd.Series(["10.00", "ten", "", None, "(2.50)"], dtype="str")
+    cents, bad = parse_cents(values)
+    assert cents.tolist()[:1] == [1000] and cents.iloc[4] == -250
+    assert bad.tolist() == [False, True, False, False, False]
+    assert cents.isna().tolist() == [False, True, True, True, False]
+
+
+def test_parse_cents_of_spreadsheet_numbers():
+    cents, bad = parse_cents(pd.Series([12.5, 3, 0.005], dtype=object))
+    assert cents.tolist()[:2] == [1250, 300]
+    assert bad.tolist() == [False, False, True]  # half a cent is not an amount
+
+
+def test_x12_cents_accepts_trailing_zero_decimals_only():
+    assert x12_cents("-977.94") == -97794
+    assert x12_cents("12.500") == 1250
+    with pytest.raises(ValueError):
+        x12_cents("12.505")
+    with pytest.raises(ValueError):
+        x12_cents("1,2")
+
+
+def test_formatting_round_trips():
+    assert format_cents(-123456) == "-1234.56"
+    assert x12_amount(1200) == "12" and x12_amount(1250) == "12.5" and x12_amount(-7) == "-0.07"
+    assert list(cents_text(np.array([5, -100, 123456]))) == ["0.05", "-1.00", "1234.56"]

@@ -1,0 +1,50 @@
+"""The project itself: the README's two commands, CI running exactly the test command, ruff clean."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quick_start() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1]
+    block = re.search(r"```\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_has_exactly_two_commands_demo_and_tests():
+    commands = quick_start()
+    assert len(commands) == 2
+    assert commands[0].endswith("xl-ar demo")
+    assert "pytest" in commands[1] and ".[test]" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = ROOT / ".ci" / "run"
+    out = subprocess.run(
+        ["bash", "-c", "awk '/^## Quick start/{q=1} q&&/^```$/{n++; next} q&&n==1{print}' README.md | sed -n 2p"],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == quick_start()[1]
+    assert "awk '/^## Quick start/" in ci.read_text() and ci.stat().st_mode & 0o111
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    result = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_machine_paths_in_tracked_files():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    offenders = []
+    for name in files:
+        path = ROOT / name
+        if path.suffix in (".py", ".md", ".toml", ".json", ".txt", "") and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            if re.search(r"/work/|/root/|/home/\w+|C:\\\\Users", text):
+                offenders.append(name)
+    assert offenders == []
