@@ -192,7 +192,7 @@ def _read_csv(name: str, data: bytes) -> Sheet:
             continue
     else:  # pragma: no cover - cp1252 decodes nearly everything
         raise InputError(f"{name}: not a text CSV file (unknown encoding)")
-    first_line = text.splitlines()[0] if text.splitlines() else ""
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max([",", "\t", ";", "|"], key=first_line.count)
     if first_line.count(delimiter) == 0:
         delimiter = ","
@@ -235,13 +235,14 @@ def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = Non
         findings.append(Finding("error", sheet.name, "header row", f"two columns mean the same thing: {clash}"))
     renamed = raw[list(mapping)].rename(columns=mapping)
     renamed = renamed[~blank.to_numpy()]
+    typed: dict[str, pd.Series] = {}
     if table == "claims":
-        renamed, more = _derive_claim_columns(renamed, sheet.name, payers, sheet.first_row)
+        renamed, typed, more = _derive_claim_columns(renamed, sheet.name, payers, sheet.first_row)
         findings += more
     elif table == "deposits":
-        renamed, more = derive_deposit_columns(renamed, sheet.name, sheet.first_row)
+        renamed, typed, more = derive_deposit_columns(renamed, sheet.name, sheet.first_row)
         findings += more
-    frame, more = tables.from_frame(table, renamed, sheet.name, sheet.first_row)
+    frame, more = tables.from_frame(table, renamed, sheet.name, sheet.first_row, typed=typed)
     for f in more:
         if f.location.startswith("column '") and f.message.startswith("required column"):
             headers = ", ".join(str(h) for h in raw.columns)
@@ -265,45 +266,47 @@ def _blank_rows(raw: pd.DataFrame) -> pd.Series:
     blank = pd.Series(True, index=raw.index)
     for _, col in raw.items():
         if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
-            blank &= col.isna() | (col.str.strip() == "")
+            blank &= col.isna() | (col == "")
         else:
             blank &= col.isna() | (col.astype(object).map(lambda v: isinstance(v, str) and not v.strip()))
     return blank
 
 
+def _cents_column(out: pd.DataFrame, column: str, name: str, first_row: int, findings: list[Finding]) -> pd.Series:
+    """Cents of an amount column used to derive another one (0 where empty; bad cells reported)."""
+    if column not in out.columns:
+        return pd.Series(0, index=out.index, dtype="int64")
+    cents, bad = parse_cents(out[column])
+    for idx in bad[bad].index:
+        findings.append(Finding("error", name, f"row {idx + first_row}, column '{column}'",
+                                f"'{out.at[idx, column]}' is not an amount"))
+    return cents.fillna(0).astype("int64")
+
+
 def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | None, first_row: int
-                          ) -> tuple[pd.DataFrame, list[Finding]]:
+                          ) -> tuple[pd.DataFrame, dict[str, pd.Series], list[Finding]]:
     findings: list[Finding] = []
-    out = raw.copy()
-    has_ins = "ins_balance" in out.columns
-    has_pat = "patient_balance" in out.columns
-    if "balance" not in out.columns and (has_ins or has_pat):
-        ins, bad_i = parse_cents(out["ins_balance"]) if has_ins else (pd.Series(0, index=out.index), None)
-        pat, bad_p = parse_cents(out["patient_balance"]) if has_pat else (pd.Series(0, index=out.index), None)
-        for col, bad in (("ins_balance", bad_i), ("patient_balance", bad_p)):
-            if bad is not None:
-                for idx in bad[bad].index:
-                    findings.append(Finding("error", name, f"row {idx + first_row}, column '{col}'",
-                                            f"'{out.at[idx, col]}' is not an amount"))
-        out["balance"] = (ins.fillna(0) + pat.fillna(0)).astype("int64").astype(object).map(_cents_to_text)
-    if "responsibility" not in out.columns:
-        if has_ins:
-            ins, _ = parse_cents(out["ins_balance"])
-            out["responsibility"] = np.where(ins.fillna(0).to_numpy() != 0, "insurance", "patient")
-        elif payers is not None and "payer_id" in out.columns:
+    typed: dict[str, pd.Series] = {}
+    has_ins = "ins_balance" in raw.columns
+    has_pat = "patient_balance" in raw.columns
+    ins = _cents_column(raw, "ins_balance", name, first_row, findings) if has_ins else None
+    if "balance" not in raw.columns and (has_ins or has_pat):
+        pat = _cents_column(raw, "patient_balance", name, first_row, findings)
+        typed["balance"] = (ins if ins is not None else 0) + pat
+    if "responsibility" not in raw.columns:
+        if ins is not None:
+            typed["responsibility"] = pd.Series(np.where(ins.to_numpy() != 0, "insurance", "patient"),
+                                                index=raw.index, dtype="str")
+        elif payers is not None and "payer_id" in raw.columns:
             self_pay = set(payers.payer_id[payers.payer_class == "self_pay"])
-            out["responsibility"] = np.where(out["payer_id"].isin(self_pay), "patient", "insurance")
-        elif "payer_id" in out.columns:
-            out["responsibility"] = "insurance"
+            typed["responsibility"] = pd.Series(np.where(raw["payer_id"].isin(self_pay), "patient", "insurance"),
+                                                index=raw.index, dtype="str")
+        elif "payer_id" in raw.columns:
+            typed["responsibility"] = pd.Series("insurance", index=raw.index, dtype="str")
             findings.append(Finding("warning", name, "", "no responsibility or insurance balance column: "
                                     "every balance is taken as owed by insurance"))
-    out = out.drop(columns=[c for c in EXTRA_COLUMNS["claims"] if c in out.columns])
-    return out, findings
-
-
-def _cents_to_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    out = raw.drop(columns=[c for c in EXTRA_COLUMNS["claims"] if c in raw.columns])
+    return out, typed, findings
 
 
 def _check_balances(frame: pd.DataFrame, name: str, rows: np.ndarray) -> list[Finding]:
@@ -313,29 +316,23 @@ def _check_balances(frame: pd.DataFrame, name: str, rows: np.ndarray) -> list[Fi
             for i in np.flatnonzero(off.to_numpy())]
 
 
-def derive_deposit_columns(raw: pd.DataFrame, name: str, first_row: int) -> tuple[pd.DataFrame, list[Finding]]:
+def derive_deposit_columns(raw: pd.DataFrame, name: str, first_row: int
+                           ) -> tuple[pd.DataFrame, dict[str, pd.Series], list[Finding]]:
     """Bank exports: amount from Credit / Debit columns, trace number from the description
     (the CCD+ reassociation record `TRN*1*<trace>*...` or `CHECK <number>`), deposit id from the
     file name and row when the bank gives no reference."""
     from xl_ar.bank import trace_from_description
 
     findings: list[Finding] = []
+    typed: dict[str, pd.Series] = {}
     out = raw.copy()
     if "amount" not in out.columns and ("credit" in out.columns or "debit" in out.columns):
-        credit, bad_c = parse_cents(out["credit"]) if "credit" in out.columns else (pd.Series(0, index=out.index),
-                                                                                     None)
-        debit, bad_d = parse_cents(out["debit"]) if "debit" in out.columns else (pd.Series(0, index=out.index),
-                                                                                  None)
-        for col, bad in (("credit", bad_c), ("debit", bad_d)):
-            if bad is not None:
-                for idx in bad[bad].index:
-                    findings.append(Finding("error", name, f"row {idx + first_row}, column '{col}'",
-                                            f"'{out.at[idx, col]}' is not an amount"))
-        net = credit.fillna(0) - debit.fillna(0).abs()
-        out["amount"] = net.astype("int64").astype(object).map(_cents_to_text)
+        credit = _cents_column(out, "credit", name, first_row, findings)
+        debit = _cents_column(out, "debit", name, first_row, findings)
+        typed["amount"] = (credit - debit.abs()).astype("int64")
     if "trace_number" not in out.columns and "description" in out.columns:
         out["trace_number"] = trace_from_description(out["description"].astype("str"))
     if "deposit_id" not in out.columns:
         out["deposit_id"] = [f"{name}:{i + first_row}" for i in out.index]
     out = out.drop(columns=[c for c in EXTRA_COLUMNS["deposits"] if c in out.columns])
-    return out, findings
+    return out, typed, findings

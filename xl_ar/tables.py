@@ -433,8 +433,8 @@ def _is_text(values: pd.Series) -> bool:
 
 
 def _empty_mask(values: pd.Series) -> pd.Series:
-    if _is_text(values):
-        return values.isna() | (values.str.strip() == "")
+    if _is_text(values):  # from_frame has stripped the text and made "" missing
+        return values.isna()
     if values.dtype.kind in "iufMb":
         return values.isna()
     obj = values.astype(object)
@@ -477,9 +477,8 @@ def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _as_code(values: pd.Series) -> pd.Series:
     """Codes as text; spreadsheet numbers that are whole (99213.0) become '99213'."""
-    if _is_text(values):
-        stripped = values.str.strip()
-        return stripped.where(stripped != "").astype("str")
+    if _is_text(values):  # already stripped by from_frame
+        return values
     obj = values.astype(object)
 
     def one(v: object) -> object:
@@ -496,18 +495,20 @@ def _as_code(values: pd.Series) -> pd.Series:
 
 
 def from_frame(
-    name: str, raw: pd.DataFrame, source: str | None = None, first_row: int = 2
+    name: str, raw: pd.DataFrame, source: str | None = None, first_row: int = 2,
+    typed: dict[str, pd.Series] | None = None,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Validate and type a raw table whose headers are already canonical names.
 
     `first_row` is the spreadsheet row number of the first data row (2: header on row 1), so
     findings point at the row a person sees. Every row is kept; a bad cell becomes NA (0 for a
-    required amount) and is reported. Columns not in the spec are ignored.
+    required amount) and is reported. Columns not in the spec are ignored. `typed` holds columns a
+    reader already derived in canonical form (e.g. a balance in cents); they are used as they are.
     """
     table = TABLES[name]
     source = source or name
     findings: list[Finding] = []
-    missing = [c for c in table.required if c not in raw.columns]
+    missing = [c for c in table.required if c not in raw.columns and c not in (typed or {})]
     for c in missing:
         findings.append(Finding("error", source, f"column '{c}'", f"required column '{c}' is missing"))
     # row numbers follow the raw frame's integer index (0 = first data row), so rows a reader
@@ -524,12 +525,18 @@ def from_frame(
             findings.append(Finding("error", source, f"row {rows[idx]}, column '{column}'", f"{value}{why}".strip()))
 
     for col in table.columns:
-        if col.name not in raw.columns:
+        if col.name not in raw.columns and col.name not in (typed or {}):
             dtype = _dtype(col)
             fill = pd.NaT if col.kind == Kind.DATE else (0 if dtype == "int64" else pd.NA)
             out[col.name] = pd.Series(fill, index=raw.index, dtype=dtype)
             continue
+        if typed and col.name in typed:
+            out[col.name] = typed[col.name]
+            continue
         values = raw[col.name]
+        if _is_text(values):  # strip once; empty text is a missing value
+            values = values.str.strip()
+            values = values.where(values != "")
         empty_cells = _empty_mask(values)
         if col.kind == Kind.DATE:
             parsed, bad = _parse_dates(values)
