@@ -35,3 +35,59 @@ def practice_small(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("practice_small")
     generate(folder, claims=600, months=6, seed=11)
     return folder
+
+
+@pytest.fixture(scope="session")
+def sftp_server(tmp_path_factory):
+    """A real SFTP server on 127.0.0.1 (asyncssh, chrooted to a folder), password and key logins.
+
+    Yields (mailbox folder, port, known_hosts file, client key file). The client side under test
+    is paramiko, so the two speak the protocol over a real socket.
+    """
+    import asyncio
+    import threading
+
+    import asyncssh
+
+    mailbox = tmp_path_factory.mktemp("mailbox")
+    keys = tmp_path_factory.mktemp("keys")
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    (keys / "client").write_bytes(client_key.export_private_key("openssh"))
+    authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
+
+    class Server(asyncssh.SSHServer):
+        def begin_auth(self, username: str) -> bool:
+            return True
+
+        def password_auth_supported(self) -> bool:
+            return True
+
+        def validate_password(self, username: str, password: str) -> bool:
+            return username == "clinic" and password == "mailbox-pass"
+
+        def public_key_auth_supported(self) -> bool:
+            return True
+
+        def validate_public_key(self, username: str, key) -> bool:
+            return username == "clinic" and authorized.validate(key, "127.0.0.1", "127.0.0.1") is not None
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start():
+        return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[host_key], server_factory=Server,
+                                     sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(mailbox)))
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=20)
+    port = server.sockets[0].getsockname()[1]
+    known_hosts = keys / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{port} {host_key.export_public_key().decode().strip()}\n")
+    try:
+        yield mailbox, port, known_hosts, keys / "client"
+    finally:
+        server.close()
+        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(timeout=20)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from xl_ar import __version__
 from xl_ar.findings import Finding, InputError
+from xl_ar.progress import step
 
 EXIT_INPUT = 2
 
@@ -73,6 +74,61 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_INPUT if errors else 0
 
 
+def cmd_era_summary(args: argparse.Namespace) -> int:
+    import json
+
+    from xl_ar.x12 import X12Error, format_summaries, read_835, summarize
+
+    figures: dict[str, dict] = {}
+    failed = False
+    for name in args.paths:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            print(f"error: {path.name}: cannot be read ({e.strerror or e})", file=sys.stderr)
+            failed = True
+            continue
+        try:
+            rem = read_835(data, path.name)
+        except X12Error as e:
+            print(f"error: {e}", file=sys.stderr)
+            failed = True
+            continue
+        figures[name] = summarize(rem)
+        if args.findings:
+            _print_findings(rem.findings, limit=args.findings)
+    if args.json:
+        print(json.dumps(figures, indent=1))
+    elif figures:
+        print(format_summaries(figures))
+    return EXIT_INPUT if failed else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from xl_ar import remittances, sources
+    from xl_ar.practice import load_practice
+    from xl_ar.store import Store, default_path
+
+    payers = load_practice(Path(args.practice)).table("payers") if args.practice else None
+    files, skipped = [], []
+    for source in args.sources:
+        listing = sources.read_source(source)
+        files += listing.files
+        skipped += listing.skipped
+    with Store.open(args.store or default_path()) as store, step("Importing remittances", not args.quiet) as tick:
+        report = remittances.import_files(files, store, payers=payers, progress=tick)
+    report.skipped = skipped
+    for f in report.files:
+        dup = f" ({len(f.duplicates)} already imported: {', '.join(f.duplicates[:5])})" if f.duplicates else ""
+        print(f"{f.name}: {f.status}, {f.payments} payments{dup}")
+    for name in skipped[:20]:
+        print(f"{name}: not an X12 file, ignored")
+    _print_findings(report.findings, limit=args.limit, stream=sys.stdout)
+    print(report.summary())
+    return EXIT_INPUT if any(f.status == "rejected" for f in report.files) else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from xl_ar import demo
 
@@ -110,6 +166,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--practice", required=True, help="practice folder")
     p.add_argument("--limit", type=int, default=200, help="findings to print at most")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("era", help="look at 835 remittance files")
+    era = p.add_subparsers(dest="era_command", required=True, metavar="ERA_COMMAND")
+    q = era.add_parser("summary", help="counts, totals and balancing of each 835 file")
+    q.add_argument("paths", nargs="+", metavar="PATH")
+    q.add_argument("--json", action="store_true", help="print the figures as JSON (amounts as decimal strings)")
+    q.add_argument("--findings", type=int, default=0, metavar="N", help="also print up to N findings per file")
+    q.set_defaults(func=cmd_era_summary)
+
+    p = sub.add_parser("import", help="import 835 remittances from files, folders, zips or an SFTP mailbox")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder, .zip or sftp://user@host[:port]/path")
+    p.add_argument("--store", help="store file or database URL (default: ~/.xl-ar/xl-ar.sqlite)")
+    p.add_argument("--practice", help="practice folder whose payers.csv maps 835 payers to payer ids")
+    p.add_argument("--limit", type=int, default=50, help="findings to print at most")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_import)
 
     return parser
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xl_ar import remittances, sources
 from xl_ar.practice import load_practice
 from xl_ar.progress import step
 from xl_ar.store import Store
@@ -53,6 +54,14 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
     summary.lines.append(
         f"Read {len(practice.tables)} exports and found no errors" + (f" ({warnings} warnings)." if warnings else "."))
 
-    with Store.open(out / "xl-ar.sqlite") as store:
+    started = time.perf_counter()
+    store_path = out / "xl-ar.sqlite"
+    if store_path.exists():  # a demo starts from an empty store, so it imports everything again
+        store_path.unlink()
+    listing = sources.read_source(folder / "era")
+    with Store.open(store_path) as store, step("Importing remittances", show_progress) as tick:
+        report = remittances.import_files(listing.files, store, payers=practice.table("payers"), progress=tick)
         store.audit("demo", claims=claims, seed=seed, as_of=result.as_of.isoformat())
+    summary.seconds["import"] = time.perf_counter() - started
+    summary.lines.append(f"Imported remittances into {store_path.name}: {report.summary()}")
     return summary

@@ -14,12 +14,11 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from xl_ar import tables
@@ -303,17 +302,18 @@ def _now() -> str:
 
 
 def _records(frame: pd.DataFrame, name: str) -> list[dict]:
+    """Rows as dicts of plain Python values for the database driver (cents, ISO dates, None)."""
     kinds = {c.name: c.kind for c in tables.TABLES[name].columns}
-    out: dict[str, Iterable] = {}
+    columns: dict[str, list] = {}
     for col in frame.columns:
         s = frame[col]
         if kinds[col] == tables.Kind.DATE:
-            out[col] = [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in s]
-        elif kinds[col] in (tables.Kind.MONEY, tables.Kind.COUNT):
-            out[col] = [None if pd.isna(v) else int(v) for v in s.astype(object)]
+            s = s.dt.strftime("%Y-%m-%d")
+        values = s.to_numpy(dtype=object, na_value=None)
+        if kinds[col] in (tables.Kind.MONEY, tables.Kind.COUNT):
+            values = [None if v is None else int(v) for v in values]
         elif kinds[col] == tables.Kind.NUMBER:
-            out[col] = [None if (v is None or np.isnan(v)) else float(v) for v in s.astype(object)]
-        else:
-            out[col] = [None if pd.isna(v) else str(v) for v in s.astype(object)]
-    keys = list(out)
-    return [dict(zip(keys, vals, strict=True)) for vals in zip(*out.values(), strict=True)]
+            values = [None if v is None or v != v else float(v) for v in values]
+        columns[col] = list(values)
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]

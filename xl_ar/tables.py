@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args, get_origin
@@ -344,6 +345,7 @@ class Table:
         return [c.name for c in self.columns if c.required]
 
 
+@functools.cache
 def _columns(model: type[_Record]) -> tuple[Column, ...]:
     cols = []
     for name, field in model.model_fields.items():
@@ -388,6 +390,7 @@ REMITTANCE_TABLES = ("payments", "claim_payments", "line_payments", "adjustments
 """The tables an 835 becomes."""
 
 
+@functools.cache
 def _dtype(column: Column) -> str:
     return {
         Kind.TEXT: "str",
@@ -408,24 +411,39 @@ def from_columns(name: str, data: dict[str, Sequence | np.ndarray | pd.Series]) 
     """A canonical table from already-typed columns (readers that build tables themselves).
 
     Missing optional columns are filled with NA; dtypes are set; no validation of values.
+    Built from arrays (no index alignment), as readers call it for every file they read.
     """
     table = TABLES[name]
     n = len(next(iter(data.values()))) if data else 0
     out = {}
     for c in table.columns:
-        if c.name in data:
-            values = data[c.name]
-            out[c.name] = pd.Series(values).astype(_dtype(c)) if c.kind != Kind.DATE else _as_dates(values)
-        elif c.required:
-            raise KeyError(f"{name}: required column '{c.name}' missing")
+        dtype = _dtype(c)
+        values = data.get(c.name)
+        if values is None:
+            if c.required:
+                raise KeyError(f"{name}: required column '{c.name}' missing")
+            if c.kind == Kind.DATE:
+                out[c.name] = np.full(n, np.datetime64("NaT"), dtype=DATE_DTYPE)
+            else:
+                out[c.name] = pd.array([pd.NA] * n, dtype=dtype) if dtype != "float64" else np.full(n, np.nan)
+        elif c.kind == Kind.DATE:
+            out[c.name] = _as_dates(values)
+        elif isinstance(values, (pd.Series, np.ndarray, pd.api.extensions.ExtensionArray)) and str(
+                values.dtype) == dtype:
+            out[c.name] = values.to_numpy() if isinstance(values, pd.Series) and dtype in ("int64", "float64") \
+                else (values.array if isinstance(values, pd.Series) else values)
+        elif dtype in ("int64", "float64"):
+            out[c.name] = np.asarray(values, dtype=dtype)
         else:
-            out[c.name] = pd.Series([pd.NA] * n, dtype=_dtype(c)) if c.kind != Kind.DATE else pd.Series(
-                [pd.NaT] * n, dtype=DATE_DTYPE)
-    return pd.DataFrame(out)
+            out[c.name] = pd.array(values.astype(object) if isinstance(values, np.ndarray) else list(values)
+                                   if not isinstance(values, pd.Series) else values.astype(object), dtype=dtype)
+    return pd.DataFrame(out, copy=False)
 
 
-def _as_dates(values) -> pd.Series:
-    return pd.Series(pd.to_datetime(pd.Series(values), errors="raise")).astype(DATE_DTYPE)
+def _as_dates(values) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return values.astype(DATE_DTYPE)
+    return pd.to_datetime(pd.Series(values), errors="raise").to_numpy().astype(DATE_DTYPE)
 
 
 def _is_text(values: pd.Series) -> bool:

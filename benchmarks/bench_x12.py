@@ -1,0 +1,183 @@
+"""Benchmark of the 835 reader on a generated ~50 MB remittance file.
+
+Figures (see `run`, rows as in `benchmarks._table`): our reader's throughput (tokenize, six
+tables, balancing) against a bare split-only tokenizer (the floor: it only splits segments and
+elements, keeps nothing); against pyx12, measured on a smaller file generated the same way (pyx12
+is too slow for 50 MB) and extrapolated linearly; and peak memory while reading.
+
+Run: `python -m benchmarks.bench_x12` or `python -m benchmarks x12` from the repository root.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks._table import Row, median_seconds, peak_mb, render
+from xl_ar.x12.era import read_835
+
+TARGET_MB = 50.0
+PYX12_MB = 0.25
+CLAIMS_PER_PAYMENT = 200
+"""Claims per ST: a 50 MB file then holds about 1,000 payments, 200,000 claims, 500,000 lines."""
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:02d}"
+
+
+def _claim(rng: random.Random, n: int) -> tuple[list[str], int]:
+    """One balanced 5010 claim loop (1-4 lines) and its paid amount in cents."""
+    lines, charge, paid = [], 0, 0
+    for k in range(rng.randint(1, 4)):
+        line_charge = rng.randint(2000, 90000)
+        contractual = rng.randint(0, line_charge // 3)
+        patient = rng.randint(0, (line_charge - contractual) // 4)
+        line_paid = line_charge - contractual - patient
+        charge, paid = charge + line_charge, paid + line_paid
+        code = rng.choice(("99213", "99214", "93000", "36415", "80053", "71046"))
+        mod = rng.choice(("", ":25", ":59", ":26"))
+        lines += [f"SVC*HC:{code}{mod}*{_money(line_charge)}*{_money(line_paid)}**1",
+                  "DTM*472*20240115", f"CAS*CO*45*{_money(contractual)}"]
+        if patient:
+            lines.append(f"CAS*PR*2*{_money(patient)}")
+        lines += [f"REF*6R*L{n}X{k}", f"AMT*B6*{_money(line_charge - contractual)}"]
+        if rng.random() < 0.2:
+            lines.append("LQ*HE*N130")
+    head = [f"CLP*PCN{n:09d}*1*{_money(charge)}*{_money(paid)}*{_money(charge - paid)}*12*PCC{n:011d}*11*1",
+            f"NM1*QC*1*DOE{n % 997}*JANE****MI*M{n:010d}", "DTM*232*20240115", "DTM*233*20240115"]
+    return head + lines, paid
+
+
+def build_835(path: Path, target_mb: float, seed: int = 0) -> int:
+    """Write a valid, balanced 5010 835 of about `target_mb` MB with many ST; returns its size."""
+    rng = random.Random(seed)
+    isa = ("ISA*00*          *00*          *ZZ*PAYERID        *ZZ*PROVIDERID     *240120*1200*^*00501*"
+           "000000001*0*P*:")
+    out = [isa, "GS*HP*PAYERID*PROVIDERID*20240120*1200*1*X*005010X221A1"]
+    size, st, n = 0, 0, 0
+    target = int(target_mb * 1_000_000)
+    while size < target:
+        st += 1
+        claims, total = [], 0
+        for _ in range(CLAIMS_PER_PAYMENT):
+            n += 1
+            segs, paid = _claim(rng, n)
+            claims += segs
+            total += paid
+        body = [f"ST*835*{st:09d}",
+                f"BPR*I*{_money(total)}*C*ACH*CCP*01*999999992*DA*123456*1512345678**01*999988880*DA*98765*20240120",
+                f"TRN*1*EFT{st:09d}*1512345678", "DTM*405*20240118", "N1*PR*ACME HEALTH PLAN",
+                "N3*1 MAIN STREET", "N4*ANYTOWN*CA*94066", "REF*2U*ACME01", "PER*BL*EDI*TE*8005551212",
+                "N1*PE*GOOD CLINIC*XX*1234567893", "REF*TJ*123456789", "LX*1", *claims]
+        body.append(f"SE*{len(body) + 1}*{st:09d}")
+        text = "~\n".join(body) + "~\n"
+        out.append(text.rstrip("\n").removesuffix("~"))
+        size += len(text)
+    out += [f"GE*{st}*1", "IEA*1*000000001"]
+    data = "~\n".join(out) + "~\n"
+    path.write_text(data)
+    return len(data)
+
+
+def split_only(path: Path) -> int:
+    """The floor: stream the file, split it into segments and elements, keep nothing."""
+    count = 0
+    rest = ""
+    with path.open("r", encoding="latin-1") as f:
+        while chunk := f.read(1 << 20):
+            parts = (rest + chunk).split("~")
+            rest = parts.pop()
+            for seg in parts:
+                count += len(seg.strip().split("*"))
+    return count
+
+
+def pyx12_seconds(path: Path) -> float | None:
+    try:
+        import pyx12.params
+        import pyx12.x12n_document
+    except ImportError:
+        return None
+    import logging
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    t = time.perf_counter()
+    pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=str(path), fd_997=None,
+                                      fd_html=io.StringIO(), fd_xmldoc=None)
+    return time.perf_counter() - t
+
+
+def run(full: bool = False) -> list[Row]:
+    """Figures in MB/s (1 MB = 10**6 bytes) and MB of memory; each time is the median of a few runs."""
+    repeat = 5 if full else 3
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.835"
+        size_mb = build_835(big, TARGET_MB) / 1e6
+        data = big.read_bytes()
+        ours = size_mb / median_seconds(lambda: read_835(data, big.name), repeat)
+        floor = size_mb / median_seconds(lambda: split_only(big), repeat)
+        rows.append(Row(f"835 read into tables with balancing, {size_mb:.0f} MB", ours, floor, "MB/s",
+                        "bare split of segments and elements (the floor)", higher_is_better=True))
+        small = Path(tmp) / "small.835"
+        small_mb = build_835(small, PYX12_MB) / 1e6
+        seconds = pyx12_seconds(small)
+        if seconds is not None:
+            rows.append(Row(f"835 read, {size_mb:.0f} MB", ours, small_mb / seconds, "MB/s",
+                            f"pyx12 on a {small_mb:.2f} MB file built the same way, extrapolated",
+                            higher_is_better=True))
+        gc.collect()
+        rows.append(Row(f"peak memory reading {size_mb:.0f} MB", peak_mb(lambda: read_835(data, big.name)), 500.0,
+                        "MB", "the 500 MB budget (tracemalloc; input bytes excluded)"))
+        before, after = _child_rss(big)
+        rows.append(Row(f"peak resident memory, process reading {size_mb:.0f} MB", after, 500.0, "MB",
+                        f"the 500 MB budget (fresh process; {before:.0f} MB before the read: interpreter, "
+                        "pandas, input bytes)"))
+    return rows
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+from xl_ar.x12.era import read_835
+
+def peak():  # VmHWM: peak resident set of this address space (ru_maxrss survives fork/exec on Linux)
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+data = Path(sys.argv[1]).read_bytes()
+before = peak()
+read_835(data, "big.835")
+print(before, peak())
+"""
+
+
+def _child_rss(path: Path) -> tuple[float, float]:
+    """Peak resident MB of a fresh process before and after reading the file."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, env=env,
+                          check=True)
+    before, after = (float(x) for x in done.stdout.split())
+    return before, after
+
+
+def main() -> None:
+    print(render(run()))
+
+
+if __name__ == "__main__":
+    main()

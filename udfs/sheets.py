@@ -1,0 +1,69 @@
+"""Writing core results into a workbook through xlwings: owned sheets only, replaced each run.
+
+Works on anything shaped like an `xlwings.Book` (classic COM, or a test stand-in): `book.sheets`
+with `[name]`, `.add(name)` and sheet `.name`; `sheet.clear()`, `sheet.range(address)` with
+`.value` and `.options(index=False)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+
+from xl_ar import tables
+
+CONFIG_SHEET = "_xl-ar.conf"
+"""Hidden sheet of `key | value` rows: where to find ERA files, which store to use. No credentials."""
+
+
+def config(book) -> dict[str, str]:
+    """The workbook's xl-ar settings (empty when it has no config sheet)."""
+    names = [s.name for s in book.sheets]
+    if CONFIG_SHEET not in names:
+        return {}
+    values = book.sheets[CONFIG_SHEET].range("A1").expand("table").value or []
+    if values and not isinstance(values[0], list):
+        values = [values]
+    return {str(k).strip().lower(): str(v).strip() for k, v, *_ in values if k and v is not None}
+
+
+def owned_sheet(book, name: str):
+    """The sheet `name`, cleared (or added at the end): macros write only to sheets they own."""
+    names = [s.name for s in book.sheets]
+    if name in names:
+        sheet = book.sheets[name]
+        sheet.clear()
+        return sheet
+    return book.sheets.add(name, after=book.sheets[len(names) - 1] if names else None)
+
+
+def for_excel(frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
+    """A table as Excel shows it: money in dollars (floats of whole cents), dates as dates, NA empty."""
+    out = frame.copy()
+    kinds = {c.name: c.kind for c in tables.TABLES[table].columns} if table else {}
+    for col in out.columns:
+        if kinds.get(col) == tables.Kind.MONEY:
+            out[col] = out[col].astype("Float64").astype(object).where(out[col].notna(), None)
+            out[col] = [None if v is None else v / 100 for v in out[col]]
+        elif kinds.get(col) == tables.Kind.DATE:
+            out[col] = [None if pd.isna(v) else v.date() for v in out[col]]
+        else:
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def write_block(sheet, top_left: str, lines: Sequence[str]) -> None:
+    """A column of text lines (a summary above a table)."""
+    if lines:
+        sheet.range(top_left).options(transpose=True).value = list(lines)
+
+
+def write_frame(sheet, top_left: str, frame: pd.DataFrame) -> None:
+    """A frame with its header at `top_left` (no index)."""
+    sheet.range(top_left).options(index=False).value = frame
+
+
+def stamp() -> str:
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,182 @@
+"""Importing remittances: 835 files -> canonical tables in the store, once and only once.
+
+A payment is identified by its payer, trace number (TRN02) and amount (BPR02). A payment already
+in the store, or seen earlier in the same run, is a duplicate: it is skipped and reported, so an
+ERA the payer or clearinghouse sends twice is never posted twice. Each file is written in one
+transaction (all of its new payments or none). Reversals (CLP02=22) and their corrections are
+kept as they are and linked by `link_reversals`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from xl_ar import tables
+from xl_ar.findings import Finding, InputError
+from xl_ar.sources import SourceFile
+from xl_ar.x12.era import Remittance, read_835
+
+PaymentKey = tuple[str, str, int]
+
+
+def payment_keys(payments: pd.DataFrame) -> list[PaymentKey]:
+    """(payer, trace number, amount in cents) of each payment: what makes a payment the same payment."""
+    payer = payments.payer_ref.fillna(payments.payer_name).fillna("")
+    return list(zip(payer.astype(str), payments.trace_number.astype(str), payments.amount.astype("int64"),
+                    strict=True))
+
+
+def without_payments(remittance_tables: dict[str, pd.DataFrame], drop: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """The tables with every row of the given payments removed."""
+    drop = set(drop)
+    return {name: frame[~frame.payment_id.isin(drop)] for name, frame in remittance_tables.items()}
+
+
+def assign_payers(payments: pd.DataFrame, payers: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill `payer_id` from the practice's payer list: by `payer_ref` (the payer's id on its 835s),
+    else by the payer name, ignoring case. Payments of unknown payers keep an empty payer_id."""
+    if payers is None or payers.empty or payments.empty:
+        return payments
+    by_ref = dict(zip(payers.payer_ref.dropna(), payers.payer_id[payers.payer_ref.notna()], strict=True))
+    by_name = dict(zip(payers.name.str.upper(), payers.payer_id, strict=True))
+    found = payments.payer_ref.map(by_ref).fillna(payments.payer_name.str.upper().map(by_name))
+    out = payments.copy()
+    out["payer_id"] = payments.payer_id.fillna(found).astype("str")
+    return out
+
+
+def link_reversals(claim_payments: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """Each reversal (CLP02=22) with the payment it reverses and the correction that replaces it.
+
+    The original is the latest earlier non-reversal CLP of the same claim; the correction the first
+    non-reversal CLP of the claim on or after the reversal (same payment or later). Columns:
+    claim_id, original_payment_id, reversal_payment_id, correction_payment_id (empty when not yet
+    received), and the paid amounts of the three.
+    """
+    cols = ["claim_id", "original_payment_id", "original_paid", "reversal_payment_id", "reversal_paid",
+            "correction_payment_id", "correction_paid"]
+    if claim_payments.empty:
+        return pd.DataFrame(columns=cols)
+    dated = claim_payments.merge(payments[["payment_id", "payment_date"]], on="payment_id", how="left")
+    dated = dated.sort_values(["claim_id", "payment_date", "payment_id", "claim_seq"], kind="stable")
+    rows = []
+    for claim_id, group in dated[dated.claim_id.isin(dated.claim_id[dated.status_code == "22"])].groupby("claim_id"):
+        entries = list(group.itertuples(index=False))
+        for i, e in enumerate(entries):
+            if e.status_code != "22":
+                continue
+            before = [x for x in entries[:i] if x.status_code != "22"]
+            after = [x for x in entries[i + 1:] if x.status_code != "22"]
+            orig = before[-1] if before else None
+            corr = after[0] if after else None
+            rows.append([claim_id, orig.payment_id if orig else None, orig.paid if orig else None, e.payment_id,
+                         e.paid, corr.payment_id if corr else None, corr.paid if corr else None])
+    return pd.DataFrame(rows, columns=cols)
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    name: str
+    status: str
+    """imported, duplicate (every payment already known), rejected (unreadable), or empty (no payment)."""
+    payments: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    """Trace numbers of the payments skipped as already imported."""
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import: one `FileResult` per file, plus files that were not X12 at all."""
+
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    reversals: int = 0
+
+    @property
+    def payments(self) -> int:
+        return sum(f.payments for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(len(f.duplicates) for f in self.files)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [x for f in self.files for x in f.findings]
+
+    def summary(self) -> str:
+        rejected = sum(f.status == "rejected" for f in self.files)
+        errors = sum(x.severity == "error" for x in self.findings)
+        warnings = sum(x.severity == "warning" for x in self.findings)
+        parts = [f"{len(self.files)} files read", f"{self.payments} payments imported",
+                 f"{self.duplicates} duplicates skipped"]
+        if self.reversals:
+            parts.append(f"{self.reversals} reversals (CLP02=22) kept")
+        if rejected:
+            parts.append(f"{rejected} files rejected")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} non-X12 files ignored")
+        parts.append(f"{errors} errors and {warnings} warnings in the files")
+        return "; ".join(parts) + "."
+
+
+def read_file(file: SourceFile) -> Remittance:
+    """One source file read as an 835 (raises `X12Error` when it is not readable at all)."""
+    return read_835(file.data, file.name)
+
+
+def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = None,
+                 progress: Callable[[int, int | None], None] | None = None) -> ImportReport:
+    """Import the files into the store: new payments written per file, duplicates skipped."""
+    report = ImportReport()
+    known = store.known_payments()
+    for i, file in enumerate(files, start=1):
+        if progress:
+            progress(i, len(files))
+        try:
+            remittance = read_file(file)
+        except InputError as e:
+            report.files.append(FileResult(file.name, "rejected", findings=[
+                Finding("error", file.name, "", str(e).removeprefix(f"{file.name}: "))]))
+            continue
+        result = FileResult(file.name, "imported", findings=list(remittance.findings))
+        tabs = remittance.tables
+        tabs["payments"] = assign_payers(tabs["payments"], payers)
+        keys = payment_keys(tabs["payments"])
+        dup_ids = []
+        for pid, key in zip(tabs["payments"].payment_id, keys, strict=True):
+            if key in known:
+                dup_ids.append(pid)
+                result.duplicates.append(key[1])
+            else:
+                known.add(key)
+        new = without_payments(tabs, dup_ids)
+        result.payments = len(new["payments"])
+        if result.payments == 0:
+            result.status = "duplicate" if dup_ids else "empty"
+        else:
+            sha = hashlib.sha256(file.data).hexdigest()
+            with store.transaction():
+                import_id = store.record_import(file.name, sha, result.payments, len(dup_ids),
+                                                len(result.findings))
+                for name in tables.REMITTANCE_TABLES:
+                    store.insert_table(name, new[name], import_id)
+            report.reversals += int((new["claim_payments"].status_code == "22").sum())
+        report.files.append(result)
+    store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
+                rejected=sum(f.status == "rejected" for f in report.files))
+    return report
+
+
+def duplicate_payments(payments: pd.DataFrame) -> np.ndarray:
+    """Mask of payments that repeat an earlier payment (same payer, trace, amount) in the table."""
+    keys = pd.Series(payment_keys(payments), index=payments.index, dtype=object)
+    return keys.duplicated(keep="first").to_numpy()

@@ -1,0 +1,677 @@
+"""X12 delimiters and a columnar segment tokenizer.
+
+An X12 file is a run of segments; the ISA header says which bytes separate elements (the byte
+after `ISA`), components (ISA16), repetitions (ISA11 in 5010) and segments (the byte after
+ISA16). Real files bend the rules: the ISA may not be padded to its fixed width, the segment
+terminator may be `~`, `~` plus a line break, a bare line break, or sit at the start of the next
+line; files get concatenated (several ISA, possibly with different delimiters); some files are a
+bare `ST..SE` transaction set with no envelope at all.
+
+Why columnar: a Python loop that splits every segment into a list of elements costs about a
+microsecond per segment, several times the budget for reading a 50 MB remittance. Here the file
+is scanned once with numpy: segments are `[start, end)` byte ranges, element separators are one
+sorted array of byte positions, and segment ids are small integer codes. A reader then asks for
+"element 3 of these rows" as arrays of byte ranges and only turns into Python strings what it keeps.
+
+Everything works on the input bytes (no decoded copy of the file is kept): delimiters are
+detected on small decoded windows, and only the values kept become Python strings (ASCII files
+are decoded as such, others as UTF-8 with replacement characters).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from xl_ar.findings import Finding
+
+_WS_CHARS = " \t\r\n\x0b\x0c"
+_WS_BYTES = frozenset(_WS_CHARS.encode())
+_WS = np.zeros(256, dtype=bool)
+_WS[[ord(c) for c in _WS_CHARS]] = True
+_ISA_MAX = 400
+"""How far (bytes) to look for the 16 element separators of an ISA; a padded ISA is 106 bytes."""
+
+
+class TokenError(ValueError):
+    """The input has no readable X12 start (no ISA and no ST); `xl_ar.x12.X12Error` wraps it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """The separators of one interchange."""
+
+    element: str
+    component: str
+    segment: str
+    repetition: str | None = None
+
+    def describe(self) -> str:
+        rep = f", repetition {self.repetition!r}" if self.repetition else ""
+        return f"element {self.element!r}, component {self.component!r}, segment {self.segment!r}{rep}"
+
+
+# Segment ids the 835 reader cares about, as small integer codes (0 = any other id).
+SEGMENT_IDS: tuple[str, ...] = (
+    "ISA", "GS", "ST", "SE", "GE", "IEA", "TA1",
+    "BPR", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER", "RDM",
+    "LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT", "QTY", "SVC", "LQ", "PLB",
+)
+CODE: dict[str, int] = {sid: i + 1 for i, sid in enumerate(SEGMENT_IDS)}
+OTHER = 0
+
+
+def small_key(text: str) -> int:
+    """The integer key of a 1-3 character ASCII string, as `Segments.keys` computes it."""
+    b = text.encode("latin-1")
+    if not 1 <= len(b) <= 3:
+        return -1
+    b = b + b"\0" * (3 - len(b))
+    return (b[0] << 16) | (b[1] << 8) | b[2]
+
+
+_ID_KEYS = np.array(sorted(small_key(s) for s in SEGMENT_IDS), dtype=np.int32)
+_ID_CODES = np.array([CODE[s] for s in sorted(SEGMENT_IDS, key=small_key)], dtype=np.int16)
+
+
+@dataclass(slots=True)
+class Block:
+    """A byte range of the file read with one set of delimiters (one or more interchanges)."""
+
+    lo: int
+    hi: int
+    delimiters: Delimiters
+    envelope: bool
+
+
+@dataclass(slots=True)
+class Segments:
+    """Every non-empty segment of a file as byte ranges into one buffer.
+
+    `start`/`end` bound the segment without its terminator and surrounding white space;
+    `seps` holds the positions of all element separators (each block's own separator), sorted;
+    `first_sep[i]` indexes `seps` at the first separator at or after `start[i]` and `nsep[i]` is
+    how many fall inside the segment, so element k (k >= 1) spans
+    `seps[first_sep + k - 1] + 1 .. seps[first_sep + k]` (or `end` for the last element).
+    """
+
+    raw: bytes
+    buf: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    code: np.ndarray
+    first_sep: np.ndarray
+    nsep: np.ndarray
+    seps: np.ndarray
+    block_of: np.ndarray
+    blocks: list[Block]
+    ascii: bool
+    findings: list[Finding] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    @property
+    def envelope(self) -> bool:
+        """True when the file has an ISA envelope (False for a bare ST..SE file)."""
+        return any(b.envelope for b in self.blocks)
+
+    def segment_id(self, row: int) -> str:
+        """The id of one segment (text before its first element separator)."""
+        s, e = int(self.start[row]), int(self.end[row])
+        if self.nsep[row] > 0:
+            e = min(e, int(self.seps[self.first_sep[row]]))
+        return self._str(s, e)
+
+    def elements(self, row: int) -> list[str]:
+        """The elements of one segment, element 0 being the id (slow path: one segment)."""
+        el = self.blocks[int(self.block_of[row])].delimiters.element
+        return self._str(int(self.start[row]), int(self.end[row])).split(el)
+
+    def segment_text(self, row: int) -> str:
+        """The text of one segment (never put it in a message: it may hold patient data)."""
+        return self._str(int(self.start[row]), int(self.end[row]))
+
+    def element(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Byte ranges `(a, b)` of element k (1-based) of each row; `a == b` when absent or empty."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if k < 1:
+            raise ValueError("elements are numbered from 1")
+        nsep = self.nsep[rows]
+        present = nsep >= k
+        fs = self.first_sep[rows]
+        end = self.end[rows]
+        last = len(self.seps) - 1
+        if last < 0:
+            return end.copy(), end.copy()
+        i0 = np.minimum(fs + (k - 1), last)
+        a = np.where(present, self.seps[i0] + 1, end)
+        i1 = np.minimum(fs + k, last)
+        b = np.where(present & (nsep > k), self.seps[i1], end)
+        return a, b
+
+    def count(self, rows: np.ndarray) -> np.ndarray:
+        """Number of elements (after the id) of each row, trailing empty ones included."""
+        return self.nsep[np.asarray(rows, dtype=np.int64)]
+
+    def texts(self, a: np.ndarray, b: np.ndarray, empty: str | None = "") -> list:
+        """Python strings of byte ranges; empty ones become `empty`."""
+        raw = self.raw
+        pairs = zip(a.tolist(), b.tolist(), strict=True)
+        if self.ascii:
+            if empty == "":
+                return [raw[x:y].decode("ascii") for x, y in pairs]
+            return [raw[x:y].decode("ascii") or empty for x, y in pairs]
+        return [raw[x:y].decode("utf-8", "replace") or empty for x, y in pairs]
+
+    def codes(self, a: np.ndarray, b: np.ndarray, transform=None) -> np.ndarray:
+        """Strings of byte ranges as an object array (None for empty), fast for repeated codes.
+
+        Ranges of up to 7 bytes are packed into integers and only the distinct ones are decoded
+        (status, group, reason, remark and procedure codes repeat a lot); longer ones are sliced.
+        `transform`, if given, is applied to each distinct non-empty string.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        n = len(a)
+        out = np.full(n, None, dtype=object)
+        length = b - a
+        nonempty = length > 0
+        short = np.flatnonzero(nonempty & (length <= 7))
+        if len(short) and len(self.buf):
+            key = np.empty(len(short), dtype=np.int64)
+            for sl in _chunks(len(short)):
+                chars, _ = _gather(self.buf, a[short[sl]], length[short[sl]], 7)
+                key[sl] = (chars.astype(np.int64) @ _PACK7) * 8 + length[short[sl]]
+            group, _ = pd.factorize(key)
+            _, first = np.unique(group, return_index=True)
+            values = self.texts(a[short][first], b[short][first])
+            if transform is not None:
+                values = [transform(v) for v in values]
+            out[short] = _objects(values)[group]
+        long = np.flatnonzero(nonempty & (length > 7))
+        if len(long):
+            values = self.texts(a[long], b[long])
+            if transform is not None:
+                values = [transform(v) for v in values]
+            out[long] = _objects(values)
+        return out
+
+    def contains(self, a: np.ndarray, b: np.ndarray, char: str) -> np.ndarray:
+        """Whether each byte range holds the character `char`."""
+        a = np.asarray(a)
+        b = np.asarray(b)
+        out = np.zeros(len(a), dtype=bool)
+        if not len(a) or not len(self.buf):
+            return out
+        byte = ord(char) & 0xFF
+        length = np.minimum(b - a, 64)
+        for sl in _chunks(len(a)):
+            w = int(length[sl].max(initial=0))
+            if w:
+                chars, _ = _gather(self.buf, a[sl], length[sl], w)
+                out[sl] = (chars == byte).any(axis=1)
+        for i in np.flatnonzero((b - a > 64) & ~out).tolist():
+            out[i] = self.raw.find(bytes([byte]), int(a[i]), int(b[i])) >= 0
+        return out
+
+    def keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Integer key (see `small_key`) of each range of 1-3 bytes, -1 for other lengths."""
+        return _keys(self.buf, a, b)
+
+    def delimiters_of(self, rows: np.ndarray) -> list[Delimiters]:
+        """The delimiters in force at each row."""
+        return [self.blocks[i].delimiters for i in self.block_of[np.asarray(rows, dtype=np.int64)].tolist()]
+
+    def _str(self, a: int, b: int) -> str:
+        return self.raw[a:b].decode("ascii" if self.ascii else "utf-8", "replace")
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _keys(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n = len(buf)
+    length = b - a
+    if n == 0 or len(a) == 0:
+        return np.full(len(a), -1, dtype=np.int32)
+    last = n - 1
+    key = buf[np.minimum(a, last)].astype(np.int32) << 16
+    key |= np.where(length >= 2, buf[np.minimum(a + 1, last)], 0).astype(np.int32) << 8
+    key |= np.where(length >= 3, buf[np.minimum(a + 2, last)], 0).astype(np.int32)
+    key[(length < 1) | (length > 3)] = -1
+    return key
+
+
+def to_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
+    """The input as bytes (text is UTF-8 encoded; UTF-16 with a BOM is re-encoded; a UTF-8 BOM is
+    dropped)."""
+    raw = data.encode("utf-8", errors="replace") if isinstance(data, str) else bytes(data)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        with contextlib.suppress(UnicodeDecodeError):
+            raw = raw.decode("utf-16").encode("utf-8")
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    return raw
+
+
+def _window(raw: bytes, p: int) -> str:
+    """The header-sized piece of the file at `p`, as text (latin-1: one character per byte)."""
+    return raw[p:p + 2 * _ISA_MAX].decode("latin-1")
+
+
+def isa_delimiters(text: str, p: int) -> tuple[Delimiters, list[str]] | str:
+    """Delimiters of the ISA starting at `p`, and its elements; or the reason it is unreadable.
+
+    Counts 16 element separators instead of using fixed offsets, so an ISA that is not padded to
+    its 106 characters reads as well as a padded one.
+    """
+    if text[p:p + 3] != "ISA" or len(text) < p + 5:
+        return "no ISA segment"
+    el = text[p + 3]
+    if el.isalnum() or el in _WS_CHARS:
+        return "the byte after ISA is not a usable element separator"
+    q = p + 3
+    limit = min(len(text), p + _ISA_MAX)
+    for _ in range(15):
+        q = text.find(el, q + 1, limit)
+        if q < 0:
+            return "the ISA segment does not have 16 elements"
+    if q + 1 >= len(text):
+        return "the file ends inside the ISA segment"
+    comp = text[q + 1]
+    elements = [*text[p:q + 1].split(el)[:16], comp]
+    term = _terminator_after(text, q + 2)
+    if comp.isalnum() or comp in _WS_CHARS or comp == el:
+        return "ISA16 (component separator) is missing or not a separator"
+    if term is None or term in (el, comp) or term.isalnum():
+        return "no segment terminator after ISA16"
+    rep = elements[11] if len(elements) > 12 else ""
+    version = elements[12] if len(elements) > 12 else ""
+    repetition = None
+    if len(rep) == 1 and not rep.isalnum() and rep not in (el, comp, term, " ") and version >= "00501":
+        repetition = rep
+    return Delimiters(el, comp, term, repetition), elements
+
+
+def _terminator_after(text: str, i: int) -> str | None:
+    """The segment terminator given the character after the last element of a header segment.
+
+    White space there means either a line-break terminator or a terminator written at the start of
+    the next line (`\\n~GS...`): the first non-blank character decides.
+    """
+    if i >= len(text):
+        return None
+    c = text[i]
+    if c not in _WS_CHARS:
+        return c
+    j = i
+    while j < len(text) and j < i + _ISA_MAX and text[j] in _WS_CHARS:
+        j += 1
+    run = text[i:j]
+    if j < len(text) and not text[j].isalnum() and text[j] not in _WS_CHARS:
+        return text[j]
+    return "\n" if "\n" in run else c
+
+
+def _bare_delimiters(text: str, p: int) -> Delimiters | None:
+    """Delimiters of a file that starts with `ST` (no envelope): element from the byte after ST,
+    terminator from the first byte ending the ST segment; component `:` assumed."""
+    el = text[p + 2] if p + 2 < len(text) else ""
+    if not el or el.isalnum() or el in _WS_CHARS:
+        return None
+    i = p + 3
+    limit = min(len(text), p + 80)
+    while i < limit and (text[i].isalnum() or text[i] == el):
+        i += 1
+    term = _terminator_after(text, i)
+    if term is None or term == el or term.isalnum():
+        term = "~" if el != "~" else "\n"
+    comp = next(c for c in (":", ">", "^", "\\", "!") if c not in (el, term))
+    return Delimiters(el, comp, term, None)
+
+
+_ISA_START = re.compile(rb"ISA[^0-9A-Za-z\s]")
+_ST_START = re.compile(rb"(?:^|[~\n\r])[ \t\r\n]*(ST[^0-9A-Za-z\s])")
+
+
+def find_blocks(raw: bytes, source: str) -> tuple[list[Block], list[Finding]]:
+    """The byte ranges of the file and their delimiters; raises `TokenError` when nothing is X12."""
+    findings: list[Finding] = []
+    p = 0
+    while p < len(raw) and raw[p] in _WS_BYTES:
+        p += 1
+    if p >= len(raw):
+        raise TokenError("the file is empty")
+    first_isa = p if _ISA_START.match(raw, p) else None
+    if first_isa is None:
+        m = _ISA_START.search(raw, p)
+        st = _ST_START.search(raw)  # from 0: `^` only matches at the real start of the file
+        if m and (st is None or m.start() < st.start(1)):
+            first_isa = m.start()
+            findings.append(Finding("warning", source, "start of file",
+                                    f"{first_isa - p} characters before the ISA header were skipped"))
+        elif st:
+            q = st.start(1)
+            d = _bare_delimiters(_window(raw, q), 0)
+            if d is None:
+                raise TokenError("no ISA header and the ST segment has no usable element separator")
+            if q > p:
+                findings.append(Finding("warning", source, "start of file",
+                                        f"{q - p} characters before the first ST were skipped"))
+            findings.append(Finding("warning", source, "start of file",
+                                    f"no ISA/GS envelope: read as a bare transaction set ({d.describe()})"))
+            return [Block(q, len(raw), d, False)], findings
+        else:
+            raise TokenError("not an X12 file: no ISA or ST segment found (is it a text file?)")
+    got = isa_delimiters(_window(raw, first_isa), 0)
+    if isinstance(got, str):
+        raise TokenError(f"unreadable ISA header: {got}")
+    blocks = [Block(first_isa, len(raw), got[0], True)]
+    pos = first_isa
+    while True:
+        nxt, d = _next_isa(raw, pos + 4, blocks[-1].delimiters)
+        if nxt < 0:
+            break
+        if d != blocks[-1].delimiters:
+            blocks[-1].hi = nxt
+            blocks.append(Block(nxt, len(raw), d, True))
+        pos = nxt
+    return blocks, findings
+
+
+def _next_isa(raw: bytes, start: int, current: Delimiters) -> tuple[int, Delimiters | None]:
+    """The next ISA that starts a segment (after the terminator or at the start of a line)."""
+    term = ord(current.segment) & 0xFF
+    p = start
+    while True:
+        p = raw.find(b"ISA", p)
+        if p < 0:
+            return -1, None
+        q = p - 1
+        while q >= start and raw[q] in _WS_BYTES:
+            q -= 1
+        at_boundary = q >= start and (raw[q] == term or b"\n" in raw[q + 1:p])
+        after = raw[p + 3] if p + 3 < len(raw) else None
+        if at_boundary and after is not None and not chr(after).isalnum() and after not in _WS_BYTES:
+            got = isa_delimiters(_window(raw, p), 0)
+            if not isinstance(got, str):
+                return p, got[0]
+        p += 3
+
+
+def _trim(buf: np.ndarray, raw: bytes, start: np.ndarray, end: np.ndarray) -> None:
+    """Move `start` forward and `end` back over white space, in place."""
+    n = len(buf)
+    if n == 0:
+        return
+    idx = np.flatnonzero(start < end)
+    for _ in range(4):
+        if not len(idx):
+            break
+        w = _WS[buf[start[idx]]]
+        idx = idx[w]
+        start[idx] += 1
+        idx = idx[start[idx] < end[idx]]
+    for i in idx.tolist():  # long runs of blanks: rare, finish them one segment at a time
+        s = raw[start[i]:end[i]]
+        start[i] += len(s) - len(s.lstrip(_WS_CHARS.encode()))
+    idx = np.flatnonzero(start < end)
+    for _ in range(4):
+        if not len(idx):
+            break
+        w = _WS[buf[end[idx] - 1]]
+        idx = idx[w]
+        end[idx] -= 1
+        idx = idx[start[idx] < end[idx]]
+    for i in idx.tolist():
+        s = raw[start[i]:end[i]]
+        end[i] -= len(s) - len(s.rstrip(_WS_CHARS.encode()))
+
+
+def _byte(ch: str) -> int:
+    return ord(ch) & 0xFF
+
+
+def _pos_dtype(size: int) -> type:
+    """Byte positions fit in int32 for files under 2 GB: half the memory of int64."""
+    return np.int32 if size < 2**31 - 1 else np.int64
+
+
+_SCAN = 1 << 22
+
+
+def _scan_block(buf: np.ndarray, blk: Block, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Segment bounds, element separators, and per segment the separators before it and inside it.
+
+    One pass finds separators and terminators together (in 4 MB slices, so no file-sized
+    temporaries); the number of separators before each terminator then gives, without any search,
+    where each segment's elements start in the separator array.
+    """
+    el, term = _byte(blk.delimiters.element), _byte(blk.delimiters.segment)
+    found = []
+    for lo in range(blk.lo, blk.hi, _SCAN):
+        chunk = buf[lo:min(blk.hi, lo + _SCAN)]
+        mask = chunk == el
+        mask |= chunk == term
+        found.append(np.flatnonzero(mask).astype(dtype) + dtype(lo))
+    special = np.concatenate(found) if found else np.zeros(0, dtype)
+    is_term = buf[special] == term
+    term_at = np.flatnonzero(is_term)
+    term_pos = special[term_at]
+    seps = special[~is_term]
+    del special, is_term
+    seps_before = (term_at - np.arange(len(term_at))).astype(dtype)  # separators before each terminator
+    del term_at
+    start = np.concatenate(([blk.lo], term_pos + 1)).astype(dtype)
+    end = np.concatenate((term_pos, [blk.hi])).astype(dtype)
+    first = np.concatenate(([0], seps_before)).astype(dtype)
+    count = np.concatenate((seps_before, [len(seps)])).astype(dtype) - first
+    return start, end, seps, np.stack((first, count))
+
+
+def tokenize(data: bytes | str, source: str) -> Segments:
+    """All segments of a file (see `Segments`); raises `TokenError` if it has no X12 start."""
+    raw = to_bytes(data)
+    blocks, findings = find_blocks(raw, source)
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    dtype = _pos_dtype(len(buf))
+    starts, ends, seps, firsts, counts, block_of = [], [], [], [], [], []
+    offset = 0
+    for bi, blk in enumerate(blocks):
+        s, e, sep, fc = _scan_block(buf, blk, dtype)
+        _trim(buf, raw, s, e)
+        keep = s < e
+        starts.append(s[keep])
+        ends.append(e[keep])
+        firsts.append(fc[0][keep] + dtype(offset))
+        counts.append(fc[1][keep])
+        seps.append(sep)
+        block_of.append(np.full(int(keep.sum()), bi, dtype=np.int16 if len(blocks) < 2**15 else np.int32))
+        offset += len(sep)
+    start, end, sep, first_sep, nsep = (parts[0] if len(parts) == 1 else np.concatenate(parts)
+                                        for parts in (starts, ends, seps, firsts, counts))
+    del starts, ends, seps, firsts, counts
+    # Segment id: bytes before the first separator (or the whole segment), as an integer code.
+    id_end = np.where(nsep > 0, sep[np.minimum(first_sep, len(sep) - 1)], end) if len(sep) else end
+    key = _keys(buf, start, id_end)
+    del id_end
+    slot = np.minimum(np.searchsorted(_ID_KEYS, key), len(_ID_KEYS) - 1)
+    code = np.where(_ID_KEYS[slot] == key, _ID_CODES[slot], OTHER).astype(np.int16)
+    del key, slot
+    return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, nsep=nsep,
+                    seps=sep, block_of=np.concatenate(block_of) if block_of else np.zeros(0, np.int16),
+                    blocks=blocks, ascii=raw.isascii(), findings=findings)
+
+
+def split_segments(data: bytes | str, source: str = "") -> list[list[str]]:
+    """Every segment as a list of elements (element 0 = id): the simple, slow view, for small files
+    and tests."""
+    segs = tokenize(data, source)
+    return [segs.elements(i) for i in range(len(segs))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Values of byte ranges, vectorized: X12 decimals (R) and dates (DT, CCYYMMDD).
+
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+_PACK7 = np.array([1 << (8 * (6 - j)) for j in range(7)], dtype=np.int64)
+_CHUNK = 65536
+_MAX_CENTS = 10**15
+"""Amounts at or beyond 10**13 dollars are treated as unreadable (they would not fit exact cents)."""
+
+
+def _gather(buf: np.ndarray, a: np.ndarray, length: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first `width` bytes of each range as an `(n, width)` matrix (0 past each range's length)."""
+    cols = np.arange(width, dtype=a.dtype)
+    idx = a[:, None] + cols
+    np.minimum(idx, len(buf) - 1, out=idx)
+    valid = cols < length[:, None]
+    chars = buf[idx]
+    chars[~valid] = 0
+    return chars, valid
+
+
+def _chunks(n: int, size: int = _CHUNK):
+    """Row slices of at most `size` rows, so that `(rows, width)` temporaries stay small."""
+    return (slice(lo, min(n, lo + size)) for lo in range(0, n, size))
+
+
+def parse_decimal(buf: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  width: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X12 decimal numbers of byte ranges: `(mantissa, decimals, ok)`.
+
+    The value is `mantissa / 10**decimals` exactly (`'-12.50'` -> `(-1250, 2, True)`); `decimals`
+    counts the digits written after the point, which is also how a total of such numbers is
+    written. Accepted: optional leading `-`, ASCII digits, at most one `.`, at least one digit
+    (the rules of `xl_ar.money.x12_cents`). Empty or unreadable ranges give `ok = False`.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    n = len(a)
+    mant = np.zeros(n, dtype=np.int64)
+    dec = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    if n == 0 or len(buf) == 0:
+        return mant, dec, ok
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        m, d, k = _parse_chunk(buf, a[lo:hi], b[lo:hi], width)
+        mant[lo:hi], dec[lo:hi], ok[lo:hi] = m, d, k
+    return mant, dec, ok
+
+
+def _parse_chunk(buf, a, b, width):
+    """Horner's rule over the columns of the chunk: one pass per character position."""
+    length = b - a
+    ok = (length > 0) & (length <= width)
+    length = np.where(ok, length, 0)
+    w = int(length.max(initial=0))
+    n = len(a)
+    if w == 0:
+        return np.zeros(n, np.int64), np.zeros(n, np.int64), ok
+    chars, valid = _gather(buf, a, length, w)
+    chars = np.ascontiguousarray(chars.T)
+    valid = np.ascontiguousarray(valid.T)
+    neg = valid[0] & (chars[0] == 45)
+    mant = np.zeros(n, np.int64)
+    dec = np.zeros(n, np.int64)
+    seen_dot = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    any_digit = np.zeros(n, dtype=bool)
+    for j in range(w):
+        c, v = chars[j], valid[j]
+        d = c - np.uint8(48)
+        digit = v & (d < 10)
+        dot = v & (c == 46)
+        other = v & ~digit & ~dot
+        if j == 0:
+            other &= ~neg
+        bad |= other | (dot & seen_dot) | (digit & (mant >= 10**17))
+        seen_dot |= dot
+        mant = np.where(digit, mant * 10 + d, mant)
+        dec += digit & seen_dot
+        any_digit |= digit
+    ok &= ~bad & any_digit
+    return np.where(ok, np.where(neg, -mant, mant), 0), np.where(ok, dec, 0), ok
+
+
+def to_cents(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cents of parsed decimals: `(cents, ok)`; more than two non-zero decimals is not ok."""
+    dec_c = np.minimum(dec, 18)
+    up = np.where(dec_c <= 2, _POW10[np.clip(2 - dec_c, 0, 2)], 1)
+    down = np.where(dec_c > 2, _POW10[np.clip(dec_c - 2, 0, 18)], 1)
+    exact = (mant % down) == 0
+    big = np.abs(mant) >= _MAX_CENTS // np.maximum(up, 1)
+    good = ok & exact & ~big
+    cents = np.where(good, (mant // down) * up, 0)
+    return cents, good
+
+
+def to_float(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Parsed decimals as floats (quantities, units), NaN where not ok."""
+    return np.where(ok, mant / _POW10[np.minimum(dec, 18)].astype(np.float64), np.nan)
+
+
+def parse_date(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CCYYMMDD dates of byte ranges: `(datetime64[D] with NaT, ok)`."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    n = len(a)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = (b - a) == 8
+    if n == 0 or len(buf) == 0 or not ok.any():
+        return out, np.zeros(n, dtype=bool)
+    for sl in _chunks(n):
+        out[sl], ok[sl] = _dates_chunk(buf, a[sl], ok[sl])
+    return out, ok
+
+
+def _dates_chunk(buf: np.ndarray, a: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    chars, _ = _gather(buf, a, np.where(ok, 8, 0), 8)
+    digits = chars.astype(np.int64) - 48
+    ok = ok & ((digits >= 0) & (digits <= 9)).all(axis=1)
+    d = np.where(ok[:, None], digits, 0)
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    ok &= (year >= 1800) & (year <= 2300) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    dates = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
+    ok &= dates.astype("datetime64[M]") == months
+    return np.where(ok, dates, np.datetime64("NaT")), ok
+
+
+def components(buf: np.ndarray, raw: bytes, a: np.ndarray, b: np.ndarray, comp: int,
+               parts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Byte ranges of the first `parts` components of composite elements `(a, b)` split by the
+    byte `comp`: two `(n, parts)` arrays of starts and ends (equal when a component is absent)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    n = len(a)
+    length = b - a
+    pos = np.repeat(length[:, None], parts, axis=1)  # separator columns, default: the element end
+    fast_rows = np.flatnonzero(length <= 64)
+    for sl in _chunks(len(fast_rows)) if len(buf) else ():
+        fast = fast_rows[sl]
+        w = int(length[fast].max(initial=0))
+        if w:
+            chars, valid = _gather(buf, a[fast], length[fast], w)
+            r, c = np.nonzero(valid & (chars == comp))
+            rank = np.arange(len(r)) - np.searchsorted(r, r)
+            keep = rank < parts
+            pos[fast[r[keep]], rank[keep]] = c[keep]
+    for i in np.flatnonzero(length > 64).tolist():
+        found = [j for j, ch in enumerate(raw[a[i]:b[i]]) if ch == comp][:parts]
+        pos[i, :len(found)] = found
+    starts = np.empty((n, parts), dtype=np.int64)
+    starts[:, 0] = 0
+    starts[:, 1:] = np.minimum(pos[:, :-1] + 1, length[:, None])
+    return a[:, None] + starts, a[:, None] + pos
