@@ -65,7 +65,6 @@ def import_remittances(book=None) -> str:
     sheets.write_block(sheet, "A1", lines)
     shown = sheets.for_excel(rows[[*tables.TABLES["claim_payments"].column_names, "payer_name", "trace_number",
                                    "payment_date", "method"]], "claim_payments")
-    shown["payment_date"] = [None if v != v or v is None else v.date() for v in rows.payment_date]
     sheets.write_frame(sheet, f"A{len(lines) + 2}", shown)
     sheet = sheets.owned_sheet(book, ADJUSTMENTS_SHEET)
     sheets.write_frame(sheet, "A1", sheets.for_excel(adjustments, "adjustments"))

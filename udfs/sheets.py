@@ -40,14 +40,17 @@ def owned_sheet(book, name: str):
 
 
 def for_excel(frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
-    """A table as Excel shows it: money in dollars (floats of whole cents), dates as dates, NA empty."""
+    """A table as Excel shows it: money in dollars (floats of whole cents), dates as dates, NA empty.
+
+    Columns are typed by the canonical `table` spec; other datetime columns become dates too.
+    """
     out = frame.copy()
     kinds = {c.name: c.kind for c in tables.TABLES[table].columns} if table else {}
     for col in out.columns:
         if kinds.get(col) == tables.Kind.MONEY:
-            out[col] = out[col].astype("Float64").astype(object).where(out[col].notna(), None)
-            out[col] = [None if v is None else v / 100 for v in out[col]]
-        elif kinds.get(col) == tables.Kind.DATE:
+            cents = out[col].to_numpy(dtype=object, na_value=None)
+            out[col] = [None if v is None else int(v) / 100 for v in cents]
+        elif kinds.get(col) == tables.Kind.DATE or out[col].dtype.kind == "M":
             out[col] = [None if pd.isna(v) else v.date() for v in out[col]]
         else:
             out[col] = out[col].astype(object).where(out[col].notna(), None)

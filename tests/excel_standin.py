@@ -1,0 +1,119 @@
+"""A small stand-in for an xlwings Book, enough to run ribbon macros without Excel.
+
+It follows the xlwings calls the macros use (`book.sheets[...]`, `.add`, `sheet.clear()`,
+`sheet.range(addr).options(...).value = ...`, `app.alert`) and keeps what was written as a grid of
+cells, converting DataFrames the way xlwings does (header row, then rows; `index=False`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+
+def _cell(address: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([A-Z]+)(\d+)", address.upper())
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+class Range:
+    def __init__(self, sheet: Sheet, address: str):
+        self.sheet, self.row, self.col = sheet, *_cell(address)
+        self._options: dict = {}
+
+    def options(self, **kw) -> Range:
+        self._options = kw
+        return self
+
+    def expand(self, mode: str = "table") -> Range:
+        self._expand = True
+        return self
+
+    @property
+    def value(self):
+        rows = []
+        r = self.row
+        while (r, self.col) in self.sheet.cells:
+            row, c = [], self.col
+            while (r, c) in self.sheet.cells:
+                row.append(self.sheet.cells[(r, c)])
+                c += 1
+            rows.append(row)
+            r += 1
+        return rows
+
+    @value.setter
+    def value(self, data) -> None:
+        if isinstance(data, pd.DataFrame):
+            grid = [list(data.columns), *data.astype(object).where(data.notna(), None).values.tolist()]
+        elif self._options.get("transpose"):
+            grid = [[v] for v in data]
+        elif data and isinstance(data[0], list):
+            grid = data
+        else:
+            grid = [list(data)]
+        for i, row in enumerate(grid):
+            for j, v in enumerate(row):
+                self.sheet.cells[(self.row + i, self.col + j)] = v
+
+
+class Sheet:
+    def __init__(self, name: str):
+        self.name = name
+        self.cells: dict[tuple[int, int], object] = {}
+
+    def range(self, address: str) -> Range:
+        return Range(self, address)
+
+    def clear(self) -> None:
+        self.cells.clear()
+
+    def frame(self, header_row: int) -> pd.DataFrame:
+        """The table whose header is on `header_row` (for assertions)."""
+        width = max(c for (r, c) in self.cells if r == header_row)
+        rows = sorted({r for (r, _) in self.cells if r >= header_row})
+        grid = [[self.cells.get((r, c)) for c in range(1, width + 1)] for r in rows]
+        return pd.DataFrame(grid[1:], columns=grid[0])
+
+
+class Sheets:
+    def __init__(self, book: Book):
+        self._list: list[Sheet] = []
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self._list[key]
+        return next(s for s in self._list if s.name == key)
+
+    def __iter__(self):
+        return iter(self._list)
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def add(self, name: str, before=None, after=None) -> Sheet:
+        if any(s.name == name for s in self._list):
+            raise ValueError(f"sheet {name} exists")
+        sheet = Sheet(name)
+        self._list.append(sheet)
+        return sheet
+
+
+class App:
+    def __init__(self):
+        self.alerts: list[str] = []
+
+    def alert(self, prompt: str, title: str | None = None, **kw) -> None:
+        self.alerts.append(prompt)
+
+
+class Book:
+    def __init__(self, *sheet_names: str):
+        self.sheets = Sheets(self)
+        self.app = App()
+        for name in sheet_names:
+            self.sheets.add(name)
