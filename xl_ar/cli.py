@@ -129,6 +129,87 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_INPUT if any(f.status == "rejected" for f in report.files) else 0
 
 
+def _claims_and_date(args: argparse.Namespace):
+    """The claims table and as-of date of a command: from --claims FILE or --practice DIR."""
+    from xl_ar import ledger
+    from xl_ar.findings import has_errors
+    from xl_ar.practice import load_practice
+
+    if bool(args.claims) == bool(args.practice):
+        raise InputError("give either --claims FILE or --practice DIR")
+    if args.practice:
+        practice = load_practice(Path(args.practice))
+        return practice.table("claims"), practice.as_of(args.as_of), practice.table("payers")
+    frame, findings = ledger.read_table(Path(args.claims), "claims")
+    if has_errors(findings):
+        raise InputError(f"{Path(args.claims).name}: the claims file has problems; nothing was computed",
+                         [f for f in findings if f.severity == "error"])
+    if args.as_of is None:
+        raise InputError("give --as-of YYYY-MM-DD")
+    return frame, args.as_of, None
+
+
+def _ratio(value: float) -> float | None:
+    return None if value != value else round(value, 6)
+
+
+def cmd_aging(args: argparse.Namespace) -> int:
+    import json
+
+    from xl_ar.aging import aging
+    from xl_ar.money import format_cents
+
+    claims, as_of, payers = _claims_and_date(args)
+    result = aging(claims, as_of, group_by=args.by, basis=args.basis, edges=args.buckets, payers=payers)
+    rows = result.rows().to_dict("records")
+    if args.json:
+        def amount(v):
+            return None if v != v else format_cents(int(v))
+
+        print(json.dumps({
+            "as_of": as_of.isoformat(), "basis": result.basis, "group_by": result.group_by,
+            "buckets": result.labels,
+            "rows": [{"group": r["group"], "claims": int(r["claims"]),
+                      "buckets": {label: amount(r[label]) for label in result.labels},
+                      "total": amount(r["total"]), "pct_over_90": _ratio(r["pct_over_90"])} for r in rows],
+        }, indent=1))
+        return 0
+    header = ["group", "claims", *result.labels, "total", "% > 90"]
+    lines = [header]
+    for r in rows:
+        lines.append([str(r["group"]), f"{int(r['claims']):,}",
+                      *["" if r[label] != r[label] else f"{r[label] / 100:,.2f}" for label in result.labels],
+                      f"{r['total'] / 100:,.2f}", "" if r["pct_over_90"] != r["pct_over_90"]
+                      else f"{100 * r['pct_over_90']:.1f}%"])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    print(f"A/R aging as of {as_of} by {result.basis} ({result.group_by})")
+    for line in lines:
+        cells = zip(line, widths, strict=True)
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(cells)))
+    return 0
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    import json
+
+    from xl_ar import kpi
+    from xl_ar.money import format_cents
+
+    claims, as_of, _ = _claims_and_date(args)
+    values = kpi.kpis(claims, as_of, args.lookback_months)
+    money = {"total_ar", "credit_balances"}
+    if args.json:
+        print(json.dumps({"as_of": as_of.isoformat(), "kpis": {
+            k: format_cents(v) if k in money else _ratio(v) for k, v in values.items()}}, indent=1))
+        return 0
+    print(f"KPIs as of {as_of}")
+    for k, v in values.items():
+        shown = (f"{v / 100:,.2f}" if k in money else "n/a" if v != v else f"{v:.1f}" if k == "days_in_ar"
+                 else f"{100 * v:.1f}%")
+        print(f"  {kpi.KPI_NAMES[k]:<34} {shown:>14}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from xl_ar import demo
 
@@ -166,6 +247,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--practice", required=True, help="practice folder")
     p.add_argument("--limit", type=int, default=200, help="findings to print at most")
     p.set_defaults(func=cmd_check)
+
+    def claims_source(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--claims", help="claims export (.csv or .xlsx)")
+        p.add_argument("--practice", help="practice folder (its claims and practice.json's as-of date)")
+        p.add_argument("--as-of", type=_date, default=None, help="as-of date (YYYY-MM-DD)")
+        p.add_argument("--json", action="store_true", help="print JSON (amounts as decimal strings)")
+
+    p = sub.add_parser("aging", help="age open balances into day buckets")
+    claims_source(p)
+    p.add_argument("--by", default="none", choices=["none", "payer", "payer_class", "responsibility"])
+    p.add_argument("--basis", default="service_date", choices=["service_date", "billed_date", "last_activity_date"])
+    p.add_argument("--buckets", type=lambda t: [int(x) for x in t.split(",")], default=None,
+                   help="bucket edges in days, e.g. 0,30,60,90,120")
+    p.set_defaults(func=cmd_aging)
+
+    p = sub.add_parser("kpi", help="days in A/R, aged A/R, collection rates, credit balances")
+    claims_source(p)
+    p.add_argument("--lookback-months", type=_positive, default=3, help="months of charges for days in A/R")
+    p.set_defaults(func=cmd_kpi)
 
     p = sub.add_parser("era", help="look at 835 remittance files")
     era = p.add_subparsers(dest="era_command", required=True, metavar="ERA_COMMAND")

@@ -72,6 +72,7 @@ HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "member_id": ("Member ID", "Member #", "Subscriber ID", "Policy #", "Policy Number", "Insured ID"),
         "patient_address": ("Patient Address", "Address"),
         "diagnosis_codes": ("Dx Codes", "Dx", "Diagnosis", "Diagnosis Codes", "ICD Codes", "ICD-10"),
+        "payer_class": ("Financial Class", "Payer Class", "Ins Class", "Plan Type"),
     },
     "claim_lines": {
         "claim_id": ("Claim #", "Claim No", "Claim Number", "Claim", "Encounter #"),

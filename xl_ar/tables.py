@@ -115,6 +115,8 @@ class Claim(_Record):
     """Patient address (identifier)."""
     diagnosis_codes: Code | None = None
     """ICD-10-CM codes on the claim, comma separated, principal first."""
+    payer_class: PayerClass | None = None
+    """The payer's class when the export carries it (else it comes from `payers`)."""
 
 
 class ClaimLine(_Record):

@@ -1,0 +1,194 @@
+"""One normaliser for what Excel passes to a function, whatever the runtime.
+
+Classic xlwings (COM) passes dates as `datetime`, empty cells as `None` and every number as a
+float; Office.js (xlwings Server / Lite) passes dates as serial numbers, empty cells as `0` or
+`""` and whole numbers as `int`. Everything goes through here before the core sees it, and every
+problem becomes an `ArgError` whose message is shown in the cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from xl_ar import ledger, tables
+from xl_ar.findings import InputError
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day zero of Excel's 1900 date system as used by serial numbers (after the 1900 leap-year bug)."""
+
+
+class ArgError(ValueError):
+    """A bad argument; the message (without the function name) is what the cell shows."""
+
+
+def is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and np.isnan(value))
+
+
+def to_date(value: object, name: str) -> dt.date:
+    """A date from a `datetime`, an Excel serial number or ISO / US text."""
+    if isinstance(value, list):  # a one-cell range
+        value = value[0][0] if value and isinstance(value[0], list) else (value[0] if value else None)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    if isinstance(value, str) and value.strip():
+        for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+            try:
+                return dt.datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                continue
+    raise ArgError(f"{name} must be a date")
+
+
+def to_text(value: object, default: str) -> str:
+    """Optional text: empty (None, '', 0) means the default."""
+    if is_empty(value) or value == 0:
+        return default
+    return str(value).strip().lower()
+
+
+def to_int(value: object, name: str, default: int | None = None) -> int:
+    if is_empty(value) or (default is not None and value == 0):
+        if default is None:
+            raise ArgError(f"{name} is required")
+        return default
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise ArgError(f"{name} must be a whole number")
+
+
+def flat(value: object) -> list:
+    """The cells of a range as one list, whatever its shape (a value, a row, a column, a block)."""
+    if isinstance(value, (list, tuple)):
+        return [c for v in value for c in flat(v)]
+    return [value]
+
+
+def to_numbers(value: object, name: str) -> list[float] | None:
+    """A list of numbers from a range or array constant (`{0,30,60}`), empty meaning none."""
+    if is_empty(value) or value == 0:
+        return None
+    out = []
+    for v in flat(value):
+        if is_empty(v):
+            continue
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ArgError(f"{name} must be numbers (got '{v}')")
+        out.append(float(v))
+    return out or None
+
+
+def table_rows(values: object, name: str) -> list[list]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ArgError(f"{name} must be a table with its header row (e.g. Claims[#All])")
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in values]
+    header = [h for h in rows[0] if not is_empty(h)]
+    if not header or not all(isinstance(h, str) for h in header):  # a header row holds only text
+        raise ArgError(f"{name} must start with its header row (use Table[#All])")
+    return rows
+
+
+def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None = None,
+             extra_dates: Sequence[str] = ()) -> pd.DataFrame:
+    """A canonical table from a range with its header row (headers: canonical names or PM variants).
+
+    Date columns accept datetimes, serial numbers and text; empty cells may be None, '' or 0.
+    `extra_dates` names non-canonical date columns to keep when the range has them (e.g. the
+    `payment_date` the Remittances sheet shows next to each remitted claim).
+    """
+    rows = table_rows(values, name)
+    header = [("" if h is None else str(h)).strip() for h in rows[0]]
+    body = rows[1:]
+    mapping, _ = ledger.map_headers(table, header)
+    date_columns = {c.name for c in tables.TABLES[table].columns if c.kind == tables.Kind.DATE}
+    text_columns = {c.name for c in tables.TABLES[table].columns if c.kind in (tables.Kind.TEXT, tables.Kind.CODE)}
+    columns = {}
+    for j, h in enumerate(header):
+        column = mapping.get(h)
+        cells = [r[j] if j < len(r) else None for r in body]
+        if column in date_columns or h.lower() in extra_dates:
+            cells = [date_cell(v) for v in cells]
+        elif column in text_columns:
+            cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
+        else:
+            cells = [None if is_empty(v) else v for v in cells]
+        columns[h if h else f"column {j + 1}"] = pd.Series(cells, dtype=object)
+    frame = pd.DataFrame(columns)
+    frame, findings = ledger.table_from_sheet(ledger.Sheet(name, frame), table, payers)
+    errors = [f for f in findings if f.severity == "error"]
+    missing = [f.location.split("'")[1] for f in errors if f.message.startswith("required column")]
+    if missing:
+        names = ", ".join(f"'{m}'" for m in missing)
+        raise ArgError(f"column{'s' if len(missing) > 1 else ''} {names} not found; headers are: {', '.join(header)}")
+    if errors:
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise ArgError(f"{name} {errors[0].location}: {errors[0].message}{more}")
+    for h in header:
+        if h.lower() in extra_dates:
+            try:
+                frame[h.lower()] = pd.to_datetime(columns[h], errors="raise").to_numpy()
+            except (ValueError, TypeError):
+                raise ArgError(f"{name} column '{h}' must hold dates") from None
+    return frame
+
+
+def is_empty_date(v: object) -> bool:
+    """An empty date cell: None, '' (classic) or 0 (Office.js)."""
+    return is_empty(v) or (v == 0 and not isinstance(v, bool))
+
+
+def date_cell(v: object) -> object:
+    """A date cell as a date (serial numbers converted), None when empty."""
+    if is_empty_date(v):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return EXCEL_EPOCH + dt.timedelta(days=int(v))
+    return v
+
+
+def cell(value: object) -> object:
+    """A value Excel can show: no NaN (Office.js shows it as #NUM!), no numpy scalars, dates as dates."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[list[object]]:
+    """A spilled table: header row then rows, every cell made Excel-safe."""
+    return [list(header), *[[cell(v) for v in r] for r in rows]]
+
+
+def dollars(cents: object) -> object:
+    """Cents as dollars for a cell (empty stays empty)."""
+    if cents is None or cents is pd.NA or (isinstance(cents, float) and np.isnan(cents)):
+        return ""
+    return int(cents) / 100
+
+
+def number(value: float, why: str) -> float:
+    """A scalar result for a cell: a KPI that cannot be computed says why instead of NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        raise ArgError(why)
+    return float(value)
+
+
+def message(function: str, error: Exception) -> str:
+    """The text a cell shows for a failed call: `AR_AGING: as_of must be a date`."""
+    if isinstance(error, (ArgError, InputError, ValueError)):
+        return f"{function}: {error}"
+    return f"{function}: unexpected error ({type(error).__name__}: {error})"

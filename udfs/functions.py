@@ -1,0 +1,188 @@
+"""Worksheet functions of the Medical A/R add-in (=AR_AGING, =AR_KPIS, ...).
+
+Thin adapters: `udfs.args` turns the Excel arguments into core inputs, one core function does the
+work, and the result goes back as a number or a spilled table. A bad input returns a short message
+for the cell (`AR_AGING: as_of must be a date`), never a traceback. Functions have no side effects
+(Office.js retries failed calls) and take positional parameters only, so the same module runs
+under classic xlwings and xlwings Server / Lite.
+
+Parameters carry no type hints on purpose: xlwings reads a UDF's type hints as converters. Their
+names avoid VBA keywords (`end`), since classic xlwings writes a VBA wrapper with the same names.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import xlwings as xw
+
+from udfs.args import (
+    ArgError,
+    dollars,
+    flat,
+    grid,
+    is_empty_date,
+    message,
+    number,
+    to_date,
+    to_int,
+    to_numbers,
+    to_table,
+    to_text,
+)
+from xl_ar import aging, kpi
+
+CATEGORY = "Medical A/R"
+TABLE_DOC = "The claims table with its header row, e.g. Claims[#All]"
+
+
+def _cell_errors(name: str):
+    """Turn any failure of the function into the message its cell shows."""
+
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args):
+            try:
+                return f(*args)
+            except Exception as e:  # the cell shows a message, never a traceback
+                return message(name, e)
+
+        return wrapper
+
+    return decorate
+
+
+def _aging_grid(result: aging.Aging) -> list[list]:
+    labels = result.labels
+    rows = [[r["group"], r["claims"], *[dollars(r[label]) for label in labels], dollars(r["total"]),
+             r["pct_over_90"]] for r in result.rows().to_dict("records")]
+    return grid(["group", "claims", *labels, "total", "% over 90"], rows)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("as_of", doc="As-of date, e.g. TODAY()")
+@xw.arg("group_by", doc="payer, payer_class, responsibility or none (default)")
+@xw.arg("basis", doc="service_date (default), billed_date or last_activity_date")
+@xw.arg("buckets", ndim=1, doc="Bucket edges in days, e.g. {0,30,60,90,120} (the default)")
+@_cell_errors("AR_AGING")
+def ar_aging(claims, as_of, group_by=None, basis=None, buckets=None):
+    """Aging of open balances: a row per group with bucket columns, total and % over 90; then the
+    total, credit balances, future-dated, undated and zero-balance rows."""
+    frame = to_table(claims, "claims", "claims")
+    result = aging.aging(frame, to_date(as_of, "as_of"), group_by=to_text(group_by, "none"),
+                         basis=to_text(basis, "service_date"), edges=to_numbers(buckets, "buckets"))
+    return _aging_grid(result)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("dates", ndim=1, doc="Dates to put in buckets (a column)")
+@xw.arg("as_of", doc="As-of date, e.g. TODAY()")
+@xw.arg("buckets", ndim=1, doc="Bucket edges in days, e.g. {0,30,60,90,120} (the default)")
+@_cell_errors("AR_BUCKET")
+def ar_bucket(dates, as_of, buckets=None):
+    """The aging bucket of each date ('31-60'); 'future' after the as-of date, empty when blank."""
+    parsed = [None if is_empty_date(v) else to_date(v, "dates") for v in flat(dates)]
+    labels = aging.bucket_label_of(pd.Series(parsed, dtype="datetime64[s]"), to_date(as_of, "as_of"),
+                                   to_numbers(buckets, "buckets"))
+    return [[label] for label in labels]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("as_of", doc="As-of date, e.g. TODAY()")
+@xw.arg("lookback_months", doc="Months of charges averaged (default 3)")
+@_cell_errors("AR_DAYS_IN_AR")
+def ar_days_in_ar(claims, as_of, lookback_months=None):
+    """Days in A/R = A/R excluding credit balances / average daily gross charges over the look-back
+    (MGMA)."""
+    frame = to_table(claims, "claims", "claims")
+    months = to_int(lookback_months, "lookback_months", 3)
+    return number(kpi.days_in_ar(frame, to_date(as_of, "as_of"), months),
+                  f"no charges with a date of service in the {months} months before as_of")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("as_of", doc="As-of date, e.g. TODAY()")
+@xw.arg("days", doc="Age limit in days from the date of service, e.g. 90")
+@xw.arg("group_by", doc="Optional: payer, payer_class or responsibility for one row per group")
+@_cell_errors("AR_PCT_OVER")
+def ar_pct_over(claims, as_of, days, group_by=None):
+    """Share of billed A/R older than `days` days from the date of service (HFMA AR-1); a number,
+    or a table by group."""
+    frame = to_table(claims, "claims", "claims")
+    when = to_date(as_of, "as_of")
+    limit = to_int(days, "days")
+    by = to_text(group_by, "none")
+    if by == "none":
+        return number(kpi.pct_ar_over(frame, when, limit), "no billed A/R")
+    if by not in aging.GROUP_COLUMN:
+        raise ArgError("group_by must be payer, payer_class, responsibility or none")
+    column = aging.GROUP_COLUMN[by]
+    table = kpi.pct_ar_over_by(frame, when, limit, frame[column])
+    return grid([by, "billed A/R", f"A/R over {limit}", f"% over {limit}"],
+                [[r.group, dollars(r.billed_ar), dollars(r.ar_over), r.pct] for r in table.itertuples()])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("start_date", doc="First date of service of the window")
+@xw.arg("end_date", doc="Last date of service of the window")
+@_cell_errors("AR_NCR")
+def ar_ncr(claims, start_date, end_date):
+    """Net collection rate = payments / (charges - contractual adjustments) for claims with a date
+    of service in the window (MGMA)."""
+    frame = to_table(claims, "claims", "claims")
+    return number(kpi.net_collection_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date")),
+                  "no charges net of contractual adjustments in the window")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("start_date", doc="First date of service of the window")
+@xw.arg("end_date", doc="Last date of service of the window")
+@_cell_errors("AR_GCR")
+def ar_gcr(claims, start_date, end_date):
+    """Gross collection rate = payments / gross charges for claims with a date of service in the
+    window (MGMA)."""
+    frame = to_table(claims, "claims", "claims")
+    return number(kpi.gross_collection_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date")),
+                  "no charges in the window")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claim_payments", ndim=2, doc="Remitted claims with their header row, e.g. the Remittances table")
+@xw.arg("start_date", doc="First remittance date of the window")
+@xw.arg("end_date", doc="Last remittance date of the window")
+@xw.arg("by", doc="count (default): one number; table: count and dollar bases")
+@_cell_errors("AR_DENIAL_RATE")
+def ar_denial_rate(claim_payments, start_date, end_date, by=None):
+    """Initial denial rate: claims denied (CLP02 = 4) on first adjudication / claims adjudicated
+    (HFMA); by count, or a table with the count and dollar bases."""
+    frame = to_table(claim_payments, "claim_payments", "claim_payments", extra_dates=("payment_date",))
+    dates = frame.get("payment_date", None)
+    rate = kpi.initial_denial_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date"), dates=dates)
+    basis = to_text(by, "count")
+    if basis == "count":
+        return number(rate.by_count, "no claims first adjudicated in the window")
+    if basis != "table":
+        raise ArgError("by must be count or table")
+    return grid(["basis", "denied", "remitted", "rate"], [
+        ["count", rate.claims_denied, rate.claims_remitted, rate.by_count],
+        ["dollars", dollars(rate.dollars_denied), dollars(rate.dollars_remitted), rate.by_dollars],
+    ])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("as_of", doc="As-of date, e.g. TODAY()")
+@_cell_errors("AR_KPIS")
+def ar_kpis(claims, as_of):
+    """Every KPI of the claims ledger as a two-column table (A/R, days in A/R, % over 90 and 120,
+    collection rates, credit balances)."""
+    frame = to_table(claims, "claims", "claims")
+    values = kpi.kpis(frame, to_date(as_of, "as_of"))
+    money = {"total_ar", "credit_balances"}
+    return grid(["KPI", "value"], [[kpi.KPI_NAMES[k], dollars(v) if k in money else v] for k, v in values.items()])
