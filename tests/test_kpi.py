@@ -135,3 +135,11 @@ def test_kpis_of_the_ledger_are_consistent_with_the_functions():
 def test_months_before_clamps_to_month_end():
     assert kpi.months_before(D(2026, 5, 31), 3) == D(2026, 2, 28)
     assert kpi.months_before(D(2026, 1, 15), 1) == D(2025, 12, 15)
+
+
+def test_net_collection_rate_keeps_write_offs_in_the_denominator():
+    claims = CLAIMS.copy()
+    # claim 5 (service 2026-04-01): its 100 of adjustments are a bad-debt write-off, not contractual
+    claims["written_off"] = [0, 0, 0, 0, 10000, 0]
+    # paid 550 / (charges 1300 - contractual 100) = 550 / 1200
+    assert kpi.net_collection_rate(claims, D(2026, 4, 1), D(2026, 8, 31)) == pytest.approx(550 / 1200)

@@ -135,3 +135,11 @@ def test_every_header_variant_is_documented():
         for column, variants in columns.items():
             for v in variants:
                 assert f"`{v}`" in doc, f"{table}.{column}: variant {v!r} missing from docs/practice-folder.md"
+
+
+def test_adjustments_are_derived_from_contractual_and_write_offs(tmp_path):
+    text = ("Claim #,Pat Acct,Ins Code,DOS,Charges,Payments,Contractual,Write Offs,Balance,Resp\n"
+            "C1,A1,MCR,2025-03-01,185.00,73.60,92.00,19.40,0.00,patient\n")
+    frame, findings = ledger.read_table(write(tmp_path, "claims.csv", text), "claims")
+    # adjusted = contractual 92.00 + write-offs 19.40 = 111.40; 185 - 73.60 - 111.40 = 0
+    assert findings == [] and frame.adjusted.tolist() == [11140] and frame.written_off.tolist() == [1940]

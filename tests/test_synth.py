@@ -246,12 +246,15 @@ def latest_adjudication(files) -> dict[str, dict]:
 DENIAL_REASONS = {"27", "31", "197", "15", "4", "11", "181", "50", "29", "18", "97", "234", "22", "16", "252"}
 
 
-def test_denials_follow_from_the_latest_adjudication(files):
+def test_open_denials_follow_from_the_latest_adjudication(files):
     latest = latest_adjudication(files)
-    known = set(files["claims"]["Claim #"])
-    denied = {k for k, c in latest.items() if k in known and c["status"] == "4"}
-    partial = {k for k, c in latest.items() if k in known and c["status"] == "1" and any(
-        r in DENIAL_REASONS and g in ("CO", "OA") for ln in c["lines"] for g, r, _ in ln["cas"])}
+    c = files["claims"]
+    balance = dict(zip(c["Claim #"], c["Ins Bal"].map(cents) + c["Pat Bal"].map(cents), strict=True))
+    # a denial is an exception while the claim still has a balance (not written off)
+    open_ = {k for k, b in balance.items() if b > 0}
+    denied = {k for k, cl in latest.items() if k in open_ and cl["status"] == "4"}
+    partial = {k for k, cl in latest.items() if k in open_ and cl["status"] == "1" and any(
+        r in DENIAL_REASONS and g in ("CO", "OA") for ln in cl["lines"] for g, r, _ in ln["cas"])}
     assert denied == truth_of(files, "denied")
     assert partial == truth_of(files, "partially_denied")
 

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_ar import remittances, sources
+from xl_ar import kpi, remittances, sources
+from xl_ar.aging import aging
 from xl_ar.practice import load_practice
 from xl_ar.progress import step
 from xl_ar.store import Store
@@ -64,4 +65,17 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         store.audit("demo", claims=claims, seed=seed, as_of=result.as_of.isoformat())
     summary.seconds["import"] = time.perf_counter() - started
     summary.lines.append(f"Imported remittances into {store_path.name}: {report.summary()}")
+
+    started = time.perf_counter()
+    as_of = practice.as_of()
+    claims = practice.table("claims")
+    by_class = aging(claims, as_of, group_by="payer_class", payers=practice.table("payers"))
+    values = kpi.kpis(claims, as_of)
+    summary.seconds["aging"] = time.perf_counter() - started
+    total = by_class.extra.set_index("group").loc["Total"]
+    summary.lines.append(
+        f"A/R as of {as_of}: {total.total / 100:,.2f} in {int(total.claims):,} claims, "
+        f"{100 * values['pct_over_90']:.1f}% of billed A/R over 90 days; days in A/R {values['days_in_ar']:.1f}, "
+        f"net collection rate {100 * values['net_collection_rate']:.1f}%, "
+        f"credit balances {values['credit_balances'] / 100:,.2f}.")
     return summary

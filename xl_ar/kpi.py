@@ -117,15 +117,18 @@ def net_collection_rate(claims: pd.DataFrame, start: dt.date, end: dt.date) -> f
     """Net collection rate = payments / (charges - contractual adjustments), for claims with a
     date of service in `[start, end]`.
 
-    The ledger's `adjusted` must hold contractual adjustments only: denial and bad-debt
-    write-offs are not taken out of the denominator (they are lost revenue). Source: MGMA,
-    "Adjusted (net) collection rate"; HFMA MAP Key "Cash collection as a % of net revenue".
+    Contractual adjustments = `adjusted` - `written_off`: denial and bad-debt write-offs are not
+    taken out of the denominator (they are lost revenue). When the export does not separate
+    write-offs, all of `adjusted` is taken as contractual. Source: MGMA, "Adjusted (net)
+    collection rate"; HFMA MAP Key "Cash collection as a % of net revenue".
     """
     _check_window(start, end)
     m = _in_window(claims["service_date"], start, end)
     paid = int(claims["paid"].to_numpy(dtype=np.int64)[m].sum())
-    net = int(claims["charge"].to_numpy(dtype=np.int64)[m].sum()) - int(
-        claims["adjusted"].to_numpy(dtype=np.int64)[m].sum())
+    contractual = claims["adjusted"].to_numpy(dtype=np.int64)[m].sum()
+    if "written_off" in claims.columns:
+        contractual -= claims["written_off"].fillna(0).to_numpy(dtype=np.int64)[m].sum()
+    net = int(claims["charge"].to_numpy(dtype=np.int64)[m].sum()) - int(contractual)
     return paid / net if net else float("nan")
 
 

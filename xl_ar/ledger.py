@@ -5,7 +5,8 @@ A header is normalised (case, punctuation, common abbreviations) and looked up i
 the canonical snake_case name is always accepted. docs/practice-folder.md lists the mapping.
 
 Derived columns, when the export lacks them:
-- claims `balance` = `Ins Bal` + `Pat Bal` (or charge - paid - adjusted when neither is present);
+- claims `balance` = `Ins Bal` + `Pat Bal`;
+- claims `adjusted` = `Contractual` + `Write Offs` when the export has no total of adjustments;
 - claims `responsibility` = insurance when the insurance balance is not zero, else patient;
   without an insurance balance column: patient for self-pay payers, insurance otherwise.
 """
@@ -60,7 +61,9 @@ HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "charge": ("Charges", "Charge", "Billed Amt", "Billed Amount", "Total Charge", "Total Charges",
                    "Amount Billed"),
         "paid": ("Payments", "Paid", "Paid Amt", "Paid Amount", "Total Paid", "Receipts"),
-        "adjusted": ("Adjustments", "Adj", "Adj Amt", "Adjustment", "Total Adjustments", "Write Offs"),
+        "adjusted": ("Adjustments", "Adj", "Adj Amt", "Adjustment", "Total Adjustments", "Total Adj"),
+        "written_off": ("Write Offs", "Write-Offs", "Write Off", "Bad Debt", "W/O"),
+        "contractual": ("Contractual", "Contractual Adj", "Contractual Adjustments", "Contr Adj"),
         "balance": ("Balance", "Bal", "Claim Balance", "Current Balance", "Total Balance", "Outstanding"),
         "ins_balance": ("Ins Bal", "Insurance Balance", "Ins Balance"),
         "patient_balance": ("Pat Bal", "Patient Balance", "Pt Bal", "Pt Balance"),
@@ -119,7 +122,7 @@ HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """For each table, the export headers accepted for each column (besides the canonical name)."""
 
-EXTRA_COLUMNS = {"claims": ("ins_balance", "patient_balance"), "deposits": ("credit", "debit")}
+EXTRA_COLUMNS = {"claims": ("ins_balance", "patient_balance", "contractual"), "deposits": ("credit", "debit")}
 """Columns a reader accepts only to derive canonical ones."""
 
 
@@ -291,6 +294,9 @@ def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | N
     has_ins = "ins_balance" in raw.columns
     has_pat = "patient_balance" in raw.columns
     ins = _cents_column(raw, "ins_balance", name, first_row, findings) if has_ins else None
+    if "adjusted" not in raw.columns and "contractual" in raw.columns:
+        typed["adjusted"] = _cents_column(raw, "contractual", name, first_row, findings) + _cents_column(
+            raw, "written_off", name, first_row, findings)
     if "balance" not in raw.columns and (has_ins or has_pat):
         pat = _cents_column(raw, "patient_balance", name, first_row, findings)
         typed["balance"] = (ins if ins is not None else 0) + pat

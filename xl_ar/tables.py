@@ -96,7 +96,9 @@ class Claim(_Record):
     paid: Money
     """Payments posted (insurance and patient)."""
     adjusted: Money
-    """Adjustments posted (contractual, write-offs); charge - paid - adjusted = balance."""
+    """Adjustments posted (contractual and write-offs); charge - paid - adjusted = balance."""
+    written_off: Money | None = None
+    """The write-offs within `adjusted` (bad debt, denials, small balances), when the export shows them."""
     balance: Money
     """Open balance; negative is a credit balance (money owed back)."""
     responsibility: Responsibility

@@ -117,6 +117,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
                 "no_response_days": _books.NO_RESPONSE_DAYS,
                 "variance_min": "5.00",
                 "variance_min_share": _books.VARIANCE_MIN_SHARE,
+                "denials_open_only": True,
             },
             "exceptions": truth,
         }, indent=1) + "\n", encoding="utf-8")
@@ -168,6 +169,7 @@ def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books)
         "Charges": cents_text(ledger.charge),
         "Payments": cents_text(ledger.paid),
         "Adjustments": cents_text(ledger.adjusted),
+        "Write Offs": cents_text(ledger.written_off),
         "Ins Bal": cents_text(ledger.ins_balance),
         "Pat Bal": cents_text(ledger.patient_balance),
         "Claim Status": ledger.status,

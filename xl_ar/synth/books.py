@@ -177,37 +177,95 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
         "claim_id": claims.claim_id.to_numpy()[m], "payer_id": "SELF", "amount": sp_amount[m],
         "posted_date": sp_when[m], "trace_number": None}))
 
+    # -- write-offs (adjustments, not payments) -------------------------------------------------------
+    # denials the practice cannot appeal (timely filing, duplicates) and most partial denials are
+    # written off some days after the remittance; patient balances still unpaid 120 days after the
+    # statement go to bad debt most of the time
+    n = len(claims)
+    claim_index = pd.Series(np.arange(n), index=claims.claim_id.to_numpy())
+    own = ev[ev.recorded].sort_values(["pay_date", "event"], kind="stable").groupby("claim_id").tail(1)
+    pos = claim_index.reindex(own.claim_id).to_numpy()
+    denied_charge = remits.lines[remits.lines.denied.astype(bool)].groupby("event").charge.sum()
+    category = claims.denial_category.to_numpy()[pos]
+    full = (own.status == "4").to_numpy() & np.isin(category, ["timely_filing", "duplicate"])
+    part = (own.status == "1").to_numpy() & own.any_denied.to_numpy() & (rng.random(len(own)) < 0.6)
+    wo_when = own.pay_date.to_numpy() + rng.integers(5, 31, len(own)) * DAY
+    wo_amount = np.where(full, own.charge.to_numpy(),
+                         np.where(part, denied_charge.reindex(own.event).fillna(0).to_numpy(), 0)).astype("int64")
+    take = (wo_amount > 0) & (wo_when <= A)
+    wo_ins = np.zeros(n, dtype="int64")
+    wo_ins[pos[take]] = wo_amount[take]
+    wo_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    wo_date[pos[take]] = wo_when[take]
+    patient_paid = claims.prepay.to_numpy() * (claims.service_date.to_numpy() <= A) + np.bincount(
+        claim_index.reindex(patient_rows[1].claim_id).to_numpy(), weights=patient_rows[1].amount.to_numpy(),
+        minlength=n).astype("int64")
+    remaining = share.astype("int64") - patient_paid
+    bad_debt_when = last_post + 120 * DAY
+    bad_debt = (remaining > 0) & ~np.isnat(last_post) & (bad_debt_when <= A) & (rng.random(n) < 0.7)
+    sp_paid = np.bincount(claim_index.reindex(patient_rows[2].claim_id).to_numpy(),
+                          weights=patient_rows[2].amount.to_numpy(), minlength=n).astype("int64")
+    sp_remaining = claims.charge.to_numpy() - sp_paid
+    sp_when_wo = claims.service_date.to_numpy() + 120 * DAY
+    sp_bad = self_pay & (sp_remaining > 0) & (sp_when_wo <= A) & (rng.random(n) < 0.6)
+    wo_pat = np.where(bad_debt, remaining, 0) + np.where(sp_bad, sp_remaining, 0)
+    wo_date = np.where(bad_debt, bad_debt_when, np.where(sp_bad, sp_when_wo, wo_date))
+    write_offs = pd.DataFrame({"insurance": wo_ins, "patient": wo_pat.astype("int64"), "date": wo_date},
+                              index=claims.claim_id.to_numpy())
+
     postings = pd.concat([postings, manual, *patient_rows], ignore_index=True)
     postings["posted_date"] = postings.posted_date.astype("datetime64[s]")
     postings = postings.sort_values(["posted_date", "claim_id", "payer_id", "amount"], kind="stable",
                                     ignore_index=True)
     postings.insert(0, "posting_id", [f"T{i:08d}" for i in range(1, len(postings) + 1)])
 
-    ledger = _ledger(practice, postings, adj, last_event)
+    ledger = _ledger(practice, postings, adj, last_event, write_offs)
+    # credit balances are refunded to the patient within a few weeks, most of the time
+    credit = ledger[(ledger.balance < 0)]
+    refund_when = credit.last_activity_date.to_numpy() + rng.integers(20, 61, len(credit)) * DAY
+    refund = (refund_when <= A) & (rng.random(len(credit)) < 0.7)
+    if refund.any():
+        refunds = pd.DataFrame({"claim_id": credit.claim_id.to_numpy()[refund], "payer_id": "SELF",
+                                "amount": credit.balance.to_numpy()[refund], "posted_date": refund_when[refund],
+                                "trace_number": None})
+        postings = pd.concat([postings.drop(columns="posting_id"), refunds], ignore_index=True)
+        postings["posted_date"] = postings.posted_date.astype("datetime64[s]")
+        postings = postings.sort_values(["posted_date", "claim_id", "payer_id", "amount"], kind="stable",
+                                        ignore_index=True)
+        postings.insert(0, "posting_id", [f"T{i:08d}" for i in range(1, len(postings) + 1)])
+        ledger = _ledger(practice, postings, adj, last_event, write_offs)
     deposits, dep_injected = _deposits(practice, remits, resent, postings, rng)
     injected += dep_injected
     inj = pd.DataFrame(injected, columns=["kind", "claim_id", "trace_number"])
     return Books(postings, deposits, ledger, resent, inj)
 
 
-def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_event: pd.Series) -> pd.DataFrame:
-    """The PM system's claims export: charges, payments, adjustments and the insurance / patient split."""
+def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_event: pd.Series,
+            write_offs: pd.DataFrame) -> pd.DataFrame:
+    """The PM system's claims export: charges, payments, adjustments (contractual and write-offs)
+    and the insurance / patient split of the balance."""
     A = practice.as_of
     claims = practice.claims
     ids = claims.claim_id
     paid = postings.groupby("claim_id").amount.sum().reindex(ids).fillna(0).astype("int64").to_numpy()
     pat_paid = postings[postings.payer_id == "SELF"].groupby("claim_id").amount.sum().reindex(ids).fillna(0) \
         .astype("int64").to_numpy()
-    adjusted = adj.adjusted.reindex(ids).fillna(0).astype("int64").to_numpy()
+    contractual = adj.adjusted.reindex(ids).fillna(0).astype("int64").to_numpy()
+    wo_ins = write_offs.insurance.to_numpy()
+    wo_pat = write_offs.patient.to_numpy()
+    written_off = wo_ins + wo_pat
+    adjusted = contractual + written_off
     self_pay = (claims.payer_class == "self_pay").to_numpy()
     share = np.where(self_pay, claims.charge.to_numpy(), adj.share.reindex(ids).fillna(0).astype("int64").to_numpy())
     charge = claims.charge.to_numpy()
-    pat_bal = share - pat_paid
-    ins_bal = charge - (paid - pat_paid) - adjusted - share
+    pat_bal = share - pat_paid - wo_pat
+    ins_bal = charge - (paid - pat_paid) - contractual - share - wo_ins
     balance = charge - paid - adjusted
     status_code = last_event.reindex(ids).to_numpy()
     billed = claims.billed_date.to_numpy()
     last_post = postings.groupby("claim_id").posted_date.max().reindex(ids).to_numpy()
+    wo_date = write_offs.date.to_numpy()
+    last_post = np.where(np.isnat(last_post) | (~np.isnat(wo_date) & (wo_date > last_post)), wo_date, last_post)
     last_activity = np.where(np.isnat(last_post) | (last_post < billed), billed, last_post)
     last_activity = np.where(np.isnat(billed), last_post, last_activity)
     status = np.select(
@@ -225,6 +283,7 @@ def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_
         "charge": charge,
         "paid": paid,
         "adjusted": adjusted,
+        "written_off": written_off,
         "ins_balance": ins_bal,
         "patient_balance": pat_bal,
         "balance": balance,
@@ -353,9 +412,10 @@ def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
     # adjudication outcomes: the latest CLP of each claim (duplicates change nothing)
     ours = events[events.kind != "foreign"]
     latest = ours.groupby("claim_id").tail(1).set_index("claim_id")
-    for claim_id in latest.index[latest.status == "4"]:
+    open_balance = ledger.set_index("claim_id").balance.reindex(latest.index).to_numpy() > 0
+    for claim_id in latest.index[(latest.status == "4") & open_balance]:
         add("denied", claim_id, None)
-    for claim_id in latest.index[(latest.status == "1") & latest.any_denied]:
+    for claim_id in latest.index[(latest.status == "1") & latest.any_denied & open_balance]:
         add("partially_denied", claim_id, None)
     lines = remits.lines[(remits.lines.kind != "foreign") & ~remits.lines.denied.astype(bool)]
     lines = lines[lines.event.isin(latest.event)]

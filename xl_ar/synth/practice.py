@@ -263,6 +263,11 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     reason_idx = rng.integers(0, 3, n_claims)
 
     adjudicated = billed + rng.integers(lag_lo, lag_hi + 1) * DAY
+    # most claims the payer never received are found by follow-up and billed again after 45-90
+    # days, then paid as usual; the rest stay unanswered
+    rebilled = (outcome == "lost") & (rng.random(n_claims) < 0.8)
+    adjudicated = np.where(rebilled, adjudicated + rng.integers(45, 91, n_claims) * DAY, adjudicated)
+    outcome[rebilled] = "paid"
     pay_date = next_payday(adjudicated, pay_days)
     claims["billed_date"] = np.where(unbilled, np.datetime64("NaT"), billed).astype("datetime64[D]")
     claims["pay_date"] = np.where(insured & ~unbilled & (outcome != "lost"), pay_date,
@@ -333,44 +338,31 @@ def adjudicate(lines: pd.DataFrame, claims: pd.DataFrame, rng: np.random.Generat
 
     # patient share: deductible across the claim's lines in order, copay on the first office visit
     # line, then coinsurance on what is left; preventive services carry none
-    no_share = np.isin(lines.code.to_numpy(), list(PREVENTIVE)) | denied | ~insured
-    share_base = np.where(no_share, 0, allowed)
-    ded_claim = claims.deductible.to_numpy()[c]
-    before = pd.Series(share_base).groupby(c).cumsum().to_numpy() - share_base
-    ded = np.clip(ded_claim - before, 0, share_base)
+    preventive = np.isin(lines.code.to_numpy(), list(PREVENTIVE))
     em_first = lines.em.to_numpy() & (pd.Series(lines.em.to_numpy()).groupby(c).cumsum().to_numpy() == 1)
-    copay = np.where(em_first & ~no_share, np.minimum(claims.copay.to_numpy()[c], share_base - ded), 0)
-    coins_rate = claims.coinsurance.to_numpy()[c]
-    coins = np.round((share_base - ded - copay) * coins_rate).astype("int64")
-    pr = ded + copay + coins
-    seq = np.where(claims.sequestration.to_numpy()[c], np.round((allowed - pr) * 0.02), 0).astype("int64")
-    paid = allowed - pr - seq
-    contractual = np.where(denied | ~insured, 0, charge - allowed)
-    lines["allowed"] = allowed
-    lines["deductible"] = ded.astype("int64")
-    lines["copay"] = copay.astype("int64")
-    lines["coinsurance"] = coins
-    lines["sequestration"] = seq
-    lines["paid"] = paid.astype("int64")
-    lines["contractual"] = contractual.astype("int64")
+
+    def amounts(allowed: np.ndarray, no_share: np.ndarray, no_contract: np.ndarray) -> dict[str, np.ndarray]:
+        share_base = np.where(no_share, 0, allowed)
+        before = pd.Series(share_base).groupby(c).cumsum().to_numpy() - share_base
+        ded = np.clip(claims.deductible.to_numpy()[c] - before, 0, share_base)
+        copay = np.where(em_first & ~no_share, np.minimum(claims.copay.to_numpy()[c], share_base - ded), 0)
+        coins = np.round((share_base - ded - copay) * claims.coinsurance.to_numpy()[c]).astype("int64")
+        pr = ded + copay + coins
+        seq = np.where(claims.sequestration.to_numpy()[c], np.round((allowed - pr) * 0.02), 0).astype("int64")
+        return {"allowed": allowed.astype("int64"), "deductible": ded.astype("int64"),
+                "copay": copay.astype("int64"), "coinsurance": coins, "sequestration": seq,
+                "paid": (allowed - pr - seq).astype("int64"),
+                "contractual": np.where(no_contract, 0, charge - allowed).astype("int64")}
+
+    for name, values in amounts(allowed, preventive | denied | ~insured, denied | ~insured).items():
+        lines[name] = values
     lines["denied"] = denied
     lines["denial_category"] = cat
     lines["denial_group"] = group
     lines["denial_carc"] = carc
     lines["denial_rarc"] = rarc
-    # the corrected adjudication of a reversed claim pays at contract
-    corr_allowed = np.where(outcome == "reversed", np.minimum(expected, charge), 0)
-    corr_base = np.where(no_share, 0, corr_allowed)
-    corr_before = pd.Series(corr_base).groupby(c).cumsum().to_numpy() - corr_base
-    corr_ded = np.clip(ded_claim - corr_before, 0, corr_base)
-    corr_copay = np.where(em_first & ~no_share, np.minimum(claims.copay.to_numpy()[c], corr_base - corr_ded), 0)
-    corr_coins = np.round((corr_base - corr_ded - corr_copay) * coins_rate).astype("int64")
-    corr_pr = corr_ded + corr_copay + corr_coins
-    corr_seq = np.where(claims.sequestration.to_numpy()[c], np.round((corr_allowed - corr_pr) * 0.02), 0)
-    lines["corr_allowed"] = corr_allowed.astype("int64")
-    lines["corr_deductible"] = corr_ded.astype("int64")
-    lines["corr_copay"] = corr_copay.astype("int64")
-    lines["corr_coinsurance"] = corr_coins
-    lines["corr_sequestration"] = corr_seq.astype("int64")
-    lines["corr_paid"] = (corr_allowed - corr_pr - corr_seq).astype("int64")
-    lines["corr_contractual"] = np.where(outcome == "reversed", charge - corr_allowed, 0).astype("int64")
+    # what the payer pays when it adjudicates at contract: the correction of a reversed claim and
+    # the resubmission of a corrected denied claim
+    contract = np.where(insured, np.minimum(expected, charge), 0)
+    for name, values in amounts(contract, preventive | ~insured, ~insured).items():
+        lines["contract_" + name] = values

@@ -1,9 +1,10 @@
 """The remittances of the synthetic practice: which claim is paid in which payment, and how.
 
 An *event* is one CLP loop: the first adjudication of a claim, the reversal of a paid claim
-(CLP02=22, every amount negated) or its correction, or a claim of another practice that a payer
-sent to us by mistake. Events are grouped into payments (one check or EFT per payer and payment
-day); provider-level adjustments (interest, recoupments) are added per payment.
+(CLP02=22, every amount negated) or its correction, the payment of a denied claim the practice
+corrected and resubmitted, or a claim of another practice that a payer sent to us by mistake.
+Events are grouped into payments (one check or EFT per payer and payment day); provider-level
+adjustments (interest, recoupments) are added per payment.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _event_lines(lines: pd.DataFrame, mask: np.ndarray, prefix: str, sign: int) 
     for col in AMOUNT_COLUMNS:
         out[col] = lines.loc[mask, prefix + col].to_numpy() * sign
     out["charge"] = out["charge"] * sign
-    if prefix == "corr_":
+    if prefix == "contract_":
         out["denied"] = False
         out[["denial_category", "denial_group", "denial_carc", "denial_rarc"]] = ""
     return out
@@ -69,13 +70,27 @@ def build(practice: Practice, rng: np.random.Generator) -> Remits:
     rev_mask = np.isin(lines.claim.to_numpy(), rev_claims[rev_date <= A])
     reversal = _event_lines(lines, rev_mask, "", -1)
     reversal["kind"] = "reversal"
-    correction = _event_lines(lines, rev_mask, "corr_", 1)
+    correction = _event_lines(lines, rev_mask, "contract_", 1)
     correction["kind"] = "correction"
     for frame in (reversal, correction):
         frame["pay_date"] = rev_date_of.reindex(frame.claim.to_numpy()).to_numpy()
 
-    ev_lines = pd.concat([first, reversal, correction], ignore_index=True)
-    kind_order = ev_lines.kind.map({"original": 0, "reversal": 1, "correction": 2}).to_numpy()
+    # -- corrected and resubmitted denials (not timely filing or duplicates), paid at contract -------
+    category = claims.denial_category.to_numpy()
+    resubmit = np.flatnonzero(adjudicated & (outcome == "denied") & ~np.isin(category, ["timely_filing", "duplicate"])
+                              & (rng.random(len(claims)) < 0.65))
+    payer_of = claims.payer_id.to_numpy()[resubmit]
+    lag = rng.integers(payers.lag_days.map(lambda t: t[0]).reindex(payer_of).to_numpy(),
+                       payers.lag_days.map(lambda t: t[1]).reindex(payer_of).to_numpy() + 1)
+    resubmit_date = next_payday(pay_date[resubmit] + (rng.integers(10, 41, len(resubmit)) + lag) * DAY,
+                                payers.pay_days.reindex(payer_of).to_numpy())
+    resubmit_date_of = pd.Series(resubmit_date, index=resubmit)
+    resubmission = _event_lines(lines, np.isin(lines.claim.to_numpy(), resubmit[resubmit_date <= A]), "contract_", 1)
+    resubmission["kind"] = "resubmission"
+    resubmission["pay_date"] = resubmit_date_of.reindex(resubmission.claim.to_numpy()).to_numpy()
+
+    ev_lines = pd.concat([first, reversal, correction, resubmission], ignore_index=True)
+    kind_order = ev_lines.kind.map({"original": 0, "reversal": 1, "correction": 2, "resubmission": 3}).to_numpy()
     ev_lines["payer_id"] = claims.payer_id.to_numpy()[ev_lines.claim.to_numpy()]
     ev_lines = ev_lines.assign(_k=kind_order).sort_values(
         ["pay_date", "payer_id", "claim_id", "_k", "line_no"], kind="stable", ignore_index=True
