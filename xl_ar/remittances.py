@@ -62,7 +62,8 @@ def link_reversals(claim_payments: pd.DataFrame, payments: pd.DataFrame) -> pd.D
             "correction_payment_id", "correction_paid"]
     if claim_payments.empty:
         return pd.DataFrame(columns=cols)
-    dated = claim_payments.merge(payments[["payment_id", "payment_date"]], on="payment_id", how="left")
+    dated = claim_payments if "payment_date" in claim_payments else claim_payments.merge(
+        payments[["payment_id", "payment_date"]], on="payment_id", how="left")
     dated = dated.sort_values(["claim_id", "payment_date", "payment_id", "claim_seq"], kind="stable")
     rows = []
     for claim_id, group in dated[dated.claim_id.isin(dated.claim_id[dated.status_code == "22"])].groupby("claim_id"):
@@ -180,3 +181,29 @@ def duplicate_payments(payments: pd.DataFrame) -> np.ndarray:
     """Mask of payments that repeat an earlier payment (same payer, trace, amount) in the table."""
     keys = pd.Series(payment_keys(payments), index=payments.index, dtype=object)
     return keys.duplicated(keep="first").to_numpy()
+
+
+def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int | None], None] | None = None,
+                     ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """Every file read into one set of remittance tables (nothing deduplicated), with all findings.
+
+    A file that cannot be read at all adds one error finding and contributes no rows.
+    """
+    files = list(files)
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in tables.REMITTANCE_TABLES}
+    findings: list[Finding] = []
+    for i, file in enumerate(files, start=1):
+        if progress:
+            progress(i, len(files))
+        try:
+            rem = read_file(file)
+        except InputError as e:
+            findings.append(Finding("error", file.name, "", str(e).removeprefix(f"{file.name}: ")))
+            continue
+        findings += rem.findings
+        for name, frame in rem.tables.items():
+            if len(frame):
+                parts[name].append(frame)
+    merged = {name: pd.concat(frames, ignore_index=True) if frames else tables.empty(name)
+              for name, frames in parts.items()}
+    return merged, findings

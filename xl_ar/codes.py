@@ -1,0 +1,112 @@
+"""Claim adjustment reason codes (CARC) and remark codes (RARC): our labels, categories, actions.
+
+The official CARC and RARC texts are copyrighted by X12, so xl-ar ships only the code values with
+its own short labels, a denial category and a suggested next action (`xl_ar/data/carc.csv`,
+`rarc.csv`). A practice that has the official lists can load them (`xl-ar codes load FILE`); the
+official descriptions are then shown next to ours. They are kept in the user's xl-ar folder,
+never in the package.
+
+The group code decides first: PR (patient responsibility) is the patient's to pay whatever the
+reason; CO, OA, PI (and CR in 4010) follow the reason code's category.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xl_ar.findings import InputError
+
+CATEGORIES = (
+    "eligibility", "authorization", "coding", "medical_necessity", "timely_filing", "duplicate", "bundling",
+    "coordination_of_benefits", "missing_information", "contractual", "patient_responsibility",
+)
+"""Every category a CARC maps to."""
+
+DENIAL_CATEGORIES = frozenset(CATEGORIES) - {"contractual", "patient_responsibility"}
+"""Categories that make an adjustment a denial (money the practice may still recover)."""
+
+ACTIONS = ("correct and resubmit", "appeal", "bill patient or secondary", "write off", "no action")
+
+UNKNOWN = ("(no label)", "missing_information", "correct and resubmit")
+"""What an unknown code maps to: read the payer's remark codes and correct what they ask for."""
+
+
+def _user_folder() -> Path:
+    return Path(os.environ.get("XL_AR_HOME") or Path.home() / ".xl-ar")
+
+
+@functools.cache
+def carc_table() -> pd.DataFrame:
+    """Our CARC table: code, label, category, action (plus `official` when a list was loaded)."""
+    text = resources.files("xl_ar").joinpath("data/carc.csv").read_text(encoding="utf-8")
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    official = _user_folder() / "codes" / "carc_official.csv"
+    table["official"] = ""
+    if official.exists():
+        loaded = pd.read_csv(official, dtype=str, keep_default_na=False)
+        table["official"] = table.code.map(dict(zip(loaded.code, loaded.description, strict=True))).fillna("")
+    return table.set_index("code", drop=False)
+
+
+@functools.cache
+def rarc_table() -> pd.DataFrame:
+    text = resources.files("xl_ar").joinpath("data/rarc.csv").read_text(encoding="utf-8")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False).set_index("code", drop=False)
+
+
+def carc(code: str) -> tuple[str, str, str]:
+    """(label, category, next action) of one CARC; unknown codes get `UNKNOWN`."""
+    table = carc_table()
+    key = str(code).strip().upper()
+    if key in table.index:
+        row = table.loc[key]
+        return row.label, row.category, row.action
+    return UNKNOWN
+
+
+def categorize(group_codes: pd.Series, reason_codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Category and next action of each adjustment (vectorised): PR is the patient's; otherwise
+    the reason code's category (unknown codes: missing information, correct and resubmit)."""
+    table = carc_table()
+    reasons = reason_codes.astype("str").str.strip().str.upper()
+    category = reasons.map(table.category).fillna(UNKNOWN[1]).to_numpy(dtype=object)
+    action = reasons.map(table.action).fillna(UNKNOWN[2]).to_numpy(dtype=object)
+    patient = group_codes.astype("str").to_numpy() == "PR"
+    category = np.where(patient, "patient_responsibility", category)
+    action = np.where(patient, "bill patient or secondary", action)
+    return category, action
+
+
+def load_official(path: Path) -> int:
+    """Keep an official CARC list the user downloaded (CSV with a code and a description column).
+
+    Returns how many codes it holds. The file must have a header with `code` (or `CARC`) and
+    `description` (or `text`, `definition`) columns; anything else is refused with the reason.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise InputError(f"{path.name}: not a readable CSV file ({e})") from None
+    columns = {c.strip().lower(): c for c in frame.columns}
+    code = next((columns[c] for c in ("code", "carc", "reason code", "code value") if c in columns), None)
+    text = next((columns[c] for c in ("description", "text", "definition", "reason") if c in columns), None)
+    if code is None or text is None:
+        raise InputError(f"{path.name}: needs a 'code' and a 'description' column; found: {', '.join(frame.columns)}")
+    out = pd.DataFrame({"code": frame[code].str.strip().str.upper(), "description": frame[text].str.strip()})
+    out = out[out.code != ""]
+    folder = _user_folder() / "codes"
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    (folder / "carc_official.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    carc_table.cache_clear()
+    return len(out)
