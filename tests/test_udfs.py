@@ -152,6 +152,34 @@ def test_ar_kpis_two_column_table(xl):
     assert values["Days in A/R"] == pytest.approx(900 / (700 / 92))
 
 
+FEES = [["Payer", "CPT", "Modifier", "Allowed"], ["ACME", 71046.0, None, 50.0], ["ACME", 71046.0, "26", 16.0]]
+PAYER_LIST = [["payer_id", "name", "payer_class", "timely_filing_days", "appeal_days"],
+              ["ACME", "Acme Health", "commercial", 90.0, None], ["MCR", "Medicare", "medicare", None, None]]
+
+
+def test_ar_carc_gives_label_category_and_action(xl):
+    assert both(xl, "ar_carc", 50.0) == [["Not deemed medically necessary", "medical_necessity", "appeal"]]
+    assert both(xl, "ar_carc", "CO-97") == [["Paid as part of another service (bundled)", "bundling", "write off"]]
+
+
+def test_ar_expected_from_the_fee_schedule(xl):
+    # 71046 with modifier 26: 16.00 per unit x 2 units
+    assert both(xl, "ar_expected", "ACME", 71046.0, "26", 2.0, FEES) == 32.0
+    # no modifier: the base rate, 50.00 x 1 (units left empty)
+    assert both(xl, "ar_expected", "ACME", 71046.0, None, None, FEES) == 50.0
+    assert both(xl, "ar_expected", "ACME", 99999.0, None, None, FEES) == (
+        "AR_EXPECTED: no rate for ACME 99999 in the fee schedule")
+
+
+def test_ar_deadline_per_payer_and_class_default(xl):
+    # ACME files within its own 90 days of the date of service: 2026-08-01 + 90 = 2026-10-30
+    assert both(xl, "ar_deadline", "ACME", D(2026, 8, 1), None, PAYER_LIST) == dt.date(2026, 10, 30)
+    # ACME has no appeal limit of its own: the commercial default, 180 days
+    assert both(xl, "ar_deadline", "ACME", D(2026, 8, 1), "appeal", PAYER_LIST) == dt.date(2027, 1, 28)
+    # Medicare: 365 days to file
+    assert both(xl, "ar_deadline", "MCR", D(2026, 8, 1), "timely_filing", PAYER_LIST) == dt.date(2027, 8, 1)
+
+
 # -- bad input gives a short message in the cell --------------------------------------------------
 
 def test_missing_column_message_lists_the_headers(xl):
@@ -192,7 +220,7 @@ def test_a_range_without_header_row(xl):
 # -- metadata and the VBA the add-in ships ------------------------------------------------------------
 
 EXCEL_NAMES = ["ar_aging", "ar_bucket", "ar_days_in_ar", "ar_pct_over", "ar_ncr", "ar_gcr", "ar_denial_rate",
-               "ar_kpis"]
+               "ar_kpis", "ar_carc", "ar_expected", "ar_deadline"]
 
 
 def test_every_function_is_in_the_medical_ar_category_with_help(xl):

@@ -111,12 +111,16 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     mapping, _ = ledger.map_headers(table, header)
     date_columns = {c.name for c in tables.TABLES[table].columns if c.kind == tables.Kind.DATE}
     text_columns = {c.name for c in tables.TABLES[table].columns if c.kind in (tables.Kind.TEXT, tables.Kind.CODE)}
+    # optional day counts (filing and appeal limits): 0 is how Office.js sends an empty cell
+    optional_counts = {c.name for c in tables.TABLES[table].columns if c.kind == tables.Kind.COUNT and not c.required}
     columns = {}
     for j, h in enumerate(header):
         column = mapping.get(h)
         cells = [r[j] if j < len(r) else None for r in body]
         if column in date_columns or h.lower() in extra_dates:
             cells = [date_cell(v) for v in cells]
+        elif column in optional_counts:
+            cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
         elif column in text_columns:
             cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
         else:

@@ -22,6 +22,7 @@ from udfs.args import (
     dollars,
     flat,
     grid,
+    is_empty,
     is_empty_date,
     message,
     number,
@@ -31,7 +32,7 @@ from udfs.args import (
     to_table,
     to_text,
 )
-from xl_ar import aging, kpi
+from xl_ar import aging, codes, denials, kpi
 
 CATEGORY = "Medical A/R"
 TABLE_DOC = "The claims table with its header row, e.g. Claims[#All]"
@@ -186,3 +187,63 @@ def ar_kpis(claims, as_of):
     values = kpi.kpis(frame, to_date(as_of, "as_of"))
     money = {"total_ar", "credit_balances"}
     return grid(["KPI", "value"], [[kpi.KPI_NAMES[k], dollars(v) if k in money else v] for k, v in values.items()])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc="A claim adjustment reason code (CARC), e.g. 50 or CO-50")
+@_cell_errors("AR_CARC")
+def ar_carc(code):
+    """Our label, denial category and suggested next action of a CARC (one row, three cells)."""
+    if is_empty(code):
+        raise ArgError("code is required")
+    text = str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip()
+    text = text.split("-")[-1]  # accept CO-50 as well as 50
+    label, category, action = codes.carc(text)
+    return [[label, category, action]]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("payer_id", doc="The payer id, as in the fee schedule")
+@xw.arg("procedure_code", doc="CPT or HCPCS code")
+@xw.arg("modifier", doc="Optional modifier(s), colon separated")
+@xw.arg("units", doc="Optional units (default 1)")
+@xw.arg("fee_schedule", ndim=2, doc="The fee schedule table with its header row")
+@_cell_errors("AR_EXPECTED")
+def ar_expected(payer_id, procedure_code, modifier=None, units=None, fee_schedule=None):
+    """Expected allowed amount from the fee schedule: the contracted rate (for the modifier, else
+    the base rate) x units."""
+    if fee_schedule is None or is_empty(fee_schedule) or fee_schedule == 0:
+        raise ArgError("fee_schedule is required (the fee schedule table with its header row)")
+    fees = to_table(fee_schedule, "fee_schedule", "fee_schedule")
+    code = str(int(procedure_code)) if isinstance(procedure_code, (int, float)) else str(procedure_code).strip()
+    line = pd.DataFrame({"payer_id": [str(payer_id).strip()], "procedure_code": [code],
+                         "modifiers": [None if is_empty(modifier) or modifier == 0 else str(modifier).strip()],
+                         "units": [1.0 if is_empty(units) or units == 0 else float(units)], "claim_id": ["-"]})
+    cents = denials.expected_allowed(line, fees)[0]
+    if cents != cents:
+        raise ArgError(f"no rate for {line.payer_id[0]} {code} in the fee schedule")
+    return cents / 100
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("payer_id", doc="The payer id, as in the payers table")
+@xw.arg("from_date", doc="Date of service (timely filing) or remittance date (appeal)")
+@xw.arg("kind", doc="timely_filing (default) or appeal")
+@xw.arg("payers", ndim=2, doc="The payers table with its header row")
+@_cell_errors("AR_DEADLINE")
+def ar_deadline(payer_id, from_date, kind=None, payers=None):
+    """Filing or appeal deadline: the date plus the payer's limit in days (its own, else the
+    default of its class: Medicare 365 days to file and 120 to appeal)."""
+    if payers is None or is_empty(payers) or payers == 0:
+        raise ArgError("payers is required (the payers table with its header row)")
+    table = to_table(payers, "payers", "payers")
+    which = to_text(kind, "timely_filing")
+    if which not in ("timely_filing", "appeal"):
+        raise ArgError("kind must be timely_filing or appeal")
+    payer = str(payer_id).strip()
+    if payer not in set(table.payer_id):
+        raise ArgError(f"payer '{payer}' is not in the payers table")
+    when = denials.deadline(pd.Series([payer]), pd.Series([pd.Timestamp(to_date(from_date, "from_date"))]), which, table)[0]
+    if pd.isna(when):
+        raise ArgError(f"payer '{payer}' has no {which.replace('_', ' ')} limit")
+    return when.date()

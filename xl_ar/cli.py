@@ -210,6 +210,70 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    import json
+
+    from xl_ar.practice import load_practice
+    from xl_ar.reconcile import reconcile
+
+    practice = load_practice(Path(args.practice))
+    as_of = practice.as_of(args.as_of)
+    with step("Reading remittances", not args.quiet and not args.json) as tick:
+        remitted, findings = practice.remittances(tick)
+    with step("Reconciling", not args.quiet and not args.json):
+        result = reconcile(practice.table("claims"), remitted, practice.table("postings"), practice.table("deposits"),
+                           as_of, practice.table("payers"), practice.table("claim_lines"),
+                           practice.table("fee_schedule"))
+    if args.out:
+        from xl_ar.reports import reconciliation
+
+        reconciliation.write(Path(args.out), result, practice.info.name)
+    if args.json:
+        print(json.dumps({"exceptions": _exception_rows(result), "summary": result.summary}, indent=1))
+        return 0
+    _print_findings([f for f in findings if f.severity == "error"], limit=20)
+    print(f"Reconciliation as of {as_of}: {len(result.exceptions):,} exceptions")
+    for kind, count in result.summary.items():
+        if count:
+            print(f"  {kind:<22} {count:>7,}")
+    top = result.worklist().head(args.top)
+    if len(top):
+        print(f"Top {len(top)} of the worklist:")
+        for r in top.itertuples():
+            who = r.claim_id if isinstance(r.claim_id, str) else r.trace_number
+            print(f"  {r.rank:>3}. {r.kind:<20} {who or '':<14} {r.priority:>10,.2f}  {r.next_action}")
+    if args.out:
+        print(f"Wrote {args.out}")
+    return 0
+
+
+def _exception_rows(result) -> list[dict]:
+    """Exceptions as JSON rows (amounts as decimal strings, missing values as null), by priority."""
+    import pandas as pd
+
+    from xl_ar.money import format_cents
+
+    def plain(value, money: bool = False):
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+            return None
+        return format_cents(int(value)) if money else value
+
+    ordered = result.exceptions.sort_values(["priority", "kind"], ascending=[False, True], kind="stable")
+    return [{"kind": r["kind"], "claim_id": plain(r["claim_id"]), "payment_id": plain(r["payment_id"]),
+             "trace_number": plain(r["trace_number"]), "expected": plain(r["expected"], True),
+             "actual": plain(r["actual"], True), "variance": plain(r["variance"], True),
+             "category": plain(r["category"]), "next_action": plain(r["next_action"]),
+             "priority": plain(float(r["priority"]))} for r in ordered.to_dict("records")]
+
+
+def cmd_codes_load(args: argparse.Namespace) -> int:
+    from xl_ar import codes
+
+    n = codes.load_official(Path(args.file))
+    print(f"Loaded {n:,} official CARC descriptions; they are shown next to xl-ar's labels.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from xl_ar import demo
 
@@ -267,6 +331,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lookback-months", type=_positive, default=3, help="months of charges for days in A/R")
     p.set_defaults(func=cmd_kpi)
 
+    p = sub.add_parser("reconcile", help="three-way match of remittances, postings and deposits; denials, "
+                       "underpayments and the worklist")
+    p.add_argument("--practice", required=True, help="practice folder")
+    p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    p.add_argument("--out", help="write the exceptions and the worklist to this .xlsx file")
+    p.add_argument("--json", action="store_true", help="print the exceptions as JSON (amounts as decimal strings)")
+    p.add_argument("--top", type=int, default=10, help="worklist lines to print")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("codes", help="claim adjustment reason codes")
+    codes_sub = p.add_subparsers(dest="codes_command", required=True, metavar="CODES_COMMAND")
+    q = codes_sub.add_parser("load", help="keep the official CARC list you downloaded (CSV: code, description)")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_codes_load)
+
     p = sub.add_parser("era", help="look at 835 remittance files")
     era = p.add_subparsers(dest="era_command", required=True, metavar="ERA_COMMAND")
     q = era.add_parser("summary", help="counts, totals and balancing of each 835 file")
@@ -298,6 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
+        sys.stderr.close()
+        return 0
     except Exception as e:  # an unexpected failure: short message, traceback on request
         if args.debug:
             raise

@@ -62,6 +62,17 @@ class PracticeFolder:
         """The table, or an empty canonical table when the folder has no file for it."""
         return self.tables.get(name, tables.empty(name))
 
+    def remittances(self, progress=None) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+        """Every 835 under `era/` read into the remittance tables (duplicates kept), with findings;
+        payer ids filled from the practice's payer list."""
+        from xl_ar import remittances, sources
+
+        files = [sources.SourceFile(p.relative_to(self.folder / "era").as_posix(), p.read_bytes())
+                 for p in self.era_files]
+        found, findings = remittances.read_remittances(files, progress)
+        found["payments"] = remittances.assign_payers(found["payments"], self.tables.get("payers"))
+        return found, findings
+
     def as_of(self, override: dt.date | None = None) -> dt.date:
         """The as-of date: the one given, else practice.json's, else a clear error."""
         if override is not None:

@@ -24,6 +24,19 @@ failed:
     ar_bucket = Err.Description
 End Function
 
+Function ar_carc(code)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        ar_carc = XLPy.CallUDF("udfs.functions", "ar_carc", Array(code), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        ar_carc = XLPy.CallUDF("udfs.functions", "ar_carc", Array(code))
+        Exit Function
+    #End If
+failed:
+    ar_carc = Err.Description
+End Function
+
 Function ar_days_in_ar(claims, as_of, Optional lookback_months)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -37,6 +50,19 @@ failed:
     ar_days_in_ar = Err.Description
 End Function
 
+Function ar_deadline(payer_id, from_date, Optional kind, Optional payers)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        ar_deadline = XLPy.CallUDF("udfs.functions", "ar_deadline", Array(payer_id, from_date, kind, payers), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        ar_deadline = XLPy.CallUDF("udfs.functions", "ar_deadline", Array(payer_id, from_date, kind, payers))
+        Exit Function
+    #End If
+failed:
+    ar_deadline = Err.Description
+End Function
+
 Function ar_denial_rate(claim_payments, start_date, end_date, Optional by)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -48,6 +74,19 @@ Function ar_denial_rate(claim_payments, start_date, end_date, Optional by)
     #End If
 failed:
     ar_denial_rate = Err.Description
+End Function
+
+Function ar_expected(payer_id, procedure_code, Optional modifier, Optional units, Optional fee_schedule)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        ar_expected = XLPy.CallUDF("udfs.functions", "ar_expected", Array(payer_id, procedure_code, modifier, units, fee_schedule), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        ar_expected = XLPy.CallUDF("udfs.functions", "ar_expected", Array(payer_id, procedure_code, modifier, units, fee_schedule))
+        Exit Function
+    #End If
+failed:
+    ar_expected = Err.Description
 End Function
 
 Function ar_gcr(claims, start_date, end_date)

@@ -1,0 +1,59 @@
+"""Reconciliation against the synthetic practices' truth.json: precision and recall >= 99%.
+
+The truth lists every exception the generator put in (or that follows from what it generated);
+the reconciliation finds them from the files alone. Both figures are printed for every practice.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from xl_ar.practice import load_practice
+from xl_ar.reconcile import EXCEPTION_KINDS, reconcile
+from xl_ar.synth import generate
+
+PAYMENT_KINDS = {"duplicate_era", "era_without_deposit", "deposit_variance", "deposit_without_era"}
+POSTING_KINDS = {"unposted_payment", "posting_variance", "posted_without_era"}
+
+
+def key(kind: str, claim_id, trace) -> tuple:
+    """What identifies an exception: the check for payment-level kinds, claim and check for
+    postings, the claim otherwise."""
+    claim_id = claim_id if isinstance(claim_id, str) else None
+    trace = trace if isinstance(trace, str) else None
+    if kind in PAYMENT_KINDS:
+        return kind, None, trace
+    if kind in POSTING_KINDS:
+        return kind, claim_id, trace
+    return kind, claim_id, None
+
+
+def score(folder) -> tuple[float, float, dict]:
+    practice = load_practice(folder)
+    remitted, findings = practice.remittances()
+    assert [f for f in findings if f.severity == "error"] == []
+    result = reconcile(practice.table("claims"), remitted, practice.table("postings"), practice.table("deposits"),
+                       practice.as_of(), practice.table("payers"), practice.table("claim_lines"),
+                       practice.table("fee_schedule"))
+    truth = {key(e["kind"], e["claim_id"], e["trace_number"])
+             for e in json.loads((folder / "truth.json").read_text())["exceptions"]}
+    found = {key(k, c, t) for k, c, t in zip(result.exceptions.kind, result.exceptions.claim_id,
+                                             result.exceptions.trace_number, strict=True)}
+    hits = len(truth & found)
+    per_kind = {k: (len({x for x in truth if x[0] == k}), len({x for x in found if x[0] == k})) for k in EXCEPTION_KINDS}
+    return hits / len(found), hits / len(truth), per_kind
+
+
+@pytest.mark.parametrize(("claims", "seed"), [(5000, 7), (5000, 13), (5000, 29), (50000, 5), (50000, 21)])
+def test_precision_and_recall_on_synthetic_practices(claims, seed, tmp_path, practice_5k, capsys):
+    folder = practice_5k if (claims, seed) == (5000, 7) else tmp_path / "practice"
+    if folder != practice_5k:
+        generate(folder, claims=claims, months=12, seed=seed)
+    precision, recall, per_kind = score(folder)
+    with capsys.disabled():
+        print(f"\n  reconcile {claims:,} claims, seed {seed}: precision {precision:.4f}, recall {recall:.4f}; "
+              + ", ".join(f"{k} {t}/{f}" for k, (t, f) in per_kind.items()))
+    assert all(t > 0 for t, _ in per_kind.values()), "every kind of exception is in the practice"
+    assert precision >= 0.99 and recall >= 0.99
