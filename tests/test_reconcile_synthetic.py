@@ -42,7 +42,7 @@ def score(folder) -> tuple[float, float, dict]:
     found = {key(k, c, t) for k, c, t in zip(result.exceptions.kind, result.exceptions.claim_id,
                                              result.exceptions.trace_number, strict=True)}
     hits = len(truth & found)
-    per_kind = {k: (len({x for x in truth if x[0] == k}), len({x for x in found if x[0] == k})) for k in EXCEPTION_KINDS}
+    per_kind = {k: (sum(x[0] == k for x in truth), sum(x[0] == k for x in found)) for k in EXCEPTION_KINDS}
     return hits / len(found), hits / len(truth), per_kind
 
 

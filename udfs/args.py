@@ -119,9 +119,7 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
         cells = [r[j] if j < len(r) else None for r in body]
         if column in date_columns or h.lower() in extra_dates:
             cells = [date_cell(v) for v in cells]
-        elif column in optional_counts:
-            cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
-        elif column in text_columns:
+        elif column in optional_counts or column in text_columns:
             cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
         else:
             cells = [None if is_empty(v) else v for v in cells]

@@ -243,7 +243,8 @@ def ar_deadline(payer_id, from_date, kind=None, payers=None):
     payer = str(payer_id).strip()
     if payer not in set(table.payer_id):
         raise ArgError(f"payer '{payer}' is not in the payers table")
-    when = denials.deadline(pd.Series([payer]), pd.Series([pd.Timestamp(to_date(from_date, "from_date"))]), which, table)[0]
+    start = pd.Series([pd.Timestamp(to_date(from_date, "from_date"))])
+    when = denials.deadline(pd.Series([payer]), start, which, table)[0]
     if pd.isna(when):
         raise ArgError(f"payer '{payer}' has no {which.replace('_', ' ')} limit")
     return when.date()
