@@ -44,7 +44,7 @@ def test_importing_the_same_folder_twice_imports_nothing_the_second_time(era_fol
         counts = {t: store.count(t) for t in ("payments", "claim_payments", "adjustments")}
     second = import_source(era_folder, tmp_path / "s.sqlite")
     assert second.payments == 0 and second.duplicates == len(list(era_folder.glob("*.835")))
-    assert {f.status for f in second.files} == {"duplicate"}
+    assert {f.status for f in second.files} == {"already imported"}
     with Store.open(tmp_path / "s.sqlite") as store:
         assert {t: store.count(t) for t in counts} == counts
 
@@ -67,6 +67,10 @@ def test_a_resent_era_in_the_same_run_is_a_duplicate_with_its_trace_number(era_f
     result = next(f for f in report.files if f.name == resent.name)
     trace = resent.name.split("_")[2].split(".")[0]  # <date>_<payer>_<trace>_resentN.835
     assert result.status == "duplicate" and result.duplicates == [trace]
+    # kept aside so a reconciliation from the store reports it, never counted as a payment
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert trace in set(store.read_table("duplicate_payments").trace_number)
+        assert store.remittances()["payments"].trace_number.tolist().count(trace) == 2
 
 
 def test_import_is_all_of_a_file_or_none(era_folder, tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ def test_reopening_does_not_migrate_again(tmp_path):
     with Store.open(tmp_path / "s.sqlite") as s:
         s.audit("first")
     with Store.open(tmp_path / "s.sqlite") as s:
-        assert s.schema_version == 1 and len(s.audit_events()) == 1
+        assert s.schema_version == store_mod.SCHEMA_VERSION and len(s.audit_events()) == 1
 
 
 def test_a_store_from_a_newer_release_is_refused(tmp_path):
@@ -91,9 +91,25 @@ def test_the_sqlalchemy_backend_runs_the_same_schema(tmp_path):
         s.insert_table("payments", payments_frame(), import_id)
         assert s.read_table("payments").amount.tolist() == [123456]
         s.audit("import", files=1)
-        assert s.schema_version == 1 and import_id == 1
+        assert s.schema_version == store_mod.SCHEMA_VERSION and import_id == 1
 
 
 def test_default_path_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("XL_AR_STORE", str(tmp_path / "x.sqlite"))
     assert store_mod.default_path() == tmp_path / "x.sqlite"
+
+
+def test_a_store_of_an_earlier_version_is_migrated_forward(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)  # a version 1 store, as the first release wrote it
+    for sql in store_mod.MIGRATIONS[0]:
+        conn.execute(sql.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").replace("DOUBLE PRECISION", "REAL"))
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
+    conn.execute("INSERT INTO audit_events (at, actor, action, detail) VALUES ('2026-01-01', 'xl-ar', 'old', '{}')")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as s:
+        assert s.schema_version == 2
+        assert s.count("duplicate_payments") == 0 and s.audit_events().action.tolist() == ["old"]

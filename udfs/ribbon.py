@@ -7,6 +7,7 @@ owns (recreated on every run); the user's own sheets are never changed.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import xlwings as xw
 
@@ -70,3 +71,74 @@ def import_remittances(book=None) -> str:
     sheets.write_frame(sheet, "A1", sheets.for_excel(adjustments, "adjustments"))
     book.app.alert(report.summary(), title="Import remittances")
     return report.summary()
+
+
+DATA_SHEETS = {"claims": "Claims", "claim_lines": "Claim Lines", "postings": "Postings", "deposits": "Deposits",
+               "payers": "Payers", "fee_schedule": "Fee Schedule"}
+"""The workbook sheets a reconciliation reads (a table with its header at A1), by canonical table."""
+RECONCILIATION_SHEET = "Reconciliation"
+WORKLIST_SHEET = "Worklist"
+
+
+def _workbook_tables(book, settings: dict[str, str]) -> tuple[dict, object]:
+    """The practice tables from the workbook's sheets, the rest from the configured practice folder."""
+    from udfs.args import to_table
+    from xl_ar.practice import load_practice
+
+    names = [s.name for s in book.sheets]
+    found: dict = {}
+    for table, sheet in DATA_SHEETS.items():
+        if sheet in names:
+            values = book.sheets[sheet].range("A1").expand("table").value
+            found[table] = to_table(values, table, sheet, payers=found.get("payers"))
+    practice = load_practice(Path(settings["practice"])) if settings.get("practice") else None
+    if practice is not None:
+        for table in DATA_SHEETS:
+            found.setdefault(table, practice.table(table))
+    if "claims" not in found:
+        raise InputError("no Claims sheet in this workbook and no practice folder configured (_xl-ar.conf: practice)")
+    for table in DATA_SHEETS:
+        found.setdefault(table, tables.empty(table))
+    return found, practice
+
+
+def reconcile(book=None) -> str:
+    """**Reconcile**: match the imported remittances with the workbook's claims, postings and deposits,
+    and write every exception to `Reconciliation` and the ranked ones to `Worklist` (owned sheets)."""
+    import datetime as dt
+
+    from udfs.args import ArgError, to_date
+    from xl_ar import reconcile as core
+
+    book = _caller(book)
+    settings = sheets.config(book)
+    try:
+        data, practice = _workbook_tables(book, settings)
+        with Store.open(settings.get("store") or default_path()) as store:
+            remitted = store.remittances()
+        if remitted["payments"].empty and practice is not None:
+            remitted, _ = practice.remittances()
+        if settings.get("as_of"):
+            as_of = to_date(settings["as_of"], "as_of")
+        elif practice is not None and practice.info.as_of:
+            as_of = practice.info.as_of
+        else:
+            as_of = dt.date.today()
+        result = core.reconcile(data["claims"], remitted, data["postings"], data["deposits"], as_of, data["payers"],
+                                data["claim_lines"], data["fee_schedule"])
+    except (InputError, ArgError) as e:
+        message = str(e)
+        book.app.alert(message, title="Reconcile")
+        return message
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.summary.items() if n)
+    summary = f"Reconciled as of {as_of}: {len(result.exceptions):,} exceptions ({counts or 'none'})."
+    shown = list(core.COLUMNS)
+    for name, frame in ((RECONCILIATION_SHEET, result.exceptions[shown]),
+                        (WORKLIST_SHEET, result.worklist()[["rank", *shown]])):
+        sheet = sheets.owned_sheet(book, name)
+        sheets.write_block(sheet, "A1", [summary if name == RECONCILIATION_SHEET else
+                                         f"Worklist as of {as_of}: highest priority first."])
+        sheets.write_frame(sheet, "A3", sheets.for_excel(frame, None, money=("expected", "actual", "variance")))
+        sheets.as_table(sheet, "A3", name, kind_column=frame.columns.get_loc("kind") + 1)
+    book.app.alert(summary, title="Reconcile")
+    return summary

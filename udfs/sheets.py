@@ -39,13 +39,14 @@ def owned_sheet(book, name: str):
     return book.sheets.add(name, after=book.sheets[len(names) - 1] if names else None)
 
 
-def for_excel(frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
+def for_excel(frame: pd.DataFrame, table: str | None = None, money: tuple[str, ...] = ()) -> pd.DataFrame:
     """A table as Excel shows it: money in dollars (floats of whole cents), dates as dates, NA empty.
 
-    Columns are typed by the canonical `table` spec; other datetime columns become dates too.
+    Columns are typed by the canonical `table` spec (or named in `money`); datetime columns become dates.
     """
     out = frame.copy()
     kinds = {c.name: c.kind for c in tables.TABLES[table].columns} if table else {}
+    kinds.update({name: tables.Kind.MONEY for name in money})
     for col in out.columns:
         if kinds.get(col) == tables.Kind.MONEY:
             cents = out[col].to_numpy(dtype=object, na_value=None)
@@ -70,3 +71,38 @@ def write_frame(sheet, top_left: str, frame: pd.DataFrame) -> None:
 
 def stamp() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+KIND_COLORS = {
+    "posting": ((221, 235, 247), ("unposted_payment", "posting_variance", "posted_without_era")),
+    "bank": ((228, 223, 236), ("era_without_deposit", "deposit_without_era", "deposit_variance", "duplicate_era")),
+    "remittance": ((255, 242, 204), ("unmatched_remit", "reversal")),
+    "follow-up": ((237, 237, 237), ("no_response", "credit_balance")),
+    "denial": ((252, 228, 214), ("denied", "partially_denied")),
+    "pricing": ((226, 239, 218), ("underpaid", "overpaid")),
+}
+"""Row colors of the exception sheets, by family of kinds."""
+
+
+def as_table(sheet, top_left: str, name: str, kind_column: int | None = None) -> None:
+    """Make the block at `top_left` a filterable Excel Table and color its rows by kind.
+
+    Uses what the runtime offers: xlwings' `sheet.tables` for the Table and, on Windows, Excel's
+    format conditions (one rule per family of kinds); a runtime without them keeps plain cells.
+    """
+    block = sheet.range(top_left).expand("table")
+    tables_api = getattr(sheet, "tables", None)
+    if tables_api is not None:
+        tables_api.add(source=block, name=name.replace(" ", ""), table_style_name="TableStyleLight1")
+    if kind_column is None or not hasattr(block, "api"):
+        return
+    try:
+        top = block.row + 1
+        column = block.columns[kind_column - 1].get_address(False, False).rstrip("0123456789").split(":")[0]
+        for rgb, kinds in KIND_COLORS.values():
+            test = ",".join(f'${column}{top}="{k}"' for k in kinds)
+            body = block.offset(1).resize(block.rows.count - 1)
+            rule = body.api.FormatConditions.Add(Type=2, Formula1=f"=OR({test})")
+            rule.Interior.Color = rgb[0] + rgb[1] * 256 + rgb[2] * 65536
+    except Exception:  # format conditions are a Windows COM feature; the data is written either way
+        pass

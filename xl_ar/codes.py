@@ -72,13 +72,22 @@ def carc(code: str) -> tuple[str, str, str]:
     return UNKNOWN
 
 
+def describe(reason_codes: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label, category and next action of each CARC (vectorised `carc`)."""
+    table = carc_table()
+    codes_, uniques = pd.factorize(reason_codes.astype("str"), use_na_sentinel=True)
+    keys = pd.Index(uniques).str.strip().str.upper()
+    out = []
+    for column, default in zip(("label", "category", "action"), UNKNOWN, strict=True):
+        values = np.append(keys.map(table[column]).fillna(default).to_numpy(dtype=object), default)
+        out.append(values[codes_])  # -1 (missing code) takes the appended default
+    return tuple(out)
+
+
 def categorize(group_codes: pd.Series, reason_codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Category and next action of each adjustment (vectorised): PR is the patient's; otherwise
     the reason code's category (unknown codes: missing information, correct and resubmit)."""
-    table = carc_table()
-    reasons = reason_codes.astype("str").str.strip().str.upper()
-    category = reasons.map(table.category).fillna(UNKNOWN[1]).to_numpy(dtype=object)
-    action = reasons.map(table.action).fillna(UNKNOWN[2]).to_numpy(dtype=object)
+    _, category, action = describe(reason_codes)
     patient = group_codes.astype("str").to_numpy() == "PR"
     category = np.where(patient, "patient_responsibility", category)
     action = np.where(patient, "bill patient or secondary", action)

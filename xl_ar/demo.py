@@ -15,6 +15,8 @@ from xl_ar import kpi, remittances, sources
 from xl_ar.aging import aging
 from xl_ar.practice import load_practice
 from xl_ar.progress import step
+from xl_ar.reconcile import reconcile
+from xl_ar.reports import reconciliation
 from xl_ar.store import Store
 from xl_ar.synth import generate
 
@@ -78,4 +80,19 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         f"{100 * values['pct_over_90']:.1f}% of billed A/R over 90 days; days in A/R {values['days_in_ar']:.1f}, "
         f"net collection rate {100 * values['net_collection_rate']:.1f}%, "
         f"credit balances {values['credit_balances'] / 100:,.2f}.")
+
+    started = time.perf_counter()
+    with step("Reconciling", show_progress), Store.open(store_path) as store:
+        remitted = store.remittances()  # as imported above (duplicates kept aside, payers mapped)
+        result = reconcile(claims, remitted, practice.table("postings"), practice.table("deposits"), as_of,
+                           practice.table("payers"), practice.table("claim_lines"), practice.table("fee_schedule"))
+        workbook = reconciliation.write(out / "reconciliation.xlsx", result, practice.info.name)
+    summary.seconds["reconcile"] = time.perf_counter() - started
+    counts = result.summary
+    top = result.worklist().head(1)
+    summary.lines.append(
+        f"Reconciled: {len(result.exceptions):,} exceptions ({counts['denied']} denied, "
+        f"{counts['underpaid']} underpaid, {counts['unposted_payment']} unposted payments, "
+        f"{counts['era_without_deposit']} payments not in the bank, ...); worklist in {workbook.name}"
+        + (f", first: {top.kind.iloc[0].replace('_', ' ')} ({top.next_action.iloc[0]})." if len(top) else "."))
     return summary

@@ -87,25 +87,39 @@ def days_left(deadlines: pd.Series, as_of: dt.date) -> np.ndarray:
 def fee_lookup(fee_schedule: pd.DataFrame, payer_ids: pd.Series, codes: pd.Series,
                modifiers: pd.Series) -> np.ndarray:
     """The contracted rate per unit (cents, NaN when none) of each line: the rate for the first of
-    its modifiers that has one, else the base rate (no modifier)."""
+    its modifiers that has one, else the base rate (no modifier).
+
+    Keys are turned into integers against the fee schedule's own values (categorical codes), so
+    the lookup is one integer hash per line.
+    """
     fs = fee_schedule.assign(modifier=fee_schedule["modifier"].fillna(""))
-    rates = pd.Series(fs["allowed"].to_numpy(dtype="float64"),
-                      index=pd.MultiIndex.from_frame(fs[["payer_id", "procedure_code", "modifier"]]))
+    payers = pd.Index(fs["payer_id"].astype("str").unique())
+    procs = pd.Index(fs["procedure_code"].astype("str").unique())
+    mods = pd.Index(fs["modifier"].astype("str").unique())
+    n_proc, n_mod = len(procs) + 1, len(mods) + 1
+
+    def key(p: np.ndarray, c: np.ndarray, m: np.ndarray) -> np.ndarray:
+        return (p.astype(np.int64) * n_proc + c) * n_mod + m
+
+    rates = pd.Series(fs["allowed"].to_numpy(dtype="float64"), index=key(
+        payers.get_indexer(fs["payer_id"].astype("str")), procs.get_indexer(fs["procedure_code"].astype("str")),
+        mods.get_indexer(fs["modifier"].astype("str"))))
     rates = rates[~rates.index.duplicated(keep="first")]
-    payer = payer_ids.astype("str").to_numpy()
-    code = codes.astype("str").to_numpy()
-    result = np.full(len(code), np.nan)
-    mods = modifiers.fillna("").astype("str").str.split(":", expand=True)
-    for k in range(mods.shape[1]):  # the first modifier with a rate wins
-        mod = mods[k].fillna("").to_numpy(dtype=object)
-        has = (mod != "") & np.isnan(result)
-        if not has.any():
-            continue
-        found = rates.reindex(pd.MultiIndex.from_arrays([payer[has], code[has], mod[has]])).to_numpy()
-        result[np.flatnonzero(has)] = found
-    base = np.isnan(result)
-    result[base] = rates.reindex(pd.MultiIndex.from_arrays(
-        [payer[base], code[base], np.full(base.sum(), "")])).to_numpy()
+    p = payers.get_indexer(payer_ids.astype("str"))
+    c = procs.get_indexer(codes.astype("str"))
+    known = (p >= 0) & (c >= 0)
+    result = np.full(len(c), np.nan)
+    split = modifiers.fillna("").astype("str").str.split(":", expand=True)
+    for k in range(split.shape[1]):  # the first modifier with a rate wins
+        text = split[k].fillna("").astype("str")
+        m = mods.get_indexer(text)
+        has = known & (m >= 0) & (text != "").to_numpy() & np.isnan(result)
+        if has.any():
+            result[has] = rates.reindex(key(p[has], c[has], m[has])).to_numpy()
+    base = known & np.isnan(result)
+    empty = mods.get_indexer([""])[0]
+    if base.any() and empty >= 0:
+        result[base] = rates.reindex(key(p[base], c[base], np.full(base.sum(), empty))).to_numpy()
     return result
 
 

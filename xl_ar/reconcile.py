@@ -352,9 +352,10 @@ def _outcomes(cp: pd.DataFrame, lp: pd.DataFrame, adj: pd.DataFrame, ledger: pd.
         rows = latest[mask]
         top = main.reindex(rows.index)
         category = top._category.fillna(codes.UNKNOWN[1]).to_numpy()
-        action = [codes.carc(r)[2] if isinstance(r, str) else codes.UNKNOWN[2] for r in top.reason_code]
-        reasons = [(f"{g}-{r} {codes.carc(r)[0]}" if isinstance(r, str) else "no reason code on the 835")
-                   for g, r in zip(top.group_code, top.reason_code, strict=True)]
+        label, _, action = codes.describe(top.reason_code)
+        reasons = [(f"{g}-{r} {t}" if isinstance(r, str) else "no reason code on the 835")
+                   for g, r, t in zip(top.group_code, top.reason_code, label, strict=True)]
+        action = list(action)
         expected = (ledger.balance.reindex(rows.claim_id).to_numpy() if kind == "denied"
                     else rows._denied_amount.to_numpy())
         out.append(_frame(kind, len(rows), claim_id=rows.claim_id.tolist(), payment_id=rows.payment_id.tolist(),

@@ -64,20 +64,28 @@ def link_reversals(claim_payments: pd.DataFrame, payments: pd.DataFrame) -> pd.D
         return pd.DataFrame(columns=cols)
     dated = claim_payments if "payment_date" in claim_payments else claim_payments.merge(
         payments[["payment_id", "payment_date"]], on="payment_id", how="left")
+    dated = dated[dated.claim_id.isin(dated.claim_id[dated.status_code == "22"])]
     dated = dated.sort_values(["claim_id", "payment_date", "payment_id", "claim_seq"], kind="stable")
-    rows = []
-    for claim_id, group in dated[dated.claim_id.isin(dated.claim_id[dated.status_code == "22"])].groupby("claim_id"):
-        entries = list(group.itertuples(index=False))
-        for i, e in enumerate(entries):
-            if e.status_code != "22":
-                continue
-            before = [x for x in entries[:i] if x.status_code != "22"]
-            after = [x for x in entries[i + 1:] if x.status_code != "22"]
-            orig = before[-1] if before else None
-            corr = after[0] if after else None
-            rows.append([claim_id, orig.payment_id if orig else None, orig.paid if orig else None, e.payment_id,
-                         e.paid, corr.payment_id if corr else None, corr.paid if corr else None])
-    return pd.DataFrame(rows, columns=cols)
+    dated = dated.reset_index(drop=True)
+    if dated.empty:
+        return pd.DataFrame(columns=cols)
+    # for every row: the last non-reversal loop before it and the first one after it, same claim
+    position = pd.Series(np.where(dated.status_code != "22", np.arange(len(dated)), np.nan))
+    by_claim = position.groupby(dated.claim_id.to_numpy())
+    before = by_claim.shift(1).groupby(dated.claim_id.to_numpy()).ffill().to_numpy()
+    after = by_claim.shift(-1).groupby(dated.claim_id.to_numpy()).bfill().to_numpy()
+    rev = np.flatnonzero(dated.status_code.to_numpy() == "22")
+
+    def pick(index: np.ndarray, column: str) -> list:
+        values = dated[column].to_numpy(dtype=object)
+        return [values[int(i)] if i == i else None for i in index]
+
+    return pd.DataFrame({
+        "claim_id": dated.claim_id.to_numpy()[rev],
+        "original_payment_id": pick(before[rev], "payment_id"), "original_paid": pick(before[rev], "paid"),
+        "reversal_payment_id": dated.payment_id.to_numpy()[rev], "reversal_paid": dated.paid.to_numpy()[rev],
+        "correction_payment_id": pick(after[rev], "payment_id"), "correction_paid": pick(after[rev], "paid"),
+    }, columns=cols)
 
 
 @dataclass
@@ -86,7 +94,8 @@ class FileResult:
 
     name: str
     status: str
-    """imported, duplicate (every payment already known), rejected (unreadable), or empty (no payment)."""
+    """imported; duplicate (every payment already imported from another file: a re-sent ERA);
+    already imported (this very file was imported before); rejected (unreadable); empty (no payment)."""
     payments: int = 0
     duplicates: list[str] = field(default_factory=list)
     """Trace numbers of the payments skipped as already imported."""
@@ -148,6 +157,7 @@ def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = N
             report.files.append(FileResult(file.name, "rejected", findings=[
                 Finding("error", file.name, "", str(e).removeprefix(f"{file.name}: "))]))
             continue
+        sha = hashlib.sha256(file.data).hexdigest()
         result = FileResult(file.name, "imported", findings=list(remittance.findings))
         tabs = remittance.tables
         tabs["payments"] = assign_payers(tabs["payments"], payers)
@@ -161,16 +171,18 @@ def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = N
                 known.add(key)
         new = without_payments(tabs, dup_ids)
         result.payments = len(new["payments"])
+        if store.file_imported(sha):  # the very same file again: nothing new, nothing to report as resent
+            result.status = "already imported"
+            report.files.append(result)
+            continue
         if result.payments == 0:
             result.status = "duplicate" if dup_ids else "empty"
-        else:
-            sha = hashlib.sha256(file.data).hexdigest()
-            with store.transaction():
-                import_id = store.record_import(file.name, sha, result.payments, len(dup_ids),
-                                                len(result.findings))
-                for name in tables.REMITTANCE_TABLES:
-                    store.insert_table(name, new[name], import_id)
-            report.reversals += int((new["claim_payments"].status_code == "22").sum())
+        with store.transaction():
+            import_id = store.record_import(file.name, sha, result.payments, len(dup_ids), len(result.findings))
+            for name in tables.REMITTANCE_TABLES:
+                store.insert_table(name, new[name], import_id)
+            store.record_duplicates(tabs["payments"][tabs["payments"].payment_id.isin(dup_ids)], import_id)
+        report.reversals += int((new["claim_payments"].status_code == "22").sum())
         report.files.append(result)
     store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
                 rejected=sum(f.status == "rejected" for f in report.files))

@@ -24,7 +24,7 @@ import pandas as pd
 from xl_ar import tables
 from xl_ar.privacy import IDENTIFIER_COLUMNS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _ID = "{id}"  # replaced per backend by an auto-increment primary key
 
@@ -57,6 +57,10 @@ MIGRATIONS: list[list[str]] = [
         f"CREATE TABLE snapshots (snapshot_id {_ID}, practice TEXT NOT NULL, as_of TEXT NOT NULL, "
         "taken_at TEXT NOT NULL, figures TEXT NOT NULL)",
         "CREATE INDEX snapshots_as_of ON snapshots (practice, as_of)",
+    ],
+    # 2: payments a payer sent again in another file (kept to report, never counted)
+    [
+        _remittance_ddl("payments").replace("CREATE TABLE payments", "CREATE TABLE duplicate_payments"),
     ],
 ]
 """Schema steps; step i brings the store from version i to i + 1. Never edit a released step."""
@@ -231,16 +235,17 @@ class Store:
         self._db.executemany(f"INSERT INTO {name} ({', '.join(cols)}, import_id) VALUES ({placeholders})", rows)
 
     def read_table(self, name: str, where: str = "", params: dict | None = None) -> pd.DataFrame:
-        """A canonical table read back with its dtypes."""
-        cols = tables.TABLES[name].column_names
+        """A canonical table read back with its dtypes (`duplicate_payments` has the payments' columns)."""
+        spec = "payments" if name == "duplicate_payments" else name
+        cols = tables.TABLES[spec].column_names
         rows = self._db.execute(f"SELECT {', '.join(cols)} FROM {name} {where}", params)
         if not rows:
-            return tables.empty(name)
+            return tables.empty(spec)
         data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
-        for c in tables.TABLES[name].columns:
+        for c in tables.TABLES[spec].columns:
             if c.kind == tables.Kind.DATE:
                 data[c.name] = pd.to_datetime(pd.Series(data[c.name], dtype="object"), format="%Y-%m-%d")
-        return tables.from_columns(name, data)
+        return tables.from_columns(spec, data)
 
     def count(self, name: str) -> int:
         return int(self._db.execute(f"SELECT COUNT(*) FROM {name}")[0][0])
@@ -250,6 +255,27 @@ class Store:
         """(payer key, trace number, amount in cents) of every imported payment: the idempotency key."""
         rows = self._db.execute("SELECT payer_ref, payer_name, trace_number, amount FROM payments")
         return {(r[0] or r[1] or "", r[2], int(r[3])) for r in rows}
+
+    def record_duplicates(self, payments: pd.DataFrame, import_id: int) -> None:
+        """Keep the payments of a re-sent ERA (to report them as duplicates; they are not imported)."""
+        if payments.empty:
+            return
+        cols = tables.TABLES["payments"].column_names
+        rows = _records(payments[cols], "payments")
+        for r in rows:
+            r["import_id"] = import_id
+        names = ", ".join(cols)
+        values = ", ".join(f":{c}" for c in [*cols, "import_id"])
+        self._db.executemany(f"INSERT INTO duplicate_payments ({names}, import_id) VALUES ({values})", rows)
+
+    def remittances(self) -> dict[str, pd.DataFrame]:
+        """Every imported remittance table; `payments` also holds the duplicates that were refused,
+        so a reconciliation reports them."""
+        out = {name: self.read_table(name) for name in tables.REMITTANCE_TABLES}
+        duplicates = self.read_table("duplicate_payments")
+        if len(duplicates):
+            out["payments"] = pd.concat([out["payments"], duplicates], ignore_index=True)
+        return out
 
     def file_imported(self, sha256: str) -> bool:
         return bool(self._db.execute("SELECT 1 FROM imports WHERE file_sha256 = :h", {"h": sha256}))
