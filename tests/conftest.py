@@ -91,3 +91,58 @@ def sftp_server(tmp_path_factory):
         asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(timeout=20)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
+
+
+SPREADSHEET_PACKAGES = ["libreoffice-calc", "poppler-utils", "fonts-liberation2", "fonts-crosextra-carlito"]
+"""Debian packages the report tests need: LibreOffice Calc to recalculate and render, pdftoppm for pictures,
+and metric-compatible fonts (Liberation for Arial/Times, Carlito for Calibri) so pages look as in Excel."""
+
+
+def _install_spreadsheet_tools() -> None:
+    import os
+    import shutil
+    import subprocess
+
+    apt = shutil.which("apt-get")
+    if apt is None:
+        pytest.fail("LibreOffice (soffice) and pdftoppm are needed by the report tests; install LibreOffice Calc "
+                    "and poppler (Debian/Ubuntu: apt-get install " + " ".join(SPREADSHEET_PACKAGES) + ")")
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *SPREADSHEET_PACKAGES]):
+        done = subprocess.run(prefix + command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.fail(f"could not install LibreOffice for the report tests ({' '.join(command)}): "
+                        f"{done.stderr.strip()[-500:]}")
+
+
+@pytest.fixture(scope="session")
+def libreoffice():
+    """LibreOffice Calc, headless, installed from the Debian package index when missing."""
+    import shutil
+
+    from xl_ar.reports import libreoffice as lo
+
+    if not (shutil.which("soffice") and shutil.which("pdftoppm")):
+        _install_spreadsheet_tools()
+    lo.soffice()
+    return lo
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory):
+    """Keys, official code lists and the default store go to a test folder, never the user's home."""
+    import os
+
+    home = tmp_path_factory.mktemp("xl-ar-home")
+    saved = {k: os.environ.get(k) for k in ("XL_AR_HOME", "XL_AR_STORE", "XL_AR_TOKEN_KEY")}
+    os.environ["XL_AR_HOME"] = str(home)
+    os.environ.pop("XL_AR_STORE", None)
+    os.environ.pop("XL_AR_TOKEN_KEY", None)
+    yield home
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -112,8 +112,9 @@ class App:
 
 
 class Book:
-    def __init__(self, *sheet_names: str):
+    def __init__(self, *sheet_names: str, fullname: str = ""):
         self.sheets = Sheets(self)
         self.app = App()
+        self.fullname = fullname
         for name in sheet_names:
             self.sheets.add(name)

@@ -59,3 +59,12 @@ def test_without_claims_the_macro_says_what_is_missing(tmp_path):
     b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(tmp_path / "s.sqlite")]]
     message = ribbon.reconcile(b)
     assert message.startswith("no Claims sheet in this workbook")
+
+
+def test_build_report_writes_the_workbook_beside_the_open_one(book, tmp_path):
+    book.fullname = str(tmp_path / "AR workbook.xlsm")
+    ribbon.import_remittances(book)
+    message = ribbon.build_report(book)
+    assert message.startswith("Wrote management_report_2026-09-30.xlsx (de-identified) as of 2026-09-30")
+    assert (tmp_path / "management_report_2026-09-30.xlsx").exists()
+    assert [s.name for s in book.sheets] == [*SHEETS, sheets.CONFIG_SHEET, "Remittances", "Adjustments"]

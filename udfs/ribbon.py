@@ -142,3 +142,40 @@ def reconcile(book=None) -> str:
         sheets.as_table(sheet, "A3", name, kind_column=frame.columns.get_loc("kind") + 1)
     book.app.alert(summary, title="Reconcile")
     return summary
+
+
+def build_report(book=None) -> str:
+    """**Build report**: the de-identified management report from the workbook's tables and the
+    imported remittances, written next to the workbook (or to `report_folder` of `_xl-ar.conf`)."""
+    import datetime as dt
+
+    from udfs.args import ArgError, to_date
+    from xl_ar import report
+    from xl_ar.practice import PracticeFolder, PracticeInfo
+
+    book = _caller(book)
+    settings = sheets.config(book)
+    try:
+        data, practice = _workbook_tables(book, settings)
+        if settings.get("as_of"):
+            as_of = to_date(settings["as_of"], "as_of")
+        elif practice is not None and practice.info.as_of:
+            as_of = practice.info.as_of
+        else:
+            as_of = dt.date.today()
+        name = settings.get("practice_name") or (practice.info.name if practice is not None else "") or "Practice"
+        folder = Path(settings.get("report_folder") or Path(getattr(book, "fullname", "") or ".").parent)
+        source = PracticeFolder(folder, PracticeInfo(name=name, as_of=as_of), data, [])
+        with Store.open(settings.get("store") or default_path()) as store:
+            remitted = store.remittances()
+            if remitted["payments"].empty and practice is not None:
+                remitted, _ = practice.remittances()
+            built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
+                                        remittances=remitted)
+    except (InputError, ArgError) as e:
+        message = str(e)
+        book.app.alert(message, title="Build report")
+        return message
+    message = built.summary()
+    book.app.alert(message, title="Build report")
+    return message

@@ -266,6 +266,30 @@ def _exception_rows(result) -> list[dict]:
              "priority": plain(float(r["priority"]))} for r in ordered.to_dict("records")]
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from xl_ar import report
+    from xl_ar.practice import load_practice
+    from xl_ar.store import Store, default_path
+
+    practice = load_practice(Path(args.practice))
+    with Store.open(args.store or default_path()) as store:
+        built = report.build_report(practice, store, Path(args.out), as_of=args.as_of, phi=args.phi,
+                                    password=args.password, months=args.months, show_progress=not args.quiet)
+    print(built.summary())
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from xl_ar.reports import libreoffice
+
+    try:
+        pages = libreoffice.render(Path(args.workbook), Path(args.out), dpi=args.dpi)
+    except libreoffice.LibreOfficeError as e:
+        raise InputError(str(e)) from None
+    print(f"Wrote {len(pages)} page pictures to {args.out}")
+    return 0
+
+
 def cmd_codes_load(args: argparse.Namespace) -> int:
     from xl_ar import codes
 
@@ -340,6 +364,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="worklist lines to print")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("report", help="the management report workbook (de-identified unless --phi)")
+    p.add_argument("--practice", required=True, help="practice folder")
+    p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    p.add_argument("--out", required=True, help="the .xlsx file to write")
+    p.add_argument("--phi", action="store_true", help="include patient identifiers (internal use; said on every page)")
+    p.add_argument("--password", help="encrypt the workbook with this password")
+    p.add_argument("--months", type=_positive, default=12, help="months of history (default 12)")
+    p.add_argument("--store", help="store file or database URL (snapshots for the trend)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("render", help="PNG pictures of a workbook's printed pages (needs LibreOffice)")
+    p.add_argument("workbook")
+    p.add_argument("--out", required=True, help="folder for the PDF and PNG pages")
+    p.add_argument("--dpi", type=_positive, default=70)
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("codes", help="claim adjustment reason codes")
     codes_sub = p.add_subparsers(dest="codes_command", required=True, metavar="CODES_COMMAND")

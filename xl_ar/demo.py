@@ -15,7 +15,7 @@ from xl_ar import kpi, remittances, sources
 from xl_ar.aging import aging
 from xl_ar.practice import load_practice
 from xl_ar.progress import step
-from xl_ar.reconcile import reconcile
+from xl_ar.report import build_report
 from xl_ar.reports import reconciliation
 from xl_ar.store import Store
 from xl_ar.synth import generate
@@ -82,12 +82,13 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         f"credit balances {values['credit_balances'] / 100:,.2f}.")
 
     started = time.perf_counter()
-    with step("Reconciling", show_progress), Store.open(store_path) as store:
+    with Store.open(store_path) as store:
         remitted = store.remittances()  # as imported above (duplicates kept aside, payers mapped)
-        result = reconcile(claims, remitted, practice.table("postings"), practice.table("deposits"), as_of,
-                           practice.table("payers"), practice.table("claim_lines"), practice.table("fee_schedule"))
-        workbook = reconciliation.write(out / "reconciliation.xlsx", result, practice.info.name)
-    summary.seconds["reconcile"] = time.perf_counter() - started
+        built = build_report(practice, store, out / "management_report.xlsx", remittances=remitted,
+                             show_progress=show_progress)
+    result = built.reconciliation
+    workbook = reconciliation.write(out / "reconciliation.xlsx", result, practice.info.name)
+    summary.seconds["reconcile and report"] = time.perf_counter() - started
     counts = result.summary
     top = result.worklist().head(1)
     summary.lines.append(
@@ -95,4 +96,6 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         f"{counts['underpaid']} underpaid, {counts['unposted_payment']} unposted payments, "
         f"{counts['era_without_deposit']} payments not in the bank, ...); worklist in {workbook.name}"
         + (f", first: {top.kind.iloc[0].replace('_', ' ')} ({top.next_action.iloc[0]})." if len(top) else "."))
+    summary.lines.append(f"Management report: {built.path.name}, de-identified (claim ids as tokens), "
+                         f"{len(built.data.tiles)} KPIs against targets, 7 sheets with charts.")
     return summary

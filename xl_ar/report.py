@@ -1,0 +1,59 @@
+"""Building the management report from a practice folder: the steps every entry point shares.
+
+Read the remittances, reconcile, compute the report against the store's earlier snapshots, write
+the workbook, keep this report's snapshot and an audit event. Used by `xl-ar report`, `xl-ar demo`
+and the Build report ribbon button.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from xl_ar.practice import PracticeFolder
+from xl_ar.progress import step
+from xl_ar.reconcile import Reconciliation, reconcile
+from xl_ar.reports import content, management
+from xl_ar.store import Store
+
+
+@dataclass
+class BuiltReport:
+    """What was written: the file, the report's figures and the reconciliation behind it."""
+
+    path: Path
+    data: content.ReportData
+    reconciliation: Reconciliation
+
+    def summary(self) -> str:
+        tiles = {t.key: t for t in self.data.tiles}
+        kind = "with patient identifiers (internal use)" if self.data.phi else "de-identified"
+        return (f"Wrote {self.path.name} ({kind}) as of {self.data.as_of}: A/R {tiles['total_ar'].value / 100:,.2f}, "
+                f"days in A/R {tiles['days_in_ar'].value:.1f} ({tiles['days_in_ar'].state}), "
+                f"{len(self.reconciliation.exceptions):,} exceptions, worklist top {len(self.data.worklist)}.")
+
+
+def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.date | None = None, phi: bool = False,
+                 password: str | None = None, months: int = 12, remittances: dict[str, pd.DataFrame] | None = None,
+                 targets: content.Targets | None = None, show_progress: bool = False) -> BuiltReport:
+    """Build and write the report for a practice; keep its snapshot in the store."""
+    as_of = practice.as_of(as_of)
+    name = practice.info.name or practice.folder.name
+    if remittances is None:
+        with step("Reading remittances", show_progress) as tick:
+            remittances, _ = practice.remittances(tick)
+    with step("Reconciling", show_progress):
+        result = reconcile(practice.table("claims"), remittances, practice.table("postings"),
+                           practice.table("deposits"), as_of, practice.table("payers"), practice.table("claim_lines"),
+                           practice.table("fee_schedule"))
+    with step("Writing the report", show_progress):
+        data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
+                             remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
+                             months=months, phi=phi)
+        management.write(out, data, password=password)
+    store.save_snapshot(name, as_of, data.figures())
+    store.audit("report", as_of=as_of.isoformat(), phi=phi, encrypted=bool(password), exceptions=len(result.exceptions))
+    return BuiltReport(Path(out), data, result)

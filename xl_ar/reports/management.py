@@ -1,0 +1,599 @@
+"""The management report workbook: laid out with xlsxwriter from `content.ReportData`.
+
+Figures a manager may want to trace are live formulas over the cells next to them (totals as
+SUM, shares as divisions, the rollforward's ending as beginning + charges - payments -
+adjustments - refunds), each written with its computed value cached, because previews, phones and
+readers such as calamine show the stored value and never recalculate. Only functions both Excel
+2016+ and LibreOffice compute (SUM, IF), no structured references, fonts set explicitly,
+charts inside the print area, and every page headed, footed and numbered for printing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
+
+from xl_ar.reports.content import ReportData
+
+FONT = "Calibri"
+SIZE = 10
+STATE_COLORS = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}
+KEY_NAMES = {
+    "total_ar": "TotalAR", "days_in_ar": "DaysInAR", "pct_over_90": "PctAROver90", "pct_over_120": "PctAROver120",
+    "net_collection_rate": "NetCollectionRate", "gross_collection_rate": "GrossCollectionRate",
+    "denial_rate_count": "InitialDenialRateClaims", "denial_rate_dollars": "InitialDenialRateDollars",
+    "clean_claim_rate": "CleanClaimRate", "credit_balances": "CreditBalances",
+}
+"""Defined names of the key figures (Summary sheet)."""
+
+
+def _dollars(cents) -> float | None:
+    if cents is None or cents is pd.NA or (isinstance(cents, float) and np.isnan(cents)):
+        return None
+    return int(cents) / 100
+
+
+def _num(value) -> float | None:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return float(value)
+
+
+class _Writer:
+    """A workbook being written: formats, sheet setup and cells with cached formula values."""
+
+    def __init__(self, target, data: ReportData):
+        self.data = data
+        self.book = xlsxwriter.Workbook(target, {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
+                                                 "in_memory": True})
+        self.book.formats[0].set_font_name(FONT)
+        self.book.formats[0].set_font_size(SIZE)
+        base = {"font_name": FONT, "font_size": SIZE}
+        f = self.book.add_format
+        self.fmt = {
+            "text": f(base), "title": f({**base, "bold": True, "font_size": 15}),
+            "subtitle": f({**base, "italic": True, "font_color": "#595959"}),
+            "warning": f({**base, "bold": True, "font_color": "#C00000"}),
+            "section": f({**base, "bold": True, "font_size": 12}),
+            "header": f({**base, "bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "text_wrap": True,
+                         "valign": "top", "border": 1}),
+            "money": f({**base, "num_format": "#,##0.00;[Red]-#,##0.00"}),
+            "money_total": f({**base, "num_format": "#,##0.00;[Red]-#,##0.00", "bold": True, "top": 1}),
+            "pct": f({**base, "num_format": "0.0%"}), "pct_total": f({**base, "num_format": "0.0%", "bold": True,
+                                                                         "top": 1}),
+            "days": f({**base, "num_format": "0.0"}), "int": f({**base, "num_format": "#,##0"}),
+            "int_total": f({**base, "num_format": "#,##0", "bold": True, "top": 1}),
+            "date": f({**base, "num_format": "yyyy-mm-dd"}), "month": f({**base, "num_format": "mmm yyyy"}),
+            "bold": f({**base, "bold": True}), "total_label": f({**base, "bold": True, "top": 1}),
+            "wrap": f({**base, "text_wrap": True, "valign": "top"}),
+        }
+        for state, color in STATE_COLORS.items():
+            self.fmt[state] = f({**base, "bg_color": color, "bold": True})
+
+    # -- sheet setup ---------------------------------------------------------------------------------
+    def sheet(self, name: str, title: str, widths: list[float]):
+        ws = self.book.add_worksheet(name)
+        ws.hide_gridlines(2)
+        ws.write(0, 0, title, self.fmt["title"])
+        sub = f"{self.data.practice} - as of {self.data.as_of:%Y-%m-%d}" if self.data.practice else \
+            f"As of {self.data.as_of:%Y-%m-%d}"
+        ws.write(1, 0, sub, self.fmt["subtitle"])
+        if self.data.phi:
+            ws.write(2, 0, "Contains PHI (patient identifiers): internal use only", self.fmt["warning"])
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, w)
+        ws.set_landscape()
+        ws.set_paper(1)  # letter
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        footer = f"&L&\"{FONT}\"&8Confidential&C&\"{FONT}\"&8Page &P of &N&R&\"{FONT}\"&8As of {self.data.as_of}"
+        ws.set_footer(footer)
+        if self.data.phi:
+            ws.set_header(f"&C&\"{FONT},Bold\"&10&KC00000Contains PHI - internal use only")
+        return ws
+
+    def header(self, ws, row: int, names: list[str]) -> None:
+        for j, name in enumerate(names):
+            ws.write(row, j, name, self.fmt["header"])
+        ws.set_row(row, 30)
+
+    def formula(self, ws, row: int, col: int, formula: str, fmt: str, value) -> None:
+        """A live formula with its value cached (empty text for a value that cannot be computed)."""
+        cached = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+        ws.write_formula(row, col, formula, self.fmt[fmt], cached)
+
+    def value(self, ws, row: int, col: int, value, fmt: str) -> None:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            ws.write_blank(row, col, None, self.fmt[fmt])
+        elif fmt in ("date", "month"):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.fmt[fmt])
+        elif isinstance(value, str):
+            ws.write_string(row, col, value, self.fmt[fmt])
+        else:
+            ws.write_number(row, col, value, self.fmt[fmt])
+
+    def finish(self, ws, header_row: int, last_row: int, last_col: int) -> None:
+        ws.freeze_panes(header_row + 1, 0)
+        ws.repeat_rows(header_row)
+        ws.print_area(0, 0, last_row, last_col)
+
+    def chart_font(self) -> dict:
+        return {"name": FONT, "size": 9}
+
+
+def write(path: Path | None, data: ReportData, password: str | None = None) -> bytes:
+    """Write the report to `path` (and return its bytes); encrypted with `password` when given."""
+    buffer = io.BytesIO()
+    w = _Writer(buffer, data)
+    w.book.set_properties({
+        "title": "A/R management report", "subject": f"Accounts receivable as of {data.as_of}",
+        "author": "xl-ar", "company": data.practice, "created": dt.datetime.combine(data.as_of, dt.time()),
+        "comments": "Contains PHI: internal use only" if data.phi else "De-identified (HIPAA Safe Harbor)",
+    })
+    summary = w.sheet("Summary", "A/R management report", [38, 16, 12, 10, 16, 14])  # first tab, filled last
+    aging_cells = _aging(w, data)
+    _summary(w, data, aging_cells, summary)
+    _trend(w, data)
+    _rollforward(w, data)
+    _denials(w, data)
+    _scorecard(w, data)
+    _worklist(w, data)
+    summary.activate()
+    w.book.close()
+    content = buffer.getvalue()
+    if password:
+        content = _encrypt(content, password)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(content)
+    return content
+
+
+def _encrypt(content: bytes, password: str) -> bytes:
+    """The workbook encrypted with a password (ECMA-376 agile encryption, as Excel writes it)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(content)).encrypt(password, out)
+    return out.getvalue()
+
+
+def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> None:
+    ws.write(3, 0, f"Period: {data.period[0]:%Y-%m-%d} to {data.period[1]:%Y-%m-%d}; "
+                   + ("de-identified (HIPAA Safe Harbor)" if not data.phi else "identifiers included"),
+             w.fmt["subtitle"])
+    top = 5
+    w.header(ws, top, ["KPI", "Value", "Target", "State", "Previous report", "Change"])
+    fmt_of = {"money": "money", "pct": "pct", "days": "days"}
+    for i, t in enumerate(data.tiles):
+        r = top + 1 + i
+        ws.write_string(r, 0, t.label, w.fmt["text"])
+        value = _dollars(t.value) if t.unit == "money" else _num(t.value)
+        if t.key == "total_ar":
+            w.formula(ws, r, 1, "=" + "+".join(aging_cells["positive"]), "money", value)
+        elif t.key == "credit_balances":
+            w.formula(ws, r, 1, f"=-{aging_cells['credit']}", "money", value)
+        elif value is None:
+            ws.write_string(r, 1, "n/a", w.fmt["text"])
+        else:
+            w.value(ws, r, 1, value, fmt_of[t.unit])
+        w.book.define_name(KEY_NAMES[t.key], f"=Summary!{cell_ref(r, 1, True, True)}")
+        if t.target is not None:
+            w.value(ws, r, 2, t.target, fmt_of[t.unit])
+            v, c = cell_ref(r, 1), cell_ref(r, 2)
+            test = (f'IF({v}<={c},"green",IF({v}<={c}*1.25,"amber","red"))' if t.lower_is_better
+                    else f'IF({v}>={c},"green",IF({v}>={c}*0.75,"amber","red"))')
+            w.formula(ws, r, 3, f'=IF(ISNUMBER({v}),{test},"")', "text", t.state)
+        previous = t.previous
+        if previous is not None:
+            w.value(ws, r, 4, _dollars(previous) if t.unit == "money" else _num(previous), fmt_of[t.unit])
+            change = t.change
+            w.formula(ws, r, 5, f'=IF(AND(ISNUMBER({cell_ref(r, 1)}),ISNUMBER({cell_ref(r, 4)})),'
+                                f'{cell_ref(r, 1)}-{cell_ref(r, 4)},"")', fmt_of[t.unit],
+                      None if change is None else (_dollars(change) if t.unit == "money" else change))
+    last = top + len(data.tiles)
+    for state, color in STATE_COLORS.items():
+        ws.conditional_format(top + 1, 3, last, 3, {"type": "cell", "criteria": "==", "value": f'"{state}"',
+                                                    "format": w.book.add_format({"bg_color": color, "bold": True})})
+    r = last + 2
+    ws.write_string(r, 0, "Dollars at risk in open denials", w.fmt["bold"])
+    w.value(ws, r, 1, _dollars(data.dollars_at_risk), "money")
+    w.book.define_name("DollarsAtRisk", f"=Summary!{cell_ref(r, 1, True, True)}")
+    ws.write_string(r + 1, 0, "As-of date", w.fmt["bold"])
+    w.value(ws, r + 1, 1, data.as_of, "date")
+    w.book.define_name("AsOfDate", f"=Summary!{cell_ref(r + 1, 1, True, True)}")
+    notes = [
+        "Targets: days in A/R 40, A/R over 90 days 15% and over 120 days 10% of billed A/R, net collection rate "
+        "95%, initial denial rate 5% (MGMA / HFMA benchmarks); amber within 25% of the target.",
+        "Clean claim rate needs clearinghouse acceptance reports (277CA), not part of these exports.",
+        *data.notes,
+    ]
+    for k, note in enumerate(notes):
+        ws.merge_range(r + 3 + k, 0, r + 3 + k, 5, note, w.fmt["wrap"])
+        ws.set_row(r + 3 + k, 28)
+    w.finish(ws, top, r + 3 + len(notes), 5)
+
+
+def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
+    a = data.aging
+    labels = a.labels
+    ws = w.sheet("Aging by payer", "Aging by payer (days from date of service)",
+                 [26, 9, *[13] * len(labels), 14, 11])
+    top = 4
+    ncol = 2 + len(labels)
+    w.header(ws, top, ["Payer", "Claims", *labels, "Total", "% over 90"])
+    rows = a.table.to_dict("records")
+    first = top + 1
+    over_cols = [2 + i for i, label in enumerate(labels) if int(label.split("-")[0].rstrip("+")) > 90]
+    for i, row in enumerate(rows):
+        r = first + i
+        ws.write_string(r, 0, data.payer_names.get(row["group"], str(row["group"])), w.fmt["text"])
+        w.value(ws, r, 1, int(row["claims"]), "int")
+        for j, label in enumerate(labels):
+            w.value(ws, r, 2 + j, _dollars(row[label]), "money")
+        w.formula(ws, r, ncol, f"=SUM({cell_ref(r, 2)}:{cell_ref(r, ncol - 1)})", "money", _dollars(row["total"]))
+        over = "+".join(cell_ref(r, c) for c in over_cols) or "0"
+        w.formula(ws, r, ncol + 1, f'=IF({cell_ref(r, ncol)}=0,"",({over})/{cell_ref(r, ncol)})', "pct",
+                  _num(row["pct_over_90"]))
+    last = first + len(rows) - 1
+    total_row = last + 1
+    extra = a.extra.set_index("group")
+    total = extra.loc["Total"]
+    ws.write_string(total_row, 0, "Total", w.fmt["total_label"])
+    span = (first, last) if rows else (total_row, total_row)
+    w.formula(ws, total_row, 1, f"=SUM({cell_ref(span[0], 1)}:{cell_ref(span[1], 1)})", "int_total",
+              int(total.claims))
+    for j, label in enumerate(labels):
+        w.formula(ws, total_row, 2 + j, f"=SUM({cell_ref(span[0], 2 + j)}:{cell_ref(span[1], 2 + j)})",
+                  "money_total", _dollars(total[label]))
+    w.formula(ws, total_row, ncol, f"=SUM({cell_ref(total_row, 2)}:{cell_ref(total_row, ncol - 1)})", "money_total",
+              _dollars(total.total))
+    over = "+".join(cell_ref(total_row, c) for c in over_cols) or "0"
+    w.formula(ws, total_row, ncol + 1, f'=IF({cell_ref(total_row, ncol)}=0,"",({over})/{cell_ref(total_row, ncol)})',
+              "pct_total", _num(total.pct_over_90))
+    cells = {"positive": [f"'Aging by payer'!{cell_ref(total_row, ncol, True, True)}"]}
+    r = total_row + 1
+    for name in ("Credit balances", "Future date", "No date", "Zero balance"):
+        if name not in extra.index:
+            continue
+        row = extra.loc[name]
+        ws.write_string(r, 0, name, w.fmt["text"])
+        w.value(ws, r, 1, int(row.claims), "int")
+        if name == "Credit balances":
+            for j, label in enumerate(labels):
+                w.value(ws, r, 2 + j, _dollars(row[label]), "money")
+            undated = int(row.total) - int(sum(int(row[label]) for label in labels))
+            formula = f"=SUM({cell_ref(r, 2)}:{cell_ref(r, ncol - 1)})" + (f"+{undated / 100}" if undated else "")
+            w.formula(ws, r, ncol, formula, "money", _dollars(row.total))
+            cells["credit"] = f"'Aging by payer'!{cell_ref(r, ncol, True, True)}"
+        else:
+            w.value(ws, r, ncol, _dollars(row.total), "money")
+            if name in ("Future date", "No date"):  # positive balances outside the buckets are A/R too
+                cells["positive"].append(f"'Aging by payer'!{cell_ref(r, ncol, True, True)}")
+        r += 1
+    cells.setdefault("credit", "0")
+    if rows:
+        ws.autofilter(top, 0, last, ncol + 1)
+        ws.conditional_format(first, ncol + 1, last, ncol + 1, {
+            "type": "3_color_scale", "min_color": "#63BE7B", "mid_color": "#FFEB84", "max_color": "#F8696B",
+            "min_type": "num", "min_value": 0, "mid_type": "num", "mid_value": 0.15, "max_type": "num",
+            "max_value": 0.5})
+        ws.conditional_format(first, ncol, last, ncol, {"type": "data_bar", "bar_color": "#9BC2E6",
+                                                          "bar_solid": True})
+    ws.write_string(r + 1, 0, "Credit balances are not netted into the buckets; % over 90 is the share of the "
+                              "row's total more than 90 days from the date of service.", w.fmt["subtitle"])
+    chart_row = r + 3
+    if rows:
+        chart = w.book.add_chart({"type": "bar", "subtype": "stacked"})
+        palette = ["#5B9BD5", "#A5A5A5", "#FFC000", "#ED7D31", "#C00000", "#7030A0", "#264478"]
+        for j in range(len(labels)):
+            chart.add_series({
+                "name": ["Aging by payer", top, 2 + j], "categories": ["Aging by payer", first, 0, last, 0],
+                "values": ["Aging by payer", first, 2 + j, last, 2 + j],
+                "fill": {"color": palette[j % len(palette)]}, "gap": 60})
+        chart.set_title({"name": "Open A/R by payer and age", "name_font": {**w.chart_font(), "size": 11}})
+        chart.set_x_axis({"num_format": "#,##0", "num_font": w.chart_font(), "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"num_font": w.chart_font(), "reverse": True})
+        chart.set_legend({"position": "bottom", "font": w.chart_font()})
+        chart.set_size({"width": 760, "height": 320})
+        ws.insert_chart(chart_row, 0, chart)
+    w.finish(ws, top, chart_row + 17, ncol + 1)
+    return cells
+
+
+def _trend(w: _Writer, data: ReportData) -> None:
+    ws = w.sheet("Aging trend", "Aging trend (month ends)", [14, 16, 14, 14, 12, 30])
+    top = 4
+    w.header(ws, top, ["Month end", "A/R (excl. credits)", "Credit balances", "% billed A/R over 90",
+                       "Days in A/R", "Source"])
+    rows = [dict(r, source="rebuilt from the exports") for r in data.history.to_dict("records")]
+    if data.snapshots is not None and len(data.snapshots):
+        for s in data.snapshots.to_dict("records"):
+            if s["as_of"] >= data.as_of:
+                continue
+            rows.append({"month_end": s["as_of"], "ar": s.get("total_ar"), "credit_balances": s.get("credit_balances"),
+                         "pct_over_90": s.get("pct_over_90"), "days_in_ar": s.get("days_in_ar"),
+                         "source": f"report of {s['as_of']:%Y-%m-%d}"})
+    rows.sort(key=lambda r: (r["month_end"], r["source"]))
+    for i, row in enumerate(rows):
+        r = top + 1 + i
+        w.value(ws, r, 0, row["month_end"], "date")
+        w.value(ws, r, 1, _dollars(row["ar"]), "money")
+        w.value(ws, r, 2, _dollars(row["credit_balances"]), "money")
+        w.value(ws, r, 3, _num(row["pct_over_90"]), "pct")
+        w.value(ws, r, 4, _num(row["days_in_ar"]), "days")
+        ws.write_string(r, 5, row["source"], w.fmt["text"])
+    last = top + len(rows)
+    ws.autofilter(top, 0, last, 5)
+    ws.merge_range(last + 1, 0, last + 1, 5, "Month ends are rebuilt from the dated charges, postings and "
+                   "adjustments of the exports; earlier reports' figures come from the store.", w.fmt["subtitle"])
+    chart_row = last + 3
+    if rows:
+        ar = w.book.add_chart({"type": "line"})
+        ar.add_series({"name": "A/R (excl. credits)", "categories": ["Aging trend", top + 1, 0, last, 0],
+                       "values": ["Aging trend", top + 1, 1, last, 1], "line": {"color": "#1F4E78", "width": 2.25},
+                       "marker": {"type": "circle", "size": 4}})
+        ar.set_title({"name": "A/R at month end", "name_font": {**w.chart_font(), "size": 11}})
+        ar.set_x_axis({"date_axis": True, "num_format": "mmm yy", "num_font": w.chart_font()})
+        ar.set_y_axis({"num_format": "#,##0", "num_font": w.chart_font()})
+        ar.set_legend({"none": True})
+        ar.set_size({"width": 700, "height": 260})
+        ws.set_h_pagebreaks([chart_row - 1])
+        ws.insert_chart(chart_row, 0, ar)
+        kpis = w.book.add_chart({"type": "line"})
+        kpis.add_series({"name": "Days in A/R", "categories": ["Aging trend", top + 1, 0, last, 0],
+                         "values": ["Aging trend", top + 1, 4, last, 4], "line": {"color": "#ED7D31"}})
+        kpis.add_series({"name": "% billed A/R over 90", "categories": ["Aging trend", top + 1, 0, last, 0],
+                         "values": ["Aging trend", top + 1, 3, last, 3], "y2_axis": True,
+                         "line": {"color": "#C00000", "dash_type": "dash"}})
+        kpis.set_title({"name": "Days in A/R and A/R over 90 days", "name_font": {**w.chart_font(), "size": 11}})
+        kpis.set_x_axis({"date_axis": True, "num_format": "mmm yy", "num_font": w.chart_font()})
+        kpis.set_y_axis({"num_font": w.chart_font(), "name": "days", "name_font": w.chart_font()})
+        kpis.set_y2_axis({"num_format": "0%", "num_font": w.chart_font()})
+        kpis.set_legend({"position": "bottom", "font": w.chart_font()})
+        kpis.set_size({"width": 700, "height": 260})
+        ws.insert_chart(chart_row + 14, 0, kpis)
+    w.finish(ws, top, chart_row + 28, 5)
+
+
+def _rollforward(w: _Writer, data: ReportData) -> None:
+    t = data.rollforward.table
+    ws = w.sheet("Rollforward", "Collections and A/R rollforward", [11, 15, 14, 14, 14, 12, 15, 14, 11, 13])
+    top = 4
+    w.header(ws, top, ["Month", "Beginning A/R", "Charges", "Payments", "Adjustments", "Refunds", "Ending A/R",
+                       "Contractual adj.", "Net collection rate", "Unexplained"])
+    first = top + 1
+    ledger_row = first + len(t) + 2
+    for i, row in enumerate(t.to_dict("records")):
+        r = first + i
+        w.value(ws, r, 0, row["month"], "month")
+        if i == 0:
+            w.value(ws, r, 1, _dollars(row["beginning"]), "money")
+        else:
+            w.formula(ws, r, 1, f"={cell_ref(r - 1, 6)}", "money", _dollars(row["beginning"]))
+        for j, key in ((2, "charges"), (3, "payments"), (4, "adjustments"), (5, "refunds"), (7, "contractual")):
+            w.value(ws, r, j, _dollars(row[key]), "money")
+        b, c, p, a, f = (cell_ref(r, j) for j in (1, 2, 3, 4, 5))
+        w.formula(ws, r, 6, f"={b}+{c}-{p}-{a}-{f}", "money", _dollars(row["ending"]))
+        w.formula(ws, r, 8, f'=IF({c}-{cell_ref(r, 7)}<=0,"",{p}/({c}-{cell_ref(r, 7)}))', "pct",
+                  _num(row["net_collection_rate"]))
+        if i == len(t) - 1:
+            w.formula(ws, r, 9, f"={cell_ref(ledger_row, 6)}-{cell_ref(r, 6)}", "money", _dollars(row["unexplained"]))
+        else:
+            w.value(ws, r, 9, 0.0, "money")
+    last = first + len(t) - 1
+    total = last + 1
+    ws.write_string(total, 0, "Total", w.fmt["total_label"])
+    for j, key in ((2, "charges"), (3, "payments"), (4, "adjustments"), (5, "refunds"), (7, "contractual")):
+        w.formula(ws, total, j, f"=SUM({cell_ref(first, j)}:{cell_ref(last, j)})", "money_total",
+                  _dollars(int(t[key].sum())))
+    net = int(t.charges.sum()) - int(t.contractual.sum())
+    w.formula(ws, total, 8, f'=IF({cell_ref(total, 2)}-{cell_ref(total, 7)}<=0,"",'
+                            f'{cell_ref(total, 3)}/({cell_ref(total, 2)}-{cell_ref(total, 7)}))', "pct_total",
+              int(t.payments.sum()) / net if net > 0 else None)
+    ws.merge_range(ledger_row, 0, ledger_row, 5, "Ledger A/R at the as-of date (the sum of the claims' balances)",
+                   w.fmt["bold"])
+    w.value(ws, ledger_row, 6, _dollars(data.rollforward.ledger_ar), "money")
+    w.book.define_name("LedgerAR", f"=Rollforward!{cell_ref(ledger_row, 6, True, True)}")
+    ws.merge_range(ledger_row + 1, 0, ledger_row + 1, 9, "Ending A/R = beginning + charges - payments - adjustments - "
+                   "refunds (refunds are negative). Unexplained = ledger A/R - ending A/R: it should be 0; otherwise "
+                   "the postings and the claims exports disagree.", w.fmt["wrap"])
+    ws.set_row(ledger_row + 1, 28)
+    ws.autofilter(top, 0, last, 9)
+    chart_row = ledger_row + 3
+    chart = w.book.add_chart({"type": "column"})
+    for j, name, color in ((2, "Charges", "#A5A5A5"), (3, "Payments", "#5B9BD5")):
+        chart.add_series({"name": name, "categories": ["Rollforward", first, 0, last, 0],
+                          "values": ["Rollforward", first, j, last, j], "fill": {"color": color}})
+    line = w.book.add_chart({"type": "line"})
+    line.add_series({"name": "Net collection rate", "categories": ["Rollforward", first, 0, last, 0],
+                     "values": ["Rollforward", first, 8, last, 8], "y2_axis": True,
+                     "line": {"color": "#C00000", "width": 2}})
+    chart.combine(line)
+    chart.set_title({"name": "Charges, payments and net collection rate by month",
+                     "name_font": {**w.chart_font(), "size": 11}})
+    chart.set_x_axis({"num_format": "mmm yy", "num_font": w.chart_font()})
+    chart.set_y_axis({"num_format": "#,##0", "num_font": w.chart_font()})
+    line.set_y2_axis({"num_format": "0%", "num_font": w.chart_font()})
+    chart.set_legend({"position": "bottom", "font": w.chart_font()})
+    chart.set_size({"width": 900, "height": 300})
+    ws.set_h_pagebreaks([chart_row - 1])
+    ws.insert_chart(chart_row, 0, chart)
+    w.finish(ws, top, chart_row + 16, 9)
+
+
+def _denials(w: _Writer, data: ReportData) -> None:
+    ws = w.sheet("Denials", "Denials (first adjudications in the period)", [26, 15, 15, 22, 44, 28])
+    top = 4
+    w.header(ws, top, ["Category", "Claims denied", "Dollars denied", "Share of dollars"])
+    cat = data.denials_by_category
+    first = top + 1
+    last = first + len(cat) - 1
+    total_row = last + 1
+    for i, row in enumerate(cat.to_dict("records")):
+        r = first + i
+        ws.write_string(r, 0, row["category"].replace("_", " "), w.fmt["text"])
+        w.value(ws, r, 1, int(row["claims"]), "int")
+        w.value(ws, r, 2, _dollars(row["dollars"]), "money")
+        total_dollars = int(cat.dollars.sum())
+        w.formula(ws, r, 3, f'=IF({cell_ref(total_row, 2, True, True)}=0,"",{cell_ref(r, 2)}/'
+                            f'{cell_ref(total_row, 2, True, True)})', "pct",
+                  int(row["dollars"]) / total_dollars if total_dollars else None)
+    ws.write_string(total_row, 0, "Total", w.fmt["total_label"])
+    span = (first, last) if len(cat) else (total_row, total_row)
+    w.formula(ws, total_row, 1, f"=SUM({cell_ref(span[0], 1)}:{cell_ref(span[1], 1)})", "int_total",
+              int(cat.claims.sum()))
+    w.formula(ws, total_row, 2, f"=SUM({cell_ref(span[0], 2)}:{cell_ref(span[1], 2)})", "money_total",
+              _dollars(int(cat.dollars.sum())))
+    if len(cat):
+        ws.autofilter(top, 0, last, 3)
+    r = total_row + 2
+    ws.write_string(r, 0, "Dollars at risk in open denials", w.fmt["bold"])
+    w.value(ws, r, 2, _dollars(data.dollars_at_risk), "money")
+
+    r += 2
+    ws.write_string(r, 0, "By payer", w.fmt["section"])
+    w.header(ws, r + 1, ["Payer", "Claims remitted", "Claims denied", "Denial rate", "Dollars denied"])
+    for i, row in enumerate(data.denials_by_payer.to_dict("records")):
+        rr = r + 2 + i
+        ws.write_string(rr, 0, str(row["payer_id"]), w.fmt["text"])
+        w.value(ws, rr, 1, int(row["remitted"]), "int")
+        w.value(ws, rr, 2, int(row["denied"]), "int")
+        w.formula(ws, rr, 3, f'=IF({cell_ref(rr, 1)}=0,"",{cell_ref(rr, 2)}/{cell_ref(rr, 1)})', "pct",
+                  row["denied"] / row["remitted"] if row["remitted"] else None)
+        w.value(ws, rr, 4, _dollars(row["dollars"]), "money")
+    r = r + 2 + len(data.denials_by_payer) + 1
+    ws.write_string(r, 0, "Top reason codes (xl-ar labels; official texts are X12's)", w.fmt["section"])
+    w.header(ws, r + 1, ["Code", "Claims", "Dollars", "Category", "Label", "Next action"])
+    for i, row in enumerate(data.top_reasons.to_dict("records")):
+        rr = r + 2 + i
+        ws.write_string(rr, 0, f"{row['group_code']}-{row['reason_code']}", w.fmt["text"])
+        w.value(ws, rr, 1, int(row["claims"]), "int")
+        w.value(ws, rr, 2, _dollars(row["dollars"]), "money")
+        ws.write_string(rr, 3, row["category"].replace("_", " "), w.fmt["text"])
+        ws.write_string(rr, 4, row["label"], w.fmt["text"])
+        ws.write_string(rr, 5, row["action"], w.fmt["text"])
+    r = r + 2 + len(data.top_reasons) + 1
+    ws.write_string(r, 0, "Initial denial rate by month", w.fmt["section"])
+    w.header(ws, r + 1, ["Month", "Claims remitted", "Claims denied", "Denial rate"])
+    trend_first = r + 2
+    for i, row in enumerate(data.denial_trend.to_dict("records")):
+        rr = trend_first + i
+        w.value(ws, rr, 0, row["month"], "month")
+        w.value(ws, rr, 1, int(row["remitted"]), "int")
+        w.value(ws, rr, 2, int(row["denied"]), "int")
+        w.formula(ws, rr, 3, f'=IF({cell_ref(rr, 1)}=0,"",{cell_ref(rr, 2)}/{cell_ref(rr, 1)})', "pct",
+                  row["denied"] / row["remitted"] if row["remitted"] else None)
+    trend_last = trend_first + len(data.denial_trend) - 1
+    chart_row = trend_last + 2
+    ws.set_h_pagebreaks([chart_row - 1])
+    if len(cat):
+        chart = w.book.add_chart({"type": "bar"})
+        chart.add_series({"name": "Dollars denied", "categories": ["Denials", first, 0, last, 0],
+                          "values": ["Denials", first, 2, last, 2], "fill": {"color": "#ED7D31"}})
+        chart.set_title({"name": "Denied dollars by category", "name_font": {**w.chart_font(), "size": 11}})
+        chart.set_x_axis({"num_format": "#,##0", "num_font": w.chart_font()})
+        chart.set_y_axis({"num_font": w.chart_font(), "reverse": True})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 500, "height": 300})
+        ws.insert_chart(chart_row, 0, chart)
+    if len(data.denial_trend):
+        line = w.book.add_chart({"type": "line"})
+        line.add_series({"name": "Initial denial rate", "categories": ["Denials", trend_first, 0, trend_last, 0],
+                         "values": ["Denials", trend_first, 3, trend_last, 3], "line": {"color": "#C00000"},
+                         "marker": {"type": "circle", "size": 4}})
+        line.set_title({"name": "Initial denial rate by month", "name_font": {**w.chart_font(), "size": 11}})
+        line.set_x_axis({"num_format": "mmm yy", "num_font": w.chart_font()})
+        line.set_y_axis({"num_format": "0%", "num_font": w.chart_font()})
+        line.set_legend({"none": True})
+        line.set_size({"width": 480, "height": 300})
+        ws.insert_chart(chart_row, 3, line, {"x_offset": 60})
+    w.finish(ws, top, chart_row + 16, 5)
+
+
+def _scorecard(w: _Writer, data: ReportData) -> None:
+    s = data.scorecard
+    ws = w.sheet("Payer scorecard", "Payer scorecard", [10, 26, 12, 12, 12, 11, 12, 14, 15, 15, 11])
+    top = 4
+    w.header(ws, top, ["Payer id", "Payer", "Avg days to pay", "Claims remitted", "Claims denied", "Denial rate",
+                       "Underpaid claims", "Underpaid dollars", "Open A/R", "A/R over 90 days", "% over 90"])
+    first = top + 1
+    for i, row in enumerate(s.to_dict("records")):
+        r = first + i
+        ws.write_string(r, 0, str(row["payer_id"]), w.fmt["text"])
+        ws.write_string(r, 1, str(row["payer"]), w.fmt["text"])
+        w.value(ws, r, 2, _num(row["avg_days_to_pay"]), "days")
+        w.value(ws, r, 3, int(row["claims_remitted"]), "int")
+        w.value(ws, r, 4, int(row["claims_denied"]), "int")
+        w.formula(ws, r, 5, f'=IF({cell_ref(r, 3)}=0,"",{cell_ref(r, 4)}/{cell_ref(r, 3)})', "pct",
+                  row["claims_denied"] / row["claims_remitted"] if row["claims_remitted"] else None)
+        w.value(ws, r, 6, int(row["underpaid_claims"]), "int")
+        w.value(ws, r, 7, _dollars(row["underpaid_dollars"]), "money")
+        w.value(ws, r, 8, _dollars(row["open_ar"]), "money")
+        w.value(ws, r, 9, _dollars(row["ar_over_90"]), "money")
+        w.formula(ws, r, 10, f'=IF({cell_ref(r, 8)}=0,"",{cell_ref(r, 9)}/{cell_ref(r, 8)})', "pct",
+                  row["ar_over_90"] / row["open_ar"] if row["open_ar"] else None)
+    last = first + len(s) - 1
+    total = last + 1
+    ws.write_string(total, 0, "Total", w.fmt["total_label"])
+    ws.write_blank(total, 1, None, w.fmt["total_label"])
+    span = (first, last) if len(s) else (total, total)
+    for j, key, fmt in ((3, "claims_remitted", "int_total"), (4, "claims_denied", "int_total"),
+                        (6, "underpaid_claims", "int_total"), (7, "underpaid_dollars", "money_total"),
+                        (8, "open_ar", "money_total"), (9, "ar_over_90", "money_total")):
+        value = int(s[key].sum())
+        w.formula(ws, total, j, f"=SUM({cell_ref(span[0], j)}:{cell_ref(span[1], j)})", fmt,
+                  _dollars(value) if fmt == "money_total" else value)
+    remitted, denied = int(s.claims_remitted.sum()), int(s.claims_denied.sum())
+    w.formula(ws, total, 5, f'=IF({cell_ref(total, 3)}=0,"",{cell_ref(total, 4)}/{cell_ref(total, 3)})', "pct_total",
+              denied / remitted if remitted else None)
+    open_ar, over = int(s.open_ar.sum()), int(s.ar_over_90.sum())
+    w.formula(ws, total, 10, f'=IF({cell_ref(total, 8)}=0,"",{cell_ref(total, 9)}/{cell_ref(total, 8)})',
+              "pct_total", over / open_ar if open_ar else None)
+    if len(s):
+        ws.autofilter(top, 0, last, 10)
+    ws.write_string(total + 2, 0, "Days to pay: from billing to the first remittance. Denial rate: initial, by claims. "
+                                  "% over 90: of the payer's open A/R, by date of service.", w.fmt["subtitle"])
+    w.finish(ws, top, total + 2, 10)
+
+
+def _worklist(w: _Writer, data: ReportData) -> None:
+    work = data.worklist
+    columns = [("rank", "Rank", 6, "int"), ("kind", "Kind", 18, "text"), ("claim_id", "Claim", 16, "text"),
+               ("trace_number", "Check / EFT", 14, "text"), ("payer_id", "Payer", 8, "text"),
+               ("expected", "Expected", 12, "money"), ("actual", "Actual", 12, "money"),
+               ("variance", "Variance", 12, "money"), ("category", "Category", 18, "text"),
+               ("reason", "Reason", 66, "text"), ("next_action", "Next action", 34, "text"),
+               ("deadline", "Deadline", 11, "date"), ("days_left", "Days left", 8, "int"),
+               ("priority", "Priority", 10, "money")]
+    if data.phi and "patient_name" in work.columns:
+        columns.insert(3, ("patient_name", "Patient", 22, "text"))
+    ws = w.sheet("Worklist", f"Worklist: the top {len(work)} exceptions by priority", [c[2] for c in columns])
+    top = 4
+    ws.write_string(3, 0, "Claim ids are tokens: look them up with the key kept outside this workbook."
+                    if not data.phi else "Identifiers shown: internal use only.", w.fmt["subtitle"])
+    w.header(ws, top, [c[1] for c in columns])
+    for i, row in enumerate(work.to_dict("records")):
+        r = top + 1 + i
+        for j, (key, _, _, fmt) in enumerate(columns):
+            v = row.get(key)
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+                ws.write_blank(r, j, None, w.fmt[fmt if fmt != "wrap" else "text"])
+            elif fmt == "money":
+                w.value(ws, r, j, _dollars(v) if key != "priority" else float(v), "money")
+            elif fmt == "date":
+                w.value(ws, r, j, pd.Timestamp(v).date(), "date")
+            elif fmt == "int":
+                w.value(ws, r, j, int(v), "int")
+            else:
+                ws.write_string(r, j, str(v).replace("_", " ") if key in ("kind", "category") else str(v),
+                                w.fmt[fmt])
+    last = top + max(len(work), 1)
+    ws.autofilter(top, 0, last, len(columns) - 1)
+    w.finish(ws, top, last, len(columns) - 1)
