@@ -19,7 +19,7 @@ import pandas as pd
 from xl_ar import tables
 from xl_ar.findings import Finding, InputError
 from xl_ar.sources import SourceFile
-from xl_ar.x12.era import Remittance, read_835
+from xl_ar.x12.era import Remittance, read_835, read_835_columns
 
 PaymentKey = tuple[str, str, int]
 
@@ -199,23 +199,39 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
                      ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Every file read into one set of remittance tables (nothing deduplicated), with all findings.
 
-    A file that cannot be read at all adds one error finding and contributes no rows.
+    A file that cannot be read at all adds one error finding and contributes no rows. The columns
+    of all files are joined first and each table is built once.
     """
     files = list(files)
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in tables.REMITTANCE_TABLES}
+    parts: dict[str, list[dict]] = {name: [] for name in tables.REMITTANCE_TABLES}
     findings: list[Finding] = []
     for i, file in enumerate(files, start=1):
         if progress:
             progress(i, len(files))
         try:
-            rem = read_file(file)
+            columns, found = read_835_columns(file.data, file.name)
         except InputError as e:
             findings.append(Finding("error", file.name, "", str(e).removeprefix(f"{file.name}: ")))
             continue
-        findings += rem.findings
-        for name, frame in rem.tables.items():
-            if len(frame):
-                parts[name].append(frame)
-    merged = {name: pd.concat(frames, ignore_index=True) if frames else tables.empty(name)
-              for name, frames in parts.items()}
+        findings += found
+        for name, data in columns.items():
+            if len(next(iter(data.values()), ())):
+                parts[name].append(data)
+    merged = {name: tables.from_columns(name, _join(chunks)) if chunks else tables.empty(name)
+              for name, chunks in parts.items()}
     return merged, findings
+
+
+def _join(chunks: list[dict]) -> dict:
+    """The column arrays of several files, one after the other."""
+    out = {}
+    for column in chunks[0]:
+        arrays = [c[column] for c in chunks]
+        first = arrays[0]
+        if isinstance(first, np.ndarray):
+            out[column] = np.concatenate(arrays)
+        elif isinstance(first, pd.api.extensions.ExtensionArray):
+            out[column] = type(first)._concat_same_type(arrays)
+        else:
+            out[column] = [v for a in arrays for v in a]
+    return out

@@ -484,6 +484,20 @@ def read_835(data: bytes | str, source: str) -> Remittance:
     `source` is the file name shown in findings and in `payments.source_file` (a folder part is
     dropped). Raises `X12Error` only when the input has no readable X12 at all.
     """
+    return _read(data, source, from_columns)
+
+
+def read_835_columns(data: bytes | str, source: str) -> tuple[dict[str, dict], list[Finding]]:
+    """The six tables of an 835 as plain typed column arrays (not yet DataFrames), and the findings.
+
+    For readers of many files: they join the columns of every file and build each table once,
+    instead of six small DataFrames per file (`xl_ar.remittances.read_remittances`).
+    """
+    rem = _read(data, source, lambda name, columns: columns)
+    return rem.tables, rem.findings
+
+
+def _read(data: bytes | str, source: str, build) -> Remittance:
     source = re.split(r"[\\/]", str(source))[-1]
     try:
         segs = tokenize(data, source)
@@ -494,7 +508,7 @@ def read_835(data: bytes | str, source: str) -> Remittance:
         out.add("file", f.severity, f.location, f.message)
     env = _envelope(segs, out)
     where = _Where(segs, env)
-    cx = _Ctx(segs, source, out, where, env, _structure(segs, env, where, out))
+    cx = _Ctx(segs, source, out, where, env, _structure(segs, env, where, out), build)
     pay = _payments(cx)
     claims = _claims(cx, pay)
     adj = _adjustments(cx, cx.attached("CAS"))
@@ -503,7 +517,7 @@ def read_835(data: bytes | str, source: str) -> Remittance:
     adjustments = _adjustment_table(cx, pay, claims, adj)
     remarks = _remarks(cx, pay, claims)
     plb = _provider_adjustments(cx, np.flatnonzero(cx.st.body & (segs.code == _C["PLB"])))
-    provider_adjustments = from_columns("provider_adjustments", {
+    provider_adjustments = cx.build("provider_adjustments", {
         "payment_id": pay.ids[plb["payment"]], "provider_id": plb["provider"], "fiscal_date": plb["date"],
         "reason_code": plb["reason"], "reference": plb["reference"], "amount": plb["amount"],
     })
@@ -527,9 +541,11 @@ class _Ctx:
     """What the steps of one `read_835` share: the segments, findings, locations and loop structure."""
 
     def __init__(self, segs: Segments, source: str, out: _Findings, where: _Where, env: _Envelope,
-                 st: _Structure):
+                 st: _Structure, build=from_columns):
         self.segs, self.source, self.out, self.where, self.env, self.st = segs, source, out, where, env, st
         self.buf = segs.buf
+        self.build = build
+        """Makes a table of named columns: `tables.from_columns`, or keeps the columns as they are."""
 
     def rows(self, seg_id: str, in_claim: bool | None = None) -> np.ndarray:
         """Rows of one segment id in 835 transactions (optionally only inside / outside claims)."""
@@ -700,7 +716,7 @@ def _claim_table(cx: _Ctx, pay: _Pay, claims: _Claims, adj: dict) -> pd.DataFram
     dates[first >= 0] = cx.dates(first[first >= 0], 2, "DTM02 (claim date)")
     if claims.line_dates is not None:  # claims without DTM*232 take the first line's date
         dates = np.where(np.isnat(dates), claims.line_dates, dates)
-    return from_columns("claim_payments", {
+    return cx.build("claim_payments", {
         "payment_id": pay.ids[claims.payment], "claim_seq": claims.seq, "claim_id": claims.claim_id,
         "status_code": cx.codes(rows, 2), "charge": charge, "paid": paid,
         "patient_resp": _nullable(resp, resp_present), "payer_claim_id": cx.texts(rows, 7),
@@ -754,7 +770,7 @@ def _lines(cx: _Ctx, pay: _Pay, claims: _Claims, adj: dict) -> pd.DataFrame:
     allowed_ok = np.zeros(n, dtype=bool)
     allowed[first >= 0], _, allowed_ok[first >= 0] = cx.amounts(first[first >= 0], 2,
                                                                 "AMT02 (allowed amount)", False)
-    return from_columns("line_payments", {
+    return cx.build("line_payments", {
         "payment_id": pay.ids[claims.payment[claim]], "claim_seq": claims.seq[claim],
         "claim_id": claims.claim_id[claim], "line_seq": seq, "procedure_code": procedure,
         "modifiers": modifiers,
@@ -766,7 +782,7 @@ def _lines(cx: _Ctx, pay: _Pay, claims: _Claims, adj: dict) -> pd.DataFrame:
 def _adjustment_table(cx: _Ctx, pay: _Pay, claims: _Claims, adj: dict) -> pd.DataFrame:
     c = adj["claim"]
     at_line = adj["line"] >= 0
-    return from_columns("adjustments", {
+    return cx.build("adjustments", {
         "payment_id": pay.ids[claims.payment[c]], "claim_seq": claims.seq[c], "claim_id": claims.claim_id[c],
         "line_seq": _nullable(adj.get("line_seq", np.zeros(len(c), np.int64)), at_line),
         "group_code": adj["group"], "reason_code": adj["reason"], "amount": adj["amount"],
@@ -795,7 +811,7 @@ def _remarks(cx: _Ctx, pay: _Pay, claims: _Claims) -> pd.DataFrame:
     has_line = line >= 0
     svc_claim = cx.st.claim_of[cx.st.svc_rows]
     line_seq = np.arange(len(svc_claim)) - _first_of_group(svc_claim) + 1
-    return from_columns("remarks", {
+    return cx.build("remarks", {
         "payment_id": pay.ids[claims.payment[c]], "claim_seq": claims.seq[c], "claim_id": claims.claim_id[c],
         "line_seq": _nullable(np.where(has_line, line_seq[np.maximum(line, 0)] if len(line_seq) else 0, 0),
                               has_line),
@@ -825,7 +841,7 @@ def _payment_tables(cx: _Ctx, pay: _Pay, claims: _Claims, plb: dict) -> tuple[pd
         "provider_adjustments": plb_sum,
         "balanced": balanced,
     })
-    return from_columns("payments", pay.columns), transactions
+    return cx.build("payments", pay.columns), transactions
 
 
 def _objects(values: list) -> np.ndarray:
