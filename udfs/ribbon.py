@@ -6,6 +6,7 @@ owns (recreated on every run); the user's own sheets are never changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -102,12 +103,22 @@ def _workbook_tables(book, settings: dict[str, str]) -> tuple[dict, object]:
     return found, practice
 
 
+def _as_of(settings: dict[str, str], practice) -> dt.date:
+    """The as-of date: `as_of` of the config sheet, else the practice folder's, else today."""
+    from udfs.args import to_date
+
+    if settings.get("as_of"):
+        return to_date(settings["as_of"], "as_of")
+    if practice is not None and practice.info.as_of:
+        return practice.info.as_of
+    return dt.date.today()
+
+
 def reconcile(book=None) -> str:
     """**Reconcile**: match the imported remittances with the workbook's claims, postings and deposits,
     and write every exception to `Reconciliation` and the ranked ones to `Worklist` (owned sheets)."""
-    import datetime as dt
 
-    from udfs.args import ArgError, to_date
+    from udfs.args import ArgError
     from xl_ar import reconcile as core
 
     book = _caller(book)
@@ -118,12 +129,7 @@ def reconcile(book=None) -> str:
             remitted = store.remittances()
         if remitted["payments"].empty and practice is not None:
             remitted, _ = practice.remittances()
-        if settings.get("as_of"):
-            as_of = to_date(settings["as_of"], "as_of")
-        elif practice is not None and practice.info.as_of:
-            as_of = practice.info.as_of
-        else:
-            as_of = dt.date.today()
+        as_of = _as_of(settings, practice)
         result = core.reconcile(data["claims"], remitted, data["postings"], data["deposits"], as_of, data["payers"],
                                 data["claim_lines"], data["fee_schedule"])
     except (InputError, ArgError) as e:
@@ -147,9 +153,8 @@ def reconcile(book=None) -> str:
 def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
     imported remittances, written next to the workbook (or to `report_folder` of `_xl-ar.conf`)."""
-    import datetime as dt
 
-    from udfs.args import ArgError, to_date
+    from udfs.args import ArgError
     from xl_ar import report
     from xl_ar.practice import PracticeFolder, PracticeInfo
 
@@ -157,12 +162,7 @@ def build_report(book=None) -> str:
     settings = sheets.config(book)
     try:
         data, practice = _workbook_tables(book, settings)
-        if settings.get("as_of"):
-            as_of = to_date(settings["as_of"], "as_of")
-        elif practice is not None and practice.info.as_of:
-            as_of = practice.info.as_of
-        else:
-            as_of = dt.date.today()
+        as_of = _as_of(settings, practice)
         name = settings.get("practice_name") or (practice.info.name if practice is not None else "") or "Practice"
         folder = Path(settings.get("report_folder") or Path(getattr(book, "fullname", "") or ".").parent)
         source = PracticeFolder(folder, PracticeInfo(name=name, as_of=as_of), data, [])

@@ -910,15 +910,8 @@ def _adjustments(cx: _Ctx, cas: np.ndarray) -> dict:
         rows = cas[has]
         if not len(rows):
             continue
-        ar, br, aa, ba, aq, bq = ar[has], br[has], aa[has], ba[has], aq[has], bq[has]
-        mant, dec, ok = parse_decimal(segs.buf, aa, ba)
-        cents, good = to_cents(mant, dec, ok)
-        for r in out.take("bad number", rows[(ba > aa) & ~good]):
-            out.add("bad number", "error", where(r), f"CAS{3 + 3 * t:02d} (adjustment amount) is not a valid "
-                    "amount; read as 0")
-        for r in out.take("missing element", rows[ba <= aa]):
-            out.add("missing element", "error", where(r),
-                    f"CAS{3 + 3 * t:02d} (adjustment amount) is missing; read as 0")
+        ar, br, aq, bq = ar[has], br[has], aq[has], bq[has]
+        cents, dec, _ = cx.amounts(rows, 3 + 3 * t, f"CAS{3 + 3 * t:02d} (adjustment amount)", True)
         for r in out.take("missing element", rows[br <= ar]):
             out.add("missing element", "error", where(r), f"CAS{2 + 3 * t:02d} (reason code) is missing")
         qm, qd, qok = parse_decimal(segs.buf, aq, bq)
@@ -927,7 +920,7 @@ def _adjustments(cx: _Ctx, cas: np.ndarray) -> dict:
         keys.append(np.flatnonzero(has) * 8 + t)
         reasons.append(segs.codes(ar, br))
         amounts.append(cents)
-        decs.append(np.where(good, dec, 0))
+        decs.append(dec)
         qtys.append(to_float(qm, qd, qok))
     if not keys:
         e = np.zeros(0, np.int64)
@@ -961,22 +954,15 @@ def _provider_adjustments(cx: _Ctx, plb: np.ndarray) -> dict:
         rows = plb[has]
         if not len(rows):
             continue
-        ac, bc, aa, ba = ac[has], bc[has], aa[has], ba[has]
-        mant, dec, ok = parse_decimal(segs.buf, aa, ba)
-        cents, good = to_cents(mant, dec, ok)
-        for r in out.take("bad number", rows[(ba > aa) & ~good]):
-            out.add("bad number", "error", where(r), f"PLB{4 + 2 * t:02d} (adjustment amount) is not a valid "
-                    "amount; read as 0")
-        for r in out.take("missing element", rows[ba <= aa]):
-            out.add("missing element", "error", where(r),
-                    f"PLB{4 + 2 * t:02d} (adjustment amount) is missing; read as 0")
+        ac, bc = ac[has], bc[has]
+        cents, dec, _ = cx.amounts(rows, 4 + 2 * t, f"PLB{4 + 2 * t:02d} (adjustment amount)", True)
         for r in out.take("missing element", rows[bc <= ac]):
             out.add("missing element", "error", where(r),
                     f"PLB{3 + 2 * t:02d} (adjustment reason) is missing")
         keys.append(np.flatnonzero(has) * 8 + t)
         codes.extend(segs.texts(ac, bc))
         amounts.append(cents)
-        decs.append(np.where(good, dec, 0))
+        decs.append(dec)
     if not keys:
         e = np.zeros(0, np.int64)
         return {"row": e, "payment": e, "provider": np.zeros(0, object), "date": np.zeros(0, "datetime64[D]"),
