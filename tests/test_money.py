@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xl_ar.money import cents_text, format_cents, parse_cents, to_cents, x12_amount, x12_cents
+from xl_ar.money import cents_text, format_cents, parse_cents, to_cents, x12_cents
 
 
 @pytest.mark.parametrize(
@@ -68,5 +68,10 @@ def test_x12_cents_accepts_trailing_zero_decimals_only():
 
 def test_formatting_round_trips():
     assert format_cents(-123456) == "-1234.56"
-    assert x12_amount(1200) == "12" and x12_amount(1250) == "12.5" and x12_amount(-7) == "-0.07"
     assert list(cents_text(np.array([5, -100, 123456]))) == ["0.05", "-1.00", "1234.56"]
+
+
+def test_x12_amounts_of_the_835_writer_drop_needless_zeros():
+    from xl_ar.synth.era import amounts
+
+    assert list(amounts(np.array([1200, 1250, -7, 123456]))) == ["12", "12.5", "-0.07", "1234.56"]

@@ -8,7 +8,7 @@ and with an explicit check that a float really is a whole number of cents.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -130,30 +130,6 @@ def format_cents(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(int(cents)), 100)
     return f"{sign}{whole}.{frac:02d}"
-
-
-def x12_amount(cents: int) -> str:
-    """Cents as an X12 R element: no trailing zeros beyond what is needed (`1200` -> `'12'`)."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(int(cents)), 100)
-    if frac == 0:
-        return f"{sign}{whole}"
-    if frac % 10 == 0:
-        return f"{sign}{whole}.{frac // 10}"
-    return f"{sign}{whole}.{frac:02d}"
-
-
-def to_decimal(cents: int) -> Decimal:
-    """Cents as an exact `Decimal` in dollars."""
-    return Decimal(int(cents)).scaleb(-2)
-
-
-def from_decimal_text(text: str) -> int:
-    """Cents of a plain decimal string such as those in JSON outputs (`'12.50'`)."""
-    try:
-        return to_cents(Decimal(text))
-    except InvalidOperation as e:
-        raise ValueError(f"'{text}' is not an amount") from e
 
 
 def cents_text(cents: np.ndarray | pd.Series) -> np.ndarray:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xl_ar.synth import reference as ref
 from xl_ar.synth.practice import DAY, Practice, next_payday
 
 AMOUNT_COLUMNS = ("allowed", "deductible", "copay", "coinsurance", "sequestration", "paid", "contractual")
@@ -223,6 +222,3 @@ def _provider_adjustments(rng: np.random.Generator, events: pd.DataFrame, paymen
     plb = pd.DataFrame(rows, columns=["payment", "reason", "reference", "amount"])
     return plb.sort_values(["payment", "reason", "reference"], kind="stable", ignore_index=True)
 
-
-def practice_npi() -> str:
-    return ref.PRACTICE["npi"]
