@@ -7,6 +7,7 @@ the reconciliation finds them from the files alone. Both figures are printed for
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -57,3 +58,23 @@ def test_precision_and_recall_on_synthetic_practices(claims, seed, tmp_path, pra
               + ", ".join(f"{k} {t}/{f}" for k, (t, f) in per_kind.items()))
     assert all(t > 0 for t, _ in per_kind.values()), "every kind of exception is in the practice"
     assert precision >= 0.99 and recall >= 0.99
+
+
+def test_reconcile_command_json_and_workbook(practice_small, tmp_path, capsys):
+    from xl_ar.cli import main
+
+    out = tmp_path / "reconciliation.xlsx"
+    assert main(["reconcile", "--practice", str(practice_small), "--json", "--out", str(out), "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"exceptions", "summary"}
+    assert all(set(e) == {"kind", "claim_id", "payment_id", "trace_number", "expected", "actual", "variance",
+                          "category", "next_action", "priority"} for e in printed["exceptions"])
+    assert sum(printed["summary"].values()) == len(printed["exceptions"])
+    first = printed["exceptions"][0]  # highest priority first; amounts as decimal strings
+    assert re.fullmatch(r"-?\d+\.\d\d", first["expected"])
+    assert first["priority"] >= printed["exceptions"][-1]["priority"]
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Reconciliation", "Worklist"]
+    assert wb["Reconciliation"].max_row == 3 + len(printed["exceptions"])  # title, blank, header, rows

@@ -51,3 +51,11 @@ def test_a_source_that_does_not_exist_is_a_message_not_a_traceback(book, tmp_pat
     message = ribbon.import_remittances(book)
     assert message == "nowhere: no such file or folder" and book.app.alerts == [message]
     assert "Remittances" not in [s.name for s in book.sheets]
+
+
+def test_without_a_source_or_a_file_dialog_the_macro_says_what_to_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("XL_AR_ERA_SOURCE", raising=False)
+    b = Book(sheets.CONFIG_SHEET)
+    b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(tmp_path / "s.sqlite")]]
+    message = ribbon.import_remittances(b)
+    assert message.startswith("no remittance source: set era_source") and b.app.alerts == [message]

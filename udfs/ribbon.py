@@ -31,8 +31,12 @@ def _era_sources(book, settings: dict[str, str]) -> list[str]:
     configured = settings.get("era_source") or os.environ.get("XL_AR_ERA_SOURCE", "")
     if configured:
         return [s.strip() for s in configured.split(";") if s.strip()]
-    picked = book.app.api.GetOpenFilename("Remittance files (*.835;*.txt;*.edi;*.zip),*.835;*.txt;*.edi;*.zip",
-                                          None, "Import remittances", None, True)
+    dialog = getattr(getattr(book.app, "api", None), "GetOpenFilename", None)
+    if dialog is None:  # a runtime without Excel's file dialog (xlwings Server / Lite, tests)
+        raise InputError("no remittance source: set era_source (a folder, .zip or sftp:// address) in the "
+                         "_xl-ar.conf sheet or XL_AR_ERA_SOURCE")
+    picked = dialog("Remittance files (*.835;*.txt;*.edi;*.zip),*.835;*.txt;*.edi;*.zip", None,
+                    "Import remittances", None, True)
     return [str(p) for p in picked] if isinstance(picked, (list, tuple)) else []
 
 
