@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,11 +47,19 @@ def run(full: bool = False) -> list[Row]:
 
         plain_time = median_seconds(plain, 3)
         layout = median_seconds(lambda: management.write(tmp / "layout.xlsx", data), 3)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # the whole command in a fresh process: its own peak resident memory
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "xl_ar.cli", "report", "--practice", str(tmp / "practice"), "--out",
+                        str(tmp / "cli.xlsx"), "--months", "24", "--store", str(tmp / "cli.sqlite"), "--quiet"],
+                       check=True, capture_output=True)
+        command = time.perf_counter() - start
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return [
         Row(f"management report, {CLAIMS:,} claims, 24 months (from the practice folder)", ours, 15.0, "s",
             f"the 15 s budget (first run {first:.1f} s)"),
-        Row("its peak memory (Python heap)", memory, 1024, "MB", f"the 1 GB budget (process peak RSS {rss:,.0f} MB)"),
+        Row("its peak memory (Python heap)", memory, 1024, "MB", "the 1 GB budget (tracemalloc)"),
+        Row("xl-ar report in a fresh process: peak resident memory", rss, 1024, "MB",
+            f"the 1 GB budget (the command took {command:.1f} s)"),
         Row("writing the report workbook (formats, formulas, charts)", layout, plain_time, "s",
             "plain DataFrame.to_excel of the same tables"),
     ]
