@@ -63,7 +63,10 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     resent = resent.reset_index(drop=True)
 
     # -- postings of the payer's payments (one per CLP with money), posted 0-2 days after payment ---
-    ev = events[(events.kind != "foreign")].copy()
+    # only the columns the books need (the events frame is wide and a million rows long)
+    needed = ["event", "claim", "claim_id", "kind", "payer_id", "pay_date", "payment", "status", "charge", "paid",
+              "contractual", "sequestration", "patient_resp", "any_denied"]
+    ev = events.loc[events.kind != "foreign", needed].copy()
     ev["trace"] = pay_of_event.trace.reindex(ev.payment).to_numpy()
     post_lag = pd.Series(rng.integers(0, 3, len(payments)), index=payments.payment.to_numpy())
     ev["posted_date"] = ev.pay_date.to_numpy() + post_lag.reindex(ev.payment).to_numpy() * DAY
@@ -117,7 +120,8 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
 
     # -- ledger effects of what was posted ----------------------------------------------------------
     posted = ev[ev.recorded]
-    pay_rows = posted[posted.post_amount != 0]
+    pay_rows = posted.loc[posted.post_amount != 0, ["post_to", "payer_id", "post_amount", "posted_date", "trace",
+                                                       "payment", "copies"]]
     postings = pay_rows.loc[pay_rows.index.repeat(pay_rows.copies)]
     second = postings.index.duplicated()
     resend_days = resent.set_index("payment").days_later
