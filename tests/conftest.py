@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shared corpus and small synthetic practices."""
+"""Shared fixtures: the X12 corpus in the repository and small synthetic practices."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "x12"
+CORPUS = ROOT / "tests" / "corpus" / "x12"
+"""Public X12 files copied byte for byte into the repository (origin and licences: SOURCES.md, LICENSES/)."""
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared X12 corpus (../shared/corpus/x12); its absence is a failure, not a skip."""
-    assert CORPUS.is_dir(), f"shared X12 corpus not found beside the project ({CORPUS.name})"
+    """The X12 corpus of the repository (tests/corpus/x12); its absence is a failure, not a skip."""
+    assert CORPUS.is_dir(), "tests/corpus/x12 is missing from the checkout"
     return CORPUS
 
 

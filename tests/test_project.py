@@ -51,3 +51,26 @@ def test_no_machine_paths_in_tracked_files():
             if re.search(MACHINE_PATH, text):
                 offenders.append(name)
     assert offenders == []
+
+
+def test_ci_tests_a_fresh_clone_in_an_empty_folder():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "git clone" in ci and "mktemp -d" in ci and 'bash -c "$test_command"' in ci
+
+
+OUTSIDE = re.compile(r"\.\./shared|ROOT\.parent|parents\[\d\]\.parent|parent\.parent|\"shared\"")
+
+
+def test_no_test_reads_files_from_outside_the_repository():
+    # the corpus travels in tests/corpus; a fresh clone has nothing beside it
+    offenders = [p.name for p in (ROOT / "tests").rglob("*.py") if OUTSIDE.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_corpus_travels_with_its_sources_and_licences():
+    corpus = ROOT / "tests" / "corpus" / "x12"
+    folders = sorted(p.name for p in corpus.iterdir() if p.is_dir() and p.name != "LICENSES")
+    licences = sorted(p.stem for p in (corpus / "LICENSES").glob("*.txt"))
+    assert folders == licences and len(folders) == 10
+    sources = (corpus / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(f"## {name}" in sources for name in folders)

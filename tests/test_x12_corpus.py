@@ -1,4 +1,4 @@
-"""The 835 reader against the shared corpus (../shared/corpus/x12, never copied here).
+"""The 835 reader against the public X12 corpus (tests/corpus/x12, copied byte for byte with its licences).
 
 1. Every 835 in EXPECTED.json gives exactly its 13 expected figures.
 2. Variants made from corpus files give the same figures: other segment terminators, an
@@ -22,7 +22,7 @@ import pytest
 from xl_ar.x12.era import read_835
 from xl_ar.x12.summary import SUMMARY_KEYS, summarize
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "x12"
+CORPUS = Path(__file__).resolve().parent / "corpus" / "x12"
 EXPECTED: dict = json.loads((CORPUS / "EXPECTED.json").read_text()) if (CORPUS / "EXPECTED.json").exists() else {}
 FILES = sorted(k for k in EXPECTED if not k.startswith("_"))
 

@@ -15,7 +15,7 @@ from xl_ar.x12.era import Remittance, read_835
 from xl_ar.x12.summary import SUMMARY_KEYS, summarize
 from xl_ar.x12.tokens import parse_decimal, to_cents
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "x12"
+CORPUS = Path(__file__).resolve().parent / "corpus" / "x12"
 SAMPLES = [
     "azoner__pyx12/835_simple.txt",  # 4010, reversal, PLB
     "LinuxForHealth__x12/medicare-part-a.835",  # MIA/MOA, composite PLB
