@@ -134,8 +134,7 @@ def reconcile(book=None) -> str:
         if remitted["payments"].empty and practice is not None:
             remitted, _ = practice.remittances()
         as_of = _as_of(settings, practice)
-        result = core.reconcile(data["claims"], remitted, data["postings"], data["deposits"], as_of, data["payers"],
-                                data["claim_lines"], data["fee_schedule"])
+        result = core.reconcile_tables(data, remitted, as_of)
     except (InputError, ArgError) as e:
         message = str(e)
         book.app.alert(message, title="Reconcile")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from xl_ar import tables
+from xl_ar.reports.reconciliation import GROUP_COLOR, KIND_GROUP
 
 CONFIG_SHEET = "_xl-ar.conf"
 """Hidden sheet of `key | value` rows: where to find ERA files, which store to use. No credentials."""
@@ -73,17 +74,6 @@ def stamp() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
-KIND_COLORS = {
-    "posting": ((221, 235, 247), ("unposted_payment", "posting_variance", "posted_without_era")),
-    "bank": ((228, 223, 236), ("era_without_deposit", "deposit_without_era", "deposit_variance", "duplicate_era")),
-    "remittance": ((255, 242, 204), ("unmatched_remit", "reversal")),
-    "follow-up": ((237, 237, 237), ("no_response", "credit_balance")),
-    "denial": ((252, 228, 214), ("denied", "partially_denied")),
-    "pricing": ((226, 239, 218), ("underpaid", "overpaid")),
-}
-"""Row colors of the exception sheets, by family of kinds."""
-
-
 def as_table(sheet, top_left: str, name: str, kind_column: int | None = None) -> None:
     """Make the block at `top_left` a filterable Excel Table and color its rows by kind.
 
@@ -99,7 +89,9 @@ def as_table(sheet, top_left: str, name: str, kind_column: int | None = None) ->
     try:
         top = block.row + 1
         column = block.columns[kind_column - 1].get_address(False, False).rstrip("0123456789").split(":")[0]
-        for rgb, kinds in KIND_COLORS.values():
+        for group, color in GROUP_COLOR.items():  # the same colors as the reconciliation workbook
+            kinds = [k for k, g in KIND_GROUP.items() if g == group]
+            rgb = tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
             test = ",".join(f'${column}{top}="{k}"' for k in kinds)
             body = block.offset(1).resize(block.rows.count - 1)
             rule = body.api.FormatConditions.Add(Type=2, Formula1=f"=OR({test})")

@@ -214,16 +214,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     import json
 
     from xl_ar.practice import load_practice
-    from xl_ar.reconcile import reconcile
+    from xl_ar.reconcile import reconcile_tables
 
     practice = load_practice(Path(args.practice))
     as_of = practice.as_of(args.as_of)
     with step("Reading remittances", not args.quiet and not args.json) as tick:
         remitted, findings = practice.remittances(tick)
     with step("Reconciling", not args.quiet and not args.json):
-        result = reconcile(practice.table("claims"), remitted, practice.table("postings"), practice.table("deposits"),
-                           as_of, practice.table("payers"), practice.table("claim_lines"),
-                           practice.table("fee_schedule"))
+        result = reconcile_tables(practice.all_tables(), remitted, as_of)
     if args.out:
         from xl_ar.reports import reconciliation
 

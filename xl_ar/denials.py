@@ -71,8 +71,6 @@ def deadline(payer_ids: pd.Series, dates: pd.Series, kind: str, payers: pd.DataF
     if column is None:
         raise ValueError("kind must be timely_filing or appeal")
     days = payer_ids.map(terms[column]).astype("Float64")
-    if payer_ids.notna().any() and terms.empty:
-        days = pd.Series(np.nan, index=payer_ids.index)
     return pd.to_datetime(dates) + pd.to_timedelta(days.astype("float64"), unit="D")
 
 

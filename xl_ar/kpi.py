@@ -90,14 +90,8 @@ def pct_ar_over(claims: pd.DataFrame, as_of: dt.date, days: int = 90) -> float:
     as-of date / positive balances of all billed claims. Source: HFMA MAP Key AR-1, "Aged A/R as
     a percentage of billed A/R" (90 days; 120 is reported too).
     """
-    billed = claims["billed_date"].notna().to_numpy()
-    b = claims["balance"].to_numpy(dtype=np.int64)
-    open_ = billed & (b > 0)
-    age = days_old(claims["service_date"], as_of)
-    denominator = int(b[open_].sum())
-    if denominator == 0:
-        return float("nan")
-    return int(b[open_ & (age > days)].sum()) / denominator
+    one = pct_ar_over_by(claims, as_of, days, pd.Series("all", index=claims.index))
+    return float(one.pct.iloc[0]) if len(one) else float("nan")
 
 
 def pct_ar_over_by(claims: pd.DataFrame, as_of: dt.date, days: int, by: pd.Series) -> pd.DataFrame:

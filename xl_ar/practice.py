@@ -73,6 +73,10 @@ class PracticeFolder:
         found["payments"] = remittances.assign_payers(found["payments"], self.tables.get("payers"))
         return found, findings
 
+    def all_tables(self) -> dict[str, pd.DataFrame]:
+        """Every export table by name (empty canonical tables for the files the folder lacks)."""
+        return {name: self.table(name) for name in EXPORT_TABLES}
+
     def as_of(self, override: dt.date | None = None) -> dt.date:
         """The as-of date: the one given, else practice.json's, else a clear error."""
         if override is not None:

@@ -27,13 +27,14 @@ ledger: `credit_balance`, `no_response` (billed more than `no_response_days` ago
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from xl_ar import bank, codes, denials
-from xl_ar.remittances import assign_payers, link_reversals, payment_keys
+from xl_ar.remittances import assign_payers, duplicate_payments, link_reversals, payment_keys
 
 EXCEPTION_KINDS = (
     "unposted_payment", "posting_variance", "posted_without_era", "era_without_deposit", "deposit_without_era",
@@ -100,6 +101,14 @@ class Reconciliation:
         return work
 
 
+def reconcile_tables(tables: Mapping[str, pd.DataFrame], remittances: dict[str, pd.DataFrame], as_of: dt.date,
+                     rules: Rules | None = None) -> Reconciliation:
+    """`reconcile` with the practice's tables by name (claims, postings, deposits, payers,
+    claim_lines, fee_schedule), as a practice folder or a workbook provides them."""
+    return reconcile(tables["claims"], remittances, tables["postings"], tables["deposits"], as_of,
+                     tables.get("payers"), tables.get("claim_lines"), tables.get("fee_schedule"), rules)
+
+
 def _frame(kind: str, n: int, **columns) -> pd.DataFrame:
     data = {c: columns.get(c, [None] * n) for c in COLUMNS}
     data["kind"] = [kind] * n
@@ -129,7 +138,7 @@ def reconcile(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postin
     # -- duplicates: one payment per (payer, trace, amount); later copies are flagged, not counted --
     ordered = payments.sort_values(["payment_date", "source_file", "payment_id"], kind="stable", na_position="last")
     keys = pd.Series(payment_keys(ordered), index=ordered.index, dtype=object)
-    dup_mask = keys.duplicated(keep="first")
+    dup_mask = pd.Series(duplicate_payments(payments), index=payments.index).reindex(ordered.index)
     first_file = ordered.loc[~dup_mask].assign(_k=keys[~dup_mask]).set_index("_k")["source_file"]
     dups = ordered[dup_mask]
     if len(dups):

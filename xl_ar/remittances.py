@@ -190,9 +190,11 @@ def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = N
 
 
 def duplicate_payments(payments: pd.DataFrame) -> np.ndarray:
-    """Mask of payments that repeat an earlier payment (same payer, trace, amount) in the table."""
-    keys = pd.Series(payment_keys(payments), index=payments.index, dtype=object)
-    return keys.duplicated(keep="first").to_numpy()
+    """Mask (aligned with `payments`) of the payments that repeat another one (same payer, trace,
+    amount): the earliest by payment date, then file name, then id, is the original."""
+    ordered = payments.sort_values(["payment_date", "source_file", "payment_id"], kind="stable", na_position="last")
+    keys = pd.Series(payment_keys(ordered), index=ordered.index, dtype=object)
+    return keys.duplicated(keep="first").reindex(payments.index).to_numpy()
 
 
 def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int | None], None] | None = None,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from xl_ar.practice import PracticeFolder
 from xl_ar.progress import step
-from xl_ar.reconcile import Reconciliation, reconcile
+from xl_ar.reconcile import Reconciliation, reconcile_tables
 from xl_ar.reports import content, management
 from xl_ar.store import Store
 
@@ -46,9 +46,7 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
         with step("Reading remittances", show_progress) as tick:
             remittances, _ = practice.remittances(tick)
     with step("Reconciling", show_progress):
-        result = reconcile(practice.table("claims"), remittances, practice.table("postings"),
-                           practice.table("deposits"), as_of, practice.table("payers"), practice.table("claim_lines"),
-                           practice.table("fee_schedule"))
+        result = reconcile_tables(practice.all_tables(), remittances, as_of)
     with step("Writing the report", show_progress):
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
