@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from xl_ar import ledger
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
 
 PM_CLAIMS = """Claim #,Pat Acct,Ins Code,DOS,Billed Date,Billed Amt,Paid Amt,Adj Amt,Ins Bal,Pat Bal
 C100,A1,MCR,03/01/2025,03/03/2025,185.00,73.60,92.00,0.00,19.40

@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
 from xl_ar.practice import load_practice, npi_is_valid, read_practice
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from xl_ar import remittances, sources
 from xl_ar.cli import main
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
 from xl_ar.practice import load_practice
 from xl_ar.store import Store
 

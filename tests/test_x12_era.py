@@ -11,9 +11,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
+from xl_ar.findings import FINDING_LIMIT
 from xl_ar.x12 import X12Error
-from xl_ar.x12.era import FINDING_LIMIT, read_835
+from xl_ar.x12.era import read_835
 from xl_ar.x12.summary import SUMMARY_KEYS, format_amount, format_summaries, summarize
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*P*:"

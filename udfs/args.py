@@ -3,7 +3,7 @@
 Classic xlwings (COM) passes dates as `datetime`, empty cells as `None` and every number as a
 float; Office.js (xlwings Server / Lite) passes dates as serial numbers, empty cells as `0` or
 `""` and whole numbers as `int`. Everything goes through here before the core sees it, and every
-problem becomes an `ArgError` whose message is shown in the cell.
+problem becomes an `ArgumentError` whose message is shown in the cell.
 """
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import ledger, tables
-from xl_ar.findings import InputError
+from xl_ar.errors import ArgumentError, InputError
+from xl_ar.tables import MISSING_COLUMN
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 """Day zero of Excel's 1900 date system as used by serial numbers (after the 1900 leap-year bug)."""
-
-
-class ArgError(ValueError):
-    """A bad argument; the message (without the function name) is what the cell shows."""
 
 
 def is_empty(value: object) -> bool:
@@ -46,7 +43,7 @@ def to_date(value: object, name: str) -> dt.date:
                 return dt.datetime.strptime(value.strip(), fmt).date()
             except ValueError:
                 continue
-    raise ArgError(f"{name} must be a date")
+    raise ArgumentError(f"{name} must be a date")
 
 
 def to_text(value: object, default: str) -> str:
@@ -59,11 +56,11 @@ def to_text(value: object, default: str) -> str:
 def to_int(value: object, name: str, default: int | None = None) -> int:
     if is_empty(value) or (default is not None and value == 0):
         if default is None:
-            raise ArgError(f"{name} is required")
+            raise ArgumentError(f"{name} is required")
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
-    raise ArgError(f"{name} must be a whole number")
+    raise ArgumentError(f"{name} must be a whole number")
 
 
 def flat(value: object) -> list:
@@ -82,18 +79,18 @@ def to_numbers(value: object, name: str) -> list[float] | None:
         if is_empty(v):
             continue
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise ArgError(f"{name} must be numbers (got '{v}')")
+            raise ArgumentError(f"{name} must be numbers (got '{v}')")
         out.append(float(v))
     return out or None
 
 
 def table_rows(values: object, name: str) -> list[list]:
     if not isinstance(values, (list, tuple)) or not values:
-        raise ArgError(f"{name} must be a table with its header row (e.g. Claims[#All])")
+        raise ArgumentError(f"{name} must be a table with its header row (e.g. Claims[#All])")
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in values]
     header = [h for h in rows[0] if not is_empty(h)]
     if not header or not all(isinstance(h, str) for h in header):  # a header row holds only text
-        raise ArgError(f"{name} must start with its header row (use Table[#All])")
+        raise ArgumentError(f"{name} must start with its header row (use Table[#All])")
     return rows
 
 
@@ -127,19 +124,20 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     frame = pd.DataFrame(columns)
     frame, findings = ledger.table_from_sheet(ledger.Sheet(name, frame), table, payers)
     errors = [f for f in findings if f.severity == "error"]
-    missing = [f.location.split("'")[1] for f in errors if f.message.startswith("required column")]
+    missing = [f.where.column for f in errors if f.code == MISSING_COLUMN]
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
-        raise ArgError(f"column{'s' if len(missing) > 1 else ''} {names} not found; headers are: {', '.join(header)}")
+        plural = "s" if len(missing) > 1 else ""
+        raise ArgumentError(f"column{plural} {names} not found; headers are: {', '.join(header)}")
     if errors:
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise ArgError(f"{name} {errors[0].location}: {errors[0].message}{more}")
+        raise ArgumentError(f"{name} {errors[0].location}: {errors[0].message}{more}")
     for h in header:
         if h.lower() in extra_dates:
             try:
                 frame[h.lower()] = pd.to_datetime(columns[h], errors="raise").to_numpy()
             except (ValueError, TypeError):
-                raise ArgError(f"{name} column '{h}' must hold dates") from None
+                raise ArgumentError(f"{name} column '{h}' must hold dates") from None
     return frame
 
 
@@ -185,12 +183,12 @@ def dollars(cents: object) -> object:
 def number(value: float, why: str) -> float:
     """A scalar result for a cell: a KPI that cannot be computed says why instead of NaN."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        raise ArgError(why)
+        raise ArgumentError(why)
     return float(value)
 
 
 def message(function: str, error: Exception) -> str:
     """The text a cell shows for a failed call: `AR_AGING: as_of must be a date`."""
-    if isinstance(error, (ArgError, InputError, ValueError)):
+    if isinstance(error, (ArgumentError, InputError, ValueError)):
         return f"{function}: {error}"
     return f"{function}: unexpected error ({type(error).__name__}: {error})"

@@ -18,7 +18,7 @@ import pandas as pd
 import xlwings as xw
 
 from udfs.args import (
-    ArgError,
+    ArgumentError,
     dollars,
     flat,
     grid,
@@ -120,7 +120,7 @@ def ar_pct_over(claims, as_of, days, group_by=None):
     if by == "none":
         return number(kpi.pct_ar_over(frame, when, limit), "no billed A/R")
     if by not in aging.GROUP_COLUMN:
-        raise ArgError("group_by must be payer, payer_class, responsibility or none")
+        raise ArgumentError("group_by must be payer, payer_class, responsibility or none")
     column = aging.GROUP_COLUMN[by]
     table = kpi.pct_ar_over_by(frame, when, limit, frame[column])
     return grid([by, "billed A/R", f"A/R over {limit}", f"% over {limit}"],
@@ -169,7 +169,7 @@ def ar_denial_rate(claim_payments, start_date, end_date, by=None):
     if basis == "count":
         return number(rate.by_count, "no claims first adjudicated in the window")
     if basis != "table":
-        raise ArgError("by must be count or table")
+        raise ArgumentError("by must be count or table")
     return grid(["basis", "denied", "remitted", "rate"], [
         ["count", rate.claims_denied, rate.claims_remitted, rate.by_count],
         ["dollars", dollars(rate.dollars_denied), dollars(rate.dollars_remitted), rate.by_dollars],
@@ -195,7 +195,7 @@ def ar_kpis(claims, as_of):
 def ar_carc(code):
     """Our label, denial category and suggested next action of a CARC (one row, three cells)."""
     if is_empty(code):
-        raise ArgError("code is required")
+        raise ArgumentError("code is required")
     text = str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip()
     text = text.split("-")[-1]  # accept CO-50 as well as 50
     label, category, action = codes.carc(text)
@@ -213,7 +213,7 @@ def ar_expected(payer_id, procedure_code, modifier=None, units=None, fee_schedul
     """Expected allowed amount from the fee schedule: the contracted rate (for the modifier, else
     the base rate) x units."""
     if fee_schedule is None or is_empty(fee_schedule) or fee_schedule == 0:
-        raise ArgError("fee_schedule is required (the fee schedule table with its header row)")
+        raise ArgumentError("fee_schedule is required (the fee schedule table with its header row)")
     fees = to_table(fee_schedule, "fee_schedule", "fee_schedule")
     code = str(int(procedure_code)) if isinstance(procedure_code, (int, float)) else str(procedure_code).strip()
     line = pd.DataFrame({"payer_id": [str(payer_id).strip()], "procedure_code": [code],
@@ -221,7 +221,7 @@ def ar_expected(payer_id, procedure_code, modifier=None, units=None, fee_schedul
                          "units": [1.0 if is_empty(units) or units == 0 else float(units)], "claim_id": ["-"]})
     cents = denials.expected_allowed(line, fees)[0]
     if cents != cents:
-        raise ArgError(f"no rate for {line.payer_id[0]} {code} in the fee schedule")
+        raise ArgumentError(f"no rate for {line.payer_id[0]} {code} in the fee schedule")
     return cents / 100
 
 
@@ -235,16 +235,16 @@ def ar_deadline(payer_id, from_date, kind=None, payers=None):
     """Filing or appeal deadline: the date plus the payer's limit in days (its own, else the
     default of its class: Medicare 365 days to file and 120 to appeal)."""
     if payers is None or is_empty(payers) or payers == 0:
-        raise ArgError("payers is required (the payers table with its header row)")
+        raise ArgumentError("payers is required (the payers table with its header row)")
     table = to_table(payers, "payers", "payers")
     which = to_text(kind, "timely_filing")
     if which not in ("timely_filing", "appeal"):
-        raise ArgError("kind must be timely_filing or appeal")
+        raise ArgumentError("kind must be timely_filing or appeal")
     payer = str(payer_id).strip()
     if payer not in set(table.payer_id):
-        raise ArgError(f"payer '{payer}' is not in the payers table")
+        raise ArgumentError(f"payer '{payer}' is not in the payers table")
     start = pd.Series([pd.Timestamp(to_date(from_date, "from_date"))])
     when = denials.deadline(pd.Series([payer]), start, which, table)[0]
     if pd.isna(when):
-        raise ArgError(f"payer '{payer}' has no {which.replace('_', ' ')} limit")
+        raise ArgumentError(f"payer '{payer}' has no {which.replace('_', ' ')} limit")
     return when.date()

@@ -14,7 +14,7 @@ import xlwings as xw
 
 from udfs import sheets
 from xl_ar import remittances, sources, tables
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
 from xl_ar.store import Store, default_path
 
 REMITTANCES_SHEET = "Remittances"
@@ -122,7 +122,7 @@ def reconcile(book=None) -> str:
     """**Reconcile**: match the imported remittances with the workbook's claims, postings and deposits,
     and write every exception to `Reconciliation` and the ranked ones to `Worklist` (owned sheets)."""
 
-    from udfs.args import ArgError
+    from udfs.args import ArgumentError
     from xl_ar import reconcile as core
 
     book = _caller(book)
@@ -135,7 +135,7 @@ def reconcile(book=None) -> str:
             remitted, _ = practice.remittances()
         as_of = _as_of(settings, practice)
         result = core.reconcile_tables(data, remitted, as_of)
-    except (InputError, ArgError) as e:
+    except (InputError, ArgumentError) as e:
         message = str(e)
         book.app.alert(message, title="Reconcile")
         return message
@@ -157,7 +157,7 @@ def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
     imported remittances, written next to the workbook (or to `report_folder` of `_xl-ar.conf`)."""
 
-    from udfs.args import ArgError
+    from udfs.args import ArgumentError
     from xl_ar import report
     from xl_ar.practice import PracticeFolder, PracticeInfo
 
@@ -175,7 +175,7 @@ def build_report(book=None) -> str:
                 remitted, _ = practice.remittances()
             built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
                                         remittances=remitted)
-    except (InputError, ArgError) as e:
+    except (InputError, ArgumentError) as e:
         message = str(e)
         book.app.alert(message, title="Build report")
         return message

@@ -20,6 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from xl_ar.errors import AgingError
+
 DEFAULT_EDGES: tuple[int, ...] = (0, 30, 60, 90, 120)
 BASES = ("service_date", "billed_date", "last_activity_date")
 GROUPS = ("payer", "payer_class", "responsibility", "none")
@@ -30,10 +32,6 @@ GroupBy = Literal["payer", "payer_class", "responsibility", "none"]
 
 _EXACT_LIMIT = 2**53
 """Sums of cents are done with float64 bincount, exact while every total stays below 2**53 cents."""
-
-
-class AgingError(ValueError):
-    """A bad aging request (unknown basis or grouping, bad bucket edges); the message says what to fix."""
 
 
 def bucket_edges(edges: Sequence[float] | None) -> tuple[int, ...]:

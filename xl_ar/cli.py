@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xl_ar import __version__
-from xl_ar.findings import Finding, InputError
+from xl_ar.errors import InputError, ToolError
+from xl_ar.findings import Finding
 from xl_ar.progress import step
 
 EXIT_INPUT = 2
@@ -282,7 +283,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     try:
         pages = libreoffice.render(Path(args.workbook), Path(args.out), dpi=args.dpi)
-    except libreoffice.LibreOfficeError as e:
+    except ToolError as e:
         raise InputError(str(e)) from None
     print(f"Wrote {len(pages)} page pictures to {args.out}")
     return 0

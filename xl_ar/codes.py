@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
 
 CATEGORIES = (
     "eligibility", "authorization", "coding", "medical_necessity", "timely_filing", "duplicate", "bundling",
@@ -104,12 +104,13 @@ def load_official(path: Path) -> int:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise InputError(f"{path.name}: not a readable CSV file ({e})") from None
+        raise InputError(f"not a readable CSV file ({e})", source=path.name) from None
     columns = {c.strip().lower(): c for c in frame.columns}
     code = next((columns[c] for c in ("code", "carc", "reason code", "code value") if c in columns), None)
     text = next((columns[c] for c in ("description", "text", "definition", "reason") if c in columns), None)
     if code is None or text is None:
-        raise InputError(f"{path.name}: needs a 'code' and a 'description' column; found: {', '.join(frame.columns)}")
+        raise InputError(f"needs a 'code' and a 'description' column; found: {', '.join(frame.columns)}",
+                         source=path.name)
     out = pd.DataFrame({"code": frame[code].str.strip().str.upper(), "description": frame[text].str.strip()})
     out = out[out.code != ""]
     folder = _user_folder() / "codes"

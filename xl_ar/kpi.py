@@ -18,15 +18,12 @@ import numpy as np
 import pandas as pd
 
 from xl_ar.aging import days_old
+from xl_ar.errors import KpiError
 
 DENIED_STATUS = "4"
 """CLP02 = 4: the claim was denied."""
 REVERSAL_STATUS = "22"
 """CLP02 = 22: reversal of a previous payment."""
-
-
-class KpiError(ValueError):
-    """A KPI that cannot be computed from the data given; the message says what is missing."""
 
 
 def months_before(day: dt.date, months: int) -> dt.date:

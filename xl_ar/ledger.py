@@ -14,6 +14,7 @@ Derived columns, when the export lacks them:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import tables
-from xl_ar.findings import Finding, InputError
+from xl_ar.errors import InputError
+from xl_ar.findings import NOWHERE, Finding, Location, in_reading_order
 from xl_ar.money import parse_cents
+from xl_ar.privacy import shown
 
 # Words PM exports abbreviate, mapped to one spelling before lookup.
 _WORDS = {
@@ -175,19 +178,19 @@ def read_sheet(path: Path) -> Sheet:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise InputError(f"{name}: cannot be read ({e.strerror or e})") from None
+        raise InputError(f"cannot be read ({e.strerror or e})", source=name) from None
     if not data.strip():
-        raise InputError(f"{name}: the file is empty")
+        raise InputError("the file is empty", source=name)
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         return _read_workbook(name, data)
     if suffix in (".csv", ".txt", ".tsv", ""):
         return _read_csv(name, data)
-    raise InputError(f"{name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+    raise InputError(f"unsupported file type '{suffix}' (use .csv or .xlsx)", source=name)
 
 
 def _read_csv(name: str, data: bytes) -> Sheet:
     if data[:4] == b"PK\x03\x04" or b"\x00" in data[:4096]:
-        raise InputError(f"{name}: not a text CSV file (it looks like a binary file)")
+        raise InputError("not a text CSV file (it looks like a binary file)", source=name)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -195,7 +198,7 @@ def _read_csv(name: str, data: bytes) -> Sheet:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - cp1252 decodes nearly everything
-        raise InputError(f"{name}: not a text CSV file (unknown encoding)")
+        raise InputError("not a text CSV file (unknown encoding)", source=name)
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max([",", "\t", ";", "|"], key=first_line.count)
     if first_line.count(delimiter) == 0:
@@ -204,9 +207,9 @@ def _read_csv(name: str, data: bytes) -> Sheet:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype="str", keep_default_na=False,
                             na_values=[], skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL)
     except (pd.errors.ParserError, csv.Error) as e:
-        raise InputError(f"{name}: not a readable CSV file ({str(e).splitlines()[0]})") from None
+        raise InputError(f"not a readable CSV file ({str(e).splitlines()[0]})", source=name) from None
     except pd.errors.EmptyDataError:
-        raise InputError(f"{name}: the file is empty") from None
+        raise InputError("the file is empty", source=name) from None
     return Sheet(name, frame)
 
 
@@ -216,9 +219,9 @@ def _read_workbook(name: str, data: bytes) -> Sheet:
                               keep_default_na=False, na_values=[""])
     except Exception as e:  # calamine raises its own error types for every malformed file
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"{name}: not a readable spreadsheet ({reason})") from None
+        raise InputError(f"not a readable spreadsheet ({reason})", source=name) from None
     if frame.columns.size == 0:
-        raise InputError(f"{name}: the first sheet is empty")
+        raise InputError("the first sheet is empty", source=name)
     return Sheet(name, frame)
 
 
@@ -236,7 +239,8 @@ def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = Non
     blank = _blank_rows(raw)
     mapping, clashes = map_headers(table, list(raw.columns))
     for clash in clashes:
-        findings.append(Finding("error", sheet.name, "header row", f"two columns mean the same thing: {clash}"))
+        findings.append(Finding("error", sheet.name, Location(part="header row"),
+                                f"two columns mean the same thing: {clash}", "header clash"))
     renamed = raw[list(mapping)].rename(columns=mapping)
     renamed = renamed[~blank.to_numpy()]
     typed: dict[str, pd.Series] = {}
@@ -248,9 +252,9 @@ def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = Non
         findings += more
     frame, more = tables.from_frame(table, renamed, sheet.name, sheet.first_row, typed=typed)
     for f in more:
-        if f.location.startswith("column '") and f.message.startswith("required column"):
+        if f.code == tables.MISSING_COLUMN:
             headers = ", ".join(str(h) for h in raw.columns)
-            f = Finding(f.severity, f.source, f.location, f"{f.message}; the headers are: {headers}")
+            f = dataclasses.replace(f, message=f"{f.message}; the headers are: {headers}")
         findings.append(f)
     if table == "claims" and not any(f.severity == "error" for f in findings):
         findings += _check_balances(frame, sheet.name, renamed.index.to_numpy() + sheet.first_row)
@@ -259,10 +263,10 @@ def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = Non
         dup = frame.duplicated(list(key), keep="first") & frame[list(key)].notna().all(axis=1)
         rows = renamed.index.to_numpy() + sheet.first_row
         for i in np.flatnonzero(dup.to_numpy()):
-            findings.append(Finding("error", sheet.name, f"row {rows[i]}",
-                                    f"duplicate {' + '.join(key)}: the same key appears on an earlier row"))
-    findings.sort(key=lambda f: (tables._row_of(f), f.location))
-    return frame, findings
+            findings.append(Finding("error", sheet.name, Location(row=int(rows[i])),
+                                    f"duplicate {' + '.join(key)}: the same key appears on an earlier row",
+                                    "duplicate key"))
+    return frame, in_reading_order(findings)
 
 
 def _blank_rows(raw: pd.DataFrame) -> pd.Series:
@@ -282,8 +286,8 @@ def _cents_column(out: pd.DataFrame, column: str, name: str, first_row: int, fin
         return pd.Series(0, index=out.index, dtype="int64")
     cents, bad = parse_cents(out[column])
     for idx in bad[bad].index:
-        findings.append(Finding("error", name, f"row {idx + first_row}, column '{column}'",
-                                f"'{out.at[idx, column]}' is not an amount"))
+        findings.append(Finding("error", name, Location(row=int(idx + first_row), column=column),
+                                f"{shown(column, out.at[idx, column])} is not an amount", "bad value"))
     return cents.fillna(0).astype("int64")
 
 
@@ -310,7 +314,7 @@ def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | N
                                                 index=raw.index, dtype="str")
         elif "payer_id" in raw.columns:
             typed["responsibility"] = pd.Series("insurance", index=raw.index, dtype="str")
-            findings.append(Finding("warning", name, "", "no responsibility or insurance balance column: "
+            findings.append(Finding("warning", name, NOWHERE, "no responsibility or insurance balance column: "
                                     "every balance is taken as owed by insurance"))
     out = raw.drop(columns=[c for c in EXTRA_COLUMNS["claims"] if c in raw.columns])
     return out, typed, findings
@@ -319,7 +323,8 @@ def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | N
 def _check_balances(frame: pd.DataFrame, name: str, rows: np.ndarray) -> list[Finding]:
     """Warn where a claim's balance is not charge - paid - adjusted (the PM export disagrees with itself)."""
     off = (frame.charge - frame.paid - frame.adjusted) != frame.balance
-    return [Finding("warning", name, f"row {rows[i]}", "balance is not charges - payments - adjustments")
+    return [Finding("warning", name, Location(row=int(rows[i])), "balance is not charges - payments - adjustments",
+                    "unbalanced row")
             for i in np.flatnonzero(off.to_numpy())]
 
 

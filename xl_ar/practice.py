@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from xl_ar import ledger, tables
-from xl_ar.findings import Finding, InputError, has_errors
+from xl_ar.errors import InputError
+from xl_ar.findings import NOWHERE, Finding, Location, has_errors
 
 EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule")
 """The PM / bank export tables a practice folder may hold, in reading order."""
@@ -98,21 +99,21 @@ def read_info(folder: Path) -> tuple[PracticeInfo, list[Finding]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        return PracticeInfo(), [Finding("error", "practice.json", "", f"not valid JSON ({e})")]
+        return PracticeInfo(), [Finding("error", "practice.json", NOWHERE, f"not valid JSON ({e})", "unreadable")]
     if not isinstance(data, dict):
-        return PracticeInfo(), [Finding("error", "practice.json", "", "must be a JSON object")]
+        return PracticeInfo(), [Finding("error", "practice.json", NOWHERE, "must be a JSON object", "unreadable")]
     findings = []
     as_of = None
     if data.get("as_of"):
         try:
             as_of = dt.date.fromisoformat(str(data["as_of"]))
         except ValueError:
-            findings.append(Finding("error", "practice.json", "as_of",
-                                    f"'{data['as_of']}' is not a date (YYYY-MM-DD)"))
+            findings.append(Finding("error", "practice.json", Location(key="as_of"),
+                                    f"'{data['as_of']}' is not a date (YYYY-MM-DD)", "bad value"))
     npi = str(data.get("npi", "") or "")
     if npi and not npi_is_valid(npi):
-        findings.append(Finding("warning", "practice.json", "npi",
-                                f"'{npi}' is not a valid NPI (10 digits, check digit)"))
+        findings.append(Finding("warning", "practice.json", Location(key="npi"),
+                                f"'{npi}' is not a valid NPI (10 digits, check digit)", "bad value"))
     return PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of), findings
 
 
@@ -142,26 +143,27 @@ def read_practice(folder: Path) -> PracticeFolder:
     """Read every export in the folder; all problems become findings (nothing raises but a missing folder)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"practice folder not found: {folder.name or folder}")
+        raise InputError("practice folder not found", source=folder.name or str(folder))
     info, findings = read_info(folder)
     result = PracticeFolder(folder, info, {}, era_files(folder), findings)
     for table in EXPORT_TABLES:
         found = _find(folder, table)
         if not found:
             if table in REQUIRED_TABLES:
-                result.findings.append(Finding("error", folder.name, "",
-                                               f"no {table}.csv or {table}.xlsx in the folder"))
+                result.findings.append(Finding("error", folder.name, NOWHERE,
+                                               f"no {table}.csv or {table}.xlsx in the folder", "missing file"))
             continue
         if len(found) > 1:
             names = " and ".join(p.name for p in found)
-            result.findings.append(Finding("error", folder.name, "", f"two files for {table}: {names}; keep one"))
+            result.findings.append(Finding("error", folder.name, NOWHERE, f"two files for {table}: {names}; keep one",
+                                           "two files"))
             continue
         path = found[0]
         result.files[table] = path.name
         try:
             frame, more = ledger.read_table(path, table, payers=result.tables.get("payers"))
         except InputError as e:
-            result.findings.append(Finding("error", path.name, "", str(e).removeprefix(f"{path.name}: ")))
+            result.findings.append(Finding("error", e.source or path.name, NOWHERE, e.reason, "unreadable"))
             continue
         result.tables[table] = frame
         result.findings += more
@@ -177,15 +179,16 @@ def _cross_checks(p: PracticeFolder) -> list[Finding]:
         unknown = claims.payer_id.notna() & ~claims.payer_id.isin(payers.payer_id)
         for payer_id, rows in claims.index[unknown].to_series().groupby(claims.payer_id[unknown]):
             first = int(rows.iloc[0]) + 2
-            out.append(Finding("error", p.files["claims"], f"row {first}, column 'payer_id'",
-                               f"payer '{payer_id}' is not in {p.files['payers']} ({len(rows)} rows)"))
+            out.append(Finding("error", p.files["claims"], Location(row=first, column="payer_id"),
+                               f"payer '{payer_id}' is not in {p.files['payers']} ({len(rows)} rows)", "unknown payer"))
     lines = p.tables.get("claim_lines")
     if lines is not None and claims is not None and len(lines):
         orphan = lines.claim_id.notna() & ~lines.claim_id.isin(claims.claim_id)
         if orphan.any():
             first = int(lines.index[orphan][0]) + 2
-            out.append(Finding("error", p.files["claim_lines"], f"row {first}, column 'claim_id'",
-                               f"claim not in {p.files['claims']} ({int(orphan.sum())} rows like this)"))
+            out.append(Finding("error", p.files["claim_lines"], Location(row=first, column="claim_id"),
+                               f"claim not in {p.files['claims']} ({int(orphan.sum())} rows like this)",
+                               "unknown claim"))
     return out
 
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import tables
-from xl_ar.findings import Finding, InputError
+from xl_ar.errors import InputError
+from xl_ar.findings import NOWHERE, Finding
 from xl_ar.sources import SourceFile
 from xl_ar.x12.era import Remittance, read_835, read_835_columns
 
@@ -155,7 +156,7 @@ def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = N
             remittance = read_file(file)
         except InputError as e:
             report.files.append(FileResult(file.name, "rejected", findings=[
-                Finding("error", file.name, "", str(e).removeprefix(f"{file.name}: "))]))
+                Finding("error", file.name, NOWHERE, e.reason, "unreadable")]))
             continue
         sha = hashlib.sha256(file.data).hexdigest()
         result = FileResult(file.name, "imported", findings=list(remittance.findings))
@@ -213,7 +214,7 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
         try:
             columns, found = read_835_columns(file.data, file.name)
         except InputError as e:
-            findings.append(Finding("error", file.name, "", str(e).removeprefix(f"{file.name}: ")))
+            findings.append(Finding("error", file.name, NOWHERE, e.reason, "unreadable"))
             continue
         findings += found
         for name, data in columns.items():

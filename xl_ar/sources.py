@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from xl_ar.findings import InputError
+from xl_ar.errors import InputError
 
 MAX_FILE_BYTES = 2 * 1024**3
 """Largest single file taken from a zip or mailbox (a guard against zip bombs)."""
@@ -65,7 +65,7 @@ def read_source(source: str | Path) -> Listing:
         return _sftp(text)
     path = Path(text)
     if not path.exists():
-        raise InputError(f"{path.name or text}: no such file or folder")
+        raise InputError("no such file or folder", source=path.name or text)
     listing = Listing()
     if path.is_dir():
         for p in sorted(q for q in path.rglob("*") if q.is_file()):
@@ -90,7 +90,7 @@ def _zip(data: bytes, name: str) -> Listing:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise InputError(f"{name}: not a readable zip file") from None
+        raise InputError("not a readable zip file", source=name) from None
     with archive:
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
             if info.is_dir():
@@ -166,12 +166,13 @@ def _sftp(url: str) -> Listing:
         client.connect(address.host, port=address.port, username=address.user, password=sftp_password(address),
                        key_filename=key or None, look_for_keys=not key, allow_agent=False, timeout=30)
     except paramiko.AuthenticationException:
-        raise InputError(f"{address}: the mailbox refused the login (check XL_AR_SFTP_PASSWORD, the keyring "
-                         "entry or XL_AR_SFTP_KEY)") from None
+        raise InputError("the mailbox refused the login (check XL_AR_SFTP_PASSWORD, the keyring entry or "
+                         "XL_AR_SFTP_KEY)", source=address) from None
     except paramiko.SSHException as e:
-        raise InputError(f"{address}: {e} (a new host is trusted only with XL_AR_SFTP_TRUST_NEW_HOST=1)") from None
+        raise InputError(f"{e} (a new host is trusted only with XL_AR_SFTP_TRUST_NEW_HOST=1)",
+                         source=address) from None
     except OSError as e:
-        raise InputError(f"{address}: cannot connect ({e.strerror or e})") from None
+        raise InputError(f"cannot connect ({e.strerror or e})", source=address) from None
     listing = Listing()
     try:
         if trust_new:
@@ -186,7 +187,7 @@ def _sftp(url: str) -> Listing:
             else:
                 _take(name, data, str(address), listing)
     except OSError as e:
-        raise InputError(f"{address}: cannot read the mailbox ({e.strerror or e})") from None
+        raise InputError(f"cannot read the mailbox ({e.strerror or e})", source=address) from None
     finally:
         client.close()
     return listing

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from xl_ar.findings import Finding
+from xl_ar.findings import Finding, Location, in_reading_order
 from xl_ar.money import parse_cents
 from xl_ar.privacy import shown
 
@@ -390,6 +390,9 @@ TABLES: dict[str, Table] = {
 }
 """Every canonical table by name."""
 
+MISSING_COLUMN = "missing column"
+"""The code of the finding that a required column is not in a file."""
+
 REMITTANCE_TABLES = ("payments", "claim_payments", "line_payments", "adjustments", "remarks", "provider_adjustments")
 """The tables an 835 becomes."""
 
@@ -532,7 +535,8 @@ def from_frame(
     findings: list[Finding] = []
     missing = [c for c in table.required if c not in raw.columns and c not in (typed or {})]
     for c in missing:
-        findings.append(Finding("error", source, f"column '{c}'", f"required column '{c}' is missing"))
+        findings.append(Finding("error", source, Location(column=c), f"required column '{c}' is missing",
+                                MISSING_COLUMN))
     # row numbers follow the raw frame's integer index (0 = first data row), so rows a reader
     # skipped (blank lines) do not shift the numbers a person sees
     if pd.api.types.is_integer_dtype(raw.index.dtype):
@@ -542,9 +546,11 @@ def from_frame(
     out: dict[str, pd.Series] = {}
 
     def report(mask: pd.Series, column: str, why: str, values: pd.Series | None = None) -> None:
+        code = "empty value" if values is None else "bad value"
         for idx in mask[mask].index:
             value = "" if values is None else shown(column, values[idx]) + " "
-            findings.append(Finding("error", source, f"row {rows[idx]}, column '{column}'", f"{value}{why}".strip()))
+            findings.append(Finding("error", source, Location(row=int(rows[idx]), column=column),
+                                    f"{value}{why}".strip(), code))
 
     for col in table.columns:
         if col.name not in raw.columns and col.name not in (typed or {}):
@@ -591,14 +597,7 @@ def from_frame(
             report(empty_cells, col.name, "is empty; a value is required")
         out[col.name] = parsed
     frame = pd.DataFrame(out, index=raw.index)
-    findings.sort(key=lambda f: (_row_of(f), f.location))
-    return frame, findings
-
-
-def _row_of(f: Finding) -> int:
-    if f.location.startswith("row "):
-        return int(f.location[4:].split(",")[0])
-    return -1
+    return frame, in_reading_order(findings)
 
 
 def to_rows(name: str, frame: pd.DataFrame) -> list[_Record]:
@@ -640,5 +639,5 @@ def validate_rows(name: str, rows: Iterable[dict]) -> tuple[list[_Record], list[
         except ValidationError as e:
             for err in e.errors():
                 column = ".".join(str(p) for p in err["loc"])
-                findings.append(Finding("error", name, f"row {i}, column '{column}'", err["msg"]))
+                findings.append(Finding("error", name, Location(row=i, column=column), err["msg"], "bad value"))
     return ok, findings

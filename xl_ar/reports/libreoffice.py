@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from xl_ar.errors import ToolError
+
 PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -25,15 +27,11 @@ PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 """Calc settings: always recalculate formulas when loading OOXML and ODF files."""
 
 
-class LibreOfficeError(RuntimeError):
-    """LibreOffice is missing or did not produce its output."""
-
-
 def soffice() -> str:
     """The path of `soffice` (LibreOffice), or a clear error saying how to get it."""
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if not found:
-        raise LibreOfficeError("LibreOffice is not installed (Debian/Ubuntu: apt-get install libreoffice-calc)")
+        raise ToolError("LibreOffice is not installed (Debian/Ubuntu: apt-get install libreoffice-calc)")
     return found
 
 
@@ -61,7 +59,7 @@ def convert(files: Sequence[Path], to: str, out: Path, timeout: float = 300) -> 
     results = [out / (Path(f).stem + "." + to.split(":")[0]) for f in files]
     missing = [r.name for r in results if not r.exists() or r.stat().st_size == 0]
     if missing:
-        raise LibreOfficeError(f"LibreOffice did not write {', '.join(missing)} (exit {done.returncode}): "
+        raise ToolError(f"LibreOffice did not write {', '.join(missing)} (exit {done.returncode}): "
                                f"{(done.stderr or done.stdout).strip()[:300]}")
     return results
 
@@ -71,7 +69,7 @@ def render(workbook: Path, out: Path, dpi: int = 70) -> list[Path]:
     pdf = convert([workbook], "pdf", out)[0]
     tool = shutil.which("pdftoppm")
     if not tool:
-        raise LibreOfficeError("pdftoppm is not installed (Debian/Ubuntu: apt-get install poppler-utils)")
+        raise ToolError("pdftoppm is not installed (Debian/Ubuntu: apt-get install poppler-utils)")
     prefix = Path(out) / Path(workbook).stem
     subprocess.run([tool, "-r", str(dpi), "-png", str(pdf), str(prefix)], check=True, capture_output=True)
     return sorted(Path(out).glob(f"{Path(workbook).stem}-*.png"))

@@ -1,24 +1,33 @@
-"""X12 835 remittances into the canonical tables (`payments`, `claim_payments`, `line_payments`,
-`adjustments`, `remarks`, `provider_adjustments`), with findings and per-file figures.
+"""X12 files in and out: a generic reader and writer, and one mapper per transaction set.
 
     from xl_ar.x12 import read_835, summarize
     rem = read_835(path.read_bytes(), path.name)   # Remittance: six DataFrames + findings
     figures = summarize(rem)                       # counts, totals, balancing flags
 
-Modules: `tokens` (delimiters and a columnar segment tokenizer), `era` (the 835 reader),
-`summary` (figures per file and a text table of several files). No X12 library is used to parse.
+Modules (no X12 library is used to parse or write):
+
+- `tokens`: delimiters, the columnar segment tokenizer, segment codes per transaction set, and
+  vectorized value parsers (exact decimals, dates, composites);
+- `envelope`: ISA/GS/ST/SE/GE/IEA, the transactions of a file and the envelope checks;
+- `reader`: `read_document`, a file read for one transaction set (tokens + envelope + findings +
+  positions + typed element access), what every mapper starts from;
+- `hierarchy`: HL loops (837, 270/271, 276/277) as a parent array with ancestor lookups;
+- `writer`: segments and envelopes of outgoing files, with exact counts and control numbers;
+- `era`: the 835 mapper (remittances into the canonical tables); `summary`: its per-file figures.
+
+Errors: `xl_ar.errors.X12Error` when a file has no readable X12 at all; everything else is a finding.
 """
 
-from xl_ar.findings import InputError
+from xl_ar.errors import X12Error
+from xl_ar.x12.era import REMITTANCE, Remittance, read_835
+from xl_ar.x12.hierarchy import Hierarchy, read_hierarchy
+from xl_ar.x12.reader import Document, TransactionSet, read_document
+from xl_ar.x12.summary import SUMMARY_KEYS, format_summaries, summarize
+from xl_ar.x12.tokens import Delimiters
+from xl_ar.x12.writer import ControlNumbers, Party, X12Writer
 
-
-class X12Error(InputError):
-    """An X12 file that cannot be read at all (empty, not text, no ISA or ST); the message names
-    the file and says why. Anything readable gives a `Remittance` and findings instead."""
-
-
-from xl_ar.x12.era import Remittance, read_835  # noqa: E402  (X12Error must exist first)
-from xl_ar.x12.summary import SUMMARY_KEYS, format_summaries, summarize  # noqa: E402
-from xl_ar.x12.tokens import Delimiters  # noqa: E402
-
-__all__ = ["SUMMARY_KEYS", "Delimiters", "Remittance", "X12Error", "format_summaries", "read_835", "summarize"]
+__all__ = [
+    "REMITTANCE", "SUMMARY_KEYS", "ControlNumbers", "Delimiters", "Document", "Hierarchy", "Party", "Remittance",
+    "TransactionSet", "X12Error", "X12Writer", "format_summaries", "read_835", "read_document", "read_hierarchy",
+    "summarize",
+]

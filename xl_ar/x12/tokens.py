@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar.findings import Finding
+from xl_ar.errors import TokenError
+from xl_ar.findings import Finding, Location
 
 _WS_CHARS = " \t\r\n\x0b\x0c"
 _WS_BYTES = frozenset(_WS_CHARS.encode())
@@ -35,10 +36,6 @@ _WS = np.zeros(256, dtype=bool)
 _WS[[ord(c) for c in _WS_CHARS]] = True
 _ISA_MAX = 400
 """How far (bytes) to look for the 16 element separators of an ISA; a padded ISA is 106 bytes."""
-
-
-class TokenError(ValueError):
-    """The input has no readable X12 start (no ISA and no ST); `xl_ar.x12.X12Error` wraps it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +52,10 @@ class Delimiters:
         return f"element {self.element!r}, component {self.component!r}, segment {self.segment!r}{rep}"
 
 
-# Segment ids the 835 reader cares about, as small integer codes (0 = any other id).
-SEGMENT_IDS: tuple[str, ...] = (
-    "ISA", "GS", "ST", "SE", "GE", "IEA", "TA1",
-    "BPR", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER", "RDM",
-    "LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT", "QTY", "SVC", "LQ", "PLB",
-)
-CODE: dict[str, int] = {sid: i + 1 for i, sid in enumerate(SEGMENT_IDS)}
+ENVELOPE_IDS: tuple[str, ...] = ("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1")
+"""The envelope segments: the same small codes (1-7) in every transaction set's `SegmentCodes`."""
 OTHER = 0
+"""The code of a segment id that a `SegmentCodes` does not list."""
 
 
 def small_key(text: str) -> int:
@@ -74,8 +67,45 @@ def small_key(text: str) -> int:
     return (b[0] << 16) | (b[1] << 8) | b[2]
 
 
-_ID_KEYS = np.array(sorted(small_key(s) for s in SEGMENT_IDS), dtype=np.int32)
-_ID_CODES = np.array([CODE[s] for s in sorted(SEGMENT_IDS, key=small_key)], dtype=np.int16)
+class SegmentCodes:
+    """Small integer codes of the segment ids one transaction set uses, for columnar reading.
+
+    The envelope ids come first (`ENVELOPE_IDS`: ISA = 1 ... TA1 = 7, the same in every set), then
+    the set's own ids in the order given; any other id is `OTHER` (0). A reader asks "which rows
+    are CLP" as `codes == CODES["CLP"]` instead of comparing strings segment by segment.
+    """
+
+    def __init__(self, ids: tuple[str, ...] = ()):
+        self.ids: tuple[str, ...] = tuple(dict.fromkeys((*ENVELOPE_IDS, *ids)))
+        self._code = {sid: i + 1 for i, sid in enumerate(self.ids)}
+        order = sorted(self.ids, key=small_key)
+        self._keys = np.array([small_key(sid) for sid in order], dtype=np.int32)
+        self._codes = np.array([self._code[sid] for sid in order], dtype=np.int16)
+
+    def __getitem__(self, sid: str) -> int:
+        return self._code[sid]
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._code
+
+    def name(self, code: int) -> str | None:
+        """The segment id of a code (None for `OTHER`)."""
+        return self.ids[code - 1] if 0 < code <= len(self.ids) else None
+
+    def of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """The code of each segment key (`small_key` of its id), `OTHER` for ids not listed."""
+        slot = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return np.where(self._keys[slot] == keys, self._codes[slot], OTHER).astype(np.int16)
+
+    def table(self, ids) -> np.ndarray:
+        """A boolean lookup by code: `table(("CLP", "SVC"))[codes]` marks those segments."""
+        t = np.zeros(len(self.ids) + 1, dtype=bool)
+        t[[self._code[sid] for sid in ids]] = True
+        return t
+
+
+ENVELOPE = SegmentCodes()
+"""Codes that know only the envelope segments (what `tokenize` uses when no set is given)."""
 
 
 @dataclass(slots=True)
@@ -92,6 +122,7 @@ class Block:
 class Segments:
     """Every non-empty segment of a file as byte ranges into one buffer.
 
+    `code[i]` is the small integer code of segment i's id in `ids` (`OTHER` when not listed);
     `start`/`end` bound the segment without its terminator and surrounding white space;
     `seps` holds the positions of all element separators (each block's own separator), sorted;
     `first_sep[i]` indexes `seps` at the first separator at or after `start[i]` and `nsep[i]` is
@@ -110,6 +141,8 @@ class Segments:
     block_of: np.ndarray
     blocks: list[Block]
     ascii: bool
+    ids: SegmentCodes
+    """The segment codes `code` was computed with."""
     findings: list[Finding] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -338,6 +371,7 @@ def _bare_delimiters(text: str, p: int) -> Delimiters | None:
     return Delimiters(el, comp, term, None)
 
 
+_START = Location(part="start of file")
 _ISA_START = re.compile(rb"ISA[^0-9A-Za-z\s]")
 _ST_START = re.compile(rb"(?:^|[~\n\r])[ \t\r\n]*(ST[^0-9A-Za-z\s])")
 
@@ -349,31 +383,31 @@ def find_blocks(raw: bytes, source: str) -> tuple[list[Block], list[Finding]]:
     while p < len(raw) and raw[p] in _WS_BYTES:
         p += 1
     if p >= len(raw):
-        raise TokenError("the file is empty")
+        raise TokenError("the file is empty", source=source)
     first_isa = p if _ISA_START.match(raw, p) else None
     if first_isa is None:
         m = _ISA_START.search(raw, p)
         st = _ST_START.search(raw)  # from 0: `^` only matches at the real start of the file
         if m and (st is None or m.start() < st.start(1)):
             first_isa = m.start()
-            findings.append(Finding("warning", source, "start of file",
-                                    f"{first_isa - p} characters before the ISA header were skipped"))
+            findings.append(Finding("warning", source, _START,
+                                    f"{first_isa - p} characters before the ISA header were skipped", "file"))
         elif st:
             q = st.start(1)
             d = _bare_delimiters(_window(raw, q), 0)
             if d is None:
-                raise TokenError("no ISA header and the ST segment has no usable element separator")
+                raise TokenError("no ISA header and the ST segment has no usable element separator", source=source)
             if q > p:
-                findings.append(Finding("warning", source, "start of file",
-                                        f"{q - p} characters before the first ST were skipped"))
-            findings.append(Finding("warning", source, "start of file",
-                                    f"no ISA/GS envelope: read as a bare transaction set ({d.describe()})"))
+                findings.append(Finding("warning", source, _START,
+                                        f"{q - p} characters before the first ST were skipped", "file"))
+            findings.append(Finding("warning", source, _START,
+                                    f"no ISA/GS envelope: read as a bare transaction set ({d.describe()})", "file"))
             return [Block(q, len(raw), d, False)], findings
         else:
-            raise TokenError("not an X12 file: no ISA or ST segment found (is it a text file?)")
+            raise TokenError("not an X12 file: no ISA or ST segment found (is it a text file?)", source=source)
     got = isa_delimiters(_window(raw, first_isa), 0)
     if isinstance(got, str):
-        raise TokenError(f"unreadable ISA header: {got}")
+        raise TokenError(f"unreadable ISA header: {got}", source=source)
     blocks = [Block(first_isa, len(raw), got[0], True)]
     pos = first_isa
     while True:
@@ -477,8 +511,9 @@ def _scan_block(buf: np.ndarray, blk: Block, dtype) -> tuple[np.ndarray, np.ndar
     return start, end, seps, np.stack((first, count))
 
 
-def tokenize(data: bytes | str, source: str) -> Segments:
-    """All segments of a file (see `Segments`); raises `TokenError` if it has no X12 start."""
+def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Segments:
+    """All segments of a file (see `Segments`), coded with `ids`; raises `TokenError` (naming
+    `source`) when the file has no X12 start."""
     raw = to_bytes(data)
     blocks, findings = find_blocks(raw, source)
     buf = np.frombuffer(raw, dtype=np.uint8)
@@ -503,12 +538,11 @@ def tokenize(data: bytes | str, source: str) -> Segments:
     id_end = np.where(nsep > 0, sep[np.minimum(first_sep, len(sep) - 1)], end) if len(sep) else end
     key = _keys(buf, start, id_end)
     del id_end
-    slot = np.minimum(np.searchsorted(_ID_KEYS, key), len(_ID_KEYS) - 1)
-    code = np.where(_ID_KEYS[slot] == key, _ID_CODES[slot], OTHER).astype(np.int16)
-    del key, slot
+    code = ids.of_keys(key)
+    del key
     return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, nsep=nsep,
                     seps=sep, block_of=np.concatenate(block_of) if block_of else np.zeros(0, np.int16),
-                    blocks=blocks, ascii=raw.isascii(), findings=findings)
+                    blocks=blocks, ascii=raw.isascii(), ids=ids, findings=findings)
 
 
 def split_segments(data: bytes | str, source: str = "") -> list[list[str]]:

@@ -1,0 +1,224 @@
+"""The envelope of an X12 file: interchanges (ISA..IEA), functional groups (GS..GE) and transaction
+sets (ST..SE), with the checks every transaction type shares.
+
+Checked: SE01 (segment count) and SE02 (= ST02), GE01 (transaction count) and GE02 (= GS06),
+IEA01 (group count) and IEA02 (= ISA13), and that every header has its trailer. A transaction
+set without its SE ends where the next ST, GS, ISA, GE or IEA starts (or at the end of the file).
+Only envelope segments are looked at here (a handful per interchange), one at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from xl_ar.findings import Collector, Location
+from xl_ar.x12.tokens import ENVELOPE_IDS, OTHER, Segments
+
+_ISA, _GS, _ST, _SE, _GE, _IEA, _TA1 = range(1, len(ENVELOPE_IDS) + 1)
+_SHOWN_CONTROL = re.compile(r"^[A-Za-z0-9]{1,12}$")
+_SHOWN_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The transaction sets of a file, in file order (arrays aligned, one entry per ST)."""
+
+    st_row: np.ndarray
+    """Row of each ST segment (0-based, counting non-empty segments)."""
+    end_row: np.ndarray
+    """Row of its SE, or of the segment that ended it without one (the file's segment count at the end)."""
+    st01: tuple[str, ...]
+    """Transaction set identifier (`835`, `837`, `271`, ...)."""
+    st02: tuple[str, ...]
+    """Transaction set control number."""
+    convention: tuple[str, ...]
+    """Implementation convention: ST03, else the GS08 of its group (`005010X221A1`); may be empty."""
+
+    def __len__(self) -> int:
+        return len(self.st_row)
+
+    def label(self, tx: int) -> str:
+        """How a transaction is named in messages: `ST 0001` (its ST02), or `ST #2` (its place in the file)
+        when ST02 is not a plain control number."""
+        st02 = self.st02[tx]
+        return f"ST {st02}" if _SHOWN_CONTROL.match(st02) else f"ST #{tx + 1}"
+
+
+class Positions:
+    """`Location`s of segment rows: `ST 0001, segment 42 (CLP)` (positions count non-empty segments from 1)."""
+
+    def __init__(self, segs: Segments, envelope: Envelope):
+        self.segs = segs
+        self.envelope = envelope
+
+    def __call__(self, row: int) -> Location:
+        row = int(row)
+        segs = self.segs
+        code = int(segs.code[row]) if row < len(segs) else OTHER
+        sid = segs.ids.name(code) if code != OTHER else None
+        if sid is None:
+            text = segs.segment_id(row) if row < len(segs) else ""
+            sid = text if _SHOWN_ID.match(text) else "?"
+        env = self.envelope
+        tx = int(np.searchsorted(env.st_row, row, side="right")) - 1
+        inside = tx >= 0 and (row < env.end_row[tx] or (row == env.end_row[tx] and code == _SE))
+        return Location(transaction=env.label(tx) if inside else None, segment=row + 1, segment_id=sid)
+
+    def transaction(self, tx: int) -> Location:
+        """The ST segment of a transaction."""
+        return Location(transaction=self.envelope.label(tx), segment=int(self.envelope.st_row[tx]) + 1,
+                        segment_id="ST")
+
+
+def _number(text: str) -> bool:
+    """ASCII digits only (`str.isdigit` also accepts characters such as '²' that `int` rejects)."""
+    return text.isascii() and text.isdigit()
+
+
+def _el(elements: list[str], i: int) -> str:
+    return elements[i].strip() if len(elements) > i else ""
+
+
+def _at(row: int, sid: str) -> Location:
+    return Location(segment=row + 1, segment_id=sid)
+
+
+class _Check:
+    """Walks the envelope segments once, keeping the open interchange, group and transaction."""
+
+    def __init__(self, segs: Segments, findings: Collector):
+        self.segs = segs
+        self.findings = findings
+        self.st: tuple[int, str, str, str] | None = None  # row, ST01, ST02, ST03
+        self.gs: tuple[int, str, str] | None = None  # row, GS06, GS08
+        self.gs_count = 0  # transactions in the open group
+        self.isa: tuple[int, str] | None = None  # row, ISA13
+        self.isa_count = 0  # groups in the open interchange
+        self.st_row: list[int] = []
+        self.end_row: list[int] = []
+        self.st01: list[str] = []
+        self.st02: list[str] = []
+        self.convention: list[str] = []
+
+    def error(self, where: Location, message: str) -> None:
+        self.findings.add("envelope", "error", where, message)
+
+    def _name(self, st02: str) -> str:
+        return f"ST {st02}" if _SHOWN_CONTROL.match(st02) else f"ST #{len(self.st02) + 1}"
+
+    def _record(self, end: int) -> None:
+        assert self.st is not None
+        row, st01, st02, st03 = self.st
+        self.st_row.append(row)
+        self.end_row.append(end)
+        self.st01.append(st01)
+        self.st02.append(st02)
+        self.convention.append(st03 or (self.gs[2] if self.gs is not None else ""))
+        self.st = None
+
+    def close_st(self, end: int, reason: str) -> None:
+        """A transaction that ends without its SE (at row `end`)."""
+        if self.st is None:
+            return
+        row, _, st02, _ = self.st
+        self.error(Location(transaction=self._name(st02), segment=row + 1, segment_id="ST"),
+                   f"transaction has no SE trailer ({reason})")
+        self._record(end)
+
+    def close_gs(self, reason: str = "") -> None:
+        if self.gs is not None:
+            self.error(_at(self.gs[0], "GS"), f"functional group has no GE trailer{reason}")
+            self.gs = None
+
+    def on_st(self, r: int, e: list[str]) -> None:
+        self.close_st(r, f"a new ST starts at segment {r + 1}")
+        self.st = (r, _el(e, 1), _el(e, 2), _el(e, 3))
+        if self.gs is not None:
+            self.gs_count += 1
+        elif self.segs.envelope:
+            self.error(_at(r, "ST"), "ST outside a GS functional group")
+
+    def on_se(self, r: int, e: list[str]) -> None:
+        if self.st is None:
+            self.error(_at(r, "SE"), "SE without a matching ST")
+            return
+        row, _, st02, _ = self.st
+        where = Location(transaction=self._name(st02), segment=r + 1, segment_id="SE")
+        count = r - row + 1
+        se01, se02 = _el(e, 1), _el(e, 2)
+        if not _number(se01):
+            self.error(where, "SE01 (segment count) is missing or not a number")
+        elif int(se01) != count:
+            self.error(where, f"SE01 says {int(se01)} segments but the transaction has {count}")
+        if se02 != st02:
+            self.error(where, "SE02 does not match ST02")
+        self._record(r)
+
+    def on_gs(self, r: int, e: list[str]) -> None:
+        self.close_st(r, "a GS follows")
+        self.close_gs()
+        self.gs = (r, _el(e, 6), _el(e, 8))
+        self.gs_count = 0
+        if self.isa is not None:
+            self.isa_count += 1
+        else:
+            self.error(_at(r, "GS"), "GS outside an ISA interchange")
+
+    def on_ge(self, r: int, e: list[str]) -> None:
+        self.close_st(r, "a GE follows")
+        if self.gs is None:
+            self.error(_at(r, "GE"), "GE without a matching GS")
+            return
+        ge01, ge02 = _el(e, 1), _el(e, 2)
+        if not _number(ge01):
+            self.error(_at(r, "GE"), "GE01 (transaction count) is missing or not a number")
+        elif int(ge01) != self.gs_count:
+            self.error(_at(r, "GE"), f"GE01 says {int(ge01)} transactions but the group has {self.gs_count}")
+        if ge02 != self.gs[1]:
+            self.error(_at(r, "GE"), "GE02 does not match GS06 (group control number)")
+        self.gs = None
+
+    def on_isa(self, r: int, e: list[str]) -> None:
+        self.close_st(r, "an ISA follows")
+        self.close_gs()
+        if self.isa is not None:
+            self.error(_at(self.isa[0], "ISA"), "interchange has no IEA trailer")
+        self.isa = (r, _el(e, 13))
+        self.isa_count = 0
+
+    def on_iea(self, r: int, e: list[str]) -> None:
+        self.close_st(r, "an IEA follows")
+        self.close_gs()
+        if self.isa is None:
+            self.error(_at(r, "IEA"), "IEA without a matching ISA")
+            return
+        iea01, iea02 = _el(e, 1), _el(e, 2)
+        if not _number(iea01):
+            self.error(_at(r, "IEA"), "IEA01 (group count) is missing or not a number")
+        elif int(iea01) != self.isa_count:
+            self.error(_at(r, "IEA"), f"IEA01 says {int(iea01)} groups but the interchange has {self.isa_count}")
+        if iea02 != self.isa[1]:
+            self.error(_at(r, "IEA"), "IEA02 does not match ISA13 (interchange control number)")
+        self.isa = None
+
+    def at_end(self, n: int) -> Envelope:
+        self.close_st(n, "the file ends")
+        self.close_gs(" (the file ends)")
+        if self.isa is not None:
+            self.error(_at(self.isa[0], "ISA"), "interchange has no IEA trailer (the file ends)")
+        return Envelope(st_row=np.array(self.st_row, dtype=np.int64), end_row=np.array(self.end_row, dtype=np.int64),
+                        st01=tuple(self.st01), st02=tuple(self.st02), convention=tuple(self.convention))
+
+
+def read_envelope(segs: Segments, findings: Collector) -> Envelope:
+    """The transaction sets of the file, with every envelope problem added to `findings`."""
+    check = _Check(segs, findings)
+    handlers = {_ISA: check.on_isa, _GS: check.on_gs, _ST: check.on_st, _SE: check.on_se, _GE: check.on_ge,
+                _IEA: check.on_iea}
+    rows = np.flatnonzero((segs.code >= _ISA) & (segs.code <= _IEA))
+    for r, c in zip(rows.tolist(), segs.code[rows].tolist(), strict=True):
+        handlers[c](r, segs.elements(r))
+    return check.at_end(len(segs))
