@@ -7,7 +7,6 @@ owns (recreated on every run); the user's own sheets are never changed.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import xlwings as xw
@@ -15,7 +14,8 @@ import xlwings as xw
 from udfs import sheets
 from xl_ar import remittances, sources, tables
 from xl_ar.errors import InputError
-from xl_ar.store import Store, default_path
+from xl_ar.settings import Settings, resolve
+from xl_ar.store import Store
 
 REMITTANCES_SHEET = "Remittances"
 ADJUSTMENTS_SHEET = "Adjustments"
@@ -25,16 +25,19 @@ def _caller(book):
     return book if book is not None else xw.Book.caller()
 
 
-def _era_sources(book, settings: dict[str, str]) -> list[str]:
-    """Configured ERA sources (config sheet `era_source`, else $XL_AR_ERA_SOURCE; `;` separates several),
-    else the files the user picks in Excel's open dialog."""
-    configured = settings.get("era_source") or os.environ.get("XL_AR_ERA_SOURCE", "")
-    if configured:
-        return [s.strip() for s in configured.split(";") if s.strip()]
+def _settings(book) -> Settings:
+    """The settings of a macro: the workbook's `_xl-ar.conf` sheet, then the user file, environment, defaults."""
+    return resolve(sheet=sheets.config(book))
+
+
+def _era_sources(book, settings: Settings) -> list[str]:
+    """The `era_source` setting (`;` separates several), else the files the user picks in Excel's open dialog."""
+    if settings.era_source:
+        return list(settings.era_source)
     dialog = getattr(getattr(book.app, "api", None), "GetOpenFilename", None)
     if dialog is None:  # a runtime without Excel's file dialog (xlwings Server / Lite, tests)
         raise InputError("no remittance source: set era_source (a folder, .zip or sftp:// address) in the "
-                         "_xl-ar.conf sheet or XL_AR_ERA_SOURCE")
+                         f"{sheets.CONFIG_SHEET} sheet, settings.toml or XL_AR_ERA_SOURCE")
     picked = dialog("Remittance files (*.835;*.txt;*.edi;*.zip),*.835;*.txt;*.edi;*.zip", None,
                     "Import remittances", None, True)
     return [str(p) for p in picked] if isinstance(picked, (list, tuple)) else []
@@ -44,14 +47,14 @@ def import_remittances(book=None) -> str:
     """**Import remittances**: read the configured folder / zip / SFTP mailbox (or picked files),
     import new payments into the store, and show every imported remittance on owned sheets."""
     book = _caller(book)
-    settings = sheets.config(book)
     try:
+        settings = _settings(book)
         files, skipped = [], []
         for source in _era_sources(book, settings):
             listing = sources.read_source(source)
             files += listing.files
             skipped += listing.skipped
-        with Store.open(settings.get("store") or default_path()) as store:
+        with Store.open(settings.store) as store:
             report = remittances.import_files(files, store)
             report.skipped = skipped
             payments = store.read_table("payments")
@@ -85,7 +88,7 @@ RECONCILIATION_SHEET = "Reconciliation"
 WORKLIST_SHEET = "Worklist"
 
 
-def _workbook_tables(book, settings: dict[str, str]) -> tuple[dict, object]:
+def _workbook_tables(book, settings: Settings) -> tuple[dict, object]:
     """The practice tables from the workbook's sheets, the rest from the configured practice folder."""
     from udfs.args import to_table
     from xl_ar.practice import load_practice
@@ -96,7 +99,7 @@ def _workbook_tables(book, settings: dict[str, str]) -> tuple[dict, object]:
         if sheet in names:
             values = book.sheets[sheet].range("A1").expand("table").value
             found[table] = to_table(values, table, sheet, payers=found.get("payers"))
-    practice = load_practice(Path(settings["practice"])) if settings.get("practice") else None
+    practice = load_practice(settings.practice) if settings.practice else None
     if practice is not None:
         for table in DATA_SHEETS:
             found.setdefault(table, practice.table(table))
@@ -107,12 +110,10 @@ def _workbook_tables(book, settings: dict[str, str]) -> tuple[dict, object]:
     return found, practice
 
 
-def _as_of(settings: dict[str, str], practice) -> dt.date:
-    """The as-of date: `as_of` of the config sheet, else the practice folder's, else today."""
-    from udfs.args import to_date
-
-    if settings.get("as_of"):
-        return to_date(settings["as_of"], "as_of")
+def _as_of(settings: Settings, practice) -> dt.date:
+    """The as-of date: the `as_of` setting, else the practice folder's, else today."""
+    if settings.as_of:
+        return settings.as_of
     if practice is not None and practice.info.as_of:
         return practice.info.as_of
     return dt.date.today()
@@ -126,10 +127,10 @@ def reconcile(book=None) -> str:
     from xl_ar import reconcile as core
 
     book = _caller(book)
-    settings = sheets.config(book)
     try:
+        settings = _settings(book)
         data, practice = _workbook_tables(book, settings)
-        with Store.open(settings.get("store") or default_path()) as store:
+        with Store.open(settings.store) as store:
             remitted = store.remittances()
         if remitted["payments"].empty and practice is not None:
             remitted, _ = practice.remittances()
@@ -162,14 +163,14 @@ def build_report(book=None) -> str:
     from xl_ar.practice import PracticeFolder, PracticeInfo
 
     book = _caller(book)
-    settings = sheets.config(book)
     try:
+        settings = _settings(book)
         data, practice = _workbook_tables(book, settings)
         as_of = _as_of(settings, practice)
-        name = settings.get("practice_name") or (practice.info.name if practice is not None else "") or "Practice"
-        folder = Path(settings.get("report_folder") or Path(getattr(book, "fullname", "") or ".").parent)
+        name = settings.practice_name or (practice.info.name if practice is not None else "") or "Practice"
+        folder = settings.report_folder or Path(getattr(book, "fullname", "") or ".").parent
         source = PracticeFolder(folder, PracticeInfo(name=name, as_of=as_of), data, [])
-        with Store.open(settings.get("store") or default_path()) as store:
+        with Store.open(settings.store) as store:
             remitted = store.remittances()
             if remitted["payments"].empty and practice is not None:
                 remitted, _ = practice.remittances()

@@ -12,22 +12,37 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from xl_ar import tables
+from udfs.args import date_cell
+from xl_ar import settings, tables
 from xl_ar.reports.reconciliation import GROUP_COLOR, KIND_GROUP
 
-CONFIG_SHEET = "_xl-ar.conf"
+CONFIG_SHEET = settings.SHEET
 """Hidden sheet of `key | value` rows: where to find ERA files, which store to use. No credentials."""
 
 
-def config(book) -> dict[str, str]:
-    """The workbook's xl-ar settings (empty when it has no config sheet)."""
+def config(book) -> dict[str, object]:
+    """The rows of the workbook's settings sheet (empty when it has none): text, or dates as dates.
+
+    Resolving them with the other places a setting can come from is `xl_ar.settings.resolve`'s job.
+    """
     names = [s.name for s in book.sheets]
     if CONFIG_SHEET not in names:
         return {}
     values = book.sheets[CONFIG_SHEET].range("A1").expand("table").value or []
     if values and not isinstance(values[0], list):
         values = [values]
-    return {str(k).strip().lower(): str(v).strip() for k, v, *_ in values if k and v is not None}
+    out: dict[str, object] = {}
+    for k, v, *_ in values:
+        if not k or v is None:
+            continue
+        key = str(k).strip().lower()
+        spec = settings.SETTINGS.get(key)
+        if spec is not None and spec.kind == "date":
+            v = date_cell(v)  # Office.js sends a date cell as its serial number, an empty one as 0
+            if v is None:
+                continue
+        out[key] = v if isinstance(v, dt.date) else str(v).strip()
+    return out
 
 
 def owned_sheet(book, name: str):

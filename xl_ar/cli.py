@@ -45,6 +45,21 @@ def _print_findings(findings: Sequence[Finding], limit: int = 50, stream=sys.std
         print(f"... and {len(findings) - limit} more", file=stream)
 
 
+def _settings(args: argparse.Namespace):
+    """The settings of a command: its flags first, then the user file, the environment, the defaults."""
+    from xl_ar.settings import resolve
+
+    return resolve(flags={k: getattr(args, k, None) for k in ("store", "practice", "as_of")})
+
+
+def _practice_folder(args: argparse.Namespace) -> Path:
+    """The practice folder: --practice, else the `practice` setting."""
+    folder = _settings(args).practice
+    if folder is None:
+        raise InputError("give --practice DIR (or set practice in settings.toml or XL_AR_PRACTICE)")
+    return Path(folder)
+
+
 # -- commands ------------------------------------------------------------------------------------
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -63,7 +78,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from xl_ar.practice import read_practice
 
-    practice = read_practice(Path(args.practice))
+    practice = read_practice(_practice_folder(args))
     errors = [f for f in practice.findings if f.severity == "error"]
     warnings = [f for f in practice.findings if f.severity == "warning"]
     for name, frame in practice.tables.items():
@@ -109,15 +124,16 @@ def cmd_era_summary(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from xl_ar import remittances, sources
     from xl_ar.practice import load_practice
-    from xl_ar.store import Store, default_path
+    from xl_ar.store import Store
 
-    payers = load_practice(Path(args.practice)).table("payers") if args.practice else None
+    settings = _settings(args)
+    payers = load_practice(settings.practice).table("payers") if settings.practice else None
     files, skipped = [], []
     for source in args.sources:
         listing = sources.read_source(source)
         files += listing.files
         skipped += listing.skipped
-    with Store.open(args.store or default_path()) as store, step("Importing remittances", not args.quiet) as tick:
+    with Store.open(settings.store) as store, step("Importing remittances", not args.quiet) as tick:
         report = remittances.import_files(files, store, payers=payers, progress=tick)
     report.skipped = skipped
     for f in report.files:
@@ -136,18 +152,21 @@ def _claims_and_date(args: argparse.Namespace):
     from xl_ar.findings import has_errors
     from xl_ar.practice import load_practice
 
-    if bool(args.claims) == bool(args.practice):
+    if args.claims and args.practice:
         raise InputError("give either --claims FILE or --practice DIR")
-    if args.practice:
-        practice = load_practice(Path(args.practice))
-        return practice.table("claims"), practice.as_of(args.as_of), practice.table("payers")
+    settings = _settings(args)
+    if not args.claims:
+        if settings.practice is None:
+            raise InputError("give either --claims FILE or --practice DIR (or set practice in settings.toml)")
+        practice = load_practice(settings.practice)
+        return practice.table("claims"), practice.as_of(settings.as_of), practice.table("payers")
     frame, findings = ledger.read_table(Path(args.claims), "claims")
     if has_errors(findings):
         raise InputError(f"{Path(args.claims).name}: the claims file has problems; nothing was computed",
                          [f for f in findings if f.severity == "error"])
-    if args.as_of is None:
+    if settings.as_of is None:
         raise InputError("give --as-of YYYY-MM-DD")
-    return frame, args.as_of, None
+    return frame, settings.as_of, None
 
 
 def _ratio(value: float) -> float | None:
@@ -217,8 +236,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from xl_ar.practice import load_practice
     from xl_ar.reconcile import reconcile_tables
 
-    practice = load_practice(Path(args.practice))
-    as_of = practice.as_of(args.as_of)
+    practice = load_practice(_practice_folder(args))
+    as_of = practice.as_of(_settings(args).as_of)
     with step("Reading remittances", not args.quiet and not args.json) as tick:
         remitted, findings = practice.remittances(tick)
     with step("Reconciling", not args.quiet and not args.json):
@@ -268,11 +287,12 @@ def _exception_rows(result) -> list[dict]:
 def cmd_report(args: argparse.Namespace) -> int:
     from xl_ar import report
     from xl_ar.practice import load_practice
-    from xl_ar.store import Store, default_path
+    from xl_ar.store import Store
 
-    practice = load_practice(Path(args.practice))
-    with Store.open(args.store or default_path()) as store:
-        built = report.build_report(practice, store, Path(args.out), as_of=args.as_of, phi=args.phi,
+    settings = _settings(args)
+    practice = load_practice(_practice_folder(args))
+    with Store.open(settings.store) as store:
+        built = report.build_report(practice, store, Path(args.out), as_of=settings.as_of, phi=args.phi,
                                     password=args.password, months=args.months, show_progress=not args.quiet)
     print(built.summary())
     return 0
@@ -294,6 +314,20 @@ def cmd_codes_load(args: argparse.Namespace) -> int:
 
     n = codes.load_official(Path(args.file))
     print(f"Loaded {n:,} official CARC descriptions; they are shown next to xl-ar's labels.")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from xl_ar.settings import SETTINGS, USER_FILE
+
+    settings = _settings(args)
+    rows = settings.describe()
+    width = max(len(k) for k, _, _ in rows)
+    print(f"xl-ar folder: {settings.home} (user file {USER_FILE}; XL_AR_HOME moves it)")
+    for key, value, origin in rows:
+        print(f"  {key:<{width}}  {value or '-'}  ({origin})")
+        if args.explain:
+            print(f"  {'':<{width}}  {SETTINGS[key].doc}; environment {SETTINGS[key].env}")
     return 0
 
 
@@ -321,6 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("settings", help="every setting, its value and where it comes from")
+    p.add_argument("--explain", action="store_true", help="also say what each setting is for")
+    p.set_defaults(func=cmd_settings)
+
     p = sub.add_parser("synth", help="write a synthetic practice folder (deterministic for a seed)")
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--claims", type=_positive, default=5000)
@@ -331,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("check", help="read a practice folder and report every problem in its files")
-    p.add_argument("--practice", required=True, help="practice folder")
+    p.add_argument("--practice", help="practice folder (default: the practice setting)")
     p.add_argument("--limit", type=int, default=200, help="findings to print at most")
     p.set_defaults(func=cmd_check)
 
@@ -356,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reconcile", help="three-way match of remittances, postings and deposits; denials, "
                        "underpayments and the worklist")
-    p.add_argument("--practice", required=True, help="practice folder")
+    p.add_argument("--practice", help="practice folder (default: the practice setting)")
     p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
     p.add_argument("--out", help="write the exceptions and the worklist to this .xlsx file")
     p.add_argument("--json", action="store_true", help="print the exceptions as JSON (amounts as decimal strings)")
@@ -365,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reconcile)
 
     p = sub.add_parser("report", help="the management report workbook (de-identified unless --phi)")
-    p.add_argument("--practice", required=True, help="practice folder")
+    p.add_argument("--practice", help="practice folder (default: the practice setting)")
     p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
     p.add_argument("--out", required=True, help="the .xlsx file to write")
     p.add_argument("--phi", action="store_true", help="include patient identifiers (internal use; said on every page)")
@@ -397,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import 835 remittances from files, folders, zips or an SFTP mailbox")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder, .zip or sftp://user@host[:port]/path")
-    p.add_argument("--store", help="store file or database URL (default: ~/.xl-ar/xl-ar.sqlite)")
+    p.add_argument("--store", help="store file or database URL (default: the store setting)")
     p.add_argument("--practice", help="practice folder whose payers.csv maps 835 payers to payer ids")
     p.add_argument("--limit", type=int, default=50, help="findings to print at most")
     p.add_argument("--quiet", action="store_true")

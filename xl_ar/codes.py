@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from xl_ar import settings
 from xl_ar.errors import InputError
 
 CATEGORIES = (
@@ -40,7 +40,7 @@ UNKNOWN = ("(no label)", "missing_information", "correct and resubmit")
 
 
 def _user_folder() -> Path:
-    return Path(os.environ.get("XL_AR_HOME") or Path.home() / ".xl-ar")
+    return settings.home()
 
 
 @functools.cache

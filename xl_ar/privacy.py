@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xl_ar import settings
+
 IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
     {
         "patient_name",
@@ -58,8 +60,7 @@ def shown(column: str, value: object) -> str:
 
 def default_key_path() -> Path:
     """Where the tokenization key lives when none is given: the user's config folder, never a workbook."""
-    base = os.environ.get("XL_AR_HOME") or os.path.join(os.path.expanduser("~"), ".xl-ar")
-    return Path(base) / "token.key"
+    return settings.home() / "token.key"
 
 
 def load_key(path: Path | None = None, create: bool = True) -> bytes:

@@ -18,6 +18,7 @@ import pandas as pd
 from xl_ar.synth import reference as ref
 from xl_ar.synth.practice import Practice
 from xl_ar.synth.remit import Remits
+from xl_ar.x12.writer import Party, X12Writer
 
 _FRACTIONS = np.array([""] + [f".{i:02d}".rstrip("0") for i in range(1, 100)], dtype=object)
 
@@ -129,8 +130,7 @@ def _header(payment: pd.Series, payer: ref.SynthPayer, produced: dt.date) -> str
     else:
         bpr = f"BPR*H*{amount}*C*NON************{paid_on}~\n"
     return (
-        "ST*835*0001~\n"
-        + bpr
+        bpr
         + f"TRN*1*{payment.trace}*{payer.tin}~\n"
         + f"DTM*405*{produced:%Y%m%d}~\n"
         + f"N1*PR*{payer.name.upper()}~\n"
@@ -156,17 +156,16 @@ def _plb(plb: pd.DataFrame, fiscal_year_end: str) -> str:
     return "".join(segs)
 
 
+_WRITER = X12Writer()
+"""The synthetic payers write `*`, `:`, `~` and `^`, one segment per line."""
+
+
 def envelope(st_text: str, sender: str, control: int, produced: dt.date) -> str:
-    """Wrap one ST..SE transaction in ISA / GS with exact counts and control numbers."""
-    receiver = ref.PRACTICE["tax_id"]
-    return (
-        f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*{receiver:<15}*{produced:%y%m%d}*1200*^*00501*"
-        f"{control:09d}*0*P*:~\n"
-        f"GS*HP*{sender}*{receiver}*{produced:%Y%m%d}*1200*{control}*X*005010X221A1~\n"
-        + st_text
-        + f"GE*1*{control}~\n"
-        f"IEA*1*{control:09d}~\n"
-    )
+    """Wrap one ST..SE transaction in ISA / GS (interchange and group control number `control`)."""
+    payer, practice = Party(sender), Party(ref.PRACTICE["tax_id"])
+    when = dt.datetime.combine(produced, dt.time(12, 0))
+    group = _WRITER.group("HP", payer, practice, when, control, "005010X221A1", [st_text])
+    return _WRITER.interchange(payer, practice, when, control, [group])
 
 
 def files(practice: Practice, remits: Remits, chunk_events: int = 50_000) -> Iterator[EraFile]:
@@ -203,8 +202,7 @@ def files(practice: Practice, remits: Remits, chunk_events: int = 50_000) -> Ite
             body = _header(payment, payer, produced) + "".join(claim_text[ev_start[j] - e0:ev_end[j] - e0])
             if payment.payment in plb_by_payment:
                 body += _plb(plb_by_payment[payment.payment], f"{produced.year}1231")
-            count = body.count("~") + 1
-            st = body + f"SE*{count}*0001~\n"
+            st = _WRITER.transaction("835", "0001", body)
             control = j + 1
             name = f"{produced:%Y%m%d}_{payer.payer_id}_{payment.trace}.835"
             yield EraFile(name, envelope(st, f"SYN{payer.payer_id}", control, produced), int(payment.payment),
