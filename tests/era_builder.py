@@ -32,7 +32,11 @@ class Claim:
 
 def era(trace: str, amount: str, claims: list[Claim], plb: list[tuple[str, str]] = (), payer: str = "ACME HEALTH",
         payer_ref: str = "ACME01", date: str = "20260901", method: str = "ACH", control: int = 1) -> str:
-    """One interchange with one 835 payment; PLB pairs are (reason[:reference], amount)."""
+    """One interchange with one 835 payment; PLB pairs are (reason[:reference], amount).
+
+    `trace=""` writes an empty TRN02 (a trace-less payment); `control` is the interchange and group
+    control number, so the same payment with another `control` is a re-send in a new interchange.
+    """
     bpr = (f"BPR*I*{amount}*C*ACH*CCP*01*123456780*DA*1001*1999999999**01*987654320*DA*2002*{date}"
            if method == "ACH" else f"BPR*C*{amount}*C*CHK************{date}")
     segs = ["ST*835*0001", bpr, f"TRN*1*{trace}*1999999999", f"DTM*405*{date}", f"N1*PR*{payer}",

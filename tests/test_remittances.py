@@ -10,10 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.era_builder import Claim, Line, era
 from xl_ar import remittances, sources
 from xl_ar.cli import main
 from xl_ar.errors import InputError
 from xl_ar.practice import load_practice
+from xl_ar.sources import SourceFile
 from xl_ar.store import Store
 
 
@@ -201,3 +203,63 @@ def test_import_command_over_sftp(mailbox, tmp_path, monkeypatch, capsys):
     assert "12 payments imported; 0 duplicates skipped" in capsys.readouterr().out
     assert main(["import", "--quiet", "--store", str(tmp_path / "s.sqlite"), url]) == 0
     assert "0 payments imported; 12 duplicates skipped" in capsys.readouterr().out
+
+
+# -- trace-less payments and the unique key (hand-built 835s) ---------------------------------------
+
+def traceless(control: int) -> SourceFile:
+    """A payment of $80.00 from ACME01 with an empty TRN02, in interchange `control` (one claim)."""
+    claims = [Claim("CL1", "1", "100", "80", [Line("99213", "100", "80", [("CO", "45", "20")])])]
+    return SourceFile(f"acme_{control}.835", era("", "80", claims, control=control).encode())
+
+
+def test_a_traceless_era_resent_in_a_later_import_is_a_duplicate(tmp_path):
+    with Store.open(tmp_path / "s.sqlite") as store:
+        first = remittances.import_files([traceless(1)], store)
+        again = remittances.import_files([traceless(2)], store)  # new interchange, same payment
+        counts = {t: store.count(t) for t in ("payments", "duplicate_payments", "claim_payments", "adjustments")}
+    assert first.payments == 1 and first.files[0].status == "imported"
+    # the key is (ACME01, "", 8000) both times: the re-send is refused and reported, its trace ""
+    assert again.payments == 0 and [(f.status, f.duplicates) for f in again.files] == [("duplicate", [""])]
+    assert counts == {"payments": 1, "duplicate_payments": 1, "claim_payments": 1, "adjustments": 1}
+
+
+def test_two_traceless_resends_in_one_folder_import_once(tmp_path):
+    folder = tmp_path / "era"
+    folder.mkdir()
+    for file in (traceless(1), traceless(2)):
+        (folder / file.name).write_bytes(file.data)
+    report = import_source(folder, tmp_path / "s.sqlite")  # one call, no crash
+    assert [(f.name, f.status, f.payments, f.duplicates) for f in report.files] == [
+        ("acme_1.835", "imported", 1, []), ("acme_2.835", "duplicate", 0, [""])]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.count("payments") == 1 and store.count("claim_payments") == 1
+        assert store.read_table("duplicate_payments").source_file.tolist() == ["acme_2.835"]
+
+
+def test_the_same_transaction_in_a_file_with_other_bytes_is_a_duplicate(tmp_path):
+    original = traceless(1)
+    copy = SourceFile("copy.835", original.data + b"\n")  # another SHA-256, the same payment_id
+    with Store.open(tmp_path / "s.sqlite") as store:
+        report = remittances.import_files([original, copy], store)
+        assert store.count("payments") == 1 and store.count("imports") == 2
+    assert [f.status for f in report.files] == ["imported", "duplicate"]
+
+
+def test_an_already_imported_file_reports_its_stored_payments_as_duplicates(tmp_path):
+    with Store.open(tmp_path / "s.sqlite") as store:
+        remittances.import_files([traceless(1)], store)
+        report = remittances.import_files([traceless(1)], store)
+        assert store.count("imports") == 1 and store.count("duplicate_payments") == 0  # nothing written
+    assert [(f.status, f.payments, f.duplicates) for f in report.files] == [("already imported", 0, [""])]
+
+
+def test_the_sqlalchemy_backend_runs_the_importer(tmp_path):
+    url = f"sqlite:///{tmp_path / 'team.sqlite'}"
+    with Store.open(url) as store:
+        report = remittances.import_files([traceless(1), traceless(2)], store)
+        again = remittances.import_files([traceless(1)], store)
+        assert store.count("payments") == 1 and store.count("duplicate_payments") == 1
+        assert store.read_table("claim_payments").paid.tolist() == [8000]
+    assert [f.status for f in report.files] == ["imported", "duplicate"]
+    assert [f.status for f in again.files] == ["already imported"]

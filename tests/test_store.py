@@ -51,7 +51,8 @@ def test_tables_round_trip_with_cents_and_dates(tmp_path):
 def test_known_payments_are_the_idempotency_keys(tmp_path):
     with Store.open(tmp_path / "s.sqlite") as s:
         s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc", 1, 0, 0))
-        assert s.known_payments() == {("SYNMCR", "8812", 123456)}
+        stored_keys = set(s._db.execute("SELECT payer_key, trace_key, amount FROM payments"))
+        assert stored_keys == {("SYNMCR", "8812", 123456)}
         assert s.file_imported("abc") and not s.file_imported("def")
 
 
@@ -111,5 +112,212 @@ def test_a_store_of_an_earlier_version_is_migrated_forward(tmp_path):
     conn.commit()
     conn.close()
     with Store.open(path) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == store_mod.SCHEMA_VERSION
         assert s.count("duplicate_payments") == 0 and s.audit_events().action.tolist() == ["old"]
+
+
+# -- frozen migrations ------------------------------------------------------------------------------
+
+RELEASED_STEPS = {
+    # SHA-256 of json.dumps(MIGRATIONS[version - 1]). Never edit a released step to make this pass:
+    # stores in use were built by it. Change the schema with a new step (and record its hash here).
+    1: "199cdad279236a2ca1731ade43ea90e98eada44060f5cd1a6254cc2834f883c1",
+    2: "44618fd3d9ea112f705cf0c59e539985ed53a983c7fdc1d5a59fd7a5f8ea45b0",
+    3: "f168ca798b31e2c2a8aa050bbf31d503aaed5f4d11d35662f9aefd4723f3b9b4",
+}
+
+
+def test_released_migration_steps_never_change():
+    import hashlib
+    import json
+
+    found = {version: hashlib.sha256(json.dumps(step).encode()).hexdigest()
+             for version, step in enumerate(store_mod.MIGRATIONS, start=1) if version in RELEASED_STEPS}
+    assert found == RELEASED_STEPS
+    assert store_mod.SCHEMA_VERSION == len(store_mod.MIGRATIONS) >= max(RELEASED_STEPS)
+
+
+def old_store(path, version: int):
+    """A SQLite store as release `version` left it: its literal steps, no later code involved."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    for step in store_mod.MIGRATIONS[:version]:
+        for sql in step:
+            conn.execute(sql.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": str(version)})
+    return conn
+
+
+def add_import(conn, import_id: int, sha: str, payments: int, duplicates: int = 0) -> None:
+    conn.execute("INSERT INTO imports VALUES (?, ?, ?, '2026-09-02T00:00:00+00:00', ?, ?, 0)",
+                 (import_id, f"{sha}.835", sha, payments, duplicates))
+
+
+def add_payment(conn, import_id: int, payment_id: str, payer_ref: str | None, trace: str | None, amount: int) -> None:
+    """A payment as an old release stored it, with one claim, one line and one adjustment."""
+    conn.execute("INSERT INTO payments VALUES (?, NULL, 'ACME HEALTH', ?, NULL, 'ACH', ?, '2026-09-01', ?, ?, ?)",
+                 (payment_id, payer_ref, amount, trace, f"{payment_id}.835", import_id))
+    conn.execute("INSERT INTO claim_payments VALUES (?, 1, 'CL1', '1', 10000, ?, 0, 'PCN1', '2026-08-01', ?)",
+                 (payment_id, amount, import_id))
+    conn.execute("INSERT INTO line_payments VALUES (?, 1, 'CL1', 1, '99213', NULL, 10000, ?, 1.0, NULL, "
+                 "'2026-08-01', NULL, ?)", (payment_id, amount, import_id))
+    conn.execute("INSERT INTO adjustments VALUES (?, 1, 'CL1', 1, 'CO', '45', ?, NULL, ?)",
+                 (payment_id, 10000 - amount, import_id))
+
+
+def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(tmp_path):
+    conn = old_store(tmp_path / "v1.sqlite", 1)
+    add_import(conn, 1, "aaa", payments=1)
+    add_payment(conn, 1, "P1", payer_ref=None, trace="8812", amount=8000)
+    conn.execute("INSERT INTO snapshots (practice, as_of, taken_at, figures) "
+                 "VALUES ('P', '2026-08-31', '2026-09-01', '{\"total_ar\": 100}')")
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path / "v1.sqlite") as s:
+        assert s.schema_version == 3
+        rem = s.remittances()
+        assert rem["payments"].payment_id.tolist() == ["P1"] and rem["payments"].amount.tolist() == [8000]
+        assert rem["claim_payments"].paid.tolist() == [8000] and rem["adjustments"].amount.tolist() == [2000]
+        assert rem["line_payments"].units.tolist() == [1.0]
+        # no payer_ref: the payer key is the payer name; the trace key is TRN02
+        assert s._db.execute("SELECT payer_key, trace_key FROM payments") == [("ACME HEALTH", "8812")]
+        assert s.snapshots("P").total_ar.tolist() == [100]
+        assert s.file_imported("aaa")
+
+
+def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_copy_moved(tmp_path):
+    conn = old_store(tmp_path / "v2.sqlite", 2)
+    add_import(conn, 1, "aaa", payments=1)
+    add_payment(conn, 1, "NOTRACE-0001-a", payer_ref="ACME01", trace=None, amount=8000)
+    # the same trace-less payment re-sent in a new interchange: version 2 imported it again ...
+    add_import(conn, 2, "bbb", payments=2)
+    add_payment(conn, 2, "NOTRACE-0001-b", payer_ref="ACME01", trace=None, amount=8000)
+    add_payment(conn, 2, "T9-0001-c", payer_ref="ACME01", trace="T9", amount=5000)  # ... next to a new one
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path / "v2.sqlite") as s:
+        # the copy (later import) moves to duplicate_payments; its claim, line and adjustment rows go
+        assert s.read_table("payments").payment_id.tolist() == ["NOTRACE-0001-a", "T9-0001-c"]
+        assert s.read_table("duplicate_payments").payment_id.tolist() == ["NOTRACE-0001-b"]
+        for name in ("claim_payments", "line_payments", "adjustments"):
+            assert s.read_table(name).payment_id.tolist() == ["NOTRACE-0001-a", "T9-0001-c"], name
+        # import 2 now stored 1 payment (2 - 1) and found 1 duplicate (0 + 1)
+        assert s._db.execute("SELECT import_id, payments, duplicates FROM imports ORDER BY import_id") == [
+            (1, 1, 0), (2, 1, 1)]
+        assert s._db.execute("SELECT payer_key, trace_key, amount FROM payments ORDER BY payment_id") == [
+            ("ACME01", "", 8000), ("ACME01", "T9", 5000)]
+
+
+def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(tmp_path):
+    conn = old_store(tmp_path / "v2.sqlite", 2)
+    add_import(conn, 1, "aaa", payments=1)
+    add_payment(conn, 1, "T1-0001-a", payer_ref="ACME01", trace="T1", amount=100)
+    add_import(conn, 2, "aaa", payments=1, duplicates=1)  # the same file recorded twice (a race)
+    add_payment(conn, 2, "T2-0001-a", payer_ref="ACME01", trace="T2", amount=200)
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path / "v2.sqlite") as s:
+        # one record of the file: import 1, with 1 + 1 payments and 0 + 1 duplicates, owning every row
+        assert s._db.execute("SELECT import_id, payments, duplicates FROM imports") == [(1, 2, 1)]
+        assert s._db.execute("SELECT DISTINCT import_id FROM payments") == [(1,)]
+        assert s._db.execute("SELECT DISTINCT import_id FROM claim_payments") == [(1,)]
+        assert s.record_import("aaa.835", "aaa") is None
+
+
+# -- constraints ------------------------------------------------------------------------------------
+
+def test_the_payment_key_is_unique_in_the_schema(tmp_path):
+    import sqlite3
+
+    copy = payments_frame().assign(payment_id="P2", source_file="b.835")  # same payer, trace and amount
+    with Store.open(tmp_path / "s.sqlite") as s:
+        s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc"))
+        with pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: payments\.payer_key"):
+            s.insert_table("payments", copy, s.record_import("b.835", "def"))
+        assert s.count("payments") == 1
+
+
+def test_insert_payments_keeps_a_stored_payment_aside(tmp_path):
+    copy = payments_frame().assign(payment_id="P2", source_file="b.835")
+    with Store.open(tmp_path / "s.sqlite") as s:
+        assert s.insert_payments(payments_frame(), s.record_import("a.835", "abc")).tolist() == [True]
+        assert s.insert_payments(copy, s.record_import("b.835", "def")).tolist() == [False]
+        assert s.read_table("payments").payment_id.tolist() == ["P1"]
+        assert s.read_table("duplicate_payments").payment_id.tolist() == ["P2"]
+        assert s.stored_payments(copy).tolist() == [True]
+
+
+def test_a_file_is_recorded_once(tmp_path):
+    with Store.open(tmp_path / "s.sqlite") as s:
+        assert s.record_import("a.835", "abc") == 1
+        assert s.record_import("copy of a.835", "abc") is None  # same SHA-256: refused by the unique index
+        assert s.count("imports") == 1
+
+
+# -- backends ---------------------------------------------------------------------------------------
+
+def test_an_sqlite_without_returning_is_refused_with_what_to_do(tmp_path, monkeypatch):
+    from xl_ar.errors import StoreError
+
+    monkeypatch.setattr(store_mod.sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(StoreError, match=r"SQLite 3\.35\.0 or later .* has SQLite 3\.31\.1"):
+        Store.open(tmp_path / "s.sqlite")
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_the_sqlalchemy_backend_checks_its_sqlite_version_too(tmp_path, monkeypatch):
+    from xl_ar.errors import StoreError
+
+    monkeypatch.setattr(store_mod, "SQLITE_MINIMUM", (99, 0, 0))  # no SQLite is that new
+    with pytest.raises(StoreError, match=r"needs SQLite 99\.0\.0 or later"):
+        Store.open(f"sqlite:///{tmp_path / 'team.sqlite'}")
+
+
+@pytest.mark.parametrize("url", [False, True], ids=["sqlite", "sqlalchemy"])
+def test_both_backends_implement_the_protocol_and_nest_transactions(tmp_path, url):
+    where = f"sqlite:///{tmp_path / 's.sqlite'}" if url else tmp_path / "s.sqlite"
+    with Store.open(where) as s:
+        assert isinstance(s._db, store_mod.Backend)
+        with s.transaction():
+            s.audit("outer")
+            with pytest.raises(ZeroDivisionError), s.transaction():
+                s.audit("inner")
+                1 / 0  # noqa: B018
+        assert s.audit_events().action.tolist() == ["outer"]  # the inner block alone was undone
+
+
+def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(tmp_path):
+    from xl_ar.keys import payment_key, payment_keys
+
+    cases = [  # (payer_ref, payer_name, trace_number) -> expected (payer, trace), amount 500 each
+        (("ACME01", "ACME HEALTH", "T1"), ("ACME01", "T1")),
+        ((None, "ACME HEALTH", "T2"), ("ACME HEALTH", "T2")),
+        ((None, None, "T3"), ("", "T3")),
+        (("ACME01", "ACME HEALTH", None), ("ACME01", "")),
+    ]
+    frame = tables.from_columns("payments", {  # as the 835 reader builds it: a missing TRN02 is NA
+        "payment_id": [f"P{i}" for i in range(len(cases))], "payer_ref": [c[0][0] for c in cases],
+        "payer_name": [c[0][1] for c in cases], "trace_number": [c[0][2] for c in cases],
+        "method": ["ACH"] * len(cases), "amount": [500] * len(cases)})
+    expected = [(payer, trace, 500) for _, (payer, trace) in cases]
+    assert [payment_key(payer_ref=r, payer_name=n, trace_number=t, amount=500) for (r, n, t), _ in cases] == expected
+    assert payment_keys(frame) == expected
+    with Store.open(tmp_path / "s.sqlite") as s:
+        s.insert_table("payments", frame, s.record_import("a.835", "abc"))
+        assert s._db.execute("SELECT payer_key, trace_key, amount FROM payments ORDER BY payment_id") == expected
+
+
+@pytest.mark.parametrize("url", [False, True], ids=["sqlite", "sqlalchemy"])
+def test_a_failing_migration_step_leaves_the_store_at_its_version(tmp_path, monkeypatch, url):
+    where = f"sqlite:///{tmp_path / 's.sqlite'}" if url else tmp_path / "s.sqlite"
+    Store.open(where).close()
+    broken = [*store_mod.MIGRATIONS, ["CREATE TABLE half_done (a TEXT)", "SELECT * FROM no_such_table"]]
+    monkeypatch.setattr(store_mod, "MIGRATIONS", broken)
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(Exception, match="no_such_table"):
+        Store.open(where)
+    monkeypatch.undo()
+    with Store.open(where) as s:  # the step's DDL was undone with it
+        assert s.schema_version == store_mod.SCHEMA_VERSION
+        assert not s._db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'")

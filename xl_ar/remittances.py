@@ -1,10 +1,13 @@
 """Importing remittances: 835 files -> canonical tables in the store, once and only once.
 
-A payment is identified by its payer, trace number (TRN02) and amount (BPR02). A payment already
-in the store, or seen earlier in the same run, is a duplicate: it is skipped and reported, so an
-ERA the payer or clearinghouse sends twice is never posted twice. Each file is written in one
-transaction (all of its new payments or none). Reversals (CLP02=22) and their corrections are
-kept as they are and linked by `link_reversals`.
+A payment is identified by its payer, trace number (TRN02) and amount (BPR02): the payment key
+of `xl_ar.keys`, which the store declares unique. A payment the store already holds (from an
+earlier run, an earlier file of this run or earlier in the same file) is a duplicate: the store
+refuses it, it is kept aside and reported, so an ERA the payer or clearinghouse sends twice is
+never posted twice. A file whose bytes were imported before (same SHA-256, also unique in the
+store) is "already imported". Each file is written in one transaction (all of its new payments or
+none). Reversals (CLP02=22) and their corrections are kept as they are and linked by
+`link_reversals`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,17 +23,15 @@ import pandas as pd
 from xl_ar import tables
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding
+from xl_ar.keys import PaymentKey, payment_key, payment_key_columns, payment_keys
 from xl_ar.sources import SourceFile
 from xl_ar.x12.era import Remittance, read_835, read_835_columns
 
-PaymentKey = tuple[str, str, int]
+if TYPE_CHECKING:
+    from xl_ar.store import Store
 
-
-def payment_keys(payments: pd.DataFrame) -> list[PaymentKey]:
-    """(payer, trace number, amount in cents) of each payment: what makes a payment the same payment."""
-    payer = payments.payer_ref.fillna(payments.payer_name).fillna("")
-    return list(zip(payer.astype(str), payments.trace_number.astype(str), payments.amount.astype("int64"),
-                    strict=True))
+__all__ = ["FileResult", "ImportReport", "PaymentKey", "assign_payers", "duplicate_payments", "import_files",
+           "link_reversals", "payment_key", "payment_keys", "read_file", "read_remittances", "without_payments"]
 
 
 def without_payments(remittance_tables: dict[str, pd.DataFrame], drop: Iterable[str]) -> dict[str, pd.DataFrame]:
@@ -144,11 +146,17 @@ def read_file(file: SourceFile) -> Remittance:
     return read_835(file.data, file.name)
 
 
-def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = None,
+def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | None = None,
                  progress: Callable[[int, int | None], None] | None = None) -> ImportReport:
-    """Import the files into the store: new payments written per file, duplicates skipped."""
+    """Import the files into the store: new payments written per file, duplicates kept aside.
+
+    Each file is one transaction. Its import record is inserted first: when the store refuses it
+    (the file's SHA-256 is recorded already) the file is "already imported" and nothing is
+    written. Otherwise each payment is offered to the store, which refuses one it holds already
+    (`Store.insert_payments`, the unique payment key); the claim, line and adjustment rows of the
+    payments it stored follow in bulk.
+    """
     report = ImportReport()
-    known = store.known_payments()
     for i, file in enumerate(files, start=1):
         if progress:
             progress(i, len(files))
@@ -161,29 +169,26 @@ def import_files(files: list[SourceFile], store, payers: pd.DataFrame | None = N
         sha = hashlib.sha256(file.data).hexdigest()
         result = FileResult(file.name, "imported", findings=list(remittance.findings))
         tabs = remittance.tables
-        tabs["payments"] = assign_payers(tabs["payments"], payers)
-        keys = payment_keys(tabs["payments"])
-        dup_ids = []
-        for pid, key in zip(tabs["payments"].payment_id, keys, strict=True):
-            if key in known:
-                dup_ids.append(pid)
-                result.duplicates.append(key[1])
-            else:
-                known.add(key)
-        new = without_payments(tabs, dup_ids)
-        result.payments = len(new["payments"])
-        if store.file_imported(sha):  # the very same file again: nothing new, nothing to report as resent
-            result.status = "already imported"
-            report.files.append(result)
-            continue
-        if result.payments == 0:
-            result.status = "duplicate" if dup_ids else "empty"
+        payments = tabs["payments"] = assign_payers(tabs["payments"], payers)
         with store.transaction():
-            import_id = store.record_import(file.name, sha, result.payments, len(dup_ids), len(result.findings))
-            for name in tables.REMITTANCE_TABLES:
-                store.insert_table(name, new[name], import_id)
-            store.record_duplicates(tabs["payments"][tabs["payments"].payment_id.isin(dup_ids)], import_id)
-        report.reversals += int((new["claim_payments"].status_code == "22").sum())
+            import_id = store.record_import(file.name, sha, findings=len(result.findings))
+            if import_id is None:  # the very same file again: nothing new, nothing to report as resent
+                repeated = store.stored_payments(payments)  # for the report only
+            else:
+                repeated = ~store.insert_payments(payments, import_id)
+                new = without_payments(tabs, payments.payment_id[repeated])
+                for name in tables.REMITTANCE_TABLES:
+                    if name != "payments":
+                        store.insert_table(name, new[name], import_id)
+                store.count_import(import_id, int((~repeated).sum()), int(repeated.sum()))
+        result.duplicates = payment_key_columns(payments).trace_key[repeated].tolist()
+        result.payments = int((~repeated).sum())
+        if import_id is None:
+            result.status = "already imported"
+        else:
+            if result.payments == 0:
+                result.status = "duplicate" if repeated.any() else "empty"
+            report.reversals += int((new["claim_payments"].status_code == "22").sum())
         report.files.append(result)
     store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
                 rejected=sum(f.status == "rejected" for f in report.files))

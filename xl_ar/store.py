@@ -1,11 +1,31 @@
 """What persists between sessions: imported payments, audit events, aging snapshots.
 
-An embedded SQLite file by default (created on first use, path configurable). Tables use the
-canonical column names; money is stored as integer cents, dates as ISO text. The schema is
-versioned (`meta.schema_version`) and migrated forward on open, in one transaction per step.
+Backends. The store talks to its database through `Backend`, a small protocol (a dialect name,
+`execute`, `executemany`, a nesting `transaction`, `close`) with two implementations: an
+embedded SQLite file, the default (created on first use, path configurable), and SQLAlchemy for a
+team's server database given as a URL (`postgresql+psycopg://user@host/db`, extra `xl-ar[team]`;
+the tests run it with a `sqlite:///` URL). All SQL here is written once for both: SQLite 3.35 or
+later (for `INSERT ... RETURNING`, checked on open) and PostgreSQL. New ids come back with
+`RETURNING`, never from driver-specific last-row ids.
 
-For a team, a server database can be configured instead with a SQLAlchemy URL
-(`postgresql+psycopg://user@host/db`, extra `xl-ar[team]`); the SQL below is written to run on both.
+Tables use the canonical column names; money is stored as integer cents, dates as ISO text.
+
+Frozen migrations. The schema is versioned (`meta.schema_version`) and migrated forward on open,
+one transaction per step. Each released step is literal SQL (DDL and portable data statements),
+never generated from the live table models: a field added to a model later must not change what
+an old step does, or stores made before and after would differ. The only per-backend part is the
+`{id}` placeholder (an auto-increment primary key). A test records a SHA-256 of every released
+step; never edit one, add a new step instead.
+
+Constraints. Idempotency is declared in the schema, not checked before inserting:
+- `payments (payer_key, trace_key, amount)` is unique: the payment key of `xl_ar.keys`
+  (payer_ref else payer_name else ""; trace_number else ""; cents), stored with each payment.
+  The importer inserts each payment with `ON CONFLICT DO NOTHING RETURNING payment_id`; a payment
+  the database refuses is a copy of one already stored: it goes to `duplicate_payments` (kept to
+  report, never counted) and its claim rows are not written.
+- `imports (file_sha256)` is unique: a file already imported is recognised by the insert of its
+  import record, which then returns nothing.
+- `payments (payment_id)` is unique (ids are per interchange and transaction).
 """
 
 from __future__ import annotations
@@ -14,56 +34,144 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from xl_ar import tables
+from xl_ar.errors import StoreError
+from xl_ar.keys import KEY_COLUMNS, payment_key_columns
 from xl_ar.privacy import IDENTIFIER_COLUMNS
 
-SCHEMA_VERSION = 2
+_ID = "{id}"  # replaced per dialect by an auto-increment primary key (`_AUTO_ID`)
 
-_ID = "{id}"  # replaced per backend by an auto-increment primary key
+_AUTO_ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
+"""The dialects the store runs on, and how each writes an auto-increment primary key."""
 
-
-def _sql_type(column: tables.Column) -> str:
-    return {
-        tables.Kind.MONEY: "BIGINT",
-        tables.Kind.COUNT: "BIGINT",
-        tables.Kind.NUMBER: "DOUBLE PRECISION",
-    }.get(column.kind, "TEXT")
-
-
-def _remittance_ddl(name: str) -> str:
-    cols = ", ".join(f"{c.name} {_sql_type(c)}" for c in tables.TABLES[name].columns)
-    return f"CREATE TABLE {name} ({cols}, import_id BIGINT NOT NULL)"
-
+SQLITE_MINIMUM = (3, 35, 0)
+"""`INSERT ... RETURNING` (3.35); `ON CONFLICT ... DO NOTHING` needs 3.24."""
 
 MIGRATIONS: list[list[str]] = [
     # 1: imports with their remittance tables, audit trail, aging snapshots
     [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        f"CREATE TABLE imports (import_id {_ID}, source_file TEXT NOT NULL, file_sha256 TEXT NOT NULL, "
+        "CREATE TABLE imports (import_id {id}, source_file TEXT NOT NULL, file_sha256 TEXT NOT NULL, "
         "imported_at TEXT NOT NULL, payments BIGINT NOT NULL, duplicates BIGINT NOT NULL, findings BIGINT NOT NULL)",
-        *[_remittance_ddl(name) for name in tables.REMITTANCE_TABLES],
+        "CREATE TABLE payments (payment_id TEXT, payer_id TEXT, payer_name TEXT, payer_ref TEXT, payee_npi TEXT, "
+        "method TEXT, amount BIGINT, payment_date TEXT, trace_number TEXT, source_file TEXT, "
+        "import_id BIGINT NOT NULL)",
+        "CREATE TABLE claim_payments (payment_id TEXT, claim_seq BIGINT, claim_id TEXT, status_code TEXT, "
+        "charge BIGINT, paid BIGINT, patient_resp BIGINT, payer_claim_id TEXT, service_date TEXT, "
+        "import_id BIGINT NOT NULL)",
+        "CREATE TABLE line_payments (payment_id TEXT, claim_seq BIGINT, claim_id TEXT, line_seq BIGINT, "
+        "procedure_code TEXT, modifiers TEXT, charge BIGINT, paid BIGINT, units DOUBLE PRECISION, line_control TEXT, "
+        "service_date TEXT, allowed BIGINT, import_id BIGINT NOT NULL)",
+        "CREATE TABLE adjustments (payment_id TEXT, claim_seq BIGINT, claim_id TEXT, line_seq BIGINT, "
+        "group_code TEXT, reason_code TEXT, amount BIGINT, quantity DOUBLE PRECISION, import_id BIGINT NOT NULL)",
+        "CREATE TABLE remarks (payment_id TEXT, claim_seq BIGINT, claim_id TEXT, line_seq BIGINT, code TEXT, "
+        "import_id BIGINT NOT NULL)",
+        "CREATE TABLE provider_adjustments (payment_id TEXT, provider_id TEXT, fiscal_date TEXT, reason_code TEXT, "
+        "reference TEXT, amount BIGINT, import_id BIGINT NOT NULL)",
         "CREATE UNIQUE INDEX payments_id ON payments (payment_id)",
         "CREATE INDEX payments_trace ON payments (trace_number)",
         "CREATE INDEX claim_payments_claim ON claim_payments (claim_id)",
-        f"CREATE TABLE audit_events (event_id {_ID}, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, "
+        "CREATE TABLE audit_events (event_id {id}, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, "
         "detail TEXT NOT NULL)",
-        f"CREATE TABLE snapshots (snapshot_id {_ID}, practice TEXT NOT NULL, as_of TEXT NOT NULL, "
+        "CREATE TABLE snapshots (snapshot_id {id}, practice TEXT NOT NULL, as_of TEXT NOT NULL, "
         "taken_at TEXT NOT NULL, figures TEXT NOT NULL)",
         "CREATE INDEX snapshots_as_of ON snapshots (practice, as_of)",
     ],
     # 2: payments a payer sent again in another file (kept to report, never counted)
     [
-        _remittance_ddl("payments").replace("CREATE TABLE payments", "CREATE TABLE duplicate_payments"),
+        "CREATE TABLE duplicate_payments (payment_id TEXT, payer_id TEXT, payer_name TEXT, payer_ref TEXT, "
+        "payee_npi TEXT, method TEXT, amount BIGINT, payment_date TEXT, trace_number TEXT, source_file TEXT, "
+        "import_id BIGINT NOT NULL)",
+    ],
+    # 3: a file is recorded once and a payment stored once, as unique constraints
+    [
+        # -- imports: later records of the same file (same SHA-256) merge into the first one --
+        "CREATE TABLE imports_merged (import_id BIGINT PRIMARY KEY, kept_id BIGINT NOT NULL)",
+        "INSERT INTO imports_merged (import_id, kept_id) "
+        "SELECT i.import_id, (SELECT MIN(k.import_id) FROM imports k WHERE k.file_sha256 = i.file_sha256) "
+        "FROM imports i WHERE EXISTS "
+        "(SELECT 1 FROM imports k WHERE k.file_sha256 = i.file_sha256 AND k.import_id < i.import_id)",
+        "UPDATE payments SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = payments.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE claim_payments SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = claim_payments.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE line_payments SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = line_payments.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE adjustments SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = adjustments.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE remarks SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = remarks.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE provider_adjustments SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = provider_adjustments.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE duplicate_payments SET import_id = "
+        "(SELECT m.kept_id FROM imports_merged m WHERE m.import_id = duplicate_payments.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "UPDATE imports SET "
+        "payments = payments + (SELECT COALESCE(SUM(r.payments), 0) FROM imports r "
+        "JOIN imports_merged m ON m.import_id = r.import_id WHERE m.kept_id = imports.import_id), "
+        "duplicates = duplicates + (SELECT COALESCE(SUM(r.duplicates), 0) FROM imports r "
+        "JOIN imports_merged m ON m.import_id = r.import_id WHERE m.kept_id = imports.import_id) "
+        "WHERE import_id IN (SELECT kept_id FROM imports_merged)",
+        "DELETE FROM imports WHERE import_id IN (SELECT import_id FROM imports_merged)",
+        "DROP TABLE imports_merged",
+        "CREATE UNIQUE INDEX imports_file ON imports (file_sha256)",
+        # -- payments: rebuilt with the payment key (xl_ar.keys) as NOT NULL columns --
+        "CREATE TABLE payments_v3 (payment_id TEXT, payer_id TEXT, payer_name TEXT, payer_ref TEXT, "
+        "payee_npi TEXT, method TEXT, amount BIGINT, payment_date TEXT, trace_number TEXT, source_file TEXT, "
+        "import_id BIGINT NOT NULL, payer_key TEXT NOT NULL, trace_key TEXT NOT NULL)",
+        "INSERT INTO payments_v3 (payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, "
+        "payment_date, trace_number, source_file, import_id, payer_key, trace_key) "
+        "SELECT payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, payment_date, "
+        "trace_number, source_file, import_id, COALESCE(payer_ref, payer_name, ''), COALESCE(trace_number, '') "
+        "FROM payments",
+        # a payment repeating an earlier one (first by import_id, then payment_id) is a duplicate ...
+        "CREATE TABLE payments_repeated (payment_id TEXT PRIMARY KEY, import_id BIGINT NOT NULL)",
+        "INSERT INTO payments_repeated (payment_id, import_id) SELECT p.payment_id, p.import_id FROM payments_v3 p "
+        "WHERE EXISTS (SELECT 1 FROM payments_v3 o WHERE o.payer_key = p.payer_key AND o.trace_key = p.trace_key "
+        "AND o.amount = p.amount AND (o.import_id < p.import_id "
+        "OR (o.import_id = p.import_id AND o.payment_id < p.payment_id)))",
+        "INSERT INTO duplicate_payments (payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, "
+        "payment_date, trace_number, source_file, import_id) "
+        "SELECT payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, payment_date, "
+        "trace_number, source_file, import_id FROM payments_v3 "
+        "WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        # ... whose rows were counted twice: they go
+        "DELETE FROM claim_payments WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        "DELETE FROM line_payments WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        "DELETE FROM adjustments WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        "DELETE FROM remarks WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        "DELETE FROM provider_adjustments WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        "DELETE FROM payments_v3 WHERE payment_id IN (SELECT payment_id FROM payments_repeated)",
+        "UPDATE imports SET "
+        "payments = payments - (SELECT COUNT(*) FROM payments_repeated r WHERE r.import_id = imports.import_id), "
+        "duplicates = duplicates + (SELECT COUNT(*) FROM payments_repeated r WHERE r.import_id = imports.import_id) "
+        "WHERE import_id IN (SELECT import_id FROM payments_repeated)",
+        "DROP TABLE payments_repeated",
+        "DROP TABLE payments",
+        "ALTER TABLE payments_v3 RENAME TO payments",
+        "CREATE UNIQUE INDEX payments_id ON payments (payment_id)",
+        "CREATE INDEX payments_trace ON payments (trace_number)",
+        "CREATE UNIQUE INDEX payments_key ON payments (payer_key, trace_key, amount)",
     ],
 ]
-"""Schema steps; step i brings the store from version i to i + 1. Never edit a released step."""
+"""Schema steps; step i brings the store from version i to i + 1. Literal SQL: never edit a
+released step (tests/test_store.py records their SHA-256), add a new one."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def default_path() -> Path:
@@ -74,105 +182,179 @@ def default_path() -> Path:
     return Path(os.environ.get("XL_AR_HOME") or Path.home() / ".xl-ar") / "xl-ar.sqlite"
 
 
+@runtime_checkable
+class Backend(Protocol):
+    """What the store needs of a database: the SQL in this module runs through these five members.
+
+    Parameters are named (`:name`) in a mapping. Outside `transaction()` every statement commits
+    on its own; inside, nothing is committed until the outermost block ends, and an exception
+    undoes the block (an inner block is a savepoint).
+    """
+
+    dialect: str
+    """"sqlite" or "postgresql": picks the auto-increment primary key of the DDL."""
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        """Run one statement; the rows it returns (none for most writes; `RETURNING` gives some)."""
+        ...
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for each row of parameters (bulk inserts)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All statements inside happen together or not at all."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+def _require_sqlite(version: str, where: str) -> None:
+    """Refuse an SQLite library too old for the store's SQL (`RETURNING`), with what to do."""
+    found = tuple(int(p) for p in version.split(".")[:3] if p.isdigit())
+    if found < SQLITE_MINIMUM:
+        need = ".".join(map(str, SQLITE_MINIMUM))
+        raise StoreError(f"{where}: the store needs SQLite {need} or later (INSERT ... RETURNING); this Python "
+                         f"has SQLite {version}. Use a Python built with a newer SQLite, or a database URL.")
+
+
 class _SQLite:
+    """The embedded SQLite file: one connection in autocommit mode, explicit transactions."""
+
     dialect = "sqlite"
 
     def __init__(self, path: Path):
+        _require_sqlite(sqlite3.sqlite_version, str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
 
-    def ddl(self, sql: str) -> str:
-        return sql.replace(_ID, "INTEGER PRIMARY KEY AUTOINCREMENT").replace("DOUBLE PRECISION", "REAL")
-
-    def execute(self, sql: str, params: dict | None = None) -> list[tuple]:
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return self.conn.execute(sql, params or {}).fetchall()
 
-    def executemany(self, sql: str, rows: list[dict]) -> None:
-        self.conn.executemany(sql, rows)
-
-    def insert_id(self, sql: str, params: dict) -> int:
-        return int(self.conn.execute(sql, params).lastrowid)
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.conn.executemany(sql, rows)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        # BEGIN IMMEDIATE takes the write lock at once, so two importers queue instead of deadlocking
+        savepoint = f"xl_ar_{self._depth}"
+        self.conn.execute(f"SAVEPOINT {savepoint}" if self._depth else "BEGIN IMMEDIATE")
+        self._depth += 1
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._depth -= 1
+            if self._depth:
+                self.conn.execute(f"ROLLBACK TO {savepoint}")
+                self.conn.execute(f"RELEASE {savepoint}")
+            else:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        self._depth -= 1
+        self.conn.execute(f"RELEASE {savepoint}" if self._depth else "COMMIT")
 
     def close(self) -> None:
         self.conn.close()
 
 
-class _SQLAlchemy:  # pragma: no cover - exercised with a sqlite URL in tests, PostgreSQL in deployments
+class _SQLAlchemy:
+    """A database given by a SQLAlchemy URL (PostgreSQL for a team; tested with `sqlite:///`)."""
+
     def __init__(self, url: str):
         try:
             import sqlalchemy
         except ImportError as e:
-            raise RuntimeError("a database URL needs SQLAlchemy: pip install 'xl-ar[team]'") from e
+            raise StoreError("a database URL needs SQLAlchemy: pip install 'xl-ar[team]'") from e
         self.sa = sqlalchemy
         self.engine = sqlalchemy.create_engine(url)
         self.dialect = self.engine.dialect.name
-        self.conn = self.engine.connect()
-        self._tx = None
-
-    def ddl(self, sql: str) -> str:
         if self.dialect == "sqlite":
-            return sql.replace(_ID, "INTEGER PRIMARY KEY AUTOINCREMENT").replace("DOUBLE PRECISION", "REAL")
-        return sql.replace(_ID, "BIGSERIAL PRIMARY KEY")
+            # Python's sqlite3 opens transactions only before DML, so DDL (a migration step) would
+            # commit on its own: let SQLAlchemy's BEGIN be the only one (SQLAlchemy's own recipe)
+            @sqlalchemy.event.listens_for(self.engine, "connect")
+            def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.isolation_level = None
 
-    def execute(self, sql: str, params: dict | None = None) -> list[tuple]:
-        result = self.conn.execute(self.sa.text(sql), params or {})
-        rows = [tuple(r) for r in result] if result.returns_rows else []
-        if self._tx is None:
-            self.conn.commit()
-        return rows
+            @sqlalchemy.event.listens_for(self.engine, "begin")
+            def _begin(conn: Any) -> None:
+                conn.exec_driver_sql("BEGIN")
 
-    def executemany(self, sql: str, rows: list[dict]) -> None:
+        self.conn = self.engine.connect()
+        self._depth = 0
+        if self.dialect == "sqlite":
+            version = self.engine.dialect.server_version_info or ()
+            try:
+                _require_sqlite(".".join(map(str, version)), url.split("@")[-1])
+            except StoreError:
+                self.close()
+                raise
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        with self._statement():
+            result = self.conn.execute(self.sa.text(sql), dict(params or {}))
+            return [tuple(r) for r in result] if result.returns_rows else []
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            self.conn.execute(self.sa.text(sql), rows)
-        if self._tx is None:
-            self.conn.commit()
-
-    def insert_id(self, sql: str, params: dict) -> int:
-        if self.dialect == "postgresql":
-            key = sql.split("(")[0].split()[-1]
-            id_col = {"imports": "import_id", "audit_events": "event_id", "snapshots": "snapshot_id"}[key]
-            return int(self.execute(sql + f" RETURNING {id_col}", params)[0][0])
-        result = self.conn.execute(self.sa.text(sql), params)
-        if self._tx is None:
-            self.conn.commit()
-        return int(result.lastrowid)
+            with self._statement():
+                self.conn.execute(self.sa.text(sql), [dict(r) for r in rows])
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self._tx = self.conn.begin() if not self.conn.in_transaction() else self.conn.begin_nested()
+    def _statement(self) -> Iterator[None]:
+        """Outside a transaction a statement commits (or, failing, rolls back) on its own."""
         try:
             yield
         except BaseException:
-            self._tx.rollback()
-            self._tx = None
+            if not self._depth:
+                self.conn.rollback()
             raise
-        self._tx.commit()
-        self._tx = None
+        if not self._depth:
+            self.conn.commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        tx = self.conn.begin_nested() if self._depth else self.conn.begin()
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            tx.rollback()
+            raise
+        self._depth -= 1
+        tx.commit()
 
     def close(self) -> None:
         self.conn.close()
         self.engine.dispose()
 
 
+def _ddl(sql: str, dialect: str) -> str:
+    """A migration statement for one dialect: only the `{id}` placeholder differs."""
+    return sql.replace(_ID, _AUTO_ID[dialect])
+
+
 class Store:
     """The persistent store. `Store.open()` for the default file, `Store.open(path_or_url)` otherwise."""
 
-    def __init__(self, backend: Any, location: str):
+    def __init__(self, backend: Backend, location: str):
+        if backend.dialect not in _AUTO_ID:
+            backend.close()
+            raise StoreError(f"{location}: the store runs on {' and '.join(sorted(_AUTO_ID))}, "
+                             f"not {backend.dialect}")
         self._db = backend
         self.location = location
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            backend.close()
+            raise
 
     @classmethod
     def open(cls, where: str | Path | None = None) -> Store:
@@ -198,19 +380,19 @@ class Store:
     def schema_version(self) -> int:
         try:
             rows = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-        except Exception:
+        except Exception:  # no meta table yet: a new, empty database
             return 0
         return int(rows[0][0]) if rows else 0
 
     def _migrate(self) -> None:
         version = self.schema_version
         if version > SCHEMA_VERSION:
-            raise RuntimeError(f"the store was written by a newer xl-ar (schema {version}, this one knows "
-                               f"{SCHEMA_VERSION}); upgrade xl-ar")
+            raise StoreError(f"{self.location}: the store was written by a newer xl-ar (schema {version}, this one "
+                             f"knows {SCHEMA_VERSION}); upgrade xl-ar")
         for step in range(version, SCHEMA_VERSION):
             with self._db.transaction():
                 for sql in MIGRATIONS[step]:
-                    self._db.execute(self._db.ddl(sql))
+                    self._db.execute(_ddl(sql, self._db.dialect))
                 if step == 0:
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": "1"})
                 else:
@@ -224,15 +406,60 @@ class Store:
 
     # -- tables -----------------------------------------------------------------------------------
     def insert_table(self, name: str, frame: pd.DataFrame, import_id: int) -> None:
-        """Append a canonical table's rows (money as cents, dates as ISO text)."""
+        """Append a canonical table's rows (money as cents, dates as ISO text) with one bulk insert.
+
+        Payments get their key columns; a payment already in the store (same key) makes the
+        database refuse the insert (the unique index): the importer uses `insert_payments` instead.
+        """
         if frame.empty:
             return
         cols = tables.TABLES[name].column_names
-        rows = _records(frame[cols], name)
-        for r in rows:
-            r["import_id"] = import_id
-        placeholders = ", ".join(f":{c}" for c in [*cols, "import_id"])
-        self._db.executemany(f"INSERT INTO {name} ({', '.join(cols)}, import_id) VALUES ({placeholders})", rows)
+        extra: dict[str, list] = {"import_id": [import_id] * len(frame)}
+        if name == "payments":
+            extra |= _key_values(frame)
+        names = [*cols, *extra]
+        sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})"
+        self._db.executemany(sql, _records(frame[cols], name, extra))
+
+    def insert_payments(self, payments: pd.DataFrame, import_id: int) -> np.ndarray:
+        """Store each payment unless the store holds the same payment already; returns the mask
+        (aligned with `payments`) of those stored.
+
+        The unique key (payer_key, trace_key, amount) decides, one `INSERT ... ON CONFLICT DO
+        NOTHING RETURNING payment_id` per payment, in the caller's transaction: one that returns
+        nothing repeats a stored payment, or an earlier one of the same frame, and is recorded in
+        `duplicate_payments` instead (to report it; it is never counted).
+        """
+        if payments.empty:
+            return np.zeros(0, dtype=bool)
+        cols = tables.TABLES["payments"].column_names
+        extra = {"import_id": [import_id] * len(payments), **_key_values(payments)}
+        names = [*cols, *extra]
+        sql = (f"INSERT INTO payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
+               f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO NOTHING RETURNING payment_id")
+        stored = np.array([bool(self._db.execute(sql, row)) for row in _records(payments[cols], "payments", extra)])
+        repeats = payments[~stored]
+        if len(repeats):
+            dup_names = [*cols, "import_id"]
+            self._db.executemany(
+                f"INSERT INTO duplicate_payments ({', '.join(dup_names)}) VALUES "
+                f"({', '.join(f':{c}' for c in dup_names)})",
+                _records(repeats[cols], "payments", {"import_id": [import_id] * len(repeats)}))
+        return stored
+
+    def stored_payments(self, payments: pd.DataFrame) -> np.ndarray:
+        """Mask (aligned with `payments`) of those whose key is in the store: a read for reports
+        (what an already imported file holds); storing relies on the unique key, not on this."""
+        if payments.empty:
+            return np.zeros(0, dtype=bool)
+        keys = payment_key_columns(payments)
+        traces = sorted(set(keys.trace_key))
+        marks = ", ".join(f":t{i}" for i in range(len(traces)))
+        rows = self._db.execute(f"SELECT {', '.join(KEY_COLUMNS)} FROM payments WHERE trace_key IN ({marks})",
+                                {f"t{i}": t for i, t in enumerate(traces)})
+        found = pd.DataFrame(rows, columns=list(KEY_COLUMNS)).astype({"payer_key": str, "trace_key": str,
+                                                                      "amount": "int64"})
+        return keys.merge(found, on=list(KEY_COLUMNS), how="left", indicator=True)["_merge"].eq("both").to_numpy()
 
     def read_table(self, name: str, where: str = "", params: dict | None = None) -> pd.DataFrame:
         """A canonical table read back with its dtypes (`duplicate_payments` has the payments' columns)."""
@@ -251,23 +478,6 @@ class Store:
         return int(self._db.execute(f"SELECT COUNT(*) FROM {name}")[0][0])
 
     # -- imports ----------------------------------------------------------------------------------
-    def known_payments(self) -> set[tuple[str, str, int]]:
-        """(payer key, trace number, amount in cents) of every imported payment: the idempotency key."""
-        rows = self._db.execute("SELECT payer_ref, payer_name, trace_number, amount FROM payments")
-        return {(r[0] or r[1] or "", r[2], int(r[3])) for r in rows}
-
-    def record_duplicates(self, payments: pd.DataFrame, import_id: int) -> None:
-        """Keep the payments of a re-sent ERA (to report them as duplicates; they are not imported)."""
-        if payments.empty:
-            return
-        cols = tables.TABLES["payments"].column_names
-        rows = _records(payments[cols], "payments")
-        for r in rows:
-            r["import_id"] = import_id
-        names = ", ".join(cols)
-        values = ", ".join(f":{c}" for c in [*cols, "import_id"])
-        self._db.executemany(f"INSERT INTO duplicate_payments ({names}, import_id) VALUES ({values})", rows)
-
     def remittances(self) -> dict[str, pd.DataFrame]:
         """Every imported remittance table; `payments` also holds the duplicates that were refused,
         so a reconciliation reports them."""
@@ -278,14 +488,24 @@ class Store:
         return out
 
     def file_imported(self, sha256: str) -> bool:
+        """Whether a file with this SHA-256 was imported (a read; `record_import` is the decision)."""
         return bool(self._db.execute("SELECT 1 FROM imports WHERE file_sha256 = :h", {"h": sha256}))
 
-    def record_import(self, source_file: str, sha256: str, payments: int, duplicates: int, findings: int) -> int:
-        return self._db.insert_id(
+    def record_import(self, source_file: str, sha256: str, payments: int = 0, duplicates: int = 0,
+                      findings: int = 0) -> int | None:
+        """Record an imported file; its new import id, or None when a file with the same SHA-256 is
+        recorded already (the unique constraint on `imports.file_sha256` decides)."""
+        rows = self._db.execute(
             "INSERT INTO imports (source_file, file_sha256, imported_at, payments, duplicates, findings) "
-            "VALUES (:f, :h, :t, :p, :d, :n)",
+            "VALUES (:f, :h, :t, :p, :d, :n) ON CONFLICT (file_sha256) DO NOTHING RETURNING import_id",
             {"f": source_file, "h": sha256, "t": _now(), "p": payments, "d": duplicates, "n": findings},
         )
+        return int(rows[0][0]) if rows else None
+
+    def count_import(self, import_id: int, payments: int, duplicates: int) -> None:
+        """Set how many payments an import stored and how many it found stored already."""
+        self._db.execute("UPDATE imports SET payments = :p, duplicates = :d WHERE import_id = :i",
+                         {"p": payments, "d": duplicates, "i": import_id})
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, action: str, actor: str = "xl-ar", **detail: object) -> None:
@@ -327,10 +547,17 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _records(frame: pd.DataFrame, name: str) -> list[dict]:
-    """Rows as dicts of plain Python values for the database driver (cents, ISO dates, None)."""
+def _key_values(payments: pd.DataFrame) -> dict[str, list]:
+    """The stored key columns of payments (`payer_key`, `trace_key`), as plain Python values."""
+    keys = payment_key_columns(payments)
+    return {"payer_key": keys.payer_key.tolist(), "trace_key": keys.trace_key.tolist()}
+
+
+def _records(frame: pd.DataFrame, name: str, extra: Mapping[str, Sequence] | None = None) -> list[dict]:
+    """Rows as dicts of plain Python values for the database driver (cents, ISO dates, None), with
+    `extra` columns of values already plain (the import id, the payment key)."""
     kinds = {c.name: c.kind for c in tables.TABLES[name].columns}
-    columns: dict[str, list] = {}
+    columns: dict[str, Sequence] = {}
     for col in frame.columns:
         s = frame[col]
         if kinds[col] == tables.Kind.DATE:
@@ -341,5 +568,6 @@ def _records(frame: pd.DataFrame, name: str) -> list[dict]:
         elif kinds[col] == tables.Kind.NUMBER:
             values = [None if v is None or v != v else float(v) for v in values]
         columns[col] = list(values)
+    columns |= dict(extra or {})
     keys = list(columns)
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
