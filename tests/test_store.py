@@ -97,7 +97,9 @@ def test_the_sqlalchemy_backend_runs_the_same_schema(tmp_path):
 
 def test_default_path_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("XL_AR_STORE", str(tmp_path / "x.sqlite"))
-    assert store_mod.default_path() == tmp_path / "x.sqlite"
+    with Store.open() as s:  # the store setting: here from the environment
+        assert s.location == "x.sqlite"
+    assert (tmp_path / "x.sqlite").exists()
 
 
 def test_a_store_of_an_earlier_version_is_migrated_forward(tmp_path):

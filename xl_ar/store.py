@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -42,7 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from xl_ar import tables
+from xl_ar import settings, tables
 from xl_ar.errors import StoreError
 from xl_ar.keys import KEY_COLUMNS, payment_key_columns
 from xl_ar.privacy import IDENTIFIER_COLUMNS
@@ -172,14 +171,6 @@ MIGRATIONS: list[list[str]] = [
 released step (tests/test_store.py records their SHA-256), add a new one."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def default_path() -> Path:
-    """`$XL_AR_STORE`, else `~/.xl-ar/xl-ar.sqlite`."""
-    env = os.environ.get("XL_AR_STORE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XL_AR_HOME") or Path.home() / ".xl-ar") / "xl-ar.sqlite"
 
 
 @runtime_checkable
@@ -358,9 +349,10 @@ class Store:
 
     @classmethod
     def open(cls, where: str | Path | None = None) -> Store:
-        """A SQLite file path (created on first use) or a SQLAlchemy database URL."""
+        """A SQLite file path (created on first use) or a SQLAlchemy database URL; by default the
+        `store` setting (`xl_ar.settings`)."""
         if where is None:
-            where = default_path()
+            where = settings.resolve().store
         text = str(where)
         if "://" in text:
             return cls(_SQLAlchemy(text), text.split("@")[-1])
