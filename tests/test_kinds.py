@@ -3,20 +3,26 @@ reconciliation, its workbook and the ribbon all follow it."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
+from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from tests.era_builder import Claim, Line, era
+from udfs import sheets
 from xl_ar import kinds, tables
 from xl_ar.kinds import BY_CODE, CODES, GROUPS, KINDS, DeadlineRule
 from xl_ar.practice import load_practice
 from xl_ar.reconcile import reconcile, reconcile_tables
 from xl_ar.remittances import read_remittances
+from xl_ar.reports import reconciliation
 from xl_ar.sources import SourceFile
 
+ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 9, 30)
 PAYERS = tables.to_frame("payers", [
     {"payer_id": "ACME", "name": "Acme Health", "payer_class": "commercial", "payer_ref": "ACME01",
@@ -75,6 +81,20 @@ def test_each_group_has_one_distinct_colour_and_at_least_one_kind():
     assert len(set(colours)) == len(colours)
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in colours)
     assert all(kinds.codes_in(group) for group in GROUPS)
+
+
+def test_the_kind_list_is_spelled_out_only_in_the_registry():
+    copies = []
+    for path in [*(ROOT / "xl_ar").rglob("*.py"), *(ROOT / "udfs").rglob("*.py"), *(ROOT / "tests").glob("*.py")]:
+        if path == ROOT / "xl_ar" / "kinds.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) and items:
+                named = {i.value for i in items if isinstance(i, ast.Constant) and i.value in CODES}
+                if len(named) >= 8:
+                    copies.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert copies == []
 
 
 # -- reconcile follows it ---------------------------------------------------------------------------
@@ -150,3 +170,87 @@ def test_a_denials_priority_weighs_the_whole_balance_by_its_category():
     row = only(ex, "denied")
     # 200.00 expected x 0.45 (medical necessity) x urgency 0.8 (91 days left) = 72.00
     assert row.category == "medical_necessity" and row.priority == pytest.approx(72.0)
+
+
+# -- where people see it ----------------------------------------------------------------------------
+
+@pytest.fixture
+def workbook(tmp_path) -> openpyxl.Workbook:
+    result = reconcile(tables.to_frame("claims", [claim("C1", -500, dt.date(2026, 8, 1))]),
+                       {name: tables.empty(name) for name in tables.REMITTANCE_TABLES},
+                       tables.empty("postings"), tables.empty("deposits"), AS_OF, PAYERS)
+    return openpyxl.load_workbook(reconciliation.write(tmp_path / "r.xlsx", result, "Test"))
+
+
+def test_the_guide_sheet_lists_every_kind_as_text(workbook):
+    guide = workbook["Guide"]
+    rows = [[c for c in row] for row in guide.iter_rows(min_row=4, max_row=3 + len(KINDS))]
+    assert [r[0].value for r in rows] == [k.label for k in KINDS]
+    assert [r[1].value for r in rows] == list(CODES)
+    assert [r[5].value for r in rows] == [k.guidance for k in KINDS]
+    cells = [c for row in guide.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type == "s" for c in cells)
+
+
+def test_the_guide_states_each_deadline_rule_and_group_in_words(workbook):
+    guide = {r[1]: r for r in workbook["Guide"].iter_rows(min_row=4, values_only=True)}
+    assert guide["overpaid"][2] == "Pricing"
+    assert guide["overpaid"][4] == "60 days to refund, counted from the payment date"
+    assert guide["unposted_payment"][4] == "no deadline"
+
+
+def kind_rules(formulas_and_colours) -> dict[frozenset, str]:
+    """{kinds a colouring rule matches: its colour as RRGGBB}."""
+    return {frozenset(re.findall(r'="([a-z_]+)"', f)): c[-6:].upper() for f, c in formulas_and_colours}
+
+
+class _Recorder:
+    """Just enough of an xlwings range to record the format conditions `sheets.as_table` adds."""
+
+    def __init__(self, added: list):
+        self.added, self.row = added, 3
+        self.columns = [self] * 14
+        self.rows = type("Rows", (), {"count": 5})()
+        self.api = self
+        self.FormatConditions = self
+
+    def expand(self, mode):
+        return self
+
+    def get_address(self, row_absolute, column_absolute):
+        return "B3:B7"
+
+    def offset(self, rows):
+        return self
+
+    def resize(self, rows):
+        return self
+
+    def Add(self, Type, Formula1):  # Excel's names
+        rule = type("Rule", (), {})()
+        rule.Interior = type("Interior", (), {})()
+        self.added.append((Formula1, rule))
+        return rule
+
+
+def test_the_ribbon_and_the_workbook_colour_each_group_of_kinds_the_same(workbook):
+    sheet = workbook["Reconciliation"]
+    in_workbook = kind_rules((rule.formula[0], rule.dxf.fill.bgColor.rgb)
+                             for cf in sheet.conditional_formatting for rule in cf.rules)
+    added: list = []
+    recorder = _Recorder(added)
+    sheets.as_table(type("Sheet", (), {"range": lambda self, address: recorder})(), "A3", "Reconciliation",
+                    kind_column=2)
+    # Excel's colours are BGR integers
+    on_ribbon = kind_rules((f, f"{r.Interior.Color & 255:02X}{r.Interior.Color >> 8 & 255:02X}"
+                               f"{r.Interior.Color >> 16:02X}") for f, r in added)
+    expected = {frozenset(kinds.codes_in(g.code)): g.color[1:] for g in GROUPS.values()}
+    assert in_workbook == on_ribbon == expected
+
+
+def test_the_ribbon_tests_the_kind_cell_of_the_first_row_below_the_header():
+    added: list = []
+    recorder = _Recorder(added)  # the block's header is on row 3, its kinds in column B
+    sheets.as_table(type("Sheet", (), {"range": lambda self, address: recorder})(), "A3", "Reconciliation",
+                    kind_column=2)
+    assert added and all(re.fullmatch(r'=OR\(\$B4="[a-z_]+"(,\$B4="[a-z_]+")*\)', f) for f, _ in added)

@@ -77,5 +77,5 @@ def test_reconcile_command_json_and_workbook(practice_small, tmp_path, capsys):
     import openpyxl
 
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Reconciliation", "Worklist"]
+    assert wb.sheetnames == ["Reconciliation", "Worklist", "Guide"]
     assert wb["Reconciliation"].max_row == 3 + len(printed["exceptions"])  # title, blank, header, rows
