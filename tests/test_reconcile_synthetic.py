@@ -11,8 +11,9 @@ import re
 
 import pytest
 
+from xl_ar.kinds import CODES as EXCEPTION_KINDS
 from xl_ar.practice import load_practice
-from xl_ar.reconcile import EXCEPTION_KINDS, reconcile
+from xl_ar.reconcile import reconcile
 from xl_ar.synth import generate
 
 PAYMENT_KINDS = {"duplicate_era", "era_without_deposit", "deposit_variance", "deposit_without_era"}
@@ -76,5 +77,5 @@ def test_reconcile_command_json_and_workbook(practice_small, tmp_path, capsys):
     import openpyxl
 
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Reconciliation", "Worklist"]
+    assert wb.sheetnames == ["Reconciliation", "Worklist", "Guide"]
     assert wb["Reconciliation"].max_row == 3 + len(printed["exceptions"])  # title, blank, header, rows

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xl_ar.synth import EXCEPTION_KINDS, generate
+from xl_ar.kinds import CODES as EXCEPTION_KINDS
+from xl_ar.synth import generate
 
 D = Decimal
 

@@ -20,7 +20,7 @@ def claims_raw(**overrides) -> pd.DataFrame:
 
 def test_every_design_table_has_a_model_and_columns():
     expected = {"payers", "claims", "claim_lines", "payments", "claim_payments", "line_payments", "adjustments",
-                "remarks", "provider_adjustments", "postings", "deposits", "fee_schedule"}
+                "remarks", "provider_adjustments", "postings", "deposits", "fee_schedule", "exceptions"}
     assert set(tables.TABLES) == expected
     for table in tables.TABLES.values():
         assert table.columns, table.name
@@ -105,3 +105,10 @@ def test_empty_table_has_canonical_dtypes():
 def test_from_columns_of_an_empty_input_gives_the_empty_table(name):
     required = {c.name: [] for c in tables.TABLES[name].columns if c.required}
     assert list(tables.from_columns(name, required).columns) == tables.TABLES[name].column_names
+
+
+def test_a_misspelled_column_is_an_error_naming_the_column_and_the_table():
+    data = {"posting_id": ["P1"], "claim_id": ["C1"], "payer_id": ["ACME"], "ammount": [100],
+            "posted_date": [dt.date(2026, 9, 1)]}
+    with pytest.raises(ValueError, match=r"^postings: no column named 'ammount' \(the columns are posting_id, "):
+        tables.from_columns("postings", data)

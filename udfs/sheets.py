@@ -14,7 +14,7 @@ import pandas as pd
 
 from udfs.args import date_cell
 from xl_ar import settings, tables
-from xl_ar.reports.reconciliation import GROUP_COLOR, KIND_GROUP
+from xl_ar.kinds import row_rules
 
 CONFIG_SHEET = settings.SHEET
 """Hidden sheet of `key | value` rows: where to find ERA files, which store to use. No credentials."""
@@ -103,13 +103,11 @@ def as_table(sheet, top_left: str, name: str, kind_column: int | None = None) ->
         return
     try:
         top = block.row + 1
-        column = block.columns[kind_column - 1].get_address(False, False).rstrip("0123456789").split(":")[0]
-        for group, color in GROUP_COLOR.items():  # the same colors as the reconciliation workbook
-            kinds = [k for k, g in KIND_GROUP.items() if g == group]
+        column = block.columns[kind_column - 1].get_address(False, False).split(":")[0].rstrip("0123456789")
+        for formula, color in row_rules(f"${column}{top}"):  # the same rules as the reconciliation workbook
             rgb = tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
-            test = ",".join(f'${column}{top}="{k}"' for k in kinds)
             body = block.offset(1).resize(block.rows.count - 1)
-            rule = body.api.FormatConditions.Add(Type=2, Formula1=f"=OR({test})")
+            rule = body.api.FormatConditions.Add(Type=2, Formula1=formula)
             rule.Interior.Color = rgb[0] + rgb[1] * 256 + rgb[2] * 65536
     except Exception:  # format conditions are a Windows COM feature; the data is written either way
         pass

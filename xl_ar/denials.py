@@ -3,9 +3,10 @@
 - Expected allowed = the payer's contracted rate for the procedure (and modifier) x units, from
   the `fee_schedule`, with an optional multiple-procedure reduction.
 - Deadlines: timely filing counts from the date of service, appeals from the remittance date,
-  per payer (`payers`), else the payer class default.
-- Priority of an exception = dollars at stake x recoverability of its kind or denial category x
-  urgency of its deadline. The top of the worklist is what a specialist should do first today.
+  per payer (`payers`), else the payer class default; refunds are due within `REFUND_DAYS`.
+- Priority of an exception = dollars at stake x recoverability of its kind (`xl_ar.kinds`) or of
+  its denial category (here) x urgency of its deadline. The top of the worklist is what a
+  specialist should do first today.
 """
 
 from __future__ import annotations
@@ -23,17 +24,15 @@ APPEAL_DAYS = {"medicare": 120, "medicaid": 90, "commercial": 180, "other": 180}
 REFUND_DAYS = 60
 """Days to return an identified overpayment or credit balance (the 60-day rule for Medicare)."""
 
-RECOVERABILITY: dict[str, float] = {
-    # denial categories: how often working the denial brings the money in
+CATEGORY_RECOVERABILITY: dict[str, float] = {
     "missing_information": 0.85, "coding": 0.8, "coordination_of_benefits": 0.7, "eligibility": 0.5,
     "medical_necessity": 0.45, "authorization": 0.4, "bundling": 0.3, "duplicate": 0.1, "timely_filing": 0.1,
     "patient_responsibility": 0.5, "contractual": 0.0,
-    # other exceptions: money found or a liability to settle
-    "unposted_payment": 1.0, "posting_variance": 1.0, "posted_without_era": 0.9, "era_without_deposit": 0.9,
-    "deposit_without_era": 0.8, "deposit_variance": 0.9, "duplicate_era": 0.5, "unmatched_remit": 0.9,
-    "no_response": 0.8, "underpaid": 0.7, "overpaid": 0.9, "reversal": 0.6, "credit_balance": 0.9,
 }
-"""Share of the dollars a specialist can expect to recover (or settle) by working an exception."""
+"""Share of a denial's dollars that working it brings in, by denial category (the other kinds of
+exception carry their own in `xl_ar.kinds`)."""
+DEFAULT_RECOVERABILITY = 0.5
+"""Recoverability of a denial whose category is unknown."""
 
 
 def urgency(days_left: np.ndarray) -> np.ndarray:
@@ -63,13 +62,16 @@ def payer_terms(payers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def deadline(payer_ids: pd.Series, dates: pd.Series, kind: str, payers: pd.DataFrame) -> pd.Series:
-    """The deadline of each row: `timely_filing` (date of service + the payer's filing limit) or
-    `appeal` (remittance date + its appeal limit); NaT where the payer has no limit."""
+def deadline(payer_ids: pd.Series, dates: pd.Series, kind: str, payers: pd.DataFrame | None) -> pd.Series:
+    """The deadline of each row: `timely_filing` (date of service + the payer's filing limit),
+    `appeal` (remittance date + its appeal limit), NaT where the payer has no limit; or `refund`
+    (the date + `REFUND_DAYS`, whoever the payer)."""
+    if kind == "refund":
+        return pd.to_datetime(dates) + pd.Timedelta(days=REFUND_DAYS)
     terms = payer_terms(payers)
     column = {"timely_filing": "timely_filing_days", "appeal": "appeal_days"}.get(kind)
     if column is None:
-        raise ValueError("kind must be timely_filing or appeal")
+        raise ValueError("kind must be timely_filing, appeal or refund")
     days = payer_ids.map(terms[column]).astype("Float64")
     return pd.to_datetime(dates) + pd.to_timedelta(days.astype("float64"), unit="D")
 

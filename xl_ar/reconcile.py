@@ -33,30 +33,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import bank, codes, denials
+from xl_ar import bank, codes, denials, tables
+from xl_ar.kinds import BY_CODE, CODES, KINDS
 from xl_ar.remittances import assign_payers, duplicate_payments, link_reversals, payment_keys
 
-EXCEPTION_KINDS = (
-    "unposted_payment", "posting_variance", "posted_without_era", "era_without_deposit", "deposit_without_era",
-    "deposit_variance", "duplicate_era", "unmatched_remit", "no_response", "denied", "partially_denied",
-    "underpaid", "overpaid", "reversal", "credit_balance",
-)
-"""Every kind of exception, in the order reports list them."""
-
-COLUMNS = ("kind", "claim_id", "payment_id", "trace_number", "payer_id", "expected", "actual", "variance",
-           "reason", "category", "next_action", "deadline", "days_left", "priority")
-"""Columns of the exceptions table (amounts in cents; variance = actual - expected)."""
-
-ACTION = {
-    "unposted_payment": "post the payment", "posting_variance": "correct the posting",
-    "posted_without_era": "find the remittance or reverse the posting", "era_without_deposit": "find the deposit",
-    "deposit_without_era": "request the remittance from the payer", "deposit_variance": "ask the payer or bank",
-    "duplicate_era": "make sure it was posted once", "unmatched_remit": "identify the claim or return the money",
-    "no_response": "check claim status and resubmit", "underpaid": "appeal the underpayment",
-    "overpaid": "refund or confirm the rate", "reversal": "post the reversal and its correction",
-    "credit_balance": "refund the credit",
-}
-"""Suggested next action of the exceptions that are not denials (denials take their CARC's action)."""
+COLUMNS = tuple(tables.TABLES["exceptions"].column_names)
+"""Columns of the exceptions table (`tables.TABLES["exceptions"]`; amounts in cents, variance = actual - expected)."""
+_PLAIN_TEXT = tuple(c.name for c in tables.TABLES["exceptions"].columns
+                    if c.kind in (tables.Kind.TEXT, tables.Kind.CODE) and not c.required)
+"""Optional text columns, handed out as plain Python values (None when empty)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +75,7 @@ class Reconciliation:
     @property
     def summary(self) -> dict[str, int]:
         counts = self.exceptions["kind"].value_counts()
-        return {k: int(counts.get(k, 0)) for k in EXCEPTION_KINDS}
+        return {k: int(counts.get(k, 0)) for k in CODES}
 
     def worklist(self) -> pd.DataFrame:
         """Every exception that needs work, highest priority first, with its rank."""
@@ -101,6 +86,36 @@ class Reconciliation:
         return work
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every stage of a reconciliation reads: the practice's tables, the remittances with each
+    payment once, the rules and the as-of date. Stages only read it and return exceptions."""
+
+    ledger: pd.DataFrame
+    """The claims, indexed by claim_id."""
+    postings: pd.DataFrame
+    deposits: pd.DataFrame
+    payers: pd.DataFrame | None
+    claim_lines: pd.DataFrame | None
+    fee_schedule: pd.DataFrame | None
+    payments: pd.DataFrame
+    """Each payment once (later copies set aside), payer assigned, indexed by payment_id."""
+    duplicates: pd.DataFrame
+    """The later copies of a payment, with `original_file`: the file of the payment they repeat."""
+    claim_payments: pd.DataFrame
+    """Claims of `payments` that are in the ledger, with the payment's trace_number, payment_date and
+    payer (`payment_payer`)."""
+    unmatched: pd.DataFrame
+    """Claims of `payments` that are not in the ledger (the same columns)."""
+    line_payments: pd.DataFrame
+    adjustments: pd.DataFrame
+    provider_adjustments: pd.DataFrame
+    remitted_claims: pd.Series
+    """The claim id of every claim any 835 mentions, copies included."""
+    rules: Rules
+    as_of: pd.Timestamp
+
+
 def reconcile_tables(tables: Mapping[str, pd.DataFrame], remittances: dict[str, pd.DataFrame], as_of: dt.date,
                      rules: Rules | None = None) -> Reconciliation:
     """`reconcile` with the practice's tables by name (claims, postings, deposits, payers,
@@ -109,14 +124,89 @@ def reconcile_tables(tables: Mapping[str, pd.DataFrame], remittances: dict[str, 
                      tables.get("payers"), tables.get("claim_lines"), tables.get("fee_schedule"), rules)
 
 
-def _frame(kind: str, n: int, **columns) -> pd.DataFrame:
-    data = {c: columns.get(c, [None] * n) for c in COLUMNS}
-    data["kind"] = [kind] * n
-    return pd.DataFrame(data)
+def reconcile(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings: pd.DataFrame,
+              deposits: pd.DataFrame, as_of: dt.date, payers: pd.DataFrame | None = None,
+              claim_lines: pd.DataFrame | None = None, fee_schedule: pd.DataFrame | None = None,
+              rules: Rules | None = None) -> Reconciliation:
+    """Every exception as of `as_of` (canonical tables in, exceptions table out)."""
+    ctx = context(claims, remittances, postings, deposits, as_of, payers, claim_lines, fee_schedule, rules)
+    parts = [stage(ctx) for stage in (_duplicate_eras, _unmatched_remits, _postings, _deposits, _outcomes,
+                                      _ledger_exceptions)]
+    exceptions = _prioritize(ctx, _concat(parts))
+    stats = {"payments": len(ctx.payments) + len(ctx.duplicates), "duplicate_payments": len(ctx.duplicates),
+             "claims_remitted": len(ctx.claim_payments), "postings": len(postings), "deposits": len(deposits)}
+    return Reconciliation(exceptions, as_of, stats)
 
 
-def _amount_text(cents: float) -> str:
-    return f"{cents / 100:,.2f}"
+def context(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings: pd.DataFrame,
+            deposits: pd.DataFrame, as_of: dt.date, payers: pd.DataFrame | None = None,
+            claim_lines: pd.DataFrame | None = None, fee_schedule: pd.DataFrame | None = None,
+            rules: Rules | None = None) -> Context:
+    """The `Context` of a reconciliation: one payment per (payer, trace, amount), the later copies
+    set aside and not counted; claim payments split into ledger claims and unknown ones."""
+    payments = assign_payers(remittances["payments"], payers)
+    ordered = payments.sort_values(["payment_date", "source_file", "payment_id"], kind="stable", na_position="last")
+    dup_mask = pd.Series(duplicate_payments(payments), index=payments.index).reindex(ordered.index).to_numpy()
+    keys = pd.DataFrame(payment_keys(ordered), columns=["_payer", "_trace", "_amount"], index=ordered.index)
+    originals = keys[~dup_mask].assign(original_file=ordered.source_file[~dup_mask])
+    duplicates = ordered[dup_mask].assign(original_file=keys[dup_mask].merge(
+        originals, on=["_payer", "_trace", "_amount"], how="left").original_file.to_numpy())
+    kept = ordered[~dup_mask].reset_index(drop=True)
+    keep = set(kept.payment_id)
+    cp = remittances["claim_payments"]
+    cp = cp[cp.payment_id.isin(keep)].merge(
+        kept[["payment_id", "trace_number", "payment_date", "payer_id"]].rename(columns={"payer_id": "payment_payer"}),
+        on="payment_id", how="left")
+    ledger = claims.set_index("claim_id", drop=False)
+    known = cp.claim_id.isin(ledger.index)
+
+    def of_kept(name: str) -> pd.DataFrame:
+        frame = remittances[name]
+        return frame[frame.payment_id.isin(keep)]
+
+    return Context(
+        ledger=ledger, postings=postings, deposits=deposits, payers=payers, claim_lines=claim_lines,
+        fee_schedule=fee_schedule, payments=kept.set_index(kept.payment_id.rename(None)), duplicates=duplicates,
+        claim_payments=cp[known], unmatched=cp[~known], line_payments=of_kept("line_payments"),
+        adjustments=of_kept("adjustments"), provider_adjustments=of_kept("provider_adjustments"),
+        remitted_claims=remittances["claim_payments"].claim_id, rules=rules or Rules(), as_of=pd.Timestamp(as_of))
+
+
+# -- building exceptions --------------------------------------------------------------------------
+
+def _exceptions(kind: str, **columns) -> pd.DataFrame:
+    """Exceptions of one kind, built through the exceptions table's schema (an unknown column is an
+    error); the next action is the kind's own unless given (denials take their CARC's)."""
+    n = len(columns["reason"])
+    if "next_action" not in columns:
+        columns["next_action"] = np.full(n, BY_CODE[kind].next_action, dtype=object)
+    return tables.from_columns("exceptions", {"kind": np.full(n, kind, dtype=object), **columns})
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    found = [p for p in parts if len(p)]
+    return pd.concat(found, ignore_index=True) if found else tables.empty("exceptions")
+
+
+def _money(cents) -> np.ndarray:
+    """Amounts in cents as text for people, `-1,234.56` (vectorised)."""
+    c = pd.Series(np.round(np.asarray(cents, dtype="float64"))).astype("int64")
+    whole = (c.abs() // 100).astype(str).str.replace(r"\B(?=(\d{3})+(?!\d))", ",", regex=True)
+    text = np.where(c < 0, "-", "") + whole + "." + (c.abs() % 100).astype(str).str.zfill(2)
+    return text.to_numpy(dtype=object)
+
+
+def _day(dates) -> np.ndarray:
+    """Dates as `YYYY-MM-DD` text (vectorised)."""
+    return pd.Series(pd.to_datetime(np.asarray(dates))).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+
+
+def _words(*parts: str | np.ndarray | pd.Series) -> np.ndarray:
+    """Row by row, the text of literal strings and columns put together (a vectorised f-string)."""
+    out: str | np.ndarray = ""
+    for part in parts:
+        out = out + (part if isinstance(part, str) else np.asarray(part, dtype=object).astype(str).astype(object))
+    return out
 
 
 def _self_pay_ids(payers: pd.DataFrame | None) -> set[str]:
@@ -125,120 +215,68 @@ def _self_pay_ids(payers: pd.DataFrame | None) -> set[str]:
     return set(payers.payer_id[payers.payer_class == "self_pay"])
 
 
-def reconcile(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings: pd.DataFrame,
-              deposits: pd.DataFrame, as_of: dt.date, payers: pd.DataFrame | None = None,
-              claim_lines: pd.DataFrame | None = None, fee_schedule: pd.DataFrame | None = None,
-              rules: Rules | None = None) -> Reconciliation:
-    """Every exception as of `as_of` (canonical tables in, exceptions table out)."""
-    rules = rules or Rules()
-    A = pd.Timestamp(as_of)
-    payments = assign_payers(remittances["payments"], payers)
-    parts: list[pd.DataFrame] = []
+# -- stages -----------------------------------------------------------------------------------------
 
-    # -- duplicates: one payment per (payer, trace, amount); later copies are flagged, not counted --
-    ordered = payments.sort_values(["payment_date", "source_file", "payment_id"], kind="stable", na_position="last")
-    keys = pd.Series(payment_keys(ordered), index=ordered.index, dtype=object)
-    dup_mask = pd.Series(duplicate_payments(payments), index=payments.index).reindex(ordered.index)
-    first_file = ordered.loc[~dup_mask].assign(_k=keys[~dup_mask]).set_index("_k")["source_file"]
-    dups = ordered[dup_mask]
-    if len(dups):
-        parts.append(_frame(
-            "duplicate_era", len(dups), payment_id=dups.payment_id.tolist(), trace_number=dups.trace_number.tolist(),
-            payer_id=dups.payer_id.tolist(), expected=[0] * len(dups), actual=dups.amount.tolist(),
-            variance=dups.amount.tolist(),
-            reason=[f"same payer, trace number and amount as {first_file.get(k, 'an earlier file')}"
-                    for k in keys[dup_mask]],
-            category=[None] * len(dups), next_action=[ACTION["duplicate_era"]] * len(dups)))
-    keep = set(ordered.payment_id[~dup_mask])
-    kept = ordered[~dup_mask].reset_index(drop=True)
-    pay = kept.set_index(kept.payment_id.rename(None))
-    cp = remittances["claim_payments"]
-    cp = cp[cp.payment_id.isin(keep)].merge(
-        kept[["payment_id", "trace_number", "payment_date", "payer_id"]].rename(columns={"payer_id": "payment_payer"}),
-        on="payment_id", how="left")
-    lp = remittances["line_payments"]
-    lp = lp[lp.payment_id.isin(keep)]
-    adj = remittances["adjustments"]
-    adj = adj[adj.payment_id.isin(keep)]
-
-    ledger = claims.set_index("claim_id", drop=False)
-    known = cp.claim_id.isin(ledger.index)
-
-    # -- 835 -> ledger ------------------------------------------------------------------------------
-    um = cp[~known]
-    if len(um):
-        parts.append(_frame(
-            "unmatched_remit", len(um), claim_id=um.claim_id.tolist(), payment_id=um.payment_id.tolist(),
-            trace_number=um.trace_number.tolist(), payer_id=um.payment_payer.tolist(), expected=[0] * len(um),
-            actual=um.paid.tolist(), variance=um.paid.tolist(),
-            reason=[f"paid {_amount_text(p)} for a claim id that is not in the ledger" for p in um.paid],
-            next_action=[ACTION["unmatched_remit"]] * len(um)))
-    cp = cp[known]
-
-    parts.append(_postings(cp, postings, payers, A, rules))
-    parts.append(_deposits(pay, deposits, remittances["provider_adjustments"], cp, A, rules))
-    parts.append(_outcomes(cp, lp, adj, ledger, claim_lines, fee_schedule, pay, A, rules))
-    parts.append(_ledger_exceptions(ledger, remittances["claim_payments"], payers, A, rules))
-
-    exceptions = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
-        else pd.DataFrame(columns=list(COLUMNS))
-    exceptions = _prioritize(exceptions, ledger, pay, payers, A)
-    stats = {"payments": len(payments), "duplicate_payments": int(dup_mask.sum()), "claims_remitted": len(cp),
-             "postings": len(postings), "deposits": len(deposits)}
-    return Reconciliation(exceptions, as_of, stats)
+def _duplicate_eras(ctx: Context) -> pd.DataFrame:
+    """Later copies of a payment: flagged, not counted again."""
+    d = ctx.duplicates
+    return _exceptions(
+        "duplicate_era", payment_id=d.payment_id, trace_number=d.trace_number, payer_id=d.payer_id,
+        expected=np.zeros(len(d), dtype=np.int64), actual=d.amount, variance=d.amount,
+        reason=_words("same payer, trace number and amount as ", d.original_file.fillna("an earlier file")))
 
 
-def _postings(cp: pd.DataFrame, postings: pd.DataFrame, payers: pd.DataFrame | None, A: pd.Timestamp,
-              rules: Rules) -> pd.DataFrame:
+def _unmatched_remits(ctx: Context) -> pd.DataFrame:
+    """835 claims whose claim id is not in the ledger."""
+    um = ctx.unmatched
+    return _exceptions(
+        "unmatched_remit", claim_id=um.claim_id, payment_id=um.payment_id, trace_number=um.trace_number,
+        payer_id=um.payment_payer, expected=np.zeros(len(um), dtype=np.int64), actual=um.paid, variance=um.paid,
+        reason=_words("paid ", _money(um.paid), " for a claim id that is not in the ledger"))
+
+
+def _postings(ctx: Context) -> pd.DataFrame:
     """835 claim payments vs PM postings, per claim and trace number."""
-    era = cp.groupby(["claim_id", "trace_number"], dropna=False).agg(
+    era = ctx.claim_payments.groupby(["claim_id", "trace_number"], dropna=False).agg(
         paid=("paid", "sum"), payment_date=("payment_date", "min"), payment_id=("payment_id", "first"),
         payer_id=("payment_payer", "first"))
-    ins = postings[~postings.payer_id.isin(_self_pay_ids(payers))]
+    postings = ctx.postings
+    ins = postings[~postings.payer_id.isin(_self_pay_ids(ctx.payers))]
     no_trace = ins[ins.trace_number.isna()]
     posted = ins[ins.trace_number.notna()].groupby(["claim_id", "trace_number"]).agg(
         posted=("amount", "sum"), posting_payer=("payer_id", "first"))
     posted.index = posted.index.set_names(["claim_id", "trace_number"])
     both = era.join(posted, how="outer").reset_index()
-    grace = A - pd.Timedelta(days=rules.posting_grace_days)
+    grace = ctx.as_of - pd.Timedelta(days=ctx.rules.posting_grace_days)
     unposted = both.paid.notna() & both.posted.isna() & (both.paid != 0) & (both.payment_date <= grace)
     variance = both.paid.notna() & both.posted.notna() & (both.paid != both.posted)
     without = both.paid.isna()
-    out = []
-    u = both[unposted]
-    out.append(_frame("unposted_payment", len(u), claim_id=u.claim_id.tolist(), payment_id=u.payment_id.tolist(),
-                      trace_number=u.trace_number.tolist(), payer_id=u.payer_id.tolist(),
-                      expected=u.paid.astype("int64").tolist(), actual=[0] * len(u),
-                      variance=(-u.paid).astype("int64").tolist(),
-                      reason=[f"the 835 paid {_amount_text(p)} on {t}; nothing posted" for p, t in
-                              zip(u.paid, u.trace_number, strict=True)],
-                      next_action=[ACTION["unposted_payment"]] * len(u)))
-    v = both[variance]
-    out.append(_frame("posting_variance", len(v), claim_id=v.claim_id.tolist(), payment_id=v.payment_id.tolist(),
-                      trace_number=v.trace_number.tolist(), payer_id=v.payer_id.tolist(),
-                      expected=v.paid.astype("int64").tolist(), actual=v.posted.astype("int64").tolist(),
-                      variance=(v.posted - v.paid).astype("int64").tolist(),
-                      reason=[f"posted {_amount_text(a)}, the 835 paid {_amount_text(p)} on {t}" for a, p, t in
-                              zip(v.posted, v.paid, v.trace_number, strict=True)],
-                      next_action=[ACTION["posting_variance"]] * len(v)))
-    w = both[without]
-    out.append(_frame("posted_without_era", len(w), claim_id=w.claim_id.tolist(), trace_number=w.trace_number.tolist(),
-                      payer_id=w.posting_payer.tolist(), expected=[0] * len(w),
-                      actual=w.posted.astype("int64").tolist(), variance=w.posted.astype("int64").tolist(),
-                      reason=[f"posted {_amount_text(a)} on {t}; no 835 pays this claim on that check" for a, t in
-                              zip(w.posted, w.trace_number, strict=True)],
-                      next_action=[ACTION["posted_without_era"]] * len(w)))
+    u, v, w = both[unposted], both[variance], both[without]
     nt = no_trace.groupby("claim_id").agg(posted=("amount", "sum"), payer_id=("payer_id", "first")).reset_index()
-    out.append(_frame("posted_without_era", len(nt), claim_id=nt.claim_id.tolist(), payer_id=nt.payer_id.tolist(),
-                      expected=[0] * len(nt), actual=nt.posted.tolist(), variance=nt.posted.tolist(),
-                      reason=[f"payer posting of {_amount_text(a)} with no check or EFT number" for a in nt.posted],
-                      next_action=[ACTION["posted_without_era"]] * len(nt)))
-    return pd.concat([o for o in out if len(o)], ignore_index=True) if any(len(o) for o in out) else _frame("", 0)
+    return _concat([
+        _exceptions("unposted_payment", claim_id=u.claim_id, payment_id=u.payment_id, trace_number=u.trace_number,
+                    payer_id=u.payer_id, expected=u.paid.astype("int64"), actual=np.zeros(len(u), dtype=np.int64),
+                    variance=(-u.paid).astype("int64"),
+                    reason=_words("the 835 paid ", _money(u.paid), " on ", u.trace_number, "; nothing posted")),
+        _exceptions("posting_variance", claim_id=v.claim_id, payment_id=v.payment_id, trace_number=v.trace_number,
+                    payer_id=v.payer_id, expected=v.paid.astype("int64"), actual=v.posted.astype("int64"),
+                    variance=(v.posted - v.paid).astype("int64"),
+                    reason=_words("posted ", _money(v.posted), ", the 835 paid ", _money(v.paid), " on ",
+                                  v.trace_number)),
+        _exceptions("posted_without_era", claim_id=w.claim_id, trace_number=w.trace_number,
+                    payer_id=w.posting_payer, expected=np.zeros(len(w), dtype=np.int64),
+                    actual=w.posted.astype("int64"), variance=w.posted.astype("int64"),
+                    reason=_words("posted ", _money(w.posted), " on ", w.trace_number,
+                                  "; no 835 pays this claim on that check")),
+        _exceptions("posted_without_era", claim_id=nt.claim_id, payer_id=nt.payer_id,
+                    expected=np.zeros(len(nt), dtype=np.int64), actual=nt.posted, variance=nt.posted,
+                    reason=_words("payer posting of ", _money(nt.posted), " with no check or EFT number")),
+    ])
 
 
-def _deposits(pay: pd.DataFrame, deposits: pd.DataFrame, plb: pd.DataFrame, cp: pd.DataFrame,
-              A: pd.Timestamp, rules: Rules) -> pd.DataFrame:
+def _deposits(ctx: Context) -> pd.DataFrame:
     """Payments (BPR02) vs bank deposit lines: by trace number, else by amount within a window."""
+    pay, deposits, rules = ctx.payments, ctx.deposits, ctx.rules
     payments = pay[(pay.amount > 0) & (pay.method != "NON")].reset_index(drop=True)
     kinds = bank.classify(deposits.description) if len(deposits) else np.array([], dtype=object)
     cand = deposits[(kinds != "other") & (deposits.amount > 0)].reset_index(drop=True)
@@ -265,39 +303,31 @@ def _deposits(pay: pd.DataFrame, deposits: pd.DataFrame, plb: pd.DataFrame, cp: 
                 chosen_dep.add(d)
         matched_pay |= chosen_pay
         matched_dep |= chosen_dep
-    out = []
     var = by_trace[by_trace.amount != by_trace.amount_bank]
-    if len(var):
-        plb_sum = plb.groupby("payment_id").amount.sum()
-        clp_sum = cp.groupby("payment_id").paid.sum()
-        reasons = []
-        for pid, expected, actual in zip(var.payment_id, var.amount, var.amount_bank, strict=True):
-            text = f"bank credited {_amount_text(actual)}, the 835 pays {_amount_text(expected)}"
-            if plb_sum.get(pid, 0) and clp_sum.get(pid, 0) == actual:
-                text += " (the bank amount is the claims total before the provider-level adjustments)"
-            reasons.append(text)
-        out.append(_frame("deposit_variance", len(var), payment_id=var.payment_id.tolist(),
-                          trace_number=var.trace_number.tolist(), payer_id=var.payer_id.tolist(),
-                          expected=var.amount.tolist(), actual=var.amount_bank.tolist(),
-                          variance=(var.amount_bank - var.amount).tolist(), reason=reasons,
-                          next_action=[ACTION["deposit_variance"]] * len(var)))
-    grace = A - pd.Timedelta(days=rules.deposit_grace_days)
+    # a bank amount equal to the claims total of a payment with provider-level adjustments is explained
+    plb = ctx.provider_adjustments.groupby("payment_id").amount.sum().reindex(var.payment_id).fillna(0).to_numpy()
+    claims_total = ctx.claim_payments.groupby("payment_id").paid.sum().reindex(var.payment_id).fillna(0).to_numpy()
+    explained = (plb != 0) & (claims_total == var.amount_bank.to_numpy())
+    grace = ctx.as_of - pd.Timedelta(days=rules.deposit_grace_days)
     missing = payments[~payments.index.isin(matched_pay) & (payments.payment_date <= grace)]
-    out.append(_frame("era_without_deposit", len(missing), payment_id=missing.payment_id.tolist(),
-                      trace_number=missing.trace_number.tolist(), payer_id=missing.payer_id.tolist(),
-                      expected=missing.amount.tolist(), actual=[0] * len(missing),
-                      variance=(-missing.amount).tolist(),
-                      reason=[f"{m} of {_amount_text(a)} dated {d:%Y-%m-%d}: no bank deposit found" for m, a, d in
-                              zip(missing.method, missing.amount, missing.payment_date, strict=True)],
-                      next_action=[ACTION["era_without_deposit"]] * len(missing)))
     extra = cand[~cand.index.isin(matched_dep) & (cand.deposit_date <= grace)]
-    out.append(_frame("deposit_without_era", len(extra), trace_number=extra.trace_number.tolist(),
-                      payment_id=[None] * len(extra), expected=[0] * len(extra), actual=extra.amount.tolist(),
-                      variance=extra.amount.tolist(),
-                      reason=[f"bank line {i} of {_amount_text(a)} on {d:%Y-%m-%d}: no 835 for it" for i, a, d in
-                              zip(extra.deposit_id, extra.amount, extra.deposit_date, strict=True)],
-                      next_action=[ACTION["deposit_without_era"]] * len(extra)))
-    return pd.concat([o for o in out if len(o)], ignore_index=True) if any(len(o) for o in out) else _frame("", 0)
+    return _concat([
+        _exceptions("deposit_variance", payment_id=var.payment_id, trace_number=var.trace_number,
+                    payer_id=var.payer_id, expected=var.amount, actual=var.amount_bank,
+                    variance=var.amount_bank - var.amount,
+                    reason=_words("bank credited ", _money(var.amount_bank), ", the 835 pays ", _money(var.amount),
+                                  np.where(explained, " (the bank amount is the claims total before the "
+                                                      "provider-level adjustments)", ""))),
+        _exceptions("era_without_deposit", payment_id=missing.payment_id, trace_number=missing.trace_number,
+                    payer_id=missing.payer_id, expected=missing.amount, actual=np.zeros(len(missing), dtype=np.int64),
+                    variance=-missing.amount,
+                    reason=_words(missing.method, " of ", _money(missing.amount), " dated ", _day(missing.payment_date),
+                                  ": no bank deposit found")),
+        _exceptions("deposit_without_era", trace_number=extra.trace_number,
+                    expected=np.zeros(len(extra), dtype=np.int64), actual=extra.amount, variance=extra.amount,
+                    reason=_words("bank line ", extra.deposit_id, " of ", _money(extra.amount), " on ",
+                                  _day(extra.deposit_date), ": no 835 for it")),
+    ])
 
 
 def match_lines(lines: pd.DataFrame, claim_lines: pd.DataFrame) -> np.ndarray:
@@ -334,13 +364,12 @@ def match_lines(lines: pd.DataFrame, claim_lines: pd.DataFrame) -> np.ndarray:
     return result
 
 
-def _outcomes(cp: pd.DataFrame, lp: pd.DataFrame, adj: pd.DataFrame, ledger: pd.DataFrame,
-              claim_lines: pd.DataFrame | None, fee_schedule: pd.DataFrame | None, pay: pd.DataFrame,
-              A: pd.Timestamp, rules: Rules) -> pd.DataFrame:
+def _outcomes(ctx: Context) -> pd.DataFrame:
     """Denials, partial denials, under- and overpayments of each claim's latest adjudication; reversals."""
-    out = []
+    cp, ledger, pay = ctx.claim_payments, ctx.ledger, ctx.payments
     if cp.empty:
-        return _frame("", 0)
+        return tables.empty("exceptions")
+    adj = ctx.adjustments
     adj = adj.assign(_category=codes.categorize(adj.group_code, adj.reason_code)[0])
     adj["_denial"] = adj._category.isin(codes.DENIAL_CATEGORIES) & (adj.group_code != "PR")
     loop = ["payment_id", "claim_seq"]
@@ -357,53 +386,49 @@ def _outcomes(cp: pd.DataFrame, lp: pd.DataFrame, adj: pd.DataFrame, ledger: pd.
                                & (latest._denied_amount.to_numpy() >= latest.charge.to_numpy()))
     partly = paid_status & ~fully & (latest._denied_amount.to_numpy() > 0)
     open_ = balance > 0
+    out = []
     for kind, mask in (("denied", fully & open_), ("partially_denied", partly & open_)):
         rows = latest[mask]
         top = main.reindex(rows.index)
-        category = top._category.fillna(codes.UNKNOWN[1]).to_numpy()
         label, _, action = codes.describe(top.reason_code)
-        reasons = [(f"{g}-{r} {t}" if isinstance(r, str) else "no reason code on the 835")
-                   for g, r, t in zip(top.group_code, top.reason_code, label, strict=True)]
-        action = list(action)
+        cause = np.where(top.reason_code.notna().to_numpy(), _words(top.group_code, "-", top.reason_code, " ", label),
+                         "no reason code on the 835")
         expected = (ledger.balance.reindex(rows.claim_id).to_numpy() if kind == "denied"
                     else rows._denied_amount.to_numpy())
-        out.append(_frame(kind, len(rows), claim_id=rows.claim_id.tolist(), payment_id=rows.payment_id.tolist(),
-                          trace_number=rows.trace_number.tolist(), payer_id=rows.payment_payer.tolist(),
-                          expected=[int(x) for x in expected], actual=[0] * len(rows),
-                          variance=[-int(x) for x in expected],
-                          reason=[f"{'denied' if kind == 'denied' else 'lines denied'}: {t}" for t in reasons],
-                          category=list(category), next_action=action))
+        out.append(_exceptions(
+            kind, claim_id=rows.claim_id, payment_id=rows.payment_id, trace_number=rows.trace_number,
+            payer_id=rows.payment_payer, expected=expected, actual=np.zeros(len(rows), dtype=np.int64),
+            variance=-expected, reason=_words("denied: " if kind == "denied" else "lines denied: ", cause),
+            category=top._category.fillna(codes.UNKNOWN[1]), next_action=action))
 
-    if fee_schedule is not None and not fee_schedule.empty:
-        out.append(_pricing(latest[paid_status & ~fully], lp, adj, ledger, claim_lines, fee_schedule, rules))
+    if ctx.fee_schedule is not None and not ctx.fee_schedule.empty:
+        out.append(_pricing(ctx, latest[paid_status & ~fully], adj))
 
-    reversed_claims = cp[cp.status_code.astype(str) == "22"]
-    if len(reversed_claims):
+    if (cp.status_code.astype(str) == "22").any():
         links = link_reversals(cp, pay.reset_index(drop=True)).drop_duplicates("claim_id")
-        net = cp.groupby("claim_id").paid.sum()
-        trace = pay.trace_number
-        original = links.original_paid.fillna(0).astype("int64")
-        actual = net.reindex(links.claim_id).to_numpy()
-        out.append(_frame("reversal", len(links), claim_id=links.claim_id.tolist(),
-                          payment_id=links.reversal_payment_id.tolist(),
-                          trace_number=trace.reindex(links.reversal_payment_id).tolist(),
-                          payer_id=pay.payer_id.reindex(links.reversal_payment_id).tolist(),
-                          expected=original.tolist(), actual=[int(a) for a in actual],
-                          variance=[int(a - o) for a, o in zip(actual, original, strict=True)],
-                          reason=[f"paid {_amount_text(o)}, reversed, "
-                                  + (f"corrected to {_amount_text(c)}" if c == c else "no correction yet")
-                                  for o, c in zip(original, links.correction_paid.astype("float64"), strict=True)],
-                          next_action=[ACTION["reversal"]] * len(links)))
-    return pd.concat([o for o in out if len(o)], ignore_index=True) if any(len(o) for o in out) else _frame("", 0)
+        original = links.original_paid.fillna(0).astype("int64").to_numpy()
+        actual = cp.groupby("claim_id").paid.sum().reindex(links.claim_id).to_numpy()
+        correction = links.correction_paid.astype("float64")
+        out.append(_exceptions(
+            "reversal", claim_id=links.claim_id, payment_id=links.reversal_payment_id,
+            trace_number=pay.trace_number.reindex(links.reversal_payment_id),
+            payer_id=pay.payer_id.reindex(links.reversal_payment_id), expected=original, actual=actual,
+            variance=actual - original,
+            reason=_words("paid ", _money(original), ", reversed, ",
+                          np.where(correction.notna(), _words("corrected to ", _money(correction.fillna(0))),
+                                   "no correction yet"))))
+    return _concat(out)
 
 
-def _pricing(latest: pd.DataFrame, lp: pd.DataFrame, adj: pd.DataFrame, ledger: pd.DataFrame,
-             claim_lines: pd.DataFrame | None, fee_schedule: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Allowed amounts of paid lines against the fee schedule, summed per claim."""
-    lines = lp.merge(latest[["payment_id", "claim_seq", "trace_number", "payment_payer"]].reset_index(drop=True),
-                     on=["payment_id", "claim_seq"], how="inner")
+def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
+    """Allowed amounts of the paid lines of each claim's latest adjudication against the fee schedule,
+    summed per claim (`adj`: the adjustments with their denial flag)."""
+    ledger, claim_lines, fee_schedule, rules = ctx.ledger, ctx.claim_lines, ctx.fee_schedule, ctx.rules
+    lines = ctx.line_payments.merge(
+        latest[["payment_id", "claim_seq", "trace_number", "payment_payer"]].reset_index(drop=True),
+        on=["payment_id", "claim_seq"], how="inner")
     if lines.empty:
-        return _frame("", 0)
+        return tables.empty("exceptions")
     key = ["payment_id", "claim_seq", "line_seq"]
     line_adj = adj[adj.line_seq.notna()]
     denied_lines = line_adj[line_adj._denial].set_index(key).index.unique()
@@ -434,81 +459,69 @@ def _pricing(latest: pd.DataFrame, lp: pd.DataFrame, adj: pd.DataFrame, ledger: 
     for kind, mask in (("underpaid", diff > threshold), ("overpaid", -diff > threshold)):
         s = sums[mask]
         ids = s.index
-        out.append(_frame(kind, len(s), claim_id=list(ids), payment_id=info.payment_id.reindex(ids).tolist(),
-                          trace_number=info.trace_number.reindex(ids).tolist(),
-                          payer_id=info.payment_payer.reindex(ids).tolist(),
-                          expected=s.expected.round().astype("int64").tolist(),
-                          actual=s.actual.round().astype("int64").tolist(),
-                          variance=(s.actual - s.expected).round().astype("int64").tolist(),
-                          reason=[f"allowed {_amount_text(a)}, the fee schedule allows {_amount_text(e)}"
-                                  for a, e in zip(s.actual, s.expected, strict=True)],
-                          category=["contractual"] * len(s), next_action=[ACTION[kind]] * len(s)))
-    return pd.concat([o for o in out if len(o)], ignore_index=True) if any(len(o) for o in out) else _frame("", 0)
+        out.append(_exceptions(
+            kind, claim_id=ids.to_numpy(dtype=object), payment_id=info.payment_id.reindex(ids),
+            trace_number=info.trace_number.reindex(ids), payer_id=info.payment_payer.reindex(ids),
+            expected=s.expected.round().astype("int64"), actual=s.actual.round().astype("int64"),
+            variance=(s.actual - s.expected).round().astype("int64"),
+            reason=_words("allowed ", _money(s.actual), ", the fee schedule allows ", _money(s.expected)),
+            category=np.full(len(s), "contractual", dtype=object)))
+    return _concat(out)
 
 
-def _ledger_exceptions(ledger: pd.DataFrame, all_remitted: pd.DataFrame, payers: pd.DataFrame | None,
-                       A: pd.Timestamp, rules: Rules) -> pd.DataFrame:
+def _ledger_exceptions(ctx: Context) -> pd.DataFrame:
     """Credit balances, and claims billed long ago that no 835 ever mentioned."""
-    out = []
+    ledger, A = ctx.ledger, ctx.as_of
     credit = ledger[ledger.balance < 0]
-    out.append(_frame("credit_balance", len(credit), claim_id=credit.claim_id.tolist(),
-                      payer_id=credit.payer_id.tolist(), expected=[0] * len(credit),
-                      actual=credit.balance.tolist(), variance=credit.balance.tolist(),
-                      reason=[f"credit balance of {_amount_text(-b)}" for b in credit.balance],
-                      next_action=[ACTION["credit_balance"]] * len(credit)))
     waiting = (
-        ~ledger.payer_id.isin(_self_pay_ids(payers))
+        ~ledger.payer_id.isin(_self_pay_ids(ctx.payers))
         & ledger.billed_date.notna()
-        & (ledger.billed_date <= A - pd.Timedelta(days=rules.no_response_days))
-        & ~ledger.claim_id.isin(all_remitted.claim_id)
+        & (ledger.billed_date <= A - pd.Timedelta(days=ctx.rules.no_response_days))
+        & ~ledger.claim_id.isin(ctx.remitted_claims)
         & (ledger.balance > 0)
     )
     w = ledger[waiting]
-    out.append(_frame("no_response", len(w), claim_id=w.claim_id.tolist(), payer_id=w.payer_id.tolist(),
-                      expected=w.balance.tolist(), actual=[0] * len(w), variance=(-w.balance).tolist(),
-                      reason=[f"billed {d:%Y-%m-%d}, {(A - d).days} days without a remittance" for d in w.billed_date],
-                      next_action=[ACTION["no_response"]] * len(w)))
-    return pd.concat([o for o in out if len(o)], ignore_index=True) if any(len(o) for o in out) else _frame("", 0)
+    return _concat([
+        _exceptions("credit_balance", claim_id=credit.claim_id, payer_id=credit.payer_id,
+                    expected=np.zeros(len(credit), dtype=np.int64), actual=credit.balance, variance=credit.balance,
+                    reason=_words("credit balance of ", _money(-credit.balance))),
+        _exceptions("no_response", claim_id=w.claim_id, payer_id=w.payer_id, expected=w.balance,
+                    actual=np.zeros(len(w), dtype=np.int64), variance=-w.balance,
+                    reason=_words("billed ", _day(w.billed_date), ", ", (A - w.billed_date).dt.days,
+                                  " days without a remittance")),
+    ])
 
 
-def _prioritize(ex: pd.DataFrame, ledger: pd.DataFrame, pay: pd.DataFrame, payers: pd.DataFrame | None,
-                A: pd.Timestamp) -> pd.DataFrame:
-    """Payer, deadline, days left and priority of each exception (formula in `xl_ar.denials`).
-
-    Deadlines: appeals of denials and underpayments from the remittance date; timely filing of an
-    unanswered claim from its date of service; refunds of credit balances and overpayments within
-    60 days.
-    """
-    if ex.empty:
-        return pd.DataFrame(columns=list(COLUMNS))
-    ex = ex.copy()
-    for col in ("expected", "actual", "variance"):
-        ex[col] = pd.array([None if v is None or v != v else int(v) for v in ex[col]], dtype="Int64")
-    claim_payer = ledger.payer_id.reindex(ex.claim_id).to_numpy()
-    payer = pd.Series(np.where(pd.isna(claim_payer), ex.payer_id.to_numpy(), claim_payer), index=ex.index)
-    ex["payer_id"] = payer.where(payer.notna(), None)
-    paid_on = pd.Series(pd.to_datetime(pay.payment_date.reindex(ex.payment_id).to_numpy()), index=ex.index)
-    service = pd.Series(ledger.service_date.reindex(ex.claim_id).to_numpy(), index=ex.index)
-    activity = pd.Series(ledger.last_activity_date.reindex(ex.claim_id).to_numpy(), index=ex.index)
-    kind = ex.kind
-    deadline = pd.Series(pd.NaT, index=ex.index, dtype="datetime64[us]")
-    terms = payers if payers is not None else pd.DataFrame(columns=["payer_id", "payer_class"])
-    appeal = kind.isin(["denied", "partially_denied", "underpaid"])
-    if appeal.any() and len(terms):
-        deadline[appeal] = denials.deadline(payer[appeal], paid_on[appeal], "appeal", terms)
-    filing = kind == "no_response"
-    if filing.any() and len(terms):
-        deadline[filing] = denials.deadline(payer[filing], service[filing], "timely_filing", terms)
-    refund = pd.Timedelta(days=denials.REFUND_DAYS)
-    credit = kind == "credit_balance"
-    deadline[credit] = activity[credit].fillna(A) + refund
-    over = kind == "overpaid"
-    deadline[over] = paid_on[over] + refund
-    ex["deadline"] = deadline
-    ex["days_left"] = denials.days_left(deadline, A.date())
-    recover = np.where(kind.isin(["denied", "partially_denied"]), ex.category.fillna(""), kind)
-    recoverability = pd.Series(recover).map(denials.RECOVERABILITY).fillna(0.5).to_numpy()
-    dollars = np.where(kind.isin(["denied", "no_response"]), ex.expected.astype("float64"),
-                       ex.variance.astype("float64"))
-    ex["priority"] = np.round(denials.priority(np.nan_to_num(dollars), recoverability, ex.days_left.to_numpy()), 2)
-    return ex
+def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
+    """Payer, deadline, days left and priority of each exception (formula in `xl_ar.denials`), each
+    kind's deadline rule, recoverability and dollars at stake from `xl_ar.kinds`."""
+    ledger, A = ctx.ledger, ctx.as_of
+    if not ex.empty:
+        ex = ex.copy()
+        claim_payer = ledger.payer_id.reindex(ex.claim_id).to_numpy()
+        payer = pd.Series(np.where(pd.isna(claim_payer), ex.payer_id.to_numpy(), claim_payer), index=ex.index)
+        ex["payer_id"] = payer
+        paid_on = pd.Series(pd.to_datetime(ctx.payments.payment_date.reindex(ex.payment_id).to_numpy()),
+                            index=ex.index)
+        starts = {"payment_date": paid_on,
+                  "service_date": pd.Series(ledger.service_date.reindex(ex.claim_id).to_numpy(), index=ex.index),
+                  "last_activity": pd.Series(ledger.last_activity_date.reindex(ex.claim_id).to_numpy(),
+                                             index=ex.index).fillna(A)}
+        kind = ex.kind
+        deadline = pd.Series(pd.NaT, index=ex.index, dtype="datetime64[us]")
+        for rule in dict.fromkeys(k.deadline for k in KINDS if k.deadline):
+            due = kind.isin([k.code for k in KINDS if k.deadline == rule])
+            if due.any():
+                deadline[due] = denials.deadline(payer[due], starts[rule.start][due], rule.limit, ctx.payers)
+        ex["deadline"] = deadline
+        ex["days_left"] = denials.days_left(deadline, A.date())
+        recoverability = kind.map({k.code: k.recoverability for k in KINDS if k.recoverability is not None}).fillna(
+            ex.category.map(denials.CATEGORY_RECOVERABILITY)).fillna(denials.DEFAULT_RECOVERABILITY)
+        expected = kind.map({k.code: k.at_stake for k in KINDS}) == "expected"
+        dollars = np.where(expected, ex.expected.astype("float64"), ex.variance.astype("float64"))
+        ex["priority"] = np.round(denials.priority(np.nan_to_num(dollars), recoverability.to_numpy(dtype="float64"),
+                                                   ex.days_left.to_numpy()), 2)
+    out = tables.from_columns("exceptions", {c: ex[c] for c in COLUMNS})
+    for c in _PLAIN_TEXT:
+        out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out

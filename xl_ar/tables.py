@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from xl_ar.findings import Finding, Location, in_reading_order
+from xl_ar.kinds import CODES as KIND_CODES
 from xl_ar.money import parse_cents
 from xl_ar.privacy import shown
 
@@ -317,6 +318,39 @@ class FeeScheduleRate(_Record):
     """Allowed amount per unit."""
 
 
+class ReconciliationException(_Record):
+    """Something the reconciliation found that needs a person (`exceptions`; kinds in `xl_ar.kinds`)."""
+
+    kind: Literal[KIND_CODES]
+    """What kind of exception it is (one of `xl_ar.kinds.CODES`)."""
+    claim_id: Code | None = None
+    """The claim concerned; empty for payment-level kinds (bank, duplicates)."""
+    payment_id: Code | None = None
+    """The payment (835 transaction) concerned, when there is one."""
+    trace_number: Code | None = None
+    """Check or EFT trace number (TRN02) concerned, when there is one."""
+    payer_id: Code | None = None
+    """The claim's payer, else the payment's."""
+    expected: Money | None = None
+    """What should be there: paid on the 835, the fee schedule's allowed amount, the open balance, ..."""
+    actual: Money | None = None
+    """What is there: posted, deposited, allowed, ..."""
+    variance: Money | None = None
+    """actual - expected."""
+    reason: Text
+    """Why it is an exception, with the amounts and dates involved."""
+    category: Code | None = None
+    """Denial category of the main CARC (`xl_ar.codes.CATEGORIES`); contractual for pricing kinds."""
+    next_action: Text
+    """What to do next: the kind's action, or the main CARC's action for denials."""
+    deadline: Date | None = None
+    """Appeal, timely-filing or refund deadline, when one applies."""
+    days_left: Number | None = None
+    """Days from the as-of date to the deadline (negative once passed)."""
+    priority: Number | None = None
+    """Dollars at stake x recoverability x urgency of the deadline: the worklist's order."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a canonical table."""
@@ -386,6 +420,7 @@ TABLES: dict[str, Table] = {
         Table("postings", Posting, ("posting_id",)),
         Table("deposits", Deposit, ("deposit_id",)),
         Table("fee_schedule", FeeScheduleRate, ("payer_id", "procedure_code", "modifier")),
+        Table("exceptions", ReconciliationException, ()),
     )
 }
 """Every canonical table by name."""
@@ -417,10 +452,16 @@ def empty(name: str) -> pd.DataFrame:
 def from_columns(name: str, data: dict[str, Sequence | np.ndarray | pd.Series]) -> pd.DataFrame:
     """A canonical table from already-typed columns (readers that build tables themselves).
 
-    Missing optional columns are filled with NA; dtypes are set; no validation of values.
+    Missing optional columns are filled with NA; dtypes are set; no validation of values. A column
+    the table does not have is an error (a misspelled name would otherwise vanish silently).
     Built from arrays (no index alignment), as readers call it for every file they read.
     """
     table = TABLES[name]
+    names = table.column_names
+    unknown = [c for c in data if c not in names]
+    if unknown:
+        raise ValueError(f"{name}: no column named {', '.join(repr(c) for c in unknown)} "
+                         f"(the columns are {', '.join(names)})")
     n = len(next(iter(data.values()))) if data else 0
     out = {}
     for c in table.columns:

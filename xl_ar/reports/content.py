@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import codes, kpi, privacy
+from xl_ar import codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
 from xl_ar.reconcile import Reconciliation
 from xl_ar.remittances import duplicate_payments
@@ -169,7 +169,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
                                                                   denied=("denied", "sum")).reset_index()
     trend["month"] = trend.month.dt.to_timestamp().dt.date
     exceptions = result.exceptions
-    at_risk = int(exceptions[exceptions.kind.isin(["denied", "partially_denied"])].expected.fillna(0).sum())
+    at_risk = int(exceptions[exceptions.kind.isin(kinds.codes_in("denial"))].expected.fillna(0).sum())
 
     scorecard = _scorecard(claims, payers, first[in_period.to_numpy()], by_payer, exceptions, as_of)
     work = result.worklist().head(worklist_size).copy()

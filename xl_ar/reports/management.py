@@ -19,6 +19,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
+from xl_ar.kinds import BY_CODE
 from xl_ar.reports.content import ReportData
 
 FONT = "Calibri"
@@ -565,7 +566,7 @@ def _scorecard(w: _Writer, data: ReportData) -> None:
 
 def _worklist(w: _Writer, data: ReportData) -> None:
     work = data.worklist
-    columns = [("rank", "Rank", 6, "int"), ("kind", "Kind", 18, "text"), ("claim_id", "Claim", 16, "text"),
+    columns = [("rank", "Rank", 6, "int"), ("kind", "Kind", 20, "text"), ("claim_id", "Claim", 16, "text"),
                ("trace_number", "Check / EFT", 14, "text"), ("payer_id", "Payer", 8, "text"),
                ("expected", "Expected", 12, "money"), ("actual", "Actual", 12, "money"),
                ("variance", "Variance", 12, "money"), ("category", "Category", 18, "text"),
@@ -591,9 +592,10 @@ def _worklist(w: _Writer, data: ReportData) -> None:
                 w.value(ws, r, j, pd.Timestamp(v).date(), "date")
             elif fmt == "int":
                 w.value(ws, r, j, int(v), "int")
+            elif key == "kind":
+                ws.write_string(r, j, BY_CODE[v].label, w.fmt[fmt])
             else:
-                ws.write_string(r, j, str(v).replace("_", " ") if key in ("kind", "category") else str(v),
-                                w.fmt[fmt])
+                ws.write_string(r, j, str(v).replace("_", " ") if key == "category" else str(v), w.fmt[fmt])
     last = top + max(len(work), 1)
     ws.autofilter(top, 0, last, len(columns) - 1)
     w.finish(ws, top, last, len(columns) - 1)

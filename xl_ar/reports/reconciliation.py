@@ -1,4 +1,5 @@
-"""The reconciliation workbook: every exception (filterable, colored by kind) and the worklist.
+"""The reconciliation workbook: every exception (filterable, colored by kind), the worklist, and a
+guide to working each kind (all from the registry `xl_ar.kinds`).
 
 For specialists: it shows claim ids and trace numbers (they need them to work the exceptions),
 never names, birth dates or member ids. Managers get the de-identified report instead.
@@ -7,25 +8,16 @@ never names, birth dates or member ids. Managers get the de-identified report in
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
 
+from xl_ar import kinds
 from xl_ar.reconcile import Reconciliation
 
 FONT = "Calibri"
-
-KIND_GROUP = {
-    "unposted_payment": "posting", "posting_variance": "posting", "posted_without_era": "posting",
-    "era_without_deposit": "bank", "deposit_without_era": "bank", "deposit_variance": "bank",
-    "duplicate_era": "bank", "unmatched_remit": "remittance", "no_response": "follow-up", "denied": "denial",
-    "partially_denied": "denial", "underpaid": "pricing", "overpaid": "pricing", "reversal": "remittance",
-    "credit_balance": "follow-up",
-}
-"""Which color family each kind is shown in."""
-GROUP_COLOR = {"posting": "#DDEBF7", "bank": "#E4DFEC", "remittance": "#FFF2CC", "follow-up": "#EDEDED",
-               "denial": "#FCE4D6", "pricing": "#E2EFDA"}
 
 SHEET_COLUMNS = [
     ("kind", "Kind", 20, None), ("claim_id", "Claim", 12, None), ("trace_number", "Check / EFT", 14, None),
@@ -82,16 +74,49 @@ def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
         for j, (_, _, width, kind) in enumerate(columns):
             sheet.set_column(j, j, width, formats[kind])
         kind_col = xlsxwriter.utility.xl_col_to_name(next(j for j, c in enumerate(columns) if c[0] == "kind"))
-        for group, color in GROUP_COLOR.items():
-            kinds = [k for k, g in KIND_GROUP.items() if g == group]
-            test = ",".join(f'${kind_col}{first + 2}="{k}"' for k in kinds)
+        for formula, color in kinds.row_rules(f"${kind_col}{first + 2}"):
             sheet.conditional_format(first + 1, 0, last, len(columns) - 1, {
-                "type": "formula", "criteria": f"=OR({test})",
-                "format": book.add_format({"bg_color": color})})
+                "type": "formula", "criteria": formula, "format": book.add_format({"bg_color": color})})
         sheet.freeze_panes(first + 1, 0)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
         sheet.repeat_rows(first)
         sheet.set_footer("&LConfidential&RPage &P of &N")
+    _guide(book, base, title)
     book.close()
     return path
+
+
+GUIDE_COLUMNS = [("Kind", 22), ("Shown as", 20), ("Group", 11), ("Next action", 30), ("Deadline", 36),
+                 ("How to work it", 90)]
+"""Columns of the Guide sheet and their widths."""
+
+
+def _guide(book: xlsxwriter.Workbook, base: dict, title: xlsxwriter.format.Format) -> None:
+    """Sheet `Guide`: every kind with its group, next action, deadline rule and how to work it,
+    each row in its group's colour. Every cell is written as text, never as a formula."""
+    sheet = book.add_worksheet("Guide")
+    sheet.write_string(0, 0, "How to work each kind of exception", title)
+    header = book.add_format({**base, "bold": True, "bottom": 1})
+    rows = {code: book.add_format({**base, "text_wrap": True, "valign": "top", "bg_color": group.color})
+            for code, group in kinds.GROUPS.items()}
+    first = 2
+    for j, (name, width) in enumerate(GUIDE_COLUMNS):
+        sheet.write_string(first, j, name, header)
+        sheet.set_column(j, j, width)
+    for i, kind in enumerate(kinds.KINDS, start=first + 1):
+        cells = (kind.label, kind.code, kinds.GROUPS[kind.group].label,
+                 kind.next_action or "the action of its main adjustment reason code (CARC), shown on each row",
+                 kind.deadline.words if kind.deadline else "no deadline", kind.guidance)
+        for j, text in enumerate(cells):
+            sheet.write_string(i, j, text, rows[kind.group])
+        # wrapped text: room for the longest cell (not every program fits row heights when it opens a file)
+        lines = max(math.ceil(len(text) / (width * 1.2)) for text, (_, width) in zip(cells, GUIDE_COLUMNS, strict=True))
+        sheet.set_row(i, 13.5 * lines + 2)
+    last = first + len(kinds.KINDS)
+    sheet.autofilter(first, 0, last, len(GUIDE_COLUMNS) - 1)
+    sheet.freeze_panes(first + 1, 0)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(first)
+    sheet.set_footer("&LConfidential&RPage &P of &N")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xl_ar.kinds import CODES
 from xl_ar.money import cents_text
 from xl_ar.progress import step
 from xl_ar.synth import books as _books
@@ -26,13 +27,6 @@ from xl_ar.synth import remit as _remit
 
 DEFAULT_AS_OF = dt.date(2026, 9, 30)
 """As-of date of a generated practice when none is given (fixed, so output does not depend on today)."""
-
-EXCEPTION_KINDS = (
-    "unposted_payment", "posting_variance", "posted_without_era", "era_without_deposit", "deposit_without_era",
-    "deposit_variance", "duplicate_era", "unmatched_remit", "no_response", "denied", "partially_denied",
-    "underpaid", "overpaid", "reversal", "credit_balance",
-)
-"""The kinds of reconciliation exceptions (issue: reconcile postings and work denials)."""
 
 
 @dataclass
@@ -134,7 +128,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
     kinds: dict[str, int] = {}
     for e in truth:
         kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
-    result.truth_counts = {k: kinds.get(k, 0) for k in EXCEPTION_KINDS}
+    result.truth_counts = {k: kinds.get(k, 0) for k in CODES}
     return result
 
 

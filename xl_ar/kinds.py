@@ -1,0 +1,190 @@
+"""The kinds of reconciliation exception, in one registry: what each means, how it is shown, what to
+do about it, by when, and how much it weighs in the worklist.
+
+Reconcile, the priority formula, the reconciliation workbook (colours and its Guide sheet), the
+management report, the ribbon and the synthetic practice all read this module; none keeps its own
+list of kinds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from xl_ar.denials import REFUND_DAYS
+
+Limit = Literal["appeal", "timely_filing", "refund"]
+Start = Literal["payment_date", "service_date", "last_activity"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A family of kinds worked the same way and shown in one colour."""
+
+    code: str
+    """Short name used in code: posting, bank, remittance, follow-up, denial, pricing."""
+    label: str
+    """Name for people."""
+    color: str
+    """Row colour (#RRGGBB) in the workbook and on the ribbon's sheets."""
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """Which limit applies to an exception and from which date it counts."""
+
+    limit: Limit
+    """appeal: the payer's appeal days; timely_filing: the payer's filing days; refund: the 60-day rule."""
+    start: Start
+    """payment_date: the remittance date; service_date: the date of service; last_activity: the claim's
+    last activity date, else the as-of date."""
+
+    @property
+    def words(self) -> str:
+        """The rule in a sentence fragment, for people."""
+        limit = {"appeal": "the payer's appeal limit", "timely_filing": "the payer's timely-filing limit",
+                 "refund": f"{REFUND_DAYS} days to refund"}[self.limit]
+        start = {"payment_date": "the payment date", "service_date": "the date of service",
+                 "last_activity": "the last activity on the claim (else the as-of date)"}[self.start]
+        return f"{limit}, counted from {start}"
+
+
+@dataclass(frozen=True)
+class ExceptionKind:
+    """One kind of reconciliation exception."""
+
+    code: str
+    """The value in the exceptions table's `kind` column."""
+    label: str
+    """Name for people."""
+    group: str
+    """The `Group` it belongs to (its colour)."""
+    next_action: str | None
+    """What to do next; None when each exception takes the action of its main CARC (denials)."""
+    recoverability: float | None
+    """Share of the dollars expected back by working it; None when it follows the denial category."""
+    deadline: DeadlineRule | None
+    """By when it must be worked; None when no external limit applies."""
+    at_stake: Literal["expected", "variance"]
+    """The amount the priority weighs: the expected amount (all of it is open) or the variance."""
+    guidance: str
+    """How to work it, for new staff."""
+
+
+GROUPS: dict[str, Group] = {g.code: g for g in (
+    Group("posting", "Posting", "#DDEBF7"),
+    Group("bank", "Bank", "#E4DFEC"),
+    Group("remittance", "Remittance", "#FFF2CC"),
+    Group("follow-up", "Follow-up", "#EDEDED"),
+    Group("denial", "Denial", "#FCE4D6"),
+    Group("pricing", "Pricing", "#E2EFDA"),
+)}
+"""Every group by code."""
+
+_APPEAL = DeadlineRule("appeal", "payment_date")
+_FILING = DeadlineRule("timely_filing", "service_date")
+
+KINDS: tuple[ExceptionKind, ...] = (
+    ExceptionKind(
+        "unposted_payment", "Unposted payment", "posting", "post the payment", 1.0, None, "variance",
+        "The payer paid this claim on the 835 but nothing is posted in the PM system for that check or EFT. "
+        "Pull the remittance, post the payment and its adjustments line by line, and note the trace number "
+        "on the posting."),
+    ExceptionKind(
+        "posting_variance", "Posting variance", "posting", "correct the posting", 1.0, None, "variance",
+        "The amount posted for this claim and check differs from what the 835 paid. Compare the posting with "
+        "the remittance line by line (a keying error, a payment on the wrong claim, or an adjustment posted as "
+        "payment), correct it, and note what was wrong."),
+    ExceptionKind(
+        "posted_without_era", "Posted without ERA", "posting", "find the remittance or reverse the posting",
+        0.9, None, "variance",
+        "A payer payment is posted but no 835 pays this claim on that check, or the posting has no check or EFT "
+        "number. Find the remittance (payer portal, paper EOB, a misapplied check) and add the trace number; if "
+        "the money never came, reverse the posting and document why."),
+    ExceptionKind(
+        "era_without_deposit", "ERA without deposit", "bank", "find the deposit", 0.9, None, "variance",
+        "The 835 says a payment was sent, but no bank deposit matches its trace number or amount. Search the "
+        "bank statement around the payment date, then ask the payer for the EFT trace or a copy of the check; "
+        "a check may be lost or never cashed. Note each contact."),
+    ExceptionKind(
+        "deposit_without_era", "Deposit without ERA", "bank", "request the remittance from the payer", 0.8,
+        None, "variance",
+        "Payer money reached the bank with no 835 to explain it. Identify the payer from the bank description "
+        "and trace number, request the remittance (or pull it from the portal or clearinghouse), and do not "
+        "post it until you know which claims it pays."),
+    ExceptionKind(
+        "deposit_variance", "Deposit variance", "bank", "ask the payer or bank", 0.9, None, "variance",
+        "The bank credited a different amount than the 835 paid on the same trace number. Check the provider-"
+        "level adjustments first (recoupments, interest, forward balances often explain the gap); otherwise "
+        "call the payer or bank with the trace number and record the answer."),
+    ExceptionKind(
+        "duplicate_era", "Duplicate ERA", "bank", "make sure it was posted once", 0.5, None, "variance",
+        "The same payment (payer, trace number and amount) arrived in another file; it is counted once. Check "
+        "the PM system shows the payment posted once, reverse any second posting, and note which file was "
+        "the copy."),
+    ExceptionKind(
+        "unmatched_remit", "Unmatched remittance", "remittance", "identify the claim or return the money", 0.9,
+        None, "variance",
+        "The 835 pays a claim number that is not in the ledger. Look the claim up by patient, member id, date "
+        "of service and payer claim number; it may be keyed differently or belong to another provider. Post "
+        "it to the right claim, or return the money and keep a record of the refund."),
+    ExceptionKind(
+        "no_response", "No response", "follow-up", "check claim status and resubmit", 0.8, _FILING, "expected",
+        "The claim was billed weeks ago and no remittance has come back. Check claim status on the payer portal "
+        "or with a 276 inquiry, confirm the clearinghouse accepted it, and resubmit if the payer has no record. "
+        "Keep proof of timely filing in the notes."),
+    ExceptionKind(
+        "denied", "Denied", "denial", None, None, _APPEAL, "expected",
+        "The payer denied the claim and a balance is still open. Read the CARC and remark codes, fix what they "
+        "point to (eligibility, authorization, coding, missing information) and resubmit a corrected claim, "
+        "or appeal with records before the appeal deadline. Note the reason and every step taken."),
+    ExceptionKind(
+        "partially_denied", "Partially denied", "denial", None, None, _APPEAL, "variance",
+        "The payer paid the claim but denied some lines. Work the denied lines as a denial: check the line's "
+        "CARC, correct and resubmit or appeal, or write off when the contract says so (bundled services). "
+        "Document the decision per line."),
+    ExceptionKind(
+        "underpaid", "Underpaid", "pricing", "appeal the underpayment", 0.7, _APPEAL, "variance",
+        "The payer allowed less than the contracted rate in the fee schedule. Check the billed codes, modifiers "
+        "and units against the contract, then send a payment dispute or appeal with the rate sheet attached, "
+        "and track the reprocessed payment."),
+    ExceptionKind(
+        "overpaid", "Overpaid", "pricing", "refund or confirm the rate", 0.9, DeadlineRule("refund", "payment_date"),
+        "variance",
+        "The payer allowed more than the contracted rate. Confirm the rate (the fee schedule may be out of "
+        f"date); if it is an overpayment, refund it or let the payer recoup it within {REFUND_DAYS} days of "
+        "identifying it, and keep the refund letter."),
+    ExceptionKind(
+        "reversal", "Reversal", "remittance", "post the reversal and its correction", 0.6, None, "variance",
+        "The payer took back an earlier payment, and may have paid a corrected amount. Post the take-back and "
+        "the correction so the claim shows the net amount, match the recoupment on the 835 to the original "
+        "check, and follow up if no correction came."),
+    ExceptionKind(
+        "credit_balance", "Credit balance", "follow-up", "refund the credit", 0.9,
+        DeadlineRule("refund", "last_activity"), "variance",
+        "More was collected on the claim than is owed. Find the cause (a duplicate payment, a patient payment "
+        "before insurance paid, a posting error), correct postings if needed, and refund the payer or patient "
+        f"within {REFUND_DAYS} days. Keep the refund record."),
+)
+"""Every kind, in the order reports list them."""
+
+CODES: tuple[str, ...] = tuple(k.code for k in KINDS)
+"""The codes of every kind, in report order."""
+
+BY_CODE: dict[str, ExceptionKind] = {k.code: k for k in KINDS}
+"""Every kind by code."""
+
+
+def codes_in(group: str) -> list[str]:
+    """The codes of the kinds in a group, in report order."""
+    return [k.code for k in KINDS if k.group == group]
+
+
+def row_rules(kind_cell: str) -> list[tuple[str, str]]:
+    """Per group, an Excel formula true on the rows of its kinds and the group's colour: how the
+    workbook and the ribbon colour rows. `kind_cell` is the first row's kind cell, e.g. `$A4`."""
+    rules = []
+    for group in GROUPS.values():
+        tests = ",".join(f'{kind_cell}="{code}"' for code in codes_in(group.code))
+        rules.append((f"=OR({tests})", group.color))
+    return rules
