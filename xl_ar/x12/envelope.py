@@ -133,6 +133,19 @@ class _Check:
             self.error(_at(self.gs[0], "GS"), f"functional group has no GE trailer{reason}")
             self.gs = None
 
+    def _trailer(self, where: Location, e: list[str], counted: tuple[str, str, int], control: tuple[str, str]) -> None:
+        """A trailer's two checks: element 1 counts what its header opened (`counted`: unit, container,
+        count), element 2 repeats the header's control number (`control`: value, which element)."""
+        sid = where.segment_id
+        unit, container, count = counted
+        number, repeated = _el(e, 1), _el(e, 2)
+        if not _number(number):
+            self.error(where, f"{sid}01 ({unit} count) is missing or not a number")
+        elif int(number) != count:
+            self.error(where, f"{sid}01 says {int(number)} {unit}s but the {container} has {count}")
+        if repeated != control[0]:
+            self.error(where, f"{sid}02 does not match {control[1]}")
+
     def on_st(self, r: int, e: list[str]) -> None:
         self.close_st(r, f"a new ST starts at segment {r + 1}")
         self.st = (r, _el(e, 1), _el(e, 2), _el(e, 3))
@@ -147,14 +160,7 @@ class _Check:
             return
         row, _, st02, _ = self.st
         where = Location(transaction=self._name(st02), segment=r + 1, segment_id="SE")
-        count = r - row + 1
-        se01, se02 = _el(e, 1), _el(e, 2)
-        if not _number(se01):
-            self.error(where, "SE01 (segment count) is missing or not a number")
-        elif int(se01) != count:
-            self.error(where, f"SE01 says {int(se01)} segments but the transaction has {count}")
-        if se02 != st02:
-            self.error(where, "SE02 does not match ST02")
+        self._trailer(where, e, ("segment", "transaction", r - row + 1), (st02, "ST02"))
         self._record(r)
 
     def on_gs(self, r: int, e: list[str]) -> None:
@@ -172,13 +178,8 @@ class _Check:
         if self.gs is None:
             self.error(_at(r, "GE"), "GE without a matching GS")
             return
-        ge01, ge02 = _el(e, 1), _el(e, 2)
-        if not _number(ge01):
-            self.error(_at(r, "GE"), "GE01 (transaction count) is missing or not a number")
-        elif int(ge01) != self.gs_count:
-            self.error(_at(r, "GE"), f"GE01 says {int(ge01)} transactions but the group has {self.gs_count}")
-        if ge02 != self.gs[1]:
-            self.error(_at(r, "GE"), "GE02 does not match GS06 (group control number)")
+        self._trailer(_at(r, "GE"), e, ("transaction", "group", self.gs_count),
+                      (self.gs[1], "GS06 (group control number)"))
         self.gs = None
 
     def on_isa(self, r: int, e: list[str]) -> None:
@@ -195,13 +196,8 @@ class _Check:
         if self.isa is None:
             self.error(_at(r, "IEA"), "IEA without a matching ISA")
             return
-        iea01, iea02 = _el(e, 1), _el(e, 2)
-        if not _number(iea01):
-            self.error(_at(r, "IEA"), "IEA01 (group count) is missing or not a number")
-        elif int(iea01) != self.isa_count:
-            self.error(_at(r, "IEA"), f"IEA01 says {int(iea01)} groups but the interchange has {self.isa_count}")
-        if iea02 != self.isa[1]:
-            self.error(_at(r, "IEA"), "IEA02 does not match ISA13 (interchange control number)")
+        self._trailer(_at(r, "IEA"), e, ("group", "interchange", self.isa_count),
+                      (self.isa[1], "ISA13 (interchange control number)"))
         self.isa = None
 
     def at_end(self, n: int) -> Envelope:
