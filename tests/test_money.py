@@ -75,3 +75,10 @@ def test_x12_amounts_of_the_835_writer_drop_needless_zeros():
     from xl_ar.synth.era import amounts
 
     assert list(amounts(np.array([1200, 1250, -7, 123456]))) == ["12", "12.5", "-0.07", "1234.56"]
+
+
+def test_amounts_for_people_group_thousands_and_round_to_the_cent():
+    from xl_ar.money import for_people
+
+    # 123456789 cents = $1,234,567.89; -5 cents; 99.6 cents (an expected allowed amount) rounds to $1.00
+    assert for_people(np.array([123456789, -5, 99.6])).tolist() == ["1,234,567.89", "-0.05", "1.00"]

@@ -141,3 +141,12 @@ def cents_text(cents: np.ndarray | pd.Series) -> np.ndarray:
     text = (np.where(c < 0, "-", "").astype(object) + (a // 100).astype(str).astype(object) + "."
             + np.char.zfill((a % 100).astype(str), 2).astype(object))
     return np.where(missing, "", text)
+
+
+def for_people(cents: np.ndarray | pd.Series) -> np.ndarray:
+    """Amounts in cents as people read them in messages, `-1,234.56` (vectorised; fractions of a
+    cent, as in an expected allowed amount, are rounded to the cent)."""
+    c = pd.Series(np.round(np.asarray(cents, dtype="float64"))).astype("int64")
+    whole = (c.abs() // 100).astype(str).str.replace(r"\B(?=(\d{3})+(?!\d))", ",", regex=True)
+    text = np.where(c < 0, "-", "") + whole + "." + (c.abs() % 100).astype(str).str.zfill(2)
+    return text.to_numpy(dtype=object)

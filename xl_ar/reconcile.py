@@ -35,6 +35,7 @@ import pandas as pd
 
 from xl_ar import bank, codes, denials, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS
+from xl_ar.money import for_people as _money
 from xl_ar.remittances import assign_payers, duplicate_payments, link_reversals, payment_keys
 
 COLUMNS = tuple(tables.TABLES["exceptions"].column_names)
@@ -186,14 +187,6 @@ def _exceptions(kind: str, **columns) -> pd.DataFrame:
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     found = [p for p in parts if len(p)]
     return pd.concat(found, ignore_index=True) if found else tables.empty("exceptions")
-
-
-def _money(cents) -> np.ndarray:
-    """Amounts in cents as text for people, `-1,234.56` (vectorised)."""
-    c = pd.Series(np.round(np.asarray(cents, dtype="float64"))).astype("int64")
-    whole = (c.abs() // 100).astype(str).str.replace(r"\B(?=(\d{3})+(?!\d))", ",", regex=True)
-    text = np.where(c < 0, "-", "") + whole + "." + (c.abs() % 100).astype(str).str.zfill(2)
-    return text.to_numpy(dtype=object)
 
 
 def _day(dates) -> np.ndarray:
