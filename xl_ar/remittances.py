@@ -37,6 +37,8 @@ __all__ = ["FileResult", "ImportReport", "PaymentKey", "assign_payers", "duplica
 def without_payments(remittance_tables: dict[str, pd.DataFrame], drop: Iterable[str]) -> dict[str, pd.DataFrame]:
     """The tables with every row of the given payments removed."""
     drop = set(drop)
+    if not drop:  # the usual case: nothing to take out, nothing to copy
+        return dict(remittance_tables)
     return {name: frame[~frame.payment_id.isin(drop)] for name, frame in remittance_tables.items()}
 
 
@@ -181,7 +183,7 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
                     if name != "payments":
                         store.insert_table(name, new[name], import_id)
                 store.count_import(import_id, int((~repeated).sum()), int(repeated.sum()))
-        result.duplicates = payment_key_columns(payments).trace_key[repeated].tolist()
+        result.duplicates = payment_key_columns(payments[repeated]).trace_key.tolist() if repeated.any() else []
         result.payments = int((~repeated).sum())
         if import_id is None:
             result.status = "already imported"
