@@ -185,6 +185,16 @@ def test_duplicate_era_is_flagged_and_not_counted_twice():
     assert kinds(result) == [("duplicate_era", None, "8801")]  # no posting variance from counting it twice
 
 
+def test_a_duplicate_era_names_the_file_of_the_payment_it_repeats():
+    later = era("8801", "80", [CLEAN], control=2, date="20260905")  # era0.835: sent again four days later
+    first = era("8801", "80", [CLEAN], control=1, date="20260901")  # era1.835: the original, the earliest
+    result = run(ledger(("C1", 20000, 8000, 10000, 60)), [later, first], postings(("C1", 8000, "8801", "ACME")),
+                 deposits(DEPOSIT_8801))
+    row = one(result, "duplicate_era")
+    assert row.reason == "same payer, trace number and amount as era1.835"
+    assert (row.trace_number, row.actual) == ("8801", 8000)  # the later copy's 80.00, flagged, not counted
+
+
 def test_unmatched_remit():
     stranger = Claim("ZZ999", "1", "100", "40", lines=[Line("99213", "100", "40", [("CO", "45", "60")])])
     result = run(ledger(("C1", 20000, 8000, 10000, 60)), [era("8801", "120", [CLEAN, stranger])],

@@ -17,6 +17,7 @@ from xl_ar import __version__
 from xl_ar.errors import InputError, ToolError
 from xl_ar.findings import Finding
 from xl_ar.progress import step
+from xl_ar.settings import Settings, resolve
 
 EXIT_INPUT = 2
 
@@ -45,16 +46,14 @@ def _print_findings(findings: Sequence[Finding], limit: int = 50, stream=sys.std
         print(f"... and {len(findings) - limit} more", file=stream)
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> Settings:
     """The settings of a command: its flags first, then the user file, the environment, the defaults."""
-    from xl_ar.settings import resolve
-
     return resolve(flags={k: getattr(args, k, None) for k in ("store", "practice", "as_of")})
 
 
-def _practice_folder(args: argparse.Namespace) -> Path:
+def _practice_folder(settings: Settings) -> Path:
     """The practice folder: --practice, else the `practice` setting."""
-    folder = _settings(args).practice
+    folder = settings.practice
     if folder is None:
         raise InputError("give --practice DIR (or set practice in settings.toml or XL_AR_PRACTICE)")
     return Path(folder)
@@ -78,7 +77,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from xl_ar.practice import read_practice
 
-    practice = read_practice(_practice_folder(args))
+    practice = read_practice(_practice_folder(_settings(args)))
     errors = [f for f in practice.findings if f.severity == "error"]
     warnings = [f for f in practice.findings if f.severity == "warning"]
     for name, frame in practice.tables.items():
@@ -236,8 +235,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from xl_ar.practice import load_practice
     from xl_ar.reconcile import reconcile_tables
 
-    practice = load_practice(_practice_folder(args))
-    as_of = practice.as_of(_settings(args).as_of)
+    settings = _settings(args)
+    practice = load_practice(_practice_folder(settings))
+    as_of = practice.as_of(settings.as_of)
     with step("Reading remittances", not args.quiet and not args.json) as tick:
         remitted, findings = practice.remittances(tick)
     with step("Reconciling", not args.quiet and not args.json):
@@ -290,7 +290,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from xl_ar.store import Store
 
     settings = _settings(args)
-    practice = load_practice(_practice_folder(args))
+    practice = load_practice(_practice_folder(settings))
     with Store.open(settings.store) as store:
         built = report.build_report(practice, store, Path(args.out), as_of=settings.as_of, phi=args.phi,
                                     password=args.password, months=args.months, show_progress=not args.quiet)

@@ -36,7 +36,7 @@ import pandas as pd
 from xl_ar import bank, codes, denials, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS
 from xl_ar.money import for_people as _money
-from xl_ar.remittances import assign_payers, duplicate_payments, link_reversals, payment_keys
+from xl_ar.remittances import assign_payers, link_reversals, original_payments
 
 COLUMNS = tuple(tables.TABLES["exceptions"].column_names)
 """Columns of the exceptions table (`tables.TABLES["exceptions"]`; amounts in cents, variance = actual - expected)."""
@@ -147,11 +147,10 @@ def context(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings
     set aside and not counted; claim payments split into ledger claims and unknown ones."""
     payments = assign_payers(remittances["payments"], payers)
     ordered = payments.sort_values(["payment_date", "source_file", "payment_id"], kind="stable", na_position="last")
-    dup_mask = pd.Series(duplicate_payments(payments), index=payments.index).reindex(ordered.index).to_numpy()
-    keys = pd.DataFrame(payment_keys(ordered), columns=["_payer", "_trace", "_amount"], index=ordered.index)
-    originals = keys[~dup_mask].assign(original_file=ordered.source_file[~dup_mask])
-    duplicates = ordered[dup_mask].assign(original_file=keys[dup_mask].merge(
-        originals, on=["_payer", "_trace", "_amount"], how="left").original_file.to_numpy())
+    original = original_payments(payments).reindex(ordered.index)
+    dup_mask = original.notna().to_numpy()
+    duplicates = ordered[dup_mask].assign(
+        original_file=payments.source_file.reindex(original[dup_mask].to_numpy()).to_numpy())
     kept = ordered[~dup_mask].reset_index(drop=True)
     keep = set(kept.payment_id)
     cp = remittances["claim_payments"]

@@ -23,15 +23,15 @@ import pandas as pd
 from xl_ar import tables
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding
-from xl_ar.keys import PaymentKey, payment_key, payment_key_columns, payment_keys
+from xl_ar.keys import payment_key_columns
 from xl_ar.sources import SourceFile
 from xl_ar.x12.era import Remittance, read_835, read_835_columns
 
 if TYPE_CHECKING:
     from xl_ar.store import Store
 
-__all__ = ["FileResult", "ImportReport", "PaymentKey", "assign_payers", "duplicate_payments", "import_files",
-           "link_reversals", "payment_key", "payment_keys", "read_file", "read_remittances", "without_payments"]
+__all__ = ["FileResult", "ImportReport", "assign_payers", "duplicate_payments", "import_files", "link_reversals",
+           "original_payments", "read_file", "read_remittances", "without_payments"]
 
 
 def without_payments(remittance_tables: dict[str, pd.DataFrame], drop: Iterable[str]) -> dict[str, pd.DataFrame]:
@@ -197,12 +197,20 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
     return report
 
 
-def duplicate_payments(payments: pd.DataFrame) -> np.ndarray:
-    """Mask (aligned with `payments`) of the payments that repeat another one (same payer, trace,
-    amount): the earliest by payment date, then file name, then id, is the original."""
+def original_payments(payments: pd.DataFrame) -> pd.Series:
+    """For each payment (aligned with `payments`), the index label of the payment it repeats (same
+    payer, trace, amount), missing for an original: the earliest by payment date, then file name,
+    then id, is the original."""
     ordered = payments.sort_values(["payment_date", "source_file", "payment_id"], kind="stable", na_position="last")
-    keys = pd.Series(payment_keys(ordered), index=ordered.index, dtype=object)
-    return keys.duplicated(keep="first").reindex(payments.index).to_numpy()
+    keys = payment_key_columns(ordered)
+    first = pd.Series(ordered.index, index=ordered.index).groupby(
+        [keys[c].to_numpy() for c in keys.columns], sort=False).transform("first")
+    return first.where(first != ordered.index).reindex(payments.index)
+
+
+def duplicate_payments(payments: pd.DataFrame) -> np.ndarray:
+    """Mask (aligned with `payments`) of the payments that repeat an earlier one (`original_payments`)."""
+    return original_payments(payments).notna().to_numpy()
 
 
 def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int | None], None] | None = None,

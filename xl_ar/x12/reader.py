@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xl_ar.findings import Collector, Finding, Location, Severity
+from xl_ar.findings import Collector, Location, Severity
 from xl_ar.x12.envelope import Envelope, Positions, read_envelope
 from xl_ar.x12.tokens import (
     ENVELOPE_IDS,
@@ -106,10 +106,6 @@ class Document:
         return len(self.segs)
 
     # -- rows --------------------------------------------------------------------------------------
-    def is_(self, *ids: str) -> np.ndarray:
-        """Mask of the rows whose segment id is one of `ids`."""
-        return self.ids.table(ids)[self.segs.code]
-
     def rows(self, seg_id: str, mask: np.ndarray | None = None) -> np.ndarray:
         """Rows of one segment id inside the set's transactions (and inside `mask` when given)."""
         selected = self.body & (self.segs.code == self.ids[seg_id])
@@ -138,11 +134,6 @@ class Document:
         """Integer keys of element k (`tokens.small_key`), for comparing short qualifiers fast."""
         a, b = self.segs.element(rows, k)
         return self.segs.keys(a, b)
-
-    def present(self, rows: np.ndarray, k: int) -> np.ndarray:
-        """Whether element k of each row has a value."""
-        a, b = self.segs.element(rows, k)
-        return b > a
 
     def amounts(self, rows: np.ndarray, k: int, name: str,
                 required: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -183,9 +174,6 @@ class Document:
 
     def report_at(self, code: str, severity: Severity, where: Location, message: str) -> None:
         self.findings.add(code, severity, where, message)
-
-    def result_findings(self) -> list[Finding]:
-        return self.findings.result()
 
 
 def file_name(source: str) -> str:

@@ -85,9 +85,6 @@ class SegmentCodes:
     def __getitem__(self, sid: str) -> int:
         return self._code[sid]
 
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._code
-
     def name(self, code: int) -> str | None:
         """The segment id of a code (None for `OTHER`)."""
         return self.ids[code - 1] if 0 < code <= len(self.ids) else None
