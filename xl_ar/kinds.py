@@ -118,6 +118,12 @@ KINDS: tuple[ExceptionKind, ...] = (
         "level adjustments first (recoupments, interest, forward balances often explain the gap); otherwise "
         "call the payer or bank with the trace number and record the answer."),
     ExceptionKind(
+        "unidentified_deposit", "Unidentified deposit", "bank", "identify who paid", 0.8, None, "variance",
+        "A credit reached the bank that the description rules do not recognise as a payer EFT, a check deposit, "
+        "a card settlement, a transfer or interest, and it carries no trace number. Find out who sent it (bank "
+        "detail, payer portals, the clearinghouse) before anything is posted; if it is a payer's money, get the "
+        "remittance; if it is not the practice's money, have the bank return it."),
+    ExceptionKind(
         "duplicate_era", "Duplicate ERA", "bank", "make sure it was posted once", 0.5, None, "variance",
         "The same payment (payer, trace number and amount) arrived in another file; it is counted once. Check "
         "the PM system shows the payment posted once, reverse any second posting, and note which file was "
@@ -133,6 +139,19 @@ KINDS: tuple[ExceptionKind, ...] = (
         "The claim was billed weeks ago and no remittance has come back. Check claim status on the payer portal "
         "or with a 276 inquiry, confirm the clearinghouse accepted it, and resubmit if the payer has no record. "
         "Keep proof of timely filing in the notes."),
+    ExceptionKind(
+        "forwarded_unpaid", "Forwarded claim unpaid", "follow-up", "follow up with the next payer", 0.8,
+        DeadlineRule("timely_filing", "payment_date"), "expected",
+        "The payer processed the claim and forwarded it to another payer (CLP02 19, 20, 21 or 23: a crossover "
+        "to the secondary), but the balance is still open after the follow-up window. Check that the next payer "
+        "received the crossover; if not, bill it yourself with the primary's remittance attached before its "
+        "filing limit. Note each contact."),
+    ExceptionKind(
+        "unbilled_claim", "Unbilled claim", "follow-up", "bill the claim before the filing limit", 0.9, _FILING,
+        "expected",
+        "The claim has an open balance but was never billed, and the payer's timely-filing limit is near or "
+        "past. Find what holds it (a charge on hold, missing information, a scrubber edit), fix it and submit "
+        "today; once the limit has passed, appeal only with proof of timely filing."),
     ExceptionKind(
         "denied", "Denied", "denial", None, None, _APPEAL, "expected",
         "The payer denied the claim and a balance is still open. Read the CARC and remark codes, fix what they "
