@@ -6,8 +6,13 @@ its own short labels, a denial category and a suggested next action (`xl_ar/data
 official descriptions are then shown next to ours. They are kept in the user's xl-ar folder,
 never in the package.
 
-The group code decides first: PR (patient responsibility) is the patient's to pay whatever the
-reason; CO, OA, PI (and CR in 4010) follow the reason code's category.
+The group code decides first (`categorize`, `describe` with groups):
+- PR (patient responsibility) is the patient's to pay whatever the reason: bill the patient (or
+  their secondary coverage);
+- CO and PI are the provider's contractual obligation: the patient is never billed, so the action
+  is to correct and resubmit, appeal or write off (the CSV's `provider_action` where its `action`
+  would bill someone), and a patient-share reason (CO-1, CO-2, CO-3) is contractual;
+- OA (and CR in 4010) follow the reason code's category and action.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ ACTIONS = ("correct and resubmit", "appeal", "bill patient or secondary", "write
 UNKNOWN = ("(no label)", "missing_information", "correct and resubmit")
 """What an unknown code maps to: read the payer's remark codes and correct what they ask for."""
 
+PATIENT_GROUPS = frozenset({"PR"})
+"""Group codes whose amount the patient owes: billed to the patient (or their secondary coverage)."""
+PROVIDER_GROUPS = frozenset({"CO", "PI"})
+"""Group codes whose amount is the provider's obligation: never billed to the patient."""
+BILL_PATIENT = "bill patient or secondary"
+"""The action of a patient's share."""
+
 
 def _user_folder() -> Path:
     return settings.home()
@@ -45,9 +57,11 @@ def _user_folder() -> Path:
 
 @functools.cache
 def carc_table() -> pd.DataFrame:
-    """Our CARC table: code, label, category, action (plus `official` when a list was loaded)."""
+    """Our CARC table: code, label, category, action, provider_action (the action under CO or PI;
+    `action` when empty), plus `official` when a list was loaded."""
     text = resources.files("xl_ar").joinpath("data/carc.csv").read_text(encoding="utf-8")
     table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    table["provider_action"] = table.provider_action.where(table.provider_action != "", table.action)
     official = _user_folder() / "codes" / "carc_official.csv"
     table["official"] = ""
     if official.exists():
@@ -62,35 +76,45 @@ def rarc_table() -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False).set_index("code", drop=False)
 
 
-def carc(code: str) -> tuple[str, str, str]:
-    """(label, category, next action) of one CARC; unknown codes get `UNKNOWN`."""
-    table = carc_table()
-    key = str(code).strip().upper()
-    if key in table.index:
-        row = table.loc[key]
-        return row.label, row.category, row.action
-    return UNKNOWN
+def carc(code: str, group: str | None = None) -> tuple[str, str, str]:
+    """(label, category, next action) of one CARC, under its group code when given (`describe`);
+    unknown codes get `UNKNOWN`."""
+    groups = None if group is None else pd.Series([group])
+    label, category, action = describe(pd.Series([code]), groups)
+    return label[0], category[0], action[0]
 
 
-def describe(reason_codes: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Label, category and next action of each CARC (vectorised `carc`)."""
+def describe(reason_codes: pd.Series, group_codes: pd.Series | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label, category and next action of each CARC (vectorised), the group deciding first when
+    `group_codes` is given: PR is the patient's (category patient_responsibility, bill the patient or
+    secondary); CO and PI are the provider's (never billed to the patient: the code's
+    `provider_action`, and a patient-share reason is contractual); OA and CR follow the reason."""
     table = carc_table()
     codes_, uniques = pd.factorize(reason_codes.astype("str"), use_na_sentinel=True)
     keys = pd.Index(uniques).str.strip().str.upper()
     out = []
-    for column, default in zip(("label", "category", "action"), UNKNOWN, strict=True):
+    for column, default in zip(("label", "category", "action", "provider_action"), (*UNKNOWN, UNKNOWN[2]),
+                               strict=True):
         values = np.append(keys.map(table[column]).fillna(default).to_numpy(dtype=object), default)
         out.append(values[codes_])  # -1 (missing code) takes the appended default
-    return tuple(out)
+    label, category, action, provider_action = out
+    if group_codes is None:
+        return label, category, action
+    group = group_codes.astype("str").str.strip().str.upper().to_numpy(dtype=object)
+    patient = np.isin(group, list(PATIENT_GROUPS))
+    provider = np.isin(group, list(PROVIDER_GROUPS))
+    category = np.where(patient, "patient_responsibility",
+                        np.where(provider & (category == "patient_responsibility"), "contractual", category))
+    action = np.where(patient, BILL_PATIENT, np.where(provider, provider_action, action))
+    return label, category.astype(object), action.astype(object)
 
 
 def categorize(group_codes: pd.Series, reason_codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Category and next action of each adjustment (vectorised): PR is the patient's; otherwise
-    the reason code's category (unknown codes: missing information, correct and resubmit)."""
-    _, category, action = describe(reason_codes)
-    patient = group_codes.astype("str").to_numpy() == "PR"
-    category = np.where(patient, "patient_responsibility", category)
-    action = np.where(patient, "bill patient or secondary", action)
+    """Category and next action of each adjustment (vectorised `describe` under its group): PR is
+    the patient's; CO and PI never bill the patient; otherwise the reason code's category (unknown
+    codes: missing information, correct and resubmit)."""
+    _, category, action = describe(reason_codes, group_codes)
     return category, action
 
 
