@@ -1,7 +1,8 @@
 """Denials and underpayments: expected allowed amounts, payer deadlines, and the worklist order.
 
-- Expected allowed = the payer's contracted rate for the procedure (and modifier) x units, from
-  the `fee_schedule`, with an optional multiple-procedure reduction.
+- Expected allowed of a line = the lesser of its billed charge and the payer's contracted rate for
+  the procedure (and modifier) x units from the `fee_schedule`, after the payer's multiple-procedure
+  reduction (docs/pricing.md: the rules, and where each payer's are set).
 - Deadlines: timely filing counts from the date of service, appeals from the remittance date,
   per payer (`payers`), else the payer class default; refunds are due within `REFUND_DAYS`.
 - Priority of an exception = dollars at stake x recoverability of its kind (`xl_ar.kinds`) or of
@@ -12,10 +13,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from xl_ar.errors import InputError
 
 TIMELY_FILING_DAYS = {"medicare": 365, "medicaid": 180, "commercial": 90, "other": 90}
 """Default days from the date of service to file a claim, by payer class (Medicare: 12 months)."""
@@ -46,6 +50,49 @@ def urgency(days_left: np.ndarray) -> np.ndarray:
 def priority(dollars_cents: np.ndarray, recoverability: np.ndarray, days_left: np.ndarray) -> np.ndarray:
     """Priority score in dollars: |dollars at stake| x recoverability x urgency."""
     return np.abs(np.asarray(dollars_cents, dtype="float64")) / 100 * np.asarray(recoverability) * urgency(days_left)
+
+
+_NO_REDUCTION = ("none", "off", "no", "n/a", "na")
+"""`mpr_rates` values of a payer that does not apply a multiple-procedure reduction."""
+
+
+def parse_mpr(text: str) -> tuple[float, ...]:
+    """A payer's `mpr_rates` as shares of the fee, first procedure first: `100/50/25` or
+    `1, 0.5, 0.25` (percentages when any value is above 1 or has a % sign; separators / , ; or
+    spaces); `none` or `off` is (1.0,), no reduction. Raises ValueError on anything else."""
+    words = str(text).strip().lower()
+    if words in _NO_REDUCTION:
+        return (1.0,)
+    parts = [p for p in re.split(r"[/,;\s]+", words) if p]
+    if not parts or not all(re.fullmatch(r"\d+(\.\d+)?%?|\.\d+%?", p) for p in parts):
+        raise ValueError(f"'{text}' is not a list of rates such as 100/50 (or none)")
+    values = [float(p.rstrip("%")) for p in parts]
+    if any(p.endswith("%") for p in parts) or any(v > 1 for v in values):
+        values = [v / 100 for v in values]
+    if any(v > 1 for v in values):
+        raise ValueError(f"'{text}': a rate above 100%")
+    return tuple(values)
+
+
+def payer_mpr(payers: pd.DataFrame | None, default: Sequence[float] | None) -> pd.Series:
+    """Per payer id, its multiple-procedure reduction (shares of the fee for the first, second, ...
+    procedure; the last repeats): its own `mpr_rates`, else `default` (the practice's `Rules.mpr`),
+    (1.0,) when neither applies one. A value that is not a list of rates is an `InputError` naming the
+    payer, never silently the default."""
+    fallback = tuple(default) if default else (1.0,)
+    if payers is None or payers.empty:
+        return pd.Series(dtype=object)
+    own = payers["mpr_rates"] if "mpr_rates" in payers else pd.Series(pd.NA, index=payers.index)
+    out = {}
+    for payer_id, text in zip(payers.payer_id, own, strict=True):  # one per payer, not per claim
+        if pd.isna(text) or not str(text).strip():
+            out[payer_id] = fallback
+            continue
+        try:
+            out[payer_id] = parse_mpr(text)
+        except ValueError as e:
+            raise InputError(f"payer {payer_id}: mpr_rates {e}", source="payers") from None
+    return pd.Series(out, dtype=object)
 
 
 def payer_terms(payers: pd.DataFrame) -> pd.DataFrame:
@@ -123,21 +170,73 @@ def fee_lookup(fee_schedule: pd.DataFrame, payer_ids: pd.Series, codes: pd.Serie
     return result
 
 
-def expected_allowed(lines: pd.DataFrame, fee_schedule: pd.DataFrame, mpr: Sequence[float] | None = None,
-                     ) -> np.ndarray:
-    """Expected allowed amount of each line (cents, NaN when the fee schedule has no rate).
+_EM_CODE = r"99[2-4]\d\d"
+"""Evaluation and management codes (99202-99499): never part of a multiple-procedure reduction."""
+_EM_MODIFIERS = ("25", "57")
+"""Modifiers of an E/M service on the day of a procedure: never part of the reduction either."""
 
-    `lines` has payer_id, procedure_code, modifiers, units and (for `mpr`) claim_id. With a
-    multiple-procedure reduction such as `(1.0, 0.5)`, the lines of a claim that carry modifier 51
-    are ranked by rate and the second and later are paid at 50%.
+
+def _has_modifier(modifiers: pd.Series, codes: Sequence[str]) -> np.ndarray:
+    """Whether each line's colon-separated modifiers include one of `codes` (vectorised)."""
+    pattern = r"(?:^|:)(?:" + "|".join(codes) + r")(?::|$)"
+    return modifiers.fillna("").astype("str").str.contains(pattern, regex=True).to_numpy(dtype=bool)
+
+
+def mpr_factors(lines: pd.DataFrame, fees: np.ndarray, mpr: Sequence[float] | None = None,
+                payers: pd.DataFrame | None = None) -> np.ndarray:
+    """The share of its fee each line is expected to be paid under the multiple-procedure reduction.
+
+    The lines of a claim subject to it are those billed with modifier 51 or reduced by the payer
+    with CARC 59 (`reduced`), plus the claim's primary procedure: its highest-fee other line when
+    that fee is at least theirs (modifier 51 marks the additional procedures, not the first). E/M
+    services (99202-99499, modifiers 25 and 57) and lines without a rate never are. They are ranked
+    by fee (rate x units, highest first; ties by line order); the first is paid at the payer's first
+    rate, the second at its second, and so on, the last rate repeating: (1.0, 0.5) is 100% then 50%.
+    Rates come from `payer_mpr` (the payer's own, else `mpr`). Other lines get 1.0.
+    """
+    n = len(lines)
+    factor = np.ones(n)
+    if n == 0:
+        return factor
+    fees = np.asarray(fees, dtype="float64")
+    em = (lines["procedure_code"].fillna("").astype("str").str.fullmatch(_EM_CODE).to_numpy(dtype=bool)
+          | _has_modifier(lines["modifiers"], _EM_MODIFIERS))
+    eligible = ~em & ~np.isnan(fees)
+    reduced = lines["reduced"].fillna(False).to_numpy(dtype=bool) if "reduced" in lines else np.zeros(n, bool)
+    marked = eligible & (_has_modifier(lines["modifiers"], ("51",)) | reduced)
+    if not marked.any():
+        return factor
+    frame = pd.DataFrame({"claim": lines["claim_id"].to_numpy(), "fee": fees, "pos": np.arange(n)})
+    top_marked = frame[marked].groupby("claim").fee.max()
+    others = frame[eligible & ~marked & frame.claim.isin(top_marked.index).to_numpy()]
+    best_other = others.groupby("claim").fee.max()
+    has_primary = (best_other >= top_marked.reindex(best_other.index)).reindex(top_marked.index, fill_value=False)
+    ranked = frame[marked].sort_values(["claim", "fee", "pos"], ascending=[True, False, True], kind="stable")
+    rank = ranked.groupby("claim").cumcount().to_numpy() + has_primary.reindex(ranked.claim).to_numpy(dtype=int)
+    schedules = payer_mpr(payers, mpr)
+    table = [*schedules.tolist(), tuple(mpr) if mpr else (1.0,)]
+    width = max(len(t) for t in table)
+    rates = np.array([[*t, *[t[-1]] * (width - len(t))] for t in table], dtype="float64")
+    which = pd.Index(schedules.index).get_indexer(lines["payer_id"].astype("str").to_numpy()[ranked.pos])
+    which[which < 0] = len(table) - 1
+    factor[ranked.pos.to_numpy()] = rates[which, np.minimum(rank, width - 1)]
+    return factor
+
+
+def expected_allowed(lines: pd.DataFrame, fee_schedule: pd.DataFrame, mpr: Sequence[float] | None = None,
+                     payers: pd.DataFrame | None = None) -> np.ndarray:
+    """Expected allowed amount of each line (cents, NaN when the fee schedule has no rate): the lesser
+    of its billed `charge` (when the column is there) and its fee (contracted rate x units) times its
+    multiple-procedure factor (`mpr_factors`: the practice default `mpr`, each payer's own `mpr_rates`).
+
+    `lines` has payer_id, procedure_code, modifiers, units; for the reduction also claim_id and,
+    optionally, `reduced` (the payer applied CARC 59 to the line). Docs: docs/pricing.md.
     """
     rate = fee_lookup(fee_schedule, lines["payer_id"], lines["procedure_code"], lines["modifiers"])
-    expected = np.round(rate * lines["units"].astype("float64").fillna(1).to_numpy())
-    if mpr:
-        has51 = lines["modifiers"].fillna("").str.split(":").map(lambda m: "51" in m).to_numpy()
-        frame = pd.DataFrame({"claim": lines["claim_id"].to_numpy(), "e": np.where(has51, expected, -1.0)})
-        rank = frame.groupby("claim")["e"].rank(method="first", ascending=False).to_numpy().astype(int) - 1
-        factors = np.asarray(mpr, dtype="float64")
-        factor = np.where(has51, factors[np.minimum(rank, len(factors) - 1)], 1.0)
-        expected = np.round(expected * factor)
+    fees = np.round(rate * lines["units"].astype("float64").fillna(1).to_numpy())
+    reduce = bool(mpr) or (payers is not None and "mpr_rates" in payers and payers["mpr_rates"].notna().any())
+    expected = np.round(fees * mpr_factors(lines, fees, mpr, payers)) if reduce and "claim_id" in lines else fees
+    if "charge" in lines:
+        charge = pd.to_numeric(lines["charge"], errors="coerce").astype("float64").to_numpy()
+        expected = np.where(np.isnan(charge), expected, np.minimum(expected, charge))
     return expected

@@ -97,6 +97,8 @@ HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "timely_filing_days": ("Timely Filing", "Timely Filing Days", "Filing Limit", "TFL"),
         "appeal_days": ("Appeal Days", "Appeal Limit", "Appeal Window"),
         "payer_ref": ("Payer Ref", "EDI Payer ID", "Payer EDI ID", "ERA Payer ID"),
+        "mpr_rates": ("MPR", "MPR Rates", "Multiple Procedure Reduction", "Multiple Procedure Rates",
+                      "Multiple Surgery Reduction"),
     },
     "postings": {
         "posting_id": ("Trans #", "Transaction ID", "Transaction #", "Posting ID", "Receipt #", "Txn ID"),

@@ -20,8 +20,8 @@ Matching rules:
 
 Outcomes of the latest adjudication: `denied` (CLP02 = 4, or nothing paid and all of it denied),
 `partially_denied` (paid, with denial adjustments), both while the ledger still shows a balance;
-`underpaid` / `overpaid` (allowed vs the fee schedule beyond $5 and 2%); `reversal`. From the
-ledger: `credit_balance`, `no_response` (billed more than `no_response_days` ago, no remittance).
+`underpaid` / `overpaid` (allowed vs the expected allowed amount beyond $5 and 2%, docs/pricing.md);
+`reversal`. From the ledger: `credit_balance`, `no_response` (billed more than `no_response_days` ago, no remittance).
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ class Rules:
     """Under- and overpayments are reported beyond this amount ($5) ..."""
     variance_min_share: float = 0.02
     """... and beyond this share of the expected allowed amount (2%)."""
-    mpr: tuple[float, ...] | None = None
-    """Multiple-procedure reduction for lines with modifier 51, e.g. (1.0, 0.5); off by default."""
+    mpr: tuple[float, ...] | None = (1.0, 0.5)
+    """The practice's default multiple-procedure reduction (shares of the fee for the first, second, ...
+    procedure subject to it, the last repeating): 100% then 50%. A payer's own `mpr_rates` overrides
+    it; None turns it off for payers without their own (docs/pricing.md)."""
 
 
 @dataclass
@@ -412,9 +414,16 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     return _concat(out)
 
 
+MPR_REASON = "59"
+"""CARC of a reduction under multiple or concurrent procedure rules."""
+
+
 def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
-    """Allowed amounts of the paid lines of each claim's latest adjudication against the fee schedule,
-    summed per claim (`adj`: the adjustments with their denial flag)."""
+    """Allowed amounts of the paid lines of each claim's latest adjudication against the expected allowed
+    amounts (`denials.expected_allowed`: the lesser of the line charge and the contracted fee, after the
+    payer's multiple-procedure reduction, lines reduced with CARC 59 included), summed per claim (`adj`:
+    the adjustments with their denial flag). A correct reduction is then no underpayment; one applied to
+    the wrong line or at the wrong rate still is."""
     ledger, claim_lines, fee_schedule, rules = ctx.ledger, ctx.claim_lines, ctx.fee_schedule, ctx.rules
     lines = ctx.line_payments.merge(
         latest[["payment_id", "claim_seq", "trace_number", "payment_payer"]].reset_index(drop=True),
@@ -437,10 +446,13 @@ def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFr
     if billed is not None and has.any():
         modifiers[has] = billed.modifiers.astype(object).to_numpy()[billed_idx[has]]
         units[has] = billed.units.astype("float64").to_numpy()[billed_idx[has]]
+    by_mpr = line_adj[line_adj.reason_code.astype("str").str.strip() == MPR_REASON].set_index(key).index
+    reduced = pd.MultiIndex.from_frame(lines[key]).isin(by_mpr)
     priced = pd.DataFrame({"claim_id": lines.claim_id.to_numpy(),
                            "payer_id": ledger.payer_id.reindex(lines.claim_id).to_numpy(),
-                           "procedure_code": lines.procedure_code.to_numpy(), "modifiers": modifiers, "units": units})
-    priced["expected"] = denials.expected_allowed(priced, fee_schedule, rules.mpr)
+                           "procedure_code": lines.procedure_code.to_numpy(), "modifiers": modifiers, "units": units,
+                           "charge": lines.charge.to_numpy(dtype="float64"), "reduced": reduced})
+    priced["expected"] = denials.expected_allowed(priced, fee_schedule, rules.mpr, ctx.payers)
     priced["actual"] = actual
     priced = priced[priced.expected.notna()]
     sums = priced.groupby("claim_id")[["expected", "actual"]].sum()

@@ -77,6 +77,10 @@ class Payer(_Record):
     """Days from the remittance date to appeal a denial; empty means the class default."""
     payer_ref: Code | None = None
     """The payer's identifier on its 835s (N1*PR REF*2U or the TRN03 originator), used to link ERAs."""
+    mpr_rates: Text | None = None
+    """The payer's multiple-procedure reduction: shares of the fee for the first, second, ... procedure
+    (`100/50`, the last repeating), `none` when it applies none; empty means the practice default
+    (docs/pricing.md)."""
 
 
 class Claim(_Record):
