@@ -131,7 +131,7 @@ def test_no_exceptions_is_the_empty_canonical_table():
 def test_deadline_rules_say_which_limit_counts_from_which_date():
     assert BY_CODE["no_response"].deadline == DeadlineRule("timely_filing", "service_date")
     assert BY_CODE["credit_balance"].deadline.words == (
-        "60 days to refund, counted from the last activity on the claim (else the as-of date)")
+        "60 days to refund, counted from the date the credit arose (else the last activity on the claim)")
     assert BY_CODE["unposted_payment"].deadline is None
 
 

@@ -39,11 +39,17 @@ DEFAULT_RECOVERABILITY = 0.5
 """Recoverability of a denial whose category is unknown."""
 
 
+URGENCY_OVERDUE = 2.5
+"""Weight of a deadline already passed: above any deadline still ahead, so an overdue item rises to
+the top of the worklist (a late appeal, a claim past its filing limit or a late refund needs a person
+today: proof of timely filing, a good-cause request, the refund) instead of sinking below new work."""
+
+
 def urgency(days_left: np.ndarray) -> np.ndarray:
-    """Weight of a deadline: 2 within 14 days, 1.5 within 30, 1 within 90, 0.8 beyond or none,
-    0.2 once passed (little can be done then). NaN (no deadline) counts as 1."""
+    """Weight of a deadline by the days left: `URGENCY_OVERDUE` (2.5) once passed, 2 within 14 days,
+    1.5 within 30, 1 within 90, 0.8 beyond; 1 when there is no deadline (NaN)."""
     d = np.asarray(days_left, dtype="float64")
-    out = np.select([d < 0, d <= 14, d <= 30, d <= 90], [0.2, 2.0, 1.5, 1.0], default=0.8)
+    out = np.select([d < 0, d <= 14, d <= 30, d <= 90], [URGENCY_OVERDUE, 2.0, 1.5, 1.0], default=0.8)
     return np.where(np.isnan(d), 1.0, out)
 
 

@@ -14,7 +14,11 @@ from typing import Literal
 from xl_ar.denials import REFUND_DAYS
 
 Limit = Literal["appeal", "timely_filing", "refund"]
-Start = Literal["payment_date", "service_date", "last_activity"]
+Start = Literal["payment_date", "service_date", "last_activity", "credit_date"]
+
+NEW_CLAIM_CATEGORIES = frozenset({"missing_information", "coding"})
+"""Denial categories fixed by a new or corrected claim rather than an appeal (CO-16 with MA130: the claim
+could not be processed, so it has no appeal rights): the timely-filing limit counts for them."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,11 @@ class DeadlineRule:
     """appeal: the payer's appeal days; timely_filing: the payer's filing days; refund: the 60-day rule."""
     start: Start
     """payment_date: the remittance date; service_date: the date of service; last_activity: the claim's
-    last activity date, else the as-of date."""
+    last activity date, else the as-of date; credit_date: the date the credit arose (the posting that
+    took the claim's postings above what was owed), else the last activity date, else the as-of date."""
+    new_claim: DeadlineRule | None = None
+    """For a denial: the rule instead when its category needs a new or corrected claim rather than an
+    appeal (`NEW_CLAIM_CATEGORIES`)."""
 
     @property
     def words(self) -> str:
@@ -45,8 +53,13 @@ class DeadlineRule:
         limit = {"appeal": "the payer's appeal limit", "timely_filing": "the payer's timely-filing limit",
                  "refund": f"{REFUND_DAYS} days to refund"}[self.limit]
         start = {"payment_date": "the payment date", "service_date": "the date of service",
-                 "last_activity": "the last activity on the claim (else the as-of date)"}[self.start]
-        return f"{limit}, counted from {start}"
+                 "last_activity": "the last activity on the claim (else the as-of date)",
+                 "credit_date": "the date the credit arose (else the last activity on the claim)"}[self.start]
+        text = f"{limit}, counted from {start}"
+        if self.new_claim is not None:
+            categories = " or ".join(sorted(c.replace("_", " ") for c in NEW_CLAIM_CATEGORIES))
+            text += f"; when a new claim is needed ({categories}): {self.new_claim.words}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ GROUPS: dict[str, Group] = {g.code: g for g in (
 
 _APPEAL = DeadlineRule("appeal", "payment_date")
 _FILING = DeadlineRule("timely_filing", "service_date")
+_DENIAL = DeadlineRule("appeal", "payment_date", new_claim=_FILING)
 
 KINDS: tuple[ExceptionKind, ...] = (
     ExceptionKind(
@@ -153,12 +167,13 @@ KINDS: tuple[ExceptionKind, ...] = (
         "past. Find what holds it (a charge on hold, missing information, a scrubber edit), fix it and submit "
         "today; once the limit has passed, appeal only with proof of timely filing."),
     ExceptionKind(
-        "denied", "Denied", "denial", None, None, _APPEAL, "expected",
+        "denied", "Denied", "denial", None, None, _DENIAL, "expected",
         "The payer denied the claim and a balance is still open. Read the CARC and remark codes, fix what they "
-        "point to (eligibility, authorization, coding, missing information) and resubmit a corrected claim, "
-        "or appeal with records before the appeal deadline. Note the reason and every step taken."),
+        "point to (eligibility, authorization, coding, missing information) and send a corrected claim "
+        "within the timely-filing limit, or appeal with records before the appeal deadline. Note the reason and "
+        "every step taken."),
     ExceptionKind(
-        "partially_denied", "Partially denied", "denial", None, None, _APPEAL, "variance",
+        "partially_denied", "Partially denied", "denial", None, None, _DENIAL, "variance",
         "The payer paid the claim but denied some lines. Work the denied lines as a denial: check the line's "
         "CARC, correct and resubmit or appeal, or write off when the contract says so (bundled services). "
         "Document the decision per line."),
@@ -180,7 +195,7 @@ KINDS: tuple[ExceptionKind, ...] = (
         "check, and follow up if no correction came."),
     ExceptionKind(
         "credit_balance", "Credit balance", "follow-up", "refund the credit", 0.9,
-        DeadlineRule("refund", "last_activity"), "variance",
+        DeadlineRule("refund", "credit_date"), "variance",
         "More was collected on the claim than is owed. Find the cause (a duplicate payment, a patient payment "
         "before insurance paid, a posting error), correct postings if needed, and refund the payer or patient "
         f"within {REFUND_DAYS} days. Keep the refund record."),

@@ -9,7 +9,9 @@ Matching rules:
 - 835 -> postings: per claim and check (TRN02 trace number), amounts equal to the cent:
   `unposted_payment`, `posting_variance`, `posted_without_era`. Patient (self-pay) postings are
   not payer money and are left out. A payment dated within `posting_grace_days` of the as-of date
-  may simply not be posted yet.
+  may simply not be posted yet. A PLB take-back (WO, FB, 72) whose reference names a claim
+  (`recoupments`) counts on that claim and the check that carries it, as a negative payment; a
+  posting without a trace number matches a trace-less 835 payment of the same claim.
 - 835 -> bank: BPR02 to the deposit line with the same trace number; a deposit line without a
   trace matches a payment of the same amount dated from 2 days before to `deposit_window_days`
   after the payment. Only payer EFTs and check deposits are expected to match (card batches and
@@ -19,9 +21,13 @@ Matching rules:
   correction: the latest adjudication of a claim decides its outcome.
 
 Outcomes of the latest adjudication: `denied` (CLP02 = 4, or nothing paid and all of it denied),
-`partially_denied` (paid, with denial adjustments), both while the ledger still shows a balance;
-`underpaid` / `overpaid` (allowed vs the expected allowed amount beyond $5 and 2%, docs/pricing.md);
-`reversal`. From the ledger: `credit_balance`, `no_response` (billed more than `no_response_days` ago, no remittance).
+`partially_denied` (paid, with denial adjustments), both while the ledger still shows a balance, with
+the action of their main CARC under its group (CO and PI never bill the patient); `underpaid` /
+`overpaid` (allowed vs the expected allowed amount beyond $5 and 2%, docs/pricing.md); `reversal`;
+`forwarded_unpaid` (forwarded to the next payer, CLP02 19-21 or 23, and still open after
+`forwarded_days`). From the ledger: `credit_balance` (unless the payers already recouped it),
+`no_response` (billed more than `no_response_days` ago, no remittance), `unbilled_claim` (never
+billed, its timely-filing limit within `unbilled_warning_days` or past).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import bank, codes, denials, tables
-from xl_ar.kinds import BY_CODE, CODES, KINDS
+from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, DeadlineRule
 from xl_ar.money import for_people as _money
 from xl_ar.remittances import assign_payers, link_reversals, original_payments
 
@@ -65,6 +71,11 @@ class Rules:
     """The practice's default multiple-procedure reduction (shares of the fee for the first, second, ...
     procedure subject to it, the last repeating): 100% then 50%. A payer's own `mpr_rates` overrides
     it; None turns it off for payers without their own (docs/pricing.md)."""
+    forwarded_days: int = 30
+    """Days after a payer forwarded a claim to the next payer (CLP02 19, 20, 21, 23) that make the still
+    open claim a `forwarded_unpaid`."""
+    unbilled_warning_days: int = 30
+    """A claim never billed is an `unbilled_claim` once its timely-filing limit is this close, or past."""
 
 
 @dataclass
@@ -229,42 +240,104 @@ def _unmatched_remits(ctx: Context) -> pd.DataFrame:
         reason=_words("paid ", _money(um.paid), " for a claim id that is not in the ledger"))
 
 
+TAKE_BACK_REASONS = ("WO", "FB", "72")
+"""PLB03-1 reasons that take money back from a claim: WO overpayment recovery, FB forwarding balance,
+72 authorized return."""
+
+
+def recoupments(ctx: Context) -> pd.DataFrame:
+    """Money a payer took back from a claim at the provider level: each PLB amount with reason WO, FB
+    or 72 whose PLB03-2 reference names a ledger claim, by the payer claim number (CLP07) of one of its
+    remitted loops dated on or before the PLB's payment (the payer's own first), else by its claim id
+    (CLP01). One row each: claim_id, payment_id, trace_number, payment_date and payer_id of the payment
+    that carries the PLB, reason_code, and amount = -PLB amount (negative: money taken back). A PLB
+    whose reference names no claim stays provider-level and is not here."""
+    plb = ctx.provider_adjustments
+    plb = plb[plb.reason_code.astype("str").str.strip().str.upper().isin(TAKE_BACK_REASONS).to_numpy()
+              & plb.reference.notna().to_numpy()]
+    columns = ["claim_id", "payment_id", "trace_number", "payment_date", "payer_id", "reason_code", "amount"]
+    if plb.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    pay = ctx.payments
+    found = pd.DataFrame({
+        "_plb": np.arange(len(plb)), "reference": plb.reference.astype("str").str.strip().to_numpy(),
+        "payment_id": plb.payment_id.to_numpy(), "trace_number": pay.trace_number.reindex(plb.payment_id).to_numpy(),
+        "payment_date": pay.payment_date.reindex(plb.payment_id).to_numpy(),
+        "payer_id": pay.payer_id.reindex(plb.payment_id).to_numpy(),
+        "reason_code": plb.reason_code.astype("str").str.strip().str.upper().to_numpy(),
+        "amount": -plb.amount.to_numpy(dtype=np.int64)})
+    loops = ctx.claim_payments[ctx.claim_payments.payer_claim_id.notna()]
+    loops = pd.DataFrame({"reference": loops.payer_claim_id.astype("str").str.strip().to_numpy(),
+                          "claim_id": loops.claim_id.to_numpy(), "_loop_date": loops.payment_date.to_numpy(),
+                          "_loop_payer": loops.payment_payer.to_numpy()})
+    by_number = found.merge(loops, on="reference", how="inner")
+    by_number = by_number[~(by_number._loop_date > by_number.payment_date).to_numpy(dtype=bool)]
+    by_number = by_number.assign(_same=(by_number._loop_payer == by_number.payer_id).fillna(False).to_numpy(bool))
+    by_number = by_number.sort_values(["_plb", "_same", "_loop_date"], ascending=[True, False, False],
+                                      kind="stable").drop_duplicates("_plb")
+    rest = found[~found._plb.isin(by_number._plb) & found.reference.isin(ctx.ledger.index).to_numpy()]
+    tied = pd.concat([by_number, rest.assign(claim_id=rest.reference)], ignore_index=True).sort_values("_plb")
+    return tied[columns].reset_index(drop=True)
+
+
 def _postings(ctx: Context) -> pd.DataFrame:
-    """835 claim payments vs PM postings, per claim and trace number."""
-    era = ctx.claim_payments.groupby(["claim_id", "trace_number"], dropna=False).agg(
-        paid=("paid", "sum"), payment_date=("payment_date", "min"), payment_id=("payment_id", "first"),
-        payer_id=("payment_payer", "first"))
+    """835 claim payments, and the take-backs tied to claims (`recoupments`), vs PM postings, per claim
+    and trace number; a payer posting without a trace number matches a trace-less 835 payment of the
+    same claim."""
+    cp = ctx.claim_payments
+    taken = recoupments(ctx)
+    lines = pd.concat([
+        pd.DataFrame({"claim_id": cp.claim_id.to_numpy(), "trace_number": cp.trace_number.to_numpy(),
+                      "paid": cp.paid.to_numpy(dtype=np.int64), "taken": np.zeros(len(cp), dtype=np.int64),
+                      "payment_date": cp.payment_date.to_numpy(), "payment_id": cp.payment_id.to_numpy(),
+                      "payer_id": cp.payment_payer.to_numpy()}),
+        pd.DataFrame({"claim_id": taken.claim_id.to_numpy(), "trace_number": taken.trace_number.to_numpy(),
+                      "paid": taken.amount.to_numpy(dtype=np.int64), "taken": -taken.amount.to_numpy(dtype=np.int64),
+                      "payment_date": taken.payment_date.to_numpy(), "payment_id": taken.payment_id.to_numpy(),
+                      "payer_id": taken.payer_id.to_numpy()}),
+    ], ignore_index=True)
+    lines["_trace"] = lines.trace_number.fillna("").astype(str)  # a trace-less payment matches a trace-less posting
+    era = lines.groupby(["claim_id", "_trace"]).agg(
+        paid=("paid", "sum"), taken=("taken", "sum"), payment_date=("payment_date", "min"),
+        payment_id=("payment_id", "first"), payer_id=("payer_id", "first"))
     postings = ctx.postings
     ins = postings[~postings.payer_id.isin(_self_pay_ids(ctx.payers))]
-    no_trace = ins[ins.trace_number.isna()]
-    posted = ins[ins.trace_number.notna()].groupby(["claim_id", "trace_number"]).agg(
+    posted = ins.assign(_trace=ins.trace_number.fillna("").astype(str)).groupby(["claim_id", "_trace"]).agg(
         posted=("amount", "sum"), posting_payer=("payer_id", "first"))
-    posted.index = posted.index.set_names(["claim_id", "trace_number"])
     both = era.join(posted, how="outer").reset_index()
+    both["trace_number"] = both._trace.where(both._trace != "", None)
     grace = ctx.as_of - pd.Timedelta(days=ctx.rules.posting_grace_days)
     unposted = both.paid.notna() & both.posted.isna() & (both.paid != 0) & (both.payment_date <= grace)
     variance = both.paid.notna() & both.posted.notna() & (both.paid != both.posted)
     without = both.paid.isna()
     u, v, w = both[unposted], both[variance], both[without]
-    nt = no_trace.groupby("claim_id").agg(posted=("amount", "sum"), payer_id=("payer_id", "first")).reset_index()
+    on = np.where(u.trace_number.notna(), _words(" on ", u.trace_number.fillna("")), " with no trace number")
+    only_taken = (u.taken > 0) & (u.paid == -u.taken)
+    untraced = w.trace_number.isna().to_numpy()
     return _concat([
         _exceptions("unposted_payment", claim_id=u.claim_id, payment_id=u.payment_id, trace_number=u.trace_number,
                     payer_id=u.payer_id, expected=u.paid.astype("int64"), actual=np.zeros(len(u), dtype=np.int64),
                     variance=(-u.paid).astype("int64"),
-                    reason=_words("the 835 paid ", _money(u.paid), " on ", u.trace_number, "; nothing posted")),
+                    reason=np.where(only_taken,
+                                    _words("the payer took back ", _money(u.taken), on, " (PLB recoupment); nothing "
+                                           "posted"),
+                                    _words("the 835 paid ", _money(u.paid), on,
+                                           np.where(u.taken > 0, _words(" after a take-back of ", _money(u.taken)), ""),
+                                           "; nothing posted"))),
         _exceptions("posting_variance", claim_id=v.claim_id, payment_id=v.payment_id, trace_number=v.trace_number,
                     payer_id=v.payer_id, expected=v.paid.astype("int64"), actual=v.posted.astype("int64"),
                     variance=(v.posted - v.paid).astype("int64"),
-                    reason=_words("posted ", _money(v.posted), ", the 835 paid ", _money(v.paid), " on ",
-                                  v.trace_number)),
+                    reason=_words("posted ", _money(v.posted), ", the 835 paid ", _money(v.paid),
+                                  np.where(v.trace_number.notna(), _words(" on ", v.trace_number.fillna("")),
+                                           " (no trace number on either)"),
+                                  np.where(v.taken > 0, _words(" after a take-back of ", _money(v.taken)), ""))),
         _exceptions("posted_without_era", claim_id=w.claim_id, trace_number=w.trace_number,
                     payer_id=w.posting_payer, expected=np.zeros(len(w), dtype=np.int64),
                     actual=w.posted.astype("int64"), variance=w.posted.astype("int64"),
-                    reason=_words("posted ", _money(w.posted), " on ", w.trace_number,
-                                  "; no 835 pays this claim on that check")),
-        _exceptions("posted_without_era", claim_id=nt.claim_id, payer_id=nt.payer_id,
-                    expected=np.zeros(len(nt), dtype=np.int64), actual=nt.posted, variance=nt.posted,
-                    reason=_words("payer posting of ", _money(nt.posted), " with no check or EFT number")),
+                    reason=np.where(untraced,
+                                    _words("payer posting of ", _money(w.posted), " with no check or EFT number"),
+                                    _words("posted ", _money(w.posted), " on ", w.trace_number.fillna(""),
+                                           "; no 835 pays this claim on that check"))),
     ])
 
 
@@ -359,7 +432,8 @@ def match_lines(lines: pd.DataFrame, claim_lines: pd.DataFrame) -> np.ndarray:
 
 
 def _outcomes(ctx: Context) -> pd.DataFrame:
-    """Denials, partial denials, under- and overpayments of each claim's latest adjudication; reversals."""
+    """Denials, partial denials, forwarded claims still open, under- and overpayments of each claim's
+    latest adjudication; reversals."""
     cp, ledger, pay = ctx.claim_payments, ctx.ledger, ctx.payments
     if cp.empty:
         return tables.empty("exceptions")
@@ -384,7 +458,7 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     for kind, mask in (("denied", fully & open_), ("partially_denied", partly & open_)):
         rows = latest[mask]
         top = main.reindex(rows.index)
-        label, _, action = codes.describe(top.reason_code)
+        label, _, action = codes.describe(top.reason_code, top.group_code)  # the group decides first
         cause = np.where(top.reason_code.notna().to_numpy(), _words(top.group_code, "-", top.reason_code, " ", label),
                          "no reason code on the 835")
         expected = (ledger.balance.reindex(rows.claim_id).to_numpy() if kind == "denied"
@@ -395,6 +469,7 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
             variance=-expected, reason=_words("denied: " if kind == "denied" else "lines denied: ", cause),
             category=top._category.fillna(codes.UNKNOWN[1]), next_action=action))
 
+    out.append(_forwarded(ctx, latest))
     if ctx.fee_schedule is not None and not ctx.fee_schedule.empty:
         out.append(_pricing(ctx, latest[paid_status & ~fully], adj))
 
@@ -416,6 +491,26 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
 
 MPR_REASON = "59"
 """CARC of a reduction under multiple or concurrent procedure rules."""
+
+FORWARDED_STATUSES = ("19", "20", "21", "23")
+"""CLP02 codes of a claim the payer processed and forwarded to another payer (19-21: processed as
+primary, secondary, tertiary and forwarded; 23: not our claim, forwarded)."""
+
+
+def _forwarded(ctx: Context, latest: pd.DataFrame) -> pd.DataFrame:
+    """Claims whose standing adjudication (`latest`: one loop per claim) forwarded them to another
+    payer, still open in the ledger more than `Rules.forwarded_days` after that payment."""
+    status = latest.status_code.astype("str").str.strip().to_numpy()
+    since = (ctx.as_of - pd.to_datetime(latest.payment_date)).dt.days.to_numpy(dtype="float64")
+    balance = ctx.ledger.balance.reindex(latest.claim_id).to_numpy(dtype="float64")
+    rows = latest[np.isin(status, FORWARDED_STATUSES) & (balance > 0) & (since > ctx.rules.forwarded_days)]
+    open_ = ctx.ledger.balance.reindex(rows.claim_id).to_numpy(dtype=np.int64)
+    return _exceptions(
+        "forwarded_unpaid", claim_id=rows.claim_id, payment_id=rows.payment_id, trace_number=rows.trace_number,
+        payer_id=rows.payment_payer, expected=open_, actual=np.zeros(len(rows), dtype=np.int64), variance=-open_,
+        reason=_words("forwarded to the next payer (CLP02 ", rows.status_code, ") on ", _day(rows.payment_date),
+                      ", ", (ctx.as_of - pd.to_datetime(rows.payment_date)).dt.days, " days ago; ",
+                      _money(open_), " still open"))
 
 
 def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
@@ -473,26 +568,72 @@ def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFr
     return _concat(out)
 
 
+def credit_balances(ctx: Context) -> pd.DataFrame:
+    """The claims with a credit balance the practice must refund, the one place that decides it: ledger
+    balance < 0, unless the payers already took it back (`recoupments` on the 835s adding up to at
+    least the credit). Columns: claim_id, payer_id, balance (negative), recouped (cents taken back),
+    arose: the date the credit arose, which starts the refund clock (`credit_arose`)."""
+    ledger = ctx.ledger
+    credit = ledger[(ledger.balance < 0).to_numpy()]
+    taken = recoupments(ctx)
+    recouped = (-taken.amount.astype("int64")).groupby(taken.claim_id.to_numpy()).sum()
+    recouped = recouped.reindex(credit.claim_id).fillna(0).to_numpy(dtype=np.int64)
+    keep = recouped < -credit.balance.to_numpy(dtype=np.int64)
+    credit = credit[keep]
+    return pd.DataFrame({"claim_id": credit.claim_id.to_numpy(), "payer_id": credit.payer_id.to_numpy(),
+                         "balance": credit.balance.to_numpy(dtype=np.int64), "recouped": recouped[keep],
+                         "arose": credit_arose(credit, ctx.postings, ctx.as_of)})
+
+
+def credit_arose(claims: pd.DataFrame, postings: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
+    """The date each claim's credit arose: the posted date of the posting that last took the claim's
+    cumulative postings (payer and patient, in posted order) above what was owed (charge - adjusted),
+    when they are still above; else the claim's last activity date; else `as_of`."""
+    ids = claims.claim_id.to_numpy()
+    mine = postings[postings.claim_id.isin(ids).to_numpy()]
+    mine = mine.sort_values(["claim_id", "posted_date", "posting_id"], kind="stable")
+    owed = (claims.charge - claims.adjusted).set_axis(ids)
+    total = mine.groupby("claim_id").amount.cumsum()
+    above = (total > owed.reindex(mine.claim_id).to_numpy()).to_numpy()
+    before = np.r_[False, above[:-1]] & np.r_[False, mine.claim_id.to_numpy()[1:] == mine.claim_id.to_numpy()[:-1]]
+    crossed = mine[above & ~before].groupby("claim_id").posted_date.max()
+    still = pd.Series(above, index=mine.index).groupby(mine.claim_id.to_numpy()).last()
+    crossed = crossed[still.reindex(crossed.index).fillna(False).to_numpy(dtype=bool)]
+    fallback = claims.last_activity_date.fillna(as_of).set_axis(ids)
+    return crossed.reindex(ids).fillna(fallback).to_numpy(dtype="datetime64[us]")
+
+
 def _ledger_exceptions(ctx: Context) -> pd.DataFrame:
-    """Credit balances, and claims billed long ago that no 835 ever mentioned."""
-    ledger, A = ctx.ledger, ctx.as_of
-    credit = ledger[ledger.balance < 0]
-    waiting = (
-        ~ledger.payer_id.isin(_self_pay_ids(ctx.payers))
-        & ledger.billed_date.notna()
-        & (ledger.billed_date <= A - pd.Timedelta(days=ctx.rules.no_response_days))
-        & ~ledger.claim_id.isin(ctx.remitted_claims)
-        & (ledger.balance > 0)
-    )
+    """From the ledger: credit balances (`credit_balances`), claims billed long ago that no 835 ever
+    mentioned, and claims never billed whose timely-filing limit is near or past."""
+    ledger, A, rules = ctx.ledger, ctx.as_of, ctx.rules
+    credit = credit_balances(ctx)
+    insured = ~ledger.payer_id.isin(_self_pay_ids(ctx.payers)) & (ledger.balance > 0) & ~ledger.claim_id.isin(
+        ctx.remitted_claims)
+    billed_long_ago = ledger.billed_date <= A - pd.Timedelta(days=rules.no_response_days)
+    waiting = insured & ledger.billed_date.notna() & billed_long_ago
     w = ledger[waiting]
+    filing = denials.deadline(ledger.payer_id, ledger.service_date, "timely_filing", ctx.payers)
+    left = denials.days_left(filing, A.date())
+    unbilled = insured.to_numpy() & ledger.billed_date.isna().to_numpy() & (left <= rules.unbilled_warning_days)
+    b, b_left, b_due = ledger[unbilled], left[unbilled], filing[unbilled]
     return _concat([
         _exceptions("credit_balance", claim_id=credit.claim_id, payer_id=credit.payer_id,
                     expected=np.zeros(len(credit), dtype=np.int64), actual=credit.balance, variance=credit.balance,
-                    reason=_words("credit balance of ", _money(-credit.balance))),
+                    reason=_words("credit balance of ", _money(-credit.balance), " since ", _day(credit.arose),
+                                  np.where(credit.recouped > 0,
+                                           _words(" (", _money(credit.recouped), " already recouped by the payer)"),
+                                           ""))),
         _exceptions("no_response", claim_id=w.claim_id, payer_id=w.payer_id, expected=w.balance,
                     actual=np.zeros(len(w), dtype=np.int64), variance=-w.balance,
                     reason=_words("billed ", _day(w.billed_date), ", ", (A - w.billed_date).dt.days,
                                   " days without a remittance")),
+        _exceptions("unbilled_claim", claim_id=b.claim_id, payer_id=b.payer_id, expected=b.balance,
+                    actual=np.zeros(len(b), dtype=np.int64), variance=-b.balance,
+                    reason=_words("never billed; served ", _day(b.service_date), ", the filing limit ends ",
+                                  _day(b_due), np.where(b_left < 0,
+                                                        _words(": ", np.abs(b_left).astype(np.int64), " days past"),
+                                                        _words(": ", b_left.astype(np.int64), " days left")))),
     ])
 
 
@@ -505,18 +646,35 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
         claim_payer = ledger.payer_id.reindex(ex.claim_id).to_numpy()
         payer = pd.Series(np.where(pd.isna(claim_payer), ex.payer_id.to_numpy(), claim_payer), index=ex.index)
         ex["payer_id"] = payer
-        paid_on = pd.Series(pd.to_datetime(ctx.payments.payment_date.reindex(ex.payment_id).to_numpy()),
-                            index=ex.index)
-        starts = {"payment_date": paid_on,
-                  "service_date": pd.Series(ledger.service_date.reindex(ex.claim_id).to_numpy(), index=ex.index),
-                  "last_activity": pd.Series(ledger.last_activity_date.reindex(ex.claim_id).to_numpy(),
-                                             index=ex.index).fillna(A)}
+
+        def on_claim(column: pd.Series) -> pd.Series:
+            return pd.Series(pd.to_datetime(column.reindex(ex.claim_id).to_numpy()), index=ex.index)
+
+        def credit_date() -> pd.Series:
+            arose = credit_balances(ctx).set_index("claim_id").arose
+            return on_claim(arose).fillna(on_claim(ledger.last_activity_date)).fillna(A)
+
+        starts = {"payment_date": lambda: pd.Series(pd.to_datetime(ctx.payments.payment_date.reindex(
+                      ex.payment_id).to_numpy()), index=ex.index),
+                  "service_date": lambda: on_claim(ledger.service_date),
+                  "last_activity": lambda: on_claim(ledger.last_activity_date).fillna(A),
+                  "credit_date": credit_date}
         kind = ex.kind
+        # which rule each row follows: its kind's, or the kind's rule for a denial that needs a new claim
+        needs_new_claim = ex.category.isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool)
+        follows: dict[DeadlineRule, np.ndarray] = {}
+        for k in KINDS:
+            if k.deadline is None:
+                continue
+            of_kind = (kind == k.code).to_numpy()
+            alternative = k.deadline.new_claim
+            for rule, mask in ((k.deadline, of_kind & ~(needs_new_claim & (alternative is not None))),
+                               (alternative, of_kind & needs_new_claim)):
+                if rule is not None and mask.any():
+                    follows[rule] = follows.get(rule, np.zeros(len(ex), dtype=bool)) | mask
         deadline = pd.Series(pd.NaT, index=ex.index, dtype="datetime64[us]")
-        for rule in dict.fromkeys(k.deadline for k in KINDS if k.deadline):
-            due = kind.isin([k.code for k in KINDS if k.deadline == rule])
-            if due.any():
-                deadline[due] = denials.deadline(payer[due], starts[rule.start][due], rule.limit, ctx.payers)
+        for rule, due in follows.items():
+            deadline[due] = denials.deadline(payer[due], starts[rule.start]()[due], rule.limit, ctx.payers)
         ex["deadline"] = deadline
         ex["days_left"] = denials.days_left(deadline, A.date())
         recoverability = kind.map({k.code: k.recoverability for k in KINDS if k.recoverability is not None}).fillna(
