@@ -205,11 +205,14 @@ def mpr_factors(lines: pd.DataFrame, fees: np.ndarray, mpr: Sequence[float] | No
     if n == 0:
         return factor
     fees = np.asarray(fees, dtype="float64")
+    reduced = lines["reduced"].fillna(False).to_numpy(dtype=bool) if "reduced" in lines else np.zeros(n, bool)
+    marked = _has_modifier(lines["modifiers"], ("51",)) | reduced
+    if not marked.any():
+        return factor
     em = (lines["procedure_code"].fillna("").astype("str").str.fullmatch(_EM_CODE).to_numpy(dtype=bool)
           | _has_modifier(lines["modifiers"], _EM_MODIFIERS))
     eligible = ~em & ~np.isnan(fees)
-    reduced = lines["reduced"].fillna(False).to_numpy(dtype=bool) if "reduced" in lines else np.zeros(n, bool)
-    marked = eligible & (_has_modifier(lines["modifiers"], ("51",)) | reduced)
+    marked &= eligible
     if not marked.any():
         return factor
     frame = pd.DataFrame({"claim": lines["claim_id"].to_numpy(), "fee": fees, "pos": np.arange(n)})

@@ -266,7 +266,8 @@ def recoupments(ctx: Context) -> pd.DataFrame:
         "payer_id": pay.payer_id.reindex(plb.payment_id).to_numpy(),
         "reason_code": plb.reason_code.astype("str").str.strip().str.upper().to_numpy(),
         "amount": -plb.amount.to_numpy(dtype=np.int64)})
-    loops = ctx.claim_payments[ctx.claim_payments.payer_claim_id.notna()]
+    cp = ctx.claim_payments
+    loops = cp[cp.payer_claim_id.isin(found.reference).to_numpy()]
     loops = pd.DataFrame({"reference": loops.payer_claim_id.astype("str").str.strip().to_numpy(),
                           "claim_id": loops.claim_id.to_numpy(), "_loop_date": loops.payment_date.to_numpy(),
                           "_loop_payer": loops.payment_payer.to_numpy()})
@@ -646,12 +647,14 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
         claim_payer = ledger.payer_id.reindex(ex.claim_id).to_numpy()
         payer = pd.Series(np.where(pd.isna(claim_payer), ex.payer_id.to_numpy(), claim_payer), index=ex.index)
         ex["payer_id"] = payer
+        kind = ex.kind
 
         def on_claim(column: pd.Series) -> pd.Series:
             return pd.Series(pd.to_datetime(column.reindex(ex.claim_id).to_numpy()), index=ex.index)
 
         def credit_date() -> pd.Series:
-            arose = credit_balances(ctx).set_index("claim_id").arose
+            credit = ledger.reindex(ex.claim_id[kind == "credit_balance"].dropna().unique())
+            arose = pd.Series(credit_arose(credit, ctx.postings, A), index=credit.index)
             return on_claim(arose).fillna(on_claim(ledger.last_activity_date)).fillna(A)
 
         starts = {"payment_date": lambda: pd.Series(pd.to_datetime(ctx.payments.payment_date.reindex(
@@ -659,7 +662,6 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
                   "service_date": lambda: on_claim(ledger.service_date),
                   "last_activity": lambda: on_claim(ledger.last_activity_date).fillna(A),
                   "credit_date": credit_date}
-        kind = ex.kind
         # which rule each row follows: its kind's, or the kind's rule for a denial that needs a new claim
         needs_new_claim = ex.category.isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool)
         follows: dict[DeadlineRule, np.ndarray] = {}
