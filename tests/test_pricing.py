@@ -160,7 +160,7 @@ def test_the_practice_default_can_be_turned_off():
 
 @pytest.mark.parametrize(("text", "rates"), [("100/50", (1.0, 0.5)), ("100, 50, 25", (1.0, 0.5, 0.25)),
                                              ("1;0.5", (1.0, 0.5)), ("100% 50%", (1.0, 0.5)), ("None", (1.0,)),
-                                             ("off", (1.0,))])
+                                             ("off", (1.0,)), ("50%", (1.0, 0.5)), ("0.5", (1.0, 0.5))])
 def test_payer_rates_are_written_as_percentages_or_shares(text, rates):
     assert denials.parse_mpr(text) == pytest.approx(rates)
 

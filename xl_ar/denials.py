@@ -65,7 +65,8 @@ _NO_REDUCTION = ("none", "off", "no", "n/a", "na")
 def parse_mpr(text: str) -> tuple[float, ...]:
     """A payer's `mpr_rates` as shares of the fee, first procedure first: `100/50/25` or
     `1, 0.5, 0.25` (percentages when any value is above 1 or has a % sign; separators / , ; or
-    spaces); `none` or `off` is (1.0,), no reduction. Raises ValueError on anything else."""
+    spaces); one value alone (`50%`) is the rate of the second and later procedures, the first being
+    paid in full; `none` or `off` is (1.0,), no reduction. Raises ValueError on anything else."""
     words = str(text).strip().lower()
     if words in _NO_REDUCTION:
         return (1.0,)
@@ -77,7 +78,7 @@ def parse_mpr(text: str) -> tuple[float, ...]:
         values = [v / 100 for v in values]
     if any(v > 1 for v in values):
         raise ValueError(f"'{text}': a rate above 100%")
-    return tuple(values)
+    return (1.0, values[0]) if len(values) == 1 else tuple(values)
 
 
 def payer_mpr(payers: pd.DataFrame | None, default: Sequence[float] | None) -> pd.Series:
