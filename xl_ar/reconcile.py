@@ -36,7 +36,7 @@ import pandas as pd
 from xl_ar import bank, codes, denials, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS
 from xl_ar.money import for_people as _money
-from xl_ar.remittances import assign_payers, link_reversals, original_payments
+from xl_ar.remittances import assign_payers, counted_once, link_reversals, original_payments, standing_adjudications
 
 COLUMNS = tuple(tables.TABLES["exceptions"].column_names)
 """Columns of the exceptions table (`tables.TABLES["exceptions"]`; amounts in cents, variance = actual - expected)."""
@@ -151,24 +151,18 @@ def context(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings
     dup_mask = original.notna().to_numpy()
     duplicates = ordered[dup_mask].assign(
         original_file=payments.source_file.reindex(original[dup_mask].to_numpy()).to_numpy())
+    once = counted_once({**remittances, "payments": payments})
     kept = ordered[~dup_mask].reset_index(drop=True)
-    keep = set(kept.payment_id)
-    cp = remittances["claim_payments"]
-    cp = cp[cp.payment_id.isin(keep)].merge(
+    cp = once["claim_payments"].merge(
         kept[["payment_id", "trace_number", "payment_date", "payer_id"]].rename(columns={"payer_id": "payment_payer"}),
         on="payment_id", how="left")
     ledger = claims.set_index("claim_id", drop=False)
     known = cp.claim_id.isin(ledger.index)
-
-    def of_kept(name: str) -> pd.DataFrame:
-        frame = remittances[name]
-        return frame[frame.payment_id.isin(keep)]
-
     return Context(
         ledger=ledger, postings=postings, deposits=deposits, payers=payers, claim_lines=claim_lines,
         fee_schedule=fee_schedule, payments=kept.set_index(kept.payment_id.rename(None)), duplicates=duplicates,
-        claim_payments=cp[known], unmatched=cp[~known], line_payments=of_kept("line_payments"),
-        adjustments=of_kept("adjustments"), provider_adjustments=of_kept("provider_adjustments"),
+        claim_payments=cp[known], unmatched=cp[~known], line_payments=once["line_payments"],
+        adjustments=once["adjustments"], provider_adjustments=once["provider_adjustments"],
         remitted_claims=remittances["claim_payments"].claim_id, rules=rules or Rules(), as_of=pd.Timestamp(as_of))
 
 
@@ -368,8 +362,7 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     denial_amount = adj[adj._denial].groupby(loop).amount.sum()
     main = adj[adj._denial].sort_values("amount", ascending=False, kind="stable").groupby(loop).head(1).set_index(loop)
 
-    ordered = cp.sort_values(["payment_date", "payment_id", "claim_seq"], kind="stable")
-    latest = ordered.groupby("claim_id").tail(1).set_index(loop, drop=False)
+    latest = standing_adjudications(cp).set_index(loop, drop=False)
     latest["_denied_amount"] = denial_amount.reindex(latest.index).fillna(0).to_numpy()
     balance = ledger.balance.reindex(latest.claim_id).to_numpy()
     status = latest.status_code.astype(str).to_numpy()
@@ -396,8 +389,8 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     if ctx.fee_schedule is not None and not ctx.fee_schedule.empty:
         out.append(_pricing(ctx, latest[paid_status & ~fully], adj))
 
-    if (cp.status_code.astype(str) == "22").any():
-        links = link_reversals(cp, pay.reset_index(drop=True)).drop_duplicates("claim_id")
+    links = link_reversals(cp).drop_duplicates("claim_id")  # a claim's first reversal, whatever the loop order
+    if len(links):
         original = links.original_paid.fillna(0).astype("int64").to_numpy()
         actual = cp.groupby("claim_id").paid.sum().reindex(links.claim_id).to_numpy()
         correction = links.correction_paid.astype("float64")
