@@ -95,12 +95,13 @@ def _cancelled_pairs(dated: pd.DataFrame) -> pd.DataFrame:
     The k-th reversal of a claim and amount (in `_ORDER`) takes the k-th candidate, so the pairs
     do not depend on where the loops are in the files.
     """
-    status = dated.status_code.astype(str).to_numpy()
-    is_rev = status == REVERSAL
-    frame = dated.assign(_pos=np.arange(len(dated)), _charge=dated.charge.astype("int64"),
-                         _paid=dated.paid.astype("int64"))
-    revs = frame[is_rev].assign(_charge=lambda f: -f._charge, _paid=lambda f: -f._paid)
-    cands = frame[~is_rev & frame.claim_id.isin(revs.claim_id).to_numpy()]
+    is_rev = dated.status_code.astype(str) == REVERSAL
+    involved = dated.claim_id.isin(dated.claim_id[is_rev]).to_numpy()  # only claims with a reversal
+    frame = dated[involved]
+    frame = frame.assign(_pos=np.flatnonzero(involved), _charge=frame.charge.astype("int64"),
+                         _paid=frame.paid.astype("int64"))
+    revs = frame[is_rev[involved].to_numpy()].assign(_charge=lambda f: -f._charge, _paid=lambda f: -f._paid)
+    cands = frame[~is_rev[involved].to_numpy()]
     found: list[pd.DataFrame] = []
     for keys in (["claim_id", "payer_claim_id", "_charge", "_paid"], ["claim_id", "_charge", "_paid"]):
         done = pd.concat(found) if found else pd.DataFrame({"rev": [], "orig": []})
@@ -130,8 +131,8 @@ def standing_adjudications(claim_payments: pd.DataFrame, payments: pd.DataFrame 
     dated = _dated(claim_payments, payments)
     pairs = _cancelled_pairs(dated)
     alive = (dated.status_code.astype(str).to_numpy() != REVERSAL) & ~np.isin(np.arange(len(dated)), pairs.orig)
-    standing = dated[alive].sort_values(["claim_id", *_ORDER], kind="stable", na_position="first")
-    standing = standing.drop_duplicates("claim_id", keep="last")
+    standing = dated[alive].sort_values(_ORDER, kind="stable", na_position="first")
+    standing = standing.drop_duplicates("claim_id", keep="last")  # each claim's latest
     return standing.set_axis(claim_payments.index[standing.index.to_numpy()])
 
 
