@@ -298,6 +298,8 @@ def test_a_claim_whose_only_payment_is_reversed_has_no_standing_adjudication():
     tabs = read(("a.835", era("8801", "80", [ORIGINAL])), ("b.835", era("8806", "20", [REVERSAL, OTHER],
                                                                          date="20260915", control=2)))  # -80 + 100
     assert standing_adjudications(tabs["claim_payments"], tabs["payments"]).claim_id.tolist() == ["C9"]
+    links = link_reversals(tabs["claim_payments"], tabs["payments"])
+    assert links.original_paid.tolist() == [8000] and links.correction_payment_id.isna().all()  # not yet
 
 
 DENIED = Claim("C1", "4", "200", "0", payer_claim_id="ICN1", lines=[Line("99213", "200", "0", [("CO", "50", "200")])])

@@ -108,6 +108,8 @@ def _cancelled_pairs(dated: pd.DataFrame) -> pd.DataFrame:
         r = revs[~revs._pos.isin(done.rev)]
         c = cands[~cands._pos.isin(done.orig)]
         if "payer_claim_id" in keys:
+            if "payer_claim_id" not in frame:
+                continue
             r, c = r[r.payer_claim_id.notna()], c[c.payer_claim_id.notna()]
         if r.empty or c.empty:
             continue
