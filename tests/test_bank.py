@@ -15,7 +15,7 @@ def test_trace_number_from_ccd_plus_reassociation_record():
 def test_classify_keeps_patient_card_batches_out_of_payer_money():
     text = pd.Series(["HCCLAIMPMT MEDICARE TRN*1*1*1\\", "REMOTE DEPOSIT", "CARD SETTLEMENT MERCHANT 4471",
                       "ONLINE TRANSFER FROM SAVINGS"])
-    assert bank.classify(text).tolist() == ["payer_eft", "check", "other", "other"]
+    assert bank.classify(text).tolist() == ["payer_eft", "check", "card_settlement", "transfer"]
 
 
 def test_bank_csv_with_credit_and_debit_columns(tmp_path):

@@ -2,7 +2,9 @@
 
 A payer pays once per check or EFT, but an 835 can arrive twice: the clearinghouse re-sends it,
 or the payer sends it again in a new interchange (new control numbers, so a new `payment_id`).
-The key recognises such a copy whatever file it came in:
+The key recognises such a copy whatever file it came in (also a byte-identical re-delivery under
+another file name, which `remittances.read_remittances` gives its own payment id), and
+`remittances.counted_once` drops every later copy for all consumers:
 
 - payer: `payer_ref` (the payer's id on its 835s), else `payer_name`, else "";
 - trace: `trace_number` (TRN02, the check or EFT trace number), else "";

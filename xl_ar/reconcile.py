@@ -12,15 +12,21 @@ Matching rules:
   may simply not be posted yet. A PLB take-back (WO, FB, 72) whose reference names a claim
   (`recoupments`) counts on that claim and the check that carries it, as a negative payment; a
   posting without a trace number matches a trace-less 835 payment of the same claim.
-- 835 -> bank: BPR02 to the deposit line with the same trace number; a deposit line without a
-  trace matches a payment of the same amount dated from 2 days before to `deposit_window_days`
-  after the payment. Only payer EFTs and check deposits are expected to match (card batches and
-  transfers are other money). `era_without_deposit`, `deposit_without_era`, `deposit_variance`.
-- A payment seen twice (same payer, trace number and amount) is one payment: the later copies are
-  `duplicate_era` and are not counted again. Reversals (CLP02 = 22) net against their original and
-  correction: the latest adjudication of a claim decides its outcome.
+- 835 -> bank: BPR02 to the credit line with the same trace number, whatever its description; a
+  credit without a trace matches a payment of the same amount dated from 2 days before to
+  `deposit_window_days` after the payment, unless its description says it is not a payer's money
+  (card settlements, transfers, interest, cash: `bank.OTHER_MONEY`, never exceptions). Unmatched:
+  `era_without_deposit`, `deposit_without_era` (payer EFT, check or traced credit),
+  `unidentified_deposit` (no trace, a description no rule recognises); `deposit_variance`. Debits
+  are not deposits. No credit is silently left out.
+- A payment seen twice (same payer, trace number and amount), whether re-sent in a new interchange
+  or re-delivered byte for byte under another file name, is one payment: the later copies are
+  `duplicate_era` and are not counted again (`remittances.counted_once`). Reversals (CLP02 = 22)
+  cancel the loop whose amounts they negate and net against it and the correction; the adjudication
+  that stands (`remittances.standing_adjudications`) decides a claim's outcome, whatever the order
+  of the loops in the files.
 
-Outcomes of the latest adjudication: `denied` (CLP02 = 4, or nothing paid and all of it denied),
+Outcomes of the adjudication that stands: `denied` (CLP02 = 4, or nothing paid and all of it denied),
 `partially_denied` (paid, with denial adjustments), both while the ledger still shows a balance, with
 the action of their main CARC under its group (CO and PI never bill the patient); `underpaid` /
 `overpaid` (allowed vs the expected allowed amount beyond $5 and 2%, docs/pricing.md); `reversal`;
@@ -42,7 +48,7 @@ import pandas as pd
 from xl_ar import bank, codes, denials, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, DeadlineRule
 from xl_ar.money import for_people as _money
-from xl_ar.remittances import assign_payers, link_reversals, original_payments
+from xl_ar.remittances import assign_payers, counted_once, link_reversals, original_payments, standing_adjudications
 
 COLUMNS = tuple(tables.TABLES["exceptions"].column_names)
 """Columns of the exceptions table (`tables.TABLES["exceptions"]`; amounts in cents, variance = actual - expected)."""
@@ -164,24 +170,18 @@ def context(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings
     dup_mask = original.notna().to_numpy()
     duplicates = ordered[dup_mask].assign(
         original_file=payments.source_file.reindex(original[dup_mask].to_numpy()).to_numpy())
+    once = counted_once({**remittances, "payments": payments})
     kept = ordered[~dup_mask].reset_index(drop=True)
-    keep = set(kept.payment_id)
-    cp = remittances["claim_payments"]
-    cp = cp[cp.payment_id.isin(keep)].merge(
+    cp = once["claim_payments"].merge(
         kept[["payment_id", "trace_number", "payment_date", "payer_id"]].rename(columns={"payer_id": "payment_payer"}),
         on="payment_id", how="left")
     ledger = claims.set_index("claim_id", drop=False)
     known = cp.claim_id.isin(ledger.index)
-
-    def of_kept(name: str) -> pd.DataFrame:
-        frame = remittances[name]
-        return frame[frame.payment_id.isin(keep)]
-
     return Context(
         ledger=ledger, postings=postings, deposits=deposits, payers=payers, claim_lines=claim_lines,
         fee_schedule=fee_schedule, payments=kept.set_index(kept.payment_id.rename(None)), duplicates=duplicates,
-        claim_payments=cp[known], unmatched=cp[~known], line_payments=of_kept("line_payments"),
-        adjustments=of_kept("adjustments"), provider_adjustments=of_kept("provider_adjustments"),
+        claim_payments=cp[known], unmatched=cp[~known], line_payments=once["line_payments"],
+        adjustments=once["adjustments"], provider_adjustments=once["provider_adjustments"],
         remitted_claims=remittances["claim_payments"].claim_id, rules=rules or Rules(), as_of=pd.Timestamp(as_of))
 
 
@@ -343,34 +343,39 @@ def _postings(ctx: Context) -> pd.DataFrame:
 
 
 def _deposits(ctx: Context) -> pd.DataFrame:
-    """Payments (BPR02) vs bank deposit lines: by trace number, else by amount within a window."""
+    """Payments (BPR02) vs bank credit lines (debits are not deposits); no credit is left out.
+
+    A credit that shows a trace number matches the payment of that trace, whatever its description.
+    A credit without one, unless its description says it is not a payer's money (`bank.OTHER_MONEY`),
+    matches a payment of its amount dated from 2 days before to `deposit_window_days` after the
+    payment: recognised payer money before unknown lines, then the nearest dates, one to one.
+    Unmatched after `deposit_grace_days`: a payment is `era_without_deposit`; a payer EFT, check or
+    traced credit `deposit_without_era`; an unknown credit `unidentified_deposit` (its description
+    may name a patient, so the reason names the bank line instead).
+    """
     pay, deposits, rules = ctx.payments, ctx.deposits, ctx.rules
     payments = pay[(pay.amount > 0) & (pay.method != "NON")].reset_index(drop=True)
-    kinds = bank.classify(deposits.description) if len(deposits) else np.array([], dtype=object)
-    cand = deposits[(kinds != "other") & (deposits.amount > 0)].reset_index(drop=True)
+    credits = deposits[deposits.amount > 0].reset_index(drop=True)
+    kind = bank.classify(credits.description) if len(credits) else np.array([], dtype=object)
+    traced = credits.trace_number.notna().to_numpy()
     by_trace = payments.reset_index().merge(
-        cand.reset_index().rename(columns={"index": "dep", "trace_number": "dep_trace"}),
+        credits[traced].reset_index().rename(columns={"index": "dep", "trace_number": "dep_trace"}),
         left_on="trace_number", right_on="dep_trace", how="inner", suffixes=("", "_bank"))
     by_trace = by_trace.drop_duplicates("index", keep="first").drop_duplicates("dep", keep="first")
     matched_pay = set(by_trace["index"])
     matched_dep = set(by_trace["dep"])
-    # fallback: deposit lines that show no trace number, by amount and date
+    # fallback: credit lines that show no trace number, by amount and date
     rest_pay = payments[~payments.index.isin(matched_pay)].reset_index()
-    rest_dep = cand[~cand.index.isin(matched_dep) & cand.trace_number.isna()].reset_index().rename(
+    open_dep = ~traced & ~np.isin(kind, list(bank.OTHER_MONEY)) & ~credits.index.isin(matched_dep)
+    rest_dep = credits[open_dep].assign(_unknown=kind[open_dep] == "unknown").reset_index().rename(
         columns={"index": "dep"})
     pairs = rest_pay.merge(rest_dep, on="amount", suffixes=("", "_bank"))
     if len(pairs):
         delta = (pairs.deposit_date - pairs.payment_date).dt.days
         pairs = pairs[(delta >= -2) & (delta <= rules.deposit_window_days)].assign(_gap=delta.abs())
-        pairs = pairs.sort_values(["_gap", "index", "dep"], kind="stable")
-        chosen_pay: set = set()
-        chosen_dep: set = set()
-        for p, d in zip(pairs["index"], pairs["dep"], strict=True):  # one-to-one, nearest dates first
-            if p not in chosen_pay and d not in chosen_dep:
-                chosen_pay.add(p)
-                chosen_dep.add(d)
-        matched_pay |= chosen_pay
-        matched_dep |= chosen_dep
+        chosen = _one_to_one(pairs, "index", "dep", ["_unknown", "_gap", "index", "dep"])
+        matched_pay |= set(chosen["index"])
+        matched_dep |= set(chosen["dep"])
     var = by_trace[by_trace.amount != by_trace.amount_bank]
     # a bank amount equal to the claims total of a payment with provider-level adjustments is explained
     plb = ctx.provider_adjustments.groupby("payment_id").amount.sum().reindex(var.payment_id).fillna(0).to_numpy()
@@ -378,7 +383,9 @@ def _deposits(ctx: Context) -> pd.DataFrame:
     explained = (plb != 0) & (claims_total == var.amount_bank.to_numpy())
     grace = ctx.as_of - pd.Timedelta(days=rules.deposit_grace_days)
     missing = payments[~payments.index.isin(matched_pay) & (payments.payment_date <= grace)]
-    extra = cand[~cand.index.isin(matched_dep) & (cand.deposit_date <= grace)]
+    unmatched = ~credits.index.isin(matched_dep) & (credits.deposit_date <= grace).to_numpy()
+    extra = credits[unmatched & (traced | np.isin(kind, list(bank.PAYER_KINDS)))]
+    unknown = credits[unmatched & ~traced & (kind == "unknown")]
     return _concat([
         _exceptions("deposit_variance", payment_id=var.payment_id, trace_number=var.trace_number,
                     payer_id=var.payer_id, expected=var.amount, actual=var.amount_bank,
@@ -395,7 +402,27 @@ def _deposits(ctx: Context) -> pd.DataFrame:
                     expected=np.zeros(len(extra), dtype=np.int64), actual=extra.amount, variance=extra.amount,
                     reason=_words("bank line ", extra.deposit_id, " of ", _money(extra.amount), " on ",
                                   _day(extra.deposit_date), ": no 835 for it")),
+        _exceptions("unidentified_deposit", expected=np.zeros(len(unknown), dtype=np.int64), actual=unknown.amount,
+                    variance=unknown.amount,
+                    reason=_words("bank line ", unknown.deposit_id, " of ", _money(unknown.amount), " on ",
+                                  _day(unknown.deposit_date), ": no trace number, a description that is not a "
+                                  "payer EFT, check, card settlement, transfer or interest, and no 835 of that "
+                                  "amount and date")),
     ])
+
+
+def _one_to_one(pairs: pd.DataFrame, left: str, right: str, order: list[str]) -> pd.DataFrame:
+    """The pairs a greedy one-to-one matching keeps when it walks them best first (`order`, a strict
+    order): in rounds, every pair that is the best left of its right and the best right of its left
+    is kept and its two sides leave. Each round is vectorised; the first pair is always kept."""
+    rest = pairs.sort_values(order, kind="stable")
+    kept = []
+    while len(rest):
+        best = ~rest[left].duplicated().to_numpy() & ~rest[right].duplicated().to_numpy()
+        take = rest[best]
+        kept.append(take)
+        rest = rest[~rest[left].isin(take[left]) & ~rest[right].isin(take[right])]
+    return pd.concat(kept) if kept else rest
 
 
 def match_lines(lines: pd.DataFrame, claim_lines: pd.DataFrame) -> np.ndarray:
@@ -445,8 +472,7 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     denial_amount = adj[adj._denial].groupby(loop).amount.sum()
     main = adj[adj._denial].sort_values("amount", ascending=False, kind="stable").groupby(loop).head(1).set_index(loop)
 
-    ordered = cp.sort_values(["payment_date", "payment_id", "claim_seq"], kind="stable")
-    latest = ordered.groupby("claim_id").tail(1).set_index(loop, drop=False)
+    latest = standing_adjudications(cp).set_index(loop, drop=False)
     latest["_denied_amount"] = denial_amount.reindex(latest.index).fillna(0).to_numpy()
     balance = ledger.balance.reindex(latest.claim_id).to_numpy()
     status = latest.status_code.astype(str).to_numpy()
@@ -474,8 +500,8 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     if ctx.fee_schedule is not None and not ctx.fee_schedule.empty:
         out.append(_pricing(ctx, latest[paid_status & ~fully], adj))
 
-    if (cp.status_code.astype(str) == "22").any():
-        links = link_reversals(cp, pay.reset_index(drop=True)).drop_duplicates("claim_id")
+    links = link_reversals(cp).drop_duplicates("claim_id")  # a claim's first reversal, whatever the loop order
+    if len(links):
         original = links.original_paid.fillna(0).astype("int64").to_numpy()
         actual = cp.groupby("claim_id").paid.sum().reindex(links.claim_id).to_numpy()
         correction = links.correction_paid.astype("float64")

@@ -6,14 +6,20 @@ earlier run, an earlier file of this run or earlier in the same file) is a dupli
 refuses it, it is kept aside and reported, so an ERA the payer or clearinghouse sends twice is
 never posted twice. A file whose bytes were imported before (same SHA-256, also unique in the
 store) is "already imported". Each file is written in one transaction (all of its new payments or
-none). Reversals (CLP02=22) and their corrections are kept as they are and linked by
-`link_reversals`.
+none).
+
+Read without the store (`read_remittances`, a practice folder), every copy is kept and each
+payment id is unique across the files; `counted_once` is the one way any consumer (reconcile,
+reports, rollforward) drops the later copies, so nothing is counted twice whatever the
+clearinghouse re-delivers. Reversals (CLP02=22) and their corrections are kept as they are:
+`link_reversals` pairs them and `standing_adjudications` gives the adjudication that stands per
+claim, both independent of the order of the loops in the files.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,8 +36,12 @@ from xl_ar.x12.era import Remittance, read_835, read_835_columns
 if TYPE_CHECKING:
     from xl_ar.store import Store
 
-__all__ = ["FileResult", "ImportReport", "assign_payers", "duplicate_payments", "import_files", "link_reversals",
-           "original_payments", "read_file", "read_remittances", "without_payments"]
+__all__ = ["REVERSAL", "FileResult", "ImportReport", "assign_payers", "counted_once", "duplicate_payments",
+           "import_files", "link_reversals", "original_payments", "read_file", "read_remittances",
+           "standing_adjudications", "without_payments"]
+
+REVERSAL = "22"
+"""CLP02 of a reversal of a previous payment."""
 
 
 def without_payments(remittance_tables: dict[str, pd.DataFrame], drop: Iterable[str]) -> dict[str, pd.DataFrame]:
@@ -55,41 +65,121 @@ def assign_payers(payments: pd.DataFrame, payers: pd.DataFrame | None) -> pd.Dat
     return out
 
 
-def link_reversals(claim_payments: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+def _dated(claim_payments: pd.DataFrame, payments: pd.DataFrame | None) -> pd.DataFrame:
+    """The claim loops with their payment's date (kept when present), positions 0..n-1 as index."""
+    if "payment_date" in claim_payments:
+        return claim_payments.reset_index(drop=True)
+    if payments is None:
+        raise ValueError("claim payments without payment_date need the payments table")
+    dates = payments.drop_duplicates("payment_id").set_index("payment_id").payment_date
+    return claim_payments.reset_index(drop=True).assign(
+        payment_date=dates.reindex(claim_payments.payment_id.to_numpy()).to_numpy())
+
+
+_ORDER = ["payment_date", "payment_id", "claim_seq"]
+"""The order of adjudications: payment date, then payment id, then the loop's place in its payment."""
+
+
+def _rank(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`frame` with `_rank`: 0, 1, ... within each group of `keys`, in `_ORDER`."""
+    ordered = frame.sort_values([*keys, *_ORDER], kind="stable", na_position="last")
+    return ordered.assign(_rank=ordered.groupby(keys, sort=False, dropna=False).cumcount().to_numpy())
+
+
+def _cancelled_pairs(dated: pd.DataFrame) -> pd.DataFrame:
+    """Which loop each reversal cancels: columns `rev` and `orig` (positions in `dated`).
+
+    A reversal (CLP02=22) cancels a non-reversal loop of the same claim whose amounts it negates
+    (CLP03 = -charge, CLP04 = -paid), dated no later than itself: one with the same payer claim
+    number (CLP07) first, else any; the earliest such loop (`_ORDER`), each loop cancelled once.
+    The k-th reversal of a claim and amount (in `_ORDER`) takes the k-th candidate, so the pairs
+    do not depend on where the loops are in the files.
+    """
+    is_rev = dated.status_code.astype(str) == REVERSAL
+    involved = dated.claim_id.isin(dated.claim_id[is_rev]).to_numpy()  # only claims with a reversal
+    frame = dated[involved]
+    frame = frame.assign(_pos=np.flatnonzero(involved), _charge=frame.charge.astype("int64"),
+                         _paid=frame.paid.astype("int64"))
+    revs = frame[is_rev[involved].to_numpy()].assign(_charge=lambda f: -f._charge, _paid=lambda f: -f._paid)
+    cands = frame[~is_rev[involved].to_numpy()]
+    found: list[pd.DataFrame] = []
+    for keys in (["claim_id", "payer_claim_id", "_charge", "_paid"], ["claim_id", "_charge", "_paid"]):
+        done = pd.concat(found) if found else pd.DataFrame({"rev": [], "orig": []})
+        r = revs[~revs._pos.isin(done.rev)]
+        c = cands[~cands._pos.isin(done.orig)]
+        if "payer_claim_id" in keys:
+            if "payer_claim_id" not in frame:
+                continue
+            r, c = r[r.payer_claim_id.notna()], c[c.payer_claim_id.notna()]
+        if r.empty or c.empty:
+            continue
+        pairs = _rank(r, keys)[[*keys, "_rank", "_pos", "payment_date"]].merge(
+            _rank(c, keys)[[*keys, "_rank", "_pos", "payment_date"]], on=[*keys, "_rank"], suffixes=("", "_orig"))
+        pairs = pairs[~(pairs.payment_date_orig > pairs.payment_date)]  # an original precedes its reversal
+        found.append(pd.DataFrame({"rev": pairs._pos.to_numpy(), "orig": pairs._pos_orig.to_numpy()}))
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame({"rev": [], "orig": []}, dtype="int64")
+
+
+def standing_adjudications(claim_payments: pd.DataFrame, payments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The adjudication that stands for each claim: its latest CLP loop (by payment date, then
+    payment id, then loop) that is neither a reversal nor cancelled by one (`link_reversals`' pairing).
+
+    Rows of `claim_payments` (one per claim; a claim whose every loop is reversed has none), with
+    `payment_date` (from `payments` when the claim payments lack it). Order-independent: the same
+    loops in any order of files, payments or loops give the same rows.
+    """
+    if claim_payments.empty:
+        return claim_payments.iloc[:0]
+    dated = _dated(claim_payments, payments)
+    pairs = _cancelled_pairs(dated)
+    alive = (dated.status_code.astype(str).to_numpy() != REVERSAL) & ~np.isin(np.arange(len(dated)), pairs.orig)
+    standing = dated[alive].sort_values(_ORDER, kind="stable", na_position="first")
+    standing = standing.drop_duplicates("claim_id", keep="last")  # each claim's latest
+    return standing.set_axis(claim_payments.index[standing.index.to_numpy()])
+
+
+def link_reversals(claim_payments: pd.DataFrame, payments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each reversal (CLP02=22) with the payment it reverses and the correction that replaces it.
 
-    The original is the latest earlier non-reversal CLP of the same claim; the correction the first
-    non-reversal CLP of the claim on or after the reversal (same payment or later). Columns:
-    claim_id, original_payment_id, reversal_payment_id, correction_payment_id (empty when not yet
-    received), and the paid amounts of the three.
+    The original is the loop the reversal cancels: same claim, amounts negated (CLP03 = -charge,
+    CLP04 = -paid), not dated after the reversal, the same payer claim number (CLP07) preferred, the
+    earliest such loop. The correction is the earliest loop of the claim in the reversal's payment
+    or a later one that is neither a reversal nor cancelled by one. Neither depends on the order of
+    the loops in the files. Columns: claim_id, original_payment_id, reversal_payment_id,
+    correction_payment_id (empty when none), and the paid amounts of the three; one row per
+    reversal, by claim, then `_ORDER`.
     """
     cols = ["claim_id", "original_payment_id", "original_paid", "reversal_payment_id", "reversal_paid",
             "correction_payment_id", "correction_paid"]
-    if claim_payments.empty:
+    if claim_payments.empty or not (claim_payments.status_code.astype(str) == REVERSAL).any():
         return pd.DataFrame(columns=cols)
-    dated = claim_payments if "payment_date" in claim_payments else claim_payments.merge(
-        payments[["payment_id", "payment_date"]], on="payment_id", how="left")
-    dated = dated[dated.claim_id.isin(dated.claim_id[dated.status_code == "22"])]
-    dated = dated.sort_values(["claim_id", "payment_date", "payment_id", "claim_seq"], kind="stable")
-    dated = dated.reset_index(drop=True)
-    if dated.empty:
-        return pd.DataFrame(columns=cols)
-    # for every row: the last non-reversal loop before it and the first one after it, same claim
-    position = pd.Series(np.where(dated.status_code != "22", np.arange(len(dated)), np.nan))
-    by_claim = position.groupby(dated.claim_id.to_numpy())
-    before = by_claim.shift(1).groupby(dated.claim_id.to_numpy()).ffill().to_numpy()
-    after = by_claim.shift(-1).groupby(dated.claim_id.to_numpy()).bfill().to_numpy()
-    rev = np.flatnonzero(dated.status_code.to_numpy() == "22")
+    dated = _dated(claim_payments, payments)
+    dated = dated[dated.claim_id.isin(dated.claim_id[dated.status_code.astype(str) == REVERSAL])].reset_index(drop=True)
+    pairs = _cancelled_pairs(dated)
+    is_rev = dated.status_code.astype(str).to_numpy() == REVERSAL
+    revs = dated[is_rev].assign(_pos=np.flatnonzero(is_rev)).sort_values(["claim_id", *_ORDER], kind="stable")
+    original = pd.Series(pairs.orig.to_numpy(), index=pairs.rev.to_numpy()).reindex(revs._pos.to_numpy())
+    alive = dated[~is_rev & ~np.isin(np.arange(len(dated)), pairs.orig)]
+    later = revs[["claim_id", "payment_date", "_pos"]].merge(
+        alive.assign(_corr=alive.index)[["claim_id", "payment_date", "payment_id", "claim_seq", "_corr"]],
+        on="claim_id", suffixes=("", "_corr"))
+    later = later[later.payment_date_corr >= later.payment_date].sort_values(
+        ["_pos", "payment_date_corr", "payment_id", "claim_seq"], kind="stable").drop_duplicates("_pos")
+    correction = later.set_index("_pos")._corr.reindex(revs._pos.to_numpy())
 
-    def pick(index: np.ndarray, column: str) -> list:
-        values = dated[column].to_numpy(dtype=object)
-        return [values[int(i)] if i == i else None for i in index]
+    def pick(position: pd.Series, column: str) -> pd.Series:
+        """The column's value at each position (missing where there is none)."""
+        at = position.to_numpy(dtype="float64")
+        has = ~np.isnan(at)
+        values = np.full(len(at), None, dtype=object)
+        values[has] = dated[column].to_numpy(dtype=object)[at[has].astype(np.int64)]
+        return pd.Series(values, dtype="Int64" if column == "paid" else object)
 
     return pd.DataFrame({
-        "claim_id": dated.claim_id.to_numpy()[rev],
-        "original_payment_id": pick(before[rev], "payment_id"), "original_paid": pick(before[rev], "paid"),
-        "reversal_payment_id": dated.payment_id.to_numpy()[rev], "reversal_paid": dated.paid.to_numpy()[rev],
-        "correction_payment_id": pick(after[rev], "payment_id"), "correction_paid": pick(after[rev], "paid"),
+        "claim_id": revs.claim_id.to_numpy(),
+        "original_payment_id": pick(original, "payment_id"), "original_paid": pick(original, "paid"),
+        "reversal_payment_id": revs.payment_id.to_numpy(), "reversal_paid": revs.paid.to_numpy(),
+        "correction_payment_id": pick(correction, "payment_id"), "correction_paid": pick(correction, "paid"),
     }, columns=cols)
 
 
@@ -213,15 +303,37 @@ def duplicate_payments(payments: pd.DataFrame) -> np.ndarray:
     return original_payments(payments).notna().to_numpy()
 
 
+def counted_once(remittance_tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The remittance tables with each payment once: every later copy of a payment (same payer,
+    trace number and amount, `original_payments`) is removed with all of its rows.
+
+    The one way to drop re-sent or re-delivered ERAs before counting claims, money or denials.
+    A row is kept when its payment_id is the id of a kept payment: the tables must hold at most
+    one payment with rows under each id (`read_remittances` gives every copy its own id; the
+    store keeps no rows for a copy).
+    """
+    payments = remittance_tables["payments"]
+    copies = duplicate_payments(payments)
+    if not copies.any():  # the usual case: nothing to take out, nothing to copy
+        return dict(remittance_tables)
+    kept = payments[~copies]
+    return {name: kept if name == "payments" else frame[frame.payment_id.isin(kept.payment_id)]
+            for name, frame in remittance_tables.items()}
+
+
 def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int | None], None] | None = None,
                      ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Every file read into one set of remittance tables (nothing deduplicated), with all findings.
 
     A file that cannot be read at all adds one error finding and contributes no rows. The columns
-    of all files are joined first and each table is built once.
+    of all files are joined first and each table is built once. Payment ids are unique across the
+    files: the 835 reader gives a byte-identical copy of a transaction (an ERA re-delivered under
+    another file name) the same id, so each such copy but the first (by file name, then reading
+    order) is renamed `<id>~<8 hex of the SHA-256 of its file name>` (`-2`, `-3`, ... if that is
+    taken too). Use `counted_once` to leave the copies out.
     """
     files = list(files)
-    parts: dict[str, list[dict]] = {name: [] for name in tables.REMITTANCE_TABLES}
+    parts: dict[str, list[tuple[int, dict]]] = {name: [] for name in tables.REMITTANCE_TABLES}
     findings: list[Finding] = []
     for i, file in enumerate(files, start=1):
         if progress:
@@ -234,10 +346,44 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
         findings += found
         for name, data in columns.items():
             if len(next(iter(data.values()), ())):
-                parts[name].append(data)
-    merged = {name: tables.from_columns(name, _join(chunks)) if chunks else tables.empty(name)
-              for name, chunks in parts.items()}
+                parts[name].append((i - 1, data))
+    renamed = _copy_ids([(n, files[n].name, data["payment_id"]) for n, data in parts["payments"]])
+    merged = {name: tables.from_columns(name, _join([_renamed(data, renamed.get(n)) for n, data in chunks]))
+              if chunks else tables.empty(name) for name, chunks in parts.items()}
     return merged, findings
+
+
+def _copy_ids(files: list[tuple[int, str, Sequence[str]]]) -> dict[int, dict[str, str]]:
+    """New ids for the payments whose id an earlier file already has: per file number, old -> new.
+
+    `files`: (file number, file name, payment ids) in reading order. The first holder of an id, by
+    file name then reading order, keeps it; the others get `<id>~<8 hex of SHA-256 of the file
+    name>`, then `-2`, `-3`, ... while that is taken.
+    """
+    holders: dict[str, list[tuple[str, int]]] = {}
+    for number, name, ids in files:
+        for payment_id in ids:
+            holders.setdefault(str(payment_id), []).append((name, number))
+    taken = set(holders)
+    out: dict[int, dict[str, str]] = {}
+    for payment_id, where in holders.items():
+        for name, number in sorted(where)[1:]:
+            base = f"{payment_id}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+            new, k = base, 1
+            while new in taken:
+                k += 1
+                new = f"{base}-{k}"
+            taken.add(new)
+            out.setdefault(number, {})[payment_id] = new
+    return out
+
+
+def _renamed(data: dict, ids: dict[str, str] | None) -> dict:
+    """A file's columns with its payment ids replaced as `ids` says (the same columns when None)."""
+    if not ids:
+        return data
+    old = np.asarray(data["payment_id"], dtype=object)
+    return {**data, "payment_id": pd.Series(old).map(ids).fillna(pd.Series(old)).to_numpy(dtype=object)}
 
 
 def _join(chunks: list[dict]) -> dict:

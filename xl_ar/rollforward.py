@@ -30,15 +30,13 @@ def month_starts(as_of: dt.date, months: int) -> list[pd.Timestamp]:
 
 def contractual_by_claim_date(remittances: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Contractual adjustments on the 835s (CO and other non-patient groups, contractual category),
-    per claim and remittance date; duplicate payments are counted once."""
-    adj = remittances["adjustments"]
-    payments = remittances["payments"]
-    if adj.empty:
+    per claim and remittance date; each payment counted once (`remittances.counted_once`)."""
+    if remittances["adjustments"].empty:
         return pd.DataFrame(columns=["claim_id", "date", "amount"])
-    from xl_ar.remittances import duplicate_payments
+    from xl_ar.remittances import counted_once
 
-    keep = payments.payment_id[~duplicate_payments(payments)]
-    adj = adj[adj.payment_id.isin(keep)]
+    once = counted_once(remittances)
+    adj, payments = once["adjustments"], once["payments"]
     category, _ = codes.categorize(adj.group_code, adj.reason_code)
     adj = adj[category == "contractual"]
     dated = adj.merge(payments[["payment_id", "payment_date"]], on="payment_id", how="left")

@@ -16,7 +16,7 @@ import pandas as pd
 from xl_ar import codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
 from xl_ar.reconcile import Reconciliation
-from xl_ar.remittances import duplicate_payments
+from xl_ar.remittances import counted_once
 from xl_ar.rollforward import Rollforward, month_end_history, rollforward
 
 
@@ -97,14 +97,13 @@ class ReportData:
 def _initial(remittances: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.DataFrame:
     """First adjudication of each ledger claim (duplicates and reversals out), with its date, payer,
     main denial reason and category."""
-    payments = remittances["payments"]
-    keep = payments[~duplicate_payments(payments)]
-    cp = remittances["claim_payments"]
-    cp = cp[cp.payment_id.isin(keep.payment_id) & cp.claim_id.isin(claims.claim_id)]
+    once = counted_once(remittances)
+    keep = once["payments"]
+    cp = once["claim_payments"]
+    cp = cp[cp.claim_id.isin(claims.claim_id)]
     cp = cp.merge(keep[["payment_id", "payment_date"]], on="payment_id")
     first = kpi.first_remittances(cp, cp.payment_date)
-    adj = remittances["adjustments"]
-    adj = adj[adj.payment_id.isin(keep.payment_id)]
+    adj = once["adjustments"]
     category, _ = codes.categorize(adj.group_code, adj.reason_code)
     denial = adj.assign(category=category)[np.isin(category, list(codes.DENIAL_CATEGORIES)) & (adj.group_code != "PR")]
     main = denial.sort_values("amount", ascending=False, kind="stable").drop_duplicates(["payment_id", "claim_seq"])
