@@ -183,8 +183,10 @@ def net_collection_rate(claims: pd.DataFrame, start: dt.date, end: dt.date,
 
     Write-offs (bad debt, denials, small balances) stay in the denominator: they are lost revenue.
     Contractual adjustments are `adjusted - written_off` when the export has a write-off column (an
-    empty cell in it is no write-off); else the contractual adjustments the 835s (`remittances`)
-    show for the claims; else all of `adjusted`, and the result says it is an upper bound.
+    empty cell in it is no write-off); else the contractual adjustments the 835s (`remittances`, when
+    they adjust any claim of the window) show for each claim, up to the claim's `adjusted` (a
+    secondary repeating the primary's CO-45 is not a second adjustment; a claim no 835 adjusts has
+    none); else all of `adjusted`, and the result says it is an upper bound.
     """
     _check_window(start, end)
     m = _in_window(claims["service_date"], start, end)
@@ -194,12 +196,15 @@ def net_collection_rate(claims: pd.DataFrame, start: dt.date, end: dt.date,
     if balances.known(claims, "written_off"):
         written_off = int(claims["written_off"].fillna(0).to_numpy(dtype=np.int64)[m].sum())
         return CollectionRate(paid, charges, adjusted - written_off, "written_off")
-    if remittances is not None:
+    if remittances is not None and "adjustments" in remittances:
         if "claim_id" not in claims.columns:
             raise KpiError("matching the 835 adjustments to the claims needs a 'claim_id' column")
-        by_claim = contractual_adjustments(remittances).groupby("claim_id").amount.sum()
-        contractual = int(by_claim.reindex(claims["claim_id"].to_numpy()[m]).fillna(0).sum())
-        return CollectionRate(paid, charges, contractual, "remittances")
+        ids = claims["claim_id"].to_numpy()[m]
+        if remittances["adjustments"]["claim_id"].isin(ids).any():
+            by_claim = contractual_adjustments(remittances).groupby("claim_id").amount.sum()
+            found = by_claim.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
+            posted = np.clip(claims["adjusted"].to_numpy(dtype=np.int64)[m], 0, None)
+            return CollectionRate(paid, charges, int(np.clip(found, 0, posted).sum()), "remittances")
     return CollectionRate(paid, charges, adjusted, "all_adjustments")
 
 
@@ -246,7 +251,6 @@ def denied_in_full(loops: pd.DataFrame, adjustments: pd.DataFrame,
     its own adjustments; a line with none of its own (seen in `line_payments`), and a loop with no
     lines at all, carries the claim-level ones. Lines with no charge do not count.
     """
-    keys = ["payment_id", "claim_seq"]
     status = loops["status_code"].astype(str).to_numpy()
     charge = loops["charge"].to_numpy(dtype=np.int64)
     paid = loops["paid"].to_numpy(dtype=np.int64)
@@ -254,30 +258,38 @@ def denied_in_full(loops: pd.DataFrame, adjustments: pd.DataFrame,
     candidate = np.isin(status, ADJUDICATED_STATUSES) & (paid == 0) & (charge > 0)
     if not candidate.any() or adjustments.empty:
         return full
-    columns = [*keys, "group_code", "reason_code"]
-    adj = adjustments[[*columns, "line_seq"]] if "line_seq" in adjustments.columns else \
-        adjustments[columns].assign(line_seq=pd.NA)
-    category, _ = codes.categorize(adj.group_code, adj.reason_code)
-    denial = np.isin(adj.group_code.astype(str).to_numpy(), DENIAL_GROUPS) & np.isin(
-        category, list(codes.DENIAL_CATEGORIES))
-    adj = adj.assign(_denial=denial, _line=adj.line_seq.notna().to_numpy())
-    claim_level = adj[~adj._line].groupby(keys)._denial.any().rename("claim_denial")
-    lines = adj[adj._line].groupby([*keys, "line_seq"])._denial.any().reset_index()
-    per_loop = lines.groupby(keys).agg(lines=("_denial", "size"), denied_lines=("_denial", "sum"))
+    line_seq = adjustments["line_seq"] if "line_seq" in adjustments.columns else pd.Series(
+        pd.NA, index=adjustments.index, dtype="Int64")
+    category, _ = codes.categorize(adjustments["group_code"], adjustments["reason_code"])
+    adj = pd.DataFrame({
+        "loop": _loop_key(adjustments), "line": line_seq.astype("Int64").to_numpy(),
+        "denial": np.isin(adjustments["group_code"].astype(str).to_numpy(), DENIAL_GROUPS)
+        & np.isin(category, list(codes.DENIAL_CATEGORIES))})
+    at_line = adj.line.notna().to_numpy()
+    claim_denial = adj[~at_line].groupby("loop").denial.any()
+    lines = adj[at_line].groupby(["loop", "line"]).denial.any().reset_index()
+    n_lines = lines.groupby("loop").size()
+    n_denied = lines.groupby("loop").denial.sum()
+    n_bare = pd.Series(dtype="int64")
     if line_payments is not None and not line_payments.empty:
-        charged = line_payments[line_payments.charge.to_numpy(dtype=np.int64) > 0][[*keys, "line_seq"]]
-        bare = charged.merge(lines[[*keys, "line_seq"]], on=[*keys, "line_seq"], how="left", indicator=True)
-        bare = bare[bare._merge == "left_only"].groupby(keys).size().rename("bare_lines")
-    else:
-        bare = pd.Series(dtype="int64", name="bare_lines")
-    found = loops[keys].merge(claim_level.reset_index(), on=keys, how="left").merge(
-        per_loop.reset_index(), on=keys, how="left").merge(bare.reset_index(), on=keys, how="left")
-    claim_denial = found.claim_denial.fillna(False).to_numpy(dtype=bool)
-    n_lines = found.lines.fillna(0).to_numpy(dtype=np.int64)
-    n_denied = found.denied_lines.fillna(0).to_numpy(dtype=np.int64)
-    n_bare = found.bare_lines.fillna(0).to_numpy(dtype=np.int64)
-    needs_claim_level = (n_lines == 0) | (n_bare > 0)
-    return full | (candidate & (n_denied == n_lines) & (~needs_claim_level | claim_denial))
+        charged = line_payments[line_payments["charge"].to_numpy(dtype=np.int64) > 0]
+        own = pd.MultiIndex.from_frame(lines[["loop", "line"]])
+        mine = pd.MultiIndex.from_arrays([_loop_key(charged), charged["line_seq"].astype("Int64").to_numpy()])
+        n_bare = pd.Series(~mine.isin(own), index=mine.get_level_values(0)).groupby(level=0).sum()
+    key = _loop_key(loops)
+
+    def per_loop(series: pd.Series) -> np.ndarray:
+        return series.reindex(key).fillna(0).to_numpy(dtype=np.int64)
+
+    has_claim_denial = claim_denial.reindex(key).fillna(False).to_numpy(dtype=bool)
+    lines_, denied_, bare_ = per_loop(n_lines), per_loop(n_denied), per_loop(n_bare)
+    needs_claim_level = (lines_ == 0) | (bare_ > 0)
+    return full | (candidate & (denied_ == lines_) & (~needs_claim_level | has_claim_denial))
+
+
+def _loop_key(frame: pd.DataFrame) -> np.ndarray:
+    """One text key per CLP loop: payment id and loop position."""
+    return (frame["payment_id"].astype(str) + "\x1f" + frame["claim_seq"].astype(str)).to_numpy(dtype=object)
 
 
 def first_adjudications(remittances: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -3,8 +3,10 @@
 Dated flows come from the exports: charges at their date of service, payments and refunds at their
 posting date (refunds and take-backs are the negative postings, shown as negative amounts),
 adjustments at the remittance date of the contractual adjustments the 835s show for the claim
-(`kpi.contractual_adjustments`: a prior payer's share, CARC 23, is not one), the rest of the claim's
-adjustments (write-offs, manual adjustments) at its last activity date.
+(`kpi.contractual_adjustments`: a prior payer's share, CARC 23, is not one), up to what the ledger
+posted as the claim's adjustments (a secondary payer repeating the primary's contractual adjustment
+is not a second one), the rest of the claim's adjustments (write-offs, manual adjustments) at its
+last activity date. No claim's adjustments are ever dated twice or negative because of the 835s.
 
 The balance rolled forward is the ledger's: the sum of the claims' balances, credit balances netted
 (not A/R, which keeps credits apart, `balances.totals`). The last month's ending balance is also
@@ -40,6 +42,19 @@ def contractual_by_claim_date(remittances: Mapping[str, pd.DataFrame]) -> pd.Dat
     return kpi.contractual_adjustments(remittances)
 
 
+def dated_contractual(claims: pd.DataFrame, remittances: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The ledger claims' contractual adjustments dated by the 835s (claim_id, date, amount), earliest
+    first and up to the claim's posted adjustments (`adjusted`, at least 0): what the 835s show beyond
+    it (a secondary's repeat of the primary's CO-45, an adjustment not posted yet) is not dated."""
+    found = contractual_by_claim_date(remittances)
+    found = found[found.claim_id.isin(claims.claim_id)].sort_values(["claim_id", "date"], kind="stable")
+    posted = claims.set_index("claim_id").adjusted.reindex(found.claim_id).to_numpy(dtype=np.int64)
+    amount = np.clip(found.amount.to_numpy(dtype=np.int64), 0, None)
+    before = found.assign(_a=amount).groupby("claim_id", sort=False)._a.cumsum().to_numpy(dtype=np.int64) - amount
+    room = np.clip(np.clip(posted, 0, None) - before, 0, None)
+    return found.assign(amount=np.minimum(amount, room)).reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class Rollforward:
     """One row per month: beginning, charges, payments, adjustments, refunds, ending balance (cents),
@@ -61,8 +76,7 @@ def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[
 
     charge_dates = claims.service_date
     pay = postings[postings.claim_id.isin(known)]
-    contractual = contractual_by_claim_date(remittances)
-    contractual = contractual[contractual.claim_id.isin(known)]
+    contractual = dated_contractual(claims, remittances)
     dated_total = contractual.groupby("claim_id").amount.sum()
     rest = claims.adjusted.to_numpy(dtype=np.int64) - dated_total.reindex(claims.claim_id).fillna(0).to_numpy(
         dtype=np.int64)
@@ -136,7 +150,7 @@ def month_end_history(claims: pd.DataFrame, postings: pd.DataFrame, remittances:
 
     charges = flows(claims.claim_id, claims.service_date, claims.charge.to_numpy(dtype=np.int64))
     paid = flows(postings.claim_id, postings.posted_date, postings.amount.to_numpy(dtype=np.int64))
-    contractual = contractual_by_claim_date(remittances)
+    contractual = dated_contractual(claims, remittances)
     dated = flows(contractual.claim_id, contractual.date, contractual.amount.to_numpy(dtype=np.int64))
     dated_total = contractual.groupby("claim_id").amount.sum().reindex(claims.claim_id).fillna(0).to_numpy()
     rest = claims.adjusted.to_numpy(dtype=np.int64) - dated_total.astype(np.int64)
