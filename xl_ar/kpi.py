@@ -357,7 +357,11 @@ def initial_denial_rate(claims: pd.DataFrame, remittances: Mapping[str, pd.DataF
     payment counted once, whenever it came. Billed claims not adjudicated yet stay in the
     denominator (`claims_not_adjudicated` says how many). Source: HFMA MAP Key "Initial denial rate".
     """
-    cohort = initial_denials(claims, remittances, start, end)
+    return denial_rate(initial_denials(claims, remittances, start, end))
+
+
+def denial_rate(cohort: pd.DataFrame) -> DenialRate:
+    """The `DenialRate` of a cohort of billed claims from `initial_denials` (charge, adjudicated, denied)."""
     charge = cohort["charge"].to_numpy(dtype=np.int64)
     denied = cohort["denied"].to_numpy(dtype=bool)
     return DenialRate(len(cohort), int(denied.sum()), int(charge.sum()), int(charge[denied].sum()),

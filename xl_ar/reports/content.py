@@ -127,7 +127,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     values = kpi.kpis(claims, as_of, remittances=remittances)
     ncr = values.net_collection
     cohort = _initial(claims, remittances, start, as_of)
-    denial = kpi.initial_denial_rate(claims, remittances, start, as_of)
+    denial = kpi.denial_rate(cohort)  # = kpi.initial_denial_rate(claims, remittances, start, as_of)
     previous = _previous(snapshots, as_of)
     period = f"{start:%Y-%m-%d} to {as_of:%Y-%m-%d}"
     denial_definition = (
