@@ -7,7 +7,17 @@ import pandas as pd
 import pytest
 
 from xl_ar import tables
-from xl_ar.aging import AgingError, aging, bucket_edges, bucket_label_of, bucket_labels
+from xl_ar.aging import (
+    AR,
+    FUTURE,
+    NO_SERVICE_DATE,
+    NOT_AGED,
+    AgingError,
+    aging,
+    bucket_edges,
+    bucket_label_of,
+    bucket_labels,
+)
 
 AS_OF = dt.date(2026, 9, 30)
 
@@ -70,16 +80,16 @@ def test_future_missing_and_zero_are_counted_not_dropped():
     c = claims(("1", "MCR", 10, 100.00, "insurance"), ("2", "MCR", -3, 40.00, "insurance"),
                ("3", "MCR", None, 60.00, "insurance"), ("4", "MCR", 20, 0.00, "patient"))
     extra = aging(c, AS_OF).extra.set_index("group")
-    assert extra.loc["Future date", ["claims", "total"]].tolist() == [1, 4000]
-    assert extra.loc["No date", ["claims", "total"]].tolist() == [1, 6000]
+    assert extra.loc[FUTURE, ["claims", "total"]].tolist() == [1, 4000]
+    assert extra.loc[NO_SERVICE_DATE, ["claims", "total"]].tolist() == [1, 6000]
     assert extra.loc["Zero balance", "claims"] == 1
     # every claim is somewhere: 1 aged + 1 future + 1 no date + 1 zero
-    assert extra.loc["Total", "claims"] + extra.loc[["Future date", "No date", "Zero balance"], "claims"].sum() == 4
+    assert extra.loc["Total", "claims"] + extra.loc[[FUTURE, NO_SERVICE_DATE, "Zero balance"], "claims"].sum() == 4
 
 
 def test_empty_input_gives_a_total_row_of_zeros():
     a = aging(tables.empty("claims"), AS_OF)
-    assert a.extra.group.tolist() == ["Total"] and a.extra.total.tolist() == [0]
+    assert a.extra.group.tolist() == ["Total", AR] and a.extra.total.tolist() == [0, 0]
     assert np.isnan(a.extra.pct_over_90.iloc[0])
 
 
@@ -94,9 +104,9 @@ def test_basis_billed_and_last_activity():
     c["last_activity_date"] = pd.Timestamp(AS_OF - dt.timedelta(days=5))
     assert aging(c, AS_OF, basis="billed_date").table["0-30"].tolist() == [1000]
     assert aging(c, AS_OF, basis="service_date").table["91-120"].tolist() == [1000]
-    # no last activity date on a claim: counted on the "No date" row
+    # no last activity date on a claim: counted on the "Not aged" row
     c["last_activity_date"] = pd.NaT
-    assert aging(c, AS_OF, basis="last_activity_date").extra.set_index("group").loc["No date", "total"] == 1000
+    assert aging(c, AS_OF, basis="last_activity_date").extra.set_index("group").loc[NOT_AGED, "total"] == 1000
 
 
 def test_group_by_responsibility_and_payer_class():

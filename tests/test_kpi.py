@@ -40,9 +40,9 @@ CLAIMS = ledger(
 
 def test_total_ar_and_credit_balances():
     # A/R excluding credits: 200 + 100 + 100 + 400 + 100 = 900; credits: 50
-    assert kpi.total_ar(CLAIMS) == 90000 and kpi.credit_balances(CLAIMS) == 5000
+    assert kpi.total_ar(CLAIMS, AS_OF) == 90000 and kpi.credit_balances(CLAIMS) == 5000
     # 50 / 900
-    assert kpi.credit_balance_pct(CLAIMS) == pytest.approx(50 / 900)
+    assert kpi.credit_balance_pct(CLAIMS, AS_OF) == pytest.approx(50 / 900)
 
 
 def test_days_in_ar():
@@ -74,7 +74,9 @@ def test_pct_ar_over_by_payer_group():
 def test_net_collection_rate_does_not_remove_write_offs():
     # service dates 2026-04-01..2026-08-31: claims 2, 3, 4, 5 -> paid 100 + 0 + 0 + 450 = 550
     # charges 300 + 100 + 400 + 500 = 1300; contractual 100 + 100 = 200 -> 550 / 1100 = 0.5
-    assert kpi.net_collection_rate(CLAIMS, D(2026, 4, 1), D(2026, 8, 31)) == pytest.approx(0.5)
+    # (no write-off column: all adjustments are taken as contractual, and the result says so)
+    rate = kpi.net_collection_rate(CLAIMS, D(2026, 4, 1), D(2026, 8, 31))
+    assert rate.rate == pytest.approx(0.5) and rate.upper_bound
 
 
 def test_gross_collection_rate():
@@ -83,7 +85,7 @@ def test_gross_collection_rate():
 
 
 def test_a_window_with_no_claims_is_not_a_number():
-    assert math.isnan(kpi.net_collection_rate(CLAIMS, D(2020, 1, 1), D(2020, 1, 31)))
+    assert math.isnan(kpi.net_collection_rate(CLAIMS, D(2020, 1, 1), D(2020, 1, 31)).rate)
     with pytest.raises(kpi.KpiError, match="ends"):
         kpi.gross_collection_rate(CLAIMS, D(2026, 2, 1), D(2026, 1, 1))
 
@@ -110,10 +112,16 @@ REMITS = remits(
 
 
 def test_initial_denial_rate_by_count_and_dollars():
-    rate = kpi.initial_denial_rate(REMITS, D(2026, 9, 1), D(2026, 9, 30))
-    # first adjudications in September: A (paid), B (denied), C (paid) -> 1 / 3
-    assert (rate.claims_remitted, rate.claims_denied) == (3, 1) and rate.by_count == pytest.approx(1 / 3)
-    # dollars: denied 300 / remitted 100 + 300 + 200 = 600
+    billed = tables.from_columns("claims", {
+        "claim_id": ["A", "B", "C", "D"], "account_id": ["X"] * 4, "payer_id": ["MCR"] * 4,
+        "service_date": [D(2026, 8, 1)] * 3 + [D(2026, 7, 1)], "charge": [10000, 30000, 20000, 5000],
+        "billed_date": [D(2026, 8, 20), D(2026, 8, 21), D(2026, 8, 22), D(2026, 7, 15)],
+        "paid": [0] * 4, "adjusted": [0] * 4, "balance": [0] * 4, "responsibility": ["insurance"] * 4})
+    remitted = {"claim_payments": REMITS, "adjustments": tables.empty("adjustments")}
+    rate = kpi.initial_denial_rate(billed, remitted, D(2026, 8, 1), D(2026, 8, 31))
+    # billed in August: A (paid first), B (denied first, CLP02 4), C (paid first) -> 1 / 3
+    assert (rate.claims_billed, rate.claims_denied) == (3, 1) and rate.by_count == pytest.approx(1 / 3)
+    # dollars: denied 300 / billed 100 + 300 + 200 = 600
     assert rate.by_dollars == pytest.approx(0.5)
 
 
@@ -142,4 +150,4 @@ def test_net_collection_rate_keeps_write_offs_in_the_denominator():
     # claim 5 (service 2026-04-01): its 100 of adjustments are a bad-debt write-off, not contractual
     claims["written_off"] = [0, 0, 0, 0, 10000, 0]
     # paid 550 / (charges 1300 - contractual 100) = 550 / 1200
-    assert kpi.net_collection_rate(claims, D(2026, 4, 1), D(2026, 8, 31)) == pytest.approx(550 / 1200)
+    assert kpi.net_collection_rate(claims, D(2026, 4, 1), D(2026, 8, 31)).rate == pytest.approx(550 / 1200)

@@ -24,7 +24,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("header", "column"),
     [("Claim #", "claim_id"), ("Pat Acct", "account_id"), ("DOS", "service_date"), ("Billed Amt", "charge"),
-     ("Ins Bal", "ins_balance"), ("claim_id", "claim_id"), ("CLAIM NO.", "claim_id"), ("Date of Service",
+     ("Ins Bal", "insurance_balance"), ("claim_id", "claim_id"), ("CLAIM NO.", "claim_id"), ("Date of Service",
                                                                                       "service_date")],
 )
 def test_common_pm_headers_map_to_canonical_columns(header, column):

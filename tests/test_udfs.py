@@ -93,21 +93,24 @@ def _has_nan(value) -> bool:
 def test_ar_aging_by_payer(xl):
     rows = both(xl, "ar_aging", CLAIMS, AS_OF, "payer")
     assert rows[0] == ["group", "claims", "0-30", "31-60", "61-90", "91-120", "121+", "total", "% over 90"]
-    # MCR: 200 + 100 in 0-30, 100 in 31-60 -> 400, nothing over 90
-    assert rows[1] == ["MCR", 3, 300.0, 100.0, 0.0, 0.0, 0.0, 400.0, 0.0]
+    # MCR: 200 in 0-30, 100 in 31-60 -> 300, nothing over 90 (C6's 100 is not billed yet)
+    assert rows[1] == ["MCR", 2, 200.0, 100.0, 0.0, 0.0, 0.0, 300.0, 0.0]
     # SMH: 100 in 91-120, 400 in 121+ -> 500, all over 90
     assert rows[2] == ["SMH", 2, 0.0, 0.0, 0.0, 100.0, 400.0, 500.0, 1.0]
-    # total 900, over 90 500 -> 500/900; the -50 credit on its own row, in 121+
-    assert rows[3][:8] == ["Total", 5, 300.0, 100.0, 0.0, 100.0, 400.0, 900.0]
-    assert rows[3][8] == pytest.approx(500 / 900)
-    assert rows[4] == ["Credit balances", 1, 0.0, 0.0, 0.0, 0.0, -50.0, -50.0, ""]
+    # billed total 800, over 90 500 -> 500/800 (= AR_PCT_OVER); unbilled 100 on its own row; A/R 800 + 100
+    assert rows[3][:8] == ["Total", 4, 200.0, 100.0, 0.0, 100.0, 400.0, 800.0]
+    assert rows[3][8] == pytest.approx(500 / 800)
+    assert rows[4] == ["Unbilled (in A/R)", 1, "", "", "", "", "", 100.0, ""]
+    assert rows[5] == ["A/R", 5, "", "", "", "", "", 900.0, ""]
+    # the -50 credit on its own row, in 121+
+    assert rows[6] == ["Credit balances", 1, 0.0, 0.0, 0.0, 0.0, -50.0, -50.0, ""]
 
 
 def test_ar_aging_with_custom_buckets_and_defaults(xl):
     rows = both(xl, "ar_aging", CLAIMS, AS_OF, xlwings_classic.MISSING, xlwings_classic.MISSING, [[0, 60, 120]])
     assert rows[0][2:5] == ["0-60", "61-120", "121+"]
-    # one group (none): 0-60: 200 + 100 + 100 = 400; 61-120: 100; 121+: 400
-    assert rows[1][:6] == ["All claims", 5, 400.0, 100.0, 400.0, 900.0]
+    # one group (none), billed claims: 0-60: 200 + 100 = 300; 61-120: 100; 121+: 400
+    assert rows[1][:6] == ["All claims", 4, 300.0, 100.0, 400.0, 800.0]
 
 
 def test_ar_bucket_spills_a_label_per_date(xl):
@@ -132,16 +135,26 @@ def test_ar_pct_over_number_and_table(xl):
 
 
 def test_ar_ncr_and_gcr(xl):
-    # service 2026-04-01..08-31: paid 550, charges 1300, contractual 200
-    assert both(xl, "ar_ncr", CLAIMS, D(2026, 4, 1), D(2026, 8, 31)) == pytest.approx(550 / 1100)
+    # service 2026-04-01..08-31: paid 550, charges 1300, adjustments 200 (no write-off column: all of them,
+    # an upper bound, said in the cell to the right)
+    (rate, note), = both(xl, "ar_ncr", CLAIMS, D(2026, 4, 1), D(2026, 8, 31))
+    assert rate == pytest.approx(550 / 1100) and note.startswith("upper bound")
     assert both(xl, "ar_gcr", CLAIMS, D(2026, 4, 1), D(2026, 8, 31)) == pytest.approx(550 / 1300)
 
 
+DENIAL_CLAIMS = [["Claim #", "Billed Date", "Charges"], ["A", D(2026, 9, 1), 100.0], ["B", D(2026, 9, 2), 300.0],
+                 ["C", D(2026, 9, 3), 200.0], ["D", D(2026, 9, 4), 400.0]]
+DENIAL_ADJUSTMENTS = [["payment_id", "claim_seq", "claim_id", "line_seq", "group_code", "reason_code", "amount"],
+                      ["P1", 1.0, "A", 1.0, "CO", "45", 20.0], ["P2", 1.0, "B", None, "CO", "50", 300.0]]
+
+
 def test_ar_denial_rate_count_and_table(xl):
-    # first adjudications in September: A, B (denied), C -> 1/3; dollars 300 / 600
-    assert both(xl, "ar_denial_rate", REMITS, D(2026, 9, 1), D(2026, 9, 30)) == pytest.approx(1 / 3)
-    table = both(xl, "ar_denial_rate", REMITS, D(2026, 9, 1), D(2026, 9, 30), "table")
-    assert table[1][:3] == ["count", 1, 3] and table[2][:3] == ["dollars", 300.0, 600.0]
+    # billed in September: A, B (CLP02 4), C, D (no remittance yet) -> 1/4; dollars 300 / 1000
+    assert both(xl, "ar_denial_rate", DENIAL_CLAIMS, REMITS, DENIAL_ADJUSTMENTS, D(2026, 9, 1),
+                D(2026, 9, 30)) == pytest.approx(1 / 4)
+    table = both(xl, "ar_denial_rate", DENIAL_CLAIMS, REMITS, DENIAL_ADJUSTMENTS, D(2026, 9, 1), D(2026, 9, 30),
+                 "table")
+    assert table[1] == ["count", 1, 4, 0.25, 1] and table[2][:3] == ["dollars", 300.0, 1000.0]
 
 
 def test_ar_kpis_two_column_table(xl):
@@ -160,6 +173,13 @@ PAYER_LIST = [["payer_id", "name", "payer_class", "timely_filing_days", "appeal_
 def test_ar_carc_gives_label_category_and_action(xl):
     assert both(xl, "ar_carc", 50.0) == [["Not deemed medically necessary", "medical_necessity", "appeal"]]
     assert both(xl, "ar_carc", "CO-97") == [["Paid as part of another service (bundled)", "bundling", "write off"]]
+
+
+def test_ar_carc_takes_the_group_into_account(xl):
+    # CARC 22 (another payer may be primary): under CO the provider must correct the claim, never bill
+    # the patient; under PR it is the patient's share
+    assert both(xl, "ar_carc", "CO-22")[0][2] == "correct and resubmit"
+    assert both(xl, "ar_carc", "PR-22")[0][1:] == ["patient_responsibility", "bill patient or secondary"]
 
 
 def test_ar_expected_from_the_fee_schedule(xl):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import ledger, tables
+from xl_ar.balances import Reads
 from xl_ar.errors import ArgumentError, InputError
 from xl_ar.tables import MISSING_COLUMN
 
@@ -95,17 +96,26 @@ def table_rows(values: object, name: str) -> list[list]:
 
 
 def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None = None,
-             extra_dates: Sequence[str] = ()) -> pd.DataFrame:
+             extra_dates: Sequence[str] = (), reads: Reads | None = None) -> pd.DataFrame:
     """A canonical table from a range with its header row (headers: canonical names or PM variants).
 
     Date columns accept datetimes, serial numbers and text; empty cells may be None, '' or 0.
     `extra_dates` names non-canonical date columns to keep when the range has them (e.g. the
     `payment_date` the Remittances sheet shows next to each remitted claim).
+
+    With `reads` (the columns a core computation reads, declared next to it), only those columns
+    (and those the reader derives them from) are looked at: a missing required one is named in the
+    message, bad cells are reported with their row and column, and the table holds only the read
+    columns the range has. Without it, the whole canonical table is validated.
     """
     rows = table_rows(values, name)
     header = [("" if h is None else str(h)).strip() for h in rows[0]]
     body = rows[1:]
     mapping, _ = ledger.map_headers(table, header)
+    wanted = None
+    if reads is not None:
+        derived = ledger.DERIVED_FROM.get(table, {})
+        wanted = set(reads.columns) | {s for c in reads.columns for s in derived.get(c, ())}
     date_columns = {c.name for c in tables.TABLES[table].columns if c.kind == tables.Kind.DATE}
     text_columns = {c.name for c in tables.TABLES[table].columns if c.kind in (tables.Kind.TEXT, tables.Kind.CODE)}
     # optional day counts (filing and appeal limits): 0 is how Office.js sends an empty cell
@@ -113,6 +123,10 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     columns = {}
     for j, h in enumerate(header):
         column = mapping.get(h)
+        # each header on its own: two headers meaning one read column are both kept (and reported)
+        if wanted is not None and ledger.map_headers(table, [h])[0].get(h) not in wanted \
+                and h.lower() not in extra_dates:
+            continue
         cells = [r[j] if j < len(r) else None for r in body]
         if column in date_columns or h.lower() in extra_dates:
             cells = [date_cell(v) for v in cells]
@@ -120,11 +134,22 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
             cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
         else:
             cells = [None if is_empty(v) else v for v in cells]
-        columns[h if h else f"column {j + 1}"] = pd.Series(cells, dtype=object)
-    frame = pd.DataFrame(columns)
+        columns[h if h else f"column {j + 1}"] = pd.Series(cells, dtype=object, index=range(len(body)))
+    if wanted is not None:  # a row is blank only when the whole row is, not just the columns read
+        columns[_ROW_HAS_DATA] = pd.Series([True if any(not is_empty_date(v) for v in r) else None for r in body],
+                                           dtype=object, index=range(len(body)))
+    frame = pd.DataFrame(columns, index=range(len(body)))
     frame, findings = ledger.table_from_sheet(ledger.Sheet(name, frame), table, payers)
     errors = [f for f in findings if f.severity == "error"]
-    missing = [f.where.column for f in errors if f.code == MISSING_COLUMN]
+    if reads is None:
+        missing = [f.where.column for f in errors if f.code == MISSING_COLUMN]
+    else:
+        present = set(mapping.values()) | {h.lower() for h in header if h.lower() in extra_dates} | {
+            c for c in reads.columns if c in frame.columns and not any(
+            f.code == MISSING_COLUMN and f.where.column == c for f in errors) and c not in _OPTIONAL[table]}
+        missing = [c for c in reads.required if c not in present]
+        errors = [f for f in errors
+                  if f.code != MISSING_COLUMN and (f.where.column is None or f.where.column in wanted)]
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
         plural = "s" if len(missing) > 1 else ""
@@ -138,7 +163,15 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
                 frame[h.lower()] = pd.to_datetime(columns[h], errors="raise").to_numpy()
             except (ValueError, TypeError):
                 raise ArgumentError(f"{name} column '{h}' must hold dates") from None
+    if reads is not None:
+        frame = frame[[c for c in reads.columns if c in present]]
     return frame
+
+
+_ROW_HAS_DATA = "\x00row has data"
+"""A column no header can map to: marks the rows with a value anywhere, read columns or not."""
+_OPTIONAL = {name: frozenset(c.name for c in t.columns if not c.required) for name, t in tables.TABLES.items()}
+"""The optional columns of each canonical table: filled with empty values when a range lacks them."""
 
 
 def is_empty_date(v: object) -> bool:

@@ -6,6 +6,9 @@ for the cell (`AR_AGING: as_of must be a date`), never a traceback. Functions ha
 (Office.js retries failed calls) and take positional parameters only, so the same module runs
 under classic xlwings and xlwings Server / Lite.
 
+Each function asks only for the columns its computation reads (declared next to it in the core:
+`aging.reads`, `kpi.READS`, `kpi.REMITTANCE_READS`); a missing one is named in the message.
+
 Parameters carry no type hints on purpose: xlwings reads a UDF's type hints as converters. Their
 names avoid VBA keywords (`end`), since classic xlwings writes a VBA wrapper with the same names.
 """
@@ -36,6 +39,8 @@ from xl_ar import aging, codes, denials, kpi
 
 CATEGORY = "Medical A/R"
 TABLE_DOC = "The claims table with its header row, e.g. Claims[#All]"
+REMITTANCES_DOC = "Remitted claims with their header row and payment_date, e.g. the Remittances sheet"
+ADJUSTMENTS_DOC = "The 835 adjustments (CAS) with their header row, e.g. the Adjustments sheet"
 
 
 def _cell_errors(name: str):
@@ -69,11 +74,11 @@ def _aging_grid(result: aging.Aging) -> list[list]:
 @xw.arg("buckets", ndim=1, doc="Bucket edges in days, e.g. {0,30,60,90,120} (the default)")
 @_cell_errors("AR_AGING")
 def ar_aging(claims, as_of, group_by=None, basis=None, buckets=None):
-    """Aging of open balances: a row per group with bucket columns, total and % over 90; then the
-    total, credit balances, future-dated, undated and zero-balance rows."""
-    frame = to_table(claims, "claims", "claims")
-    result = aging.aging(frame, to_date(as_of, "as_of"), group_by=to_text(group_by, "none"),
-                         basis=to_text(basis, "service_date"), edges=to_numbers(buckets, "buckets"))
+    """Aging of open balances: a row per group with bucket columns (billed A/R), total and % over 90;
+    then the total, unbilled, A/R, future-dated, credit-balance and zero-balance rows."""
+    by, on = to_text(group_by, "none"), to_text(basis, "service_date")
+    frame = to_table(claims, "claims", "claims", reads=aging.reads(by, on))
+    result = aging.aging(frame, to_date(as_of, "as_of"), group_by=by, basis=on, edges=to_numbers(buckets, "buckets"))
     return _aging_grid(result)
 
 
@@ -98,7 +103,7 @@ def ar_bucket(dates, as_of, buckets=None):
 def ar_days_in_ar(claims, as_of, lookback_months=None):
     """Days in A/R = A/R excluding credit balances / average daily gross charges over the look-back
     (MGMA)."""
-    frame = to_table(claims, "claims", "claims")
+    frame = to_table(claims, "claims", "claims", reads=kpi.READS["days_in_ar"])
     months = to_int(lookback_months, "lookback_months", 3)
     return number(kpi.days_in_ar(frame, to_date(as_of, "as_of"), months),
                   f"no charges with a date of service in the {months} months before as_of")
@@ -113,15 +118,16 @@ def ar_days_in_ar(claims, as_of, lookback_months=None):
 def ar_pct_over(claims, as_of, days, group_by=None):
     """Share of billed A/R older than `days` days from the date of service (HFMA AR-1); a number,
     or a table by group."""
-    frame = to_table(claims, "claims", "claims")
     when = to_date(as_of, "as_of")
     limit = to_int(days, "days")
     by = to_text(group_by, "none")
+    if by != "none" and by not in aging.GROUP_COLUMN:
+        raise ArgumentError("group_by must be payer, payer_class, responsibility or none")
+    column = aging.GROUP_COLUMN.get(by)
+    frame = to_table(claims, "claims", "claims",
+                     reads=kpi.READS["pct_ar_over"] | ((column,) if column else ()))
     if by == "none":
         return number(kpi.pct_ar_over(frame, when, limit), "no billed A/R")
-    if by not in aging.GROUP_COLUMN:
-        raise ArgumentError("group_by must be payer, payer_class, responsibility or none")
-    column = aging.GROUP_COLUMN[by]
     table = kpi.pct_ar_over_by(frame, when, limit, frame[column])
     return grid([by, "billed A/R", f"A/R over {limit}", f"% over {limit}"],
                 [[r.group, dollars(r.billed_ar), dollars(r.ar_over), r.pct] for r in table.itertuples()])
@@ -131,13 +137,19 @@ def ar_pct_over(claims, as_of, days, group_by=None):
 @xw.arg("claims", ndim=2, doc=TABLE_DOC)
 @xw.arg("start_date", doc="First date of service of the window")
 @xw.arg("end_date", doc="Last date of service of the window")
+@xw.arg("adjustments", ndim=2, doc="Optional: " + ADJUSTMENTS_DOC + ", for exports without write-offs")
 @_cell_errors("AR_NCR")
-def ar_ncr(claims, start_date, end_date):
+def ar_ncr(claims, start_date, end_date, adjustments=None):
     """Net collection rate = payments / (charges - contractual adjustments) for claims with a date
-    of service in the window (MGMA)."""
-    frame = to_table(claims, "claims", "claims")
-    return number(kpi.net_collection_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date")),
-                  "no charges net of contractual adjustments in the window")
+    of service in the window (MGMA), and in the cell to its right where the contractual adjustments
+    come from: the export's write-offs, the 835 adjustments, or 'upper bound' when neither is known."""
+    frame = to_table(claims, "claims", "claims", reads=kpi.READS["net_collection_rate"])
+    remitted = None
+    if not (adjustments is None or is_empty(adjustments) or adjustments == 0):
+        remitted = {"adjustments": to_table(adjustments, "adjustments", "adjustments",
+                                            reads=kpi.REMITTANCE_READS["adjustments_contractual"])}
+    rate = kpi.net_collection_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date"), remitted)
+    return [[number(rate.rate, "no charges net of contractual adjustments in the window"), rate.note]]
 
 
 @xw.func(category=CATEGORY)
@@ -148,31 +160,39 @@ def ar_ncr(claims, start_date, end_date):
 def ar_gcr(claims, start_date, end_date):
     """Gross collection rate = payments / gross charges for claims with a date of service in the
     window (MGMA)."""
-    frame = to_table(claims, "claims", "claims")
+    frame = to_table(claims, "claims", "claims", reads=kpi.READS["gross_collection_rate"])
     return number(kpi.gross_collection_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date")),
                   "no charges in the window")
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("claim_payments", ndim=2, doc="Remitted claims with their header row, e.g. the Remittances table")
-@xw.arg("start_date", doc="First remittance date of the window")
-@xw.arg("end_date", doc="Last remittance date of the window")
+@xw.arg("claims", ndim=2, doc=TABLE_DOC)
+@xw.arg("remittances", ndim=2, doc=REMITTANCES_DOC)
+@xw.arg("adjustments", ndim=2, doc=ADJUSTMENTS_DOC)
+@xw.arg("start_date", doc="First billed date of the window")
+@xw.arg("end_date", doc="Last billed date of the window")
 @xw.arg("by", doc="count (default): one number; table: count and dollar bases")
 @_cell_errors("AR_DENIAL_RATE")
-def ar_denial_rate(claim_payments, start_date, end_date, by=None):
-    """Initial denial rate: claims denied (CLP02 = 4) on first adjudication / claims adjudicated
-    (HFMA); by count, or a table with the count and dollar bases."""
-    frame = to_table(claim_payments, "claim_payments", "claim_payments", extra_dates=("payment_date",))
-    dates = frame.get("payment_date", None)
-    rate = kpi.initial_denial_rate(frame, to_date(start_date, "start_date"), to_date(end_date, "end_date"), dates=dates)
+def ar_denial_rate(claims, remittances, adjustments, start_date, end_date, by=None):
+    """Initial denial rate (HFMA): claims billed in the window denied in full on their first
+    adjudication (CLP02 4, or nothing paid with a denial reason on every line) / claims billed in the
+    window; by count, or a table with the count and dollar bases and the claims not adjudicated yet."""
+    frame = to_table(claims, "claims", "claims", reads=kpi.READS["initial_denial_rate"])
+    loops = kpi.REMITTANCE_READS["claim_payments"] | ("payment_date",)  # no payments table here: dates on the rows
+    remitted = {
+        "claim_payments": to_table(remittances, "claim_payments", "remittances", extra_dates=("payment_date",),
+                                   reads=loops),
+        "adjustments": to_table(adjustments, "adjustments", "adjustments", reads=kpi.REMITTANCE_READS["adjustments"]),
+    }
+    rate = kpi.initial_denial_rate(frame, remitted, to_date(start_date, "start_date"), to_date(end_date, "end_date"))
     basis = to_text(by, "count")
     if basis == "count":
-        return number(rate.by_count, "no claims first adjudicated in the window")
+        return number(rate.by_count, "no claims billed in the window")
     if basis != "table":
         raise ArgumentError("by must be count or table")
-    return grid(["basis", "denied", "remitted", "rate"], [
-        ["count", rate.claims_denied, rate.claims_remitted, rate.by_count],
-        ["dollars", dollars(rate.dollars_denied), dollars(rate.dollars_remitted), rate.by_dollars],
+    return grid(["basis", "denied", "billed", "rate", "not adjudicated yet"], [
+        ["count", rate.claims_denied, rate.claims_billed, rate.by_count, rate.claims_not_adjudicated],
+        ["dollars", dollars(rate.dollars_denied), dollars(rate.dollars_billed), rate.by_dollars, ""],
     ])
 
 
@@ -181,12 +201,14 @@ def ar_denial_rate(claim_payments, start_date, end_date, by=None):
 @xw.arg("as_of", doc="As-of date, e.g. TODAY()")
 @_cell_errors("AR_KPIS")
 def ar_kpis(claims, as_of):
-    """Every KPI of the claims ledger as a two-column table (A/R, days in A/R, % over 90 and 120,
-    collection rates, credit balances)."""
-    frame = to_table(claims, "claims", "claims")
+    """Every KPI of the claims ledger as a two-column table (A/R with its unbilled part, future-dated
+    balances, days in A/R, % over 90 and 120, collection rates, credit balances), then the basis of the
+    net collection rate ('upper bound' when the export shows no write-offs)."""
+    frame = to_table(claims, "claims", "claims", reads=kpi.KPIS_READS)
     values = kpi.kpis(frame, to_date(as_of, "as_of"))
-    money = {"total_ar", "credit_balances"}
-    return grid(["KPI", "value"], [[kpi.KPI_NAMES[k], dollars(v) if k in money else v] for k, v in values.items()])
+    rows = [[kpi.KPI_NAMES[k], dollars(v) if k in kpi.MONEY_KPIS else v] for k, v in values.items()]
+    rows += [[f"{kpi.KPI_NAMES[k]}: basis", note] for k, note in values.notes.items()]
+    return grid(["KPI", "value"], rows)
 
 
 @xw.func(category=CATEGORY)
@@ -197,8 +219,8 @@ def ar_carc(code):
     if is_empty(code):
         raise ArgumentError("code is required")
     text = str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip()
-    text = text.split("-")[-1]  # accept CO-50 as well as 50
-    label, category, action = codes.carc(text)
+    group, _, text = text.rpartition("-")  # CO-50 (the group decides the action) or 50
+    label, category, action = codes.carc(text, group.strip().upper() or None)
     return [[label, category, action]]
 
 

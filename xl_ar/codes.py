@@ -31,11 +31,12 @@ from xl_ar.errors import InputError
 
 CATEGORIES = (
     "eligibility", "authorization", "coding", "medical_necessity", "timely_filing", "duplicate", "bundling",
-    "coordination_of_benefits", "missing_information", "contractual", "patient_responsibility",
+    "coordination_of_benefits", "missing_information", "contractual", "patient_responsibility", "prior_payer",
 )
-"""Every category a CARC maps to."""
+"""Every category a CARC maps to. `prior_payer` (CARC 23) is what an earlier payer already paid or
+adjusted: neither a contractual adjustment nor a denial, so it is never counted as an adjustment twice."""
 
-DENIAL_CATEGORIES = frozenset(CATEGORIES) - {"contractual", "patient_responsibility"}
+DENIAL_CATEGORIES = frozenset(CATEGORIES) - {"contractual", "patient_responsibility", "prior_payer"}
 """Categories that make an adjustment a denial (money the practice may still recover)."""
 
 ACTIONS = ("correct and resubmit", "appeal", "bill patient or secondary", "write off", "no action")

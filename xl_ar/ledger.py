@@ -5,7 +5,8 @@ A header is normalised (case, punctuation, common abbreviations) and looked up i
 the canonical snake_case name is always accepted. docs/practice-folder.md lists the mapping.
 
 Derived columns, when the export lacks them:
-- claims `balance` = `Ins Bal` + `Pat Bal`;
+- claims `balance` = `Ins Bal` + `Pat Bal` (which are kept as `insurance_balance` and `patient_balance`:
+  who owes what is never netted away);
 - claims `adjusted` = `Contractual` + `Write Offs` when the export has no total of adjustments;
 - claims `responsibility` = insurance when the insurance balance is not zero, else patient;
   without an insurance balance column: patient for self-pay payers, insurance otherwise.
@@ -68,7 +69,7 @@ HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "written_off": ("Write Offs", "Write-Offs", "Write Off", "Bad Debt", "W/O"),
         "contractual": ("Contractual", "Contractual Adj", "Contractual Adjustments", "Contr Adj"),
         "balance": ("Balance", "Bal", "Claim Balance", "Current Balance", "Total Balance", "Outstanding"),
-        "ins_balance": ("Ins Bal", "Insurance Balance", "Ins Balance"),
+        "insurance_balance": ("Ins Bal", "Insurance Balance", "Ins Balance"),
         "patient_balance": ("Pat Bal", "Patient Balance", "Pt Bal", "Pt Balance"),
         "responsibility": ("Resp", "Responsibility", "Responsible Party"),
         "status": ("Claim Status", "Status"),
@@ -127,8 +128,15 @@ HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 """For each table, the export headers accepted for each column (besides the canonical name)."""
 
-EXTRA_COLUMNS = {"claims": ("ins_balance", "patient_balance", "contractual"), "deposits": ("credit", "debit")}
+EXTRA_COLUMNS = {"claims": ("contractual",), "deposits": ("credit", "debit")}
 """Columns a reader accepts only to derive canonical ones."""
+
+DERIVED_FROM: dict[str, dict[str, tuple[str, ...]]] = {
+    "claims": {"balance": ("insurance_balance", "patient_balance"), "adjusted": ("contractual", "written_off"),
+               "responsibility": ("insurance_balance", "payer_id")},
+}
+"""For each table, the columns a reader derives and the columns it derives them from (so a caller that
+reads only some columns of a sheet keeps what it needs to derive them)."""
 
 
 def _lookup(table: str) -> dict[str, str]:
@@ -293,22 +301,36 @@ def _cents_column(out: pd.DataFrame, column: str, name: str, first_row: int, fin
     return cents.fillna(0).astype("int64")
 
 
+def _optional_cents(raw: pd.DataFrame, column: str, name: str, first_row: int, findings: list[Finding]
+                    ) -> pd.Series | None:
+    """Cents of an optional amount column (NA where empty, bad cells reported), None when the export lacks it."""
+    if column not in raw.columns:
+        return None
+    cents, bad = parse_cents(raw[column])
+    for idx in bad[bad].index:
+        findings.append(Finding("error", name, Location(row=int(idx + first_row), column=column),
+                                f"{shown(column, raw.at[idx, column])} is not an amount", "bad value"))
+    return cents.astype("Int64")
+
+
 def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | None, first_row: int
                           ) -> tuple[pd.DataFrame, dict[str, pd.Series], list[Finding]]:
     findings: list[Finding] = []
     typed: dict[str, pd.Series] = {}
-    has_ins = "ins_balance" in raw.columns
-    has_pat = "patient_balance" in raw.columns
-    ins = _cents_column(raw, "ins_balance", name, first_row, findings) if has_ins else None
+    ins = _optional_cents(raw, "insurance_balance", name, first_row, findings)
+    pat = _optional_cents(raw, "patient_balance", name, first_row, findings)
+    for column, cents in (("insurance_balance", ins), ("patient_balance", pat)):
+        if cents is not None:
+            typed[column] = cents
     if "adjusted" not in raw.columns and "contractual" in raw.columns:
         typed["adjusted"] = _cents_column(raw, "contractual", name, first_row, findings) + _cents_column(
             raw, "written_off", name, first_row, findings)
-    if "balance" not in raw.columns and (has_ins or has_pat):
-        pat = _cents_column(raw, "patient_balance", name, first_row, findings)
-        typed["balance"] = (ins if ins is not None else 0) + pat
+    if "balance" not in raw.columns and (ins is not None or pat is not None):
+        parts = [p.fillna(0).astype("int64") for p in (ins, pat) if p is not None]
+        typed["balance"] = parts[0] + parts[1] if len(parts) == 2 else parts[0]
     if "responsibility" not in raw.columns:
         if ins is not None:
-            typed["responsibility"] = pd.Series(np.where(ins.to_numpy() != 0, "insurance", "patient"),
+            typed["responsibility"] = pd.Series(np.where(ins.fillna(0).to_numpy() != 0, "insurance", "patient"),
                                                 index=raw.index, dtype="str")
         elif payers is not None and "payer_id" in raw.columns:
             self_pay = set(payers.payer_id[payers.payer_class == "self_pay"])
@@ -323,11 +345,19 @@ def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | N
 
 
 def _check_balances(frame: pd.DataFrame, name: str, rows: np.ndarray) -> list[Finding]:
-    """Warn where a claim's balance is not charge - paid - adjusted (the PM export disagrees with itself)."""
+    """Warn where a claim's balance is not charge - paid - adjusted, or not the sum of its insurance and
+    patient parts (the PM export disagrees with itself)."""
     off = (frame.charge - frame.paid - frame.adjusted) != frame.balance
-    return [Finding("warning", name, Location(row=int(rows[i])), "balance is not charges - payments - adjustments",
-                    "unbalanced row")
-            for i in np.flatnonzero(off.to_numpy())]
+    findings = [Finding("warning", name, Location(row=int(rows[i])), "balance is not charges - payments - adjustments",
+                        "unbalanced row")
+                for i in np.flatnonzero(off.to_numpy())]
+    if "insurance_balance" in frame.columns and "patient_balance" in frame.columns:
+        split = (frame.insurance_balance + frame.patient_balance).astype("Int64")
+        apart = (split.notna() & (split != frame.balance)).fillna(False).to_numpy(dtype=bool)
+        findings += [Finding("warning", name, Location(row=int(rows[i])),
+                             "balance is not the insurance balance + the patient balance", "unbalanced row")
+                     for i in np.flatnonzero(apart)]
+    return in_reading_order(findings)
 
 
 def derive_deposit_columns(raw: pd.DataFrame, name: str, first_row: int

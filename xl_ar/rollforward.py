@@ -1,25 +1,34 @@
-"""The monthly A/R rollforward: beginning A/R + charges - payments - adjustments - refunds = ending A/R.
+"""The monthly rollforward of the ledger's balance: beginning + charges - payments - adjustments - refunds = ending.
 
 Dated flows come from the exports: charges at their date of service, payments and refunds at their
 posting date (refunds and take-backs are the negative postings, shown as negative amounts),
-adjustments at the remittance date of the contractual adjustments the 835s show for the claim,
-the rest of the claim's adjustments (write-offs, manual adjustments) at its last activity date.
+adjustments at the remittance date of the contractual adjustments the 835s show for the claim
+(`kpi.contractual_adjustments`: a prior payer's share, CARC 23, is not one), up to what the ledger
+posted as the claim's adjustments (a secondary payer repeating the primary's contractual adjustment
+is not a second one), the rest of the claim's adjustments (write-offs, manual adjustments) at its
+last activity date. No claim's adjustments are ever dated twice or negative because of the 835s.
 
-The last month's ending A/R is also taken from the ledger (the sum of the claims' balances). The
-two agree when the postings export and the claims export tell the same story; any difference is
-shown as unexplained, a finding for finance (e.g. payments posted to claims but missing from the
-postings export).
+The balance rolled forward is the ledger's: the sum of the claims' balances, credit balances netted
+(not A/R, which keeps credits apart, `balances.totals`). The last month's ending balance is also
+taken from the ledger. The two agree when the postings export and the claims export tell the same
+story; any difference is shown as unexplained, a finding for finance (e.g. payments posted to claims
+but missing from the postings export).
+
+The month's `cash_collection_ratio` = payments posted in the month / (charges - contractual
+adjustments dated in the month) is a cash-basis ratio, not the net collection rate (a cohort figure,
+`kpi.net_collection_rate`): above 100% means the month collected charges of earlier months.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from xl_ar import codes
+from xl_ar import balances, kpi
 
 
 def month_starts(as_of: dt.date, months: int) -> list[pd.Timestamp]:
@@ -28,31 +37,33 @@ def month_starts(as_of: dt.date, months: int) -> list[pd.Timestamp]:
     return [last - pd.DateOffset(months=k) for k in range(months - 1, -1, -1)]
 
 
-def contractual_by_claim_date(remittances: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Contractual adjustments on the 835s (CO and other non-patient groups, contractual category),
-    per claim and remittance date; each payment counted once (`remittances.counted_once`)."""
-    if remittances["adjustments"].empty:
-        return pd.DataFrame(columns=["claim_id", "date", "amount"])
-    from xl_ar.remittances import counted_once
+def contractual_by_claim_date(remittances: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Contractual adjustments on the 835s per claim and remittance date (`kpi.contractual_adjustments`)."""
+    return kpi.contractual_adjustments(remittances)
 
-    once = counted_once(remittances)
-    adj, payments = once["adjustments"], once["payments"]
-    category, _ = codes.categorize(adj.group_code, adj.reason_code)
-    adj = adj[category == "contractual"]
-    dated = adj.merge(payments[["payment_id", "payment_date"]], on="payment_id", how="left")
-    out = dated.groupby(["claim_id", "payment_date"]).amount.sum().reset_index()
-    return out.rename(columns={"payment_date": "date"})
+
+def dated_contractual(claims: pd.DataFrame, remittances: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The ledger claims' contractual adjustments dated by the 835s (claim_id, date, amount), earliest
+    first and up to the claim's posted adjustments (`adjusted`, at least 0): what the 835s show beyond
+    it (a secondary's repeat of the primary's CO-45, an adjustment not posted yet) is not dated."""
+    found = contractual_by_claim_date(remittances)
+    found = found[found.claim_id.isin(claims.claim_id)].sort_values(["claim_id", "date"], kind="stable")
+    posted = claims.set_index("claim_id").adjusted.reindex(found.claim_id).to_numpy(dtype=np.int64)
+    amount = np.clip(found.amount.to_numpy(dtype=np.int64), 0, None)
+    before = found.assign(_a=amount).groupby("claim_id", sort=False)._a.cumsum().to_numpy(dtype=np.int64) - amount
+    room = np.clip(np.clip(posted, 0, None) - before, 0, None)
+    return found.assign(amount=np.minimum(amount, room)).reset_index(drop=True)
 
 
 @dataclass(frozen=True)
 class Rollforward:
-    """One row per month: beginning, charges, payments, adjustments, refunds, ending (cents), the
-    net collection rate of the month, and the unexplained difference (non-zero only in the last
-    month, when the exports disagree)."""
+    """One row per month: beginning, charges, payments, adjustments, refunds, ending balance (cents),
+    the contractual adjustments dated in the month, the month's cash collection ratio (see the module),
+    and the unexplained difference (non-zero only in the last month, when the exports disagree)."""
 
     table: pd.DataFrame
     ledger_ar: int
-    """The sum of the ledger's balances at the as-of date (credit balances netted)."""
+    """The ledger's balance at the as-of date: the sum of the claims' balances (credit balances netted)."""
 
 
 def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
@@ -65,8 +76,7 @@ def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[
 
     charge_dates = claims.service_date
     pay = postings[postings.claim_id.isin(known)]
-    contractual = contractual_by_claim_date(remittances)
-    contractual = contractual[contractual.claim_id.isin(known)]
+    contractual = dated_contractual(claims, remittances)
     dated_total = contractual.groupby("claim_id").amount.sum()
     rest = claims.adjusted.to_numpy(dtype=np.int64) - dated_total.reindex(claims.claim_id).fillna(0).to_numpy(
         dtype=np.int64)
@@ -97,7 +107,7 @@ def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[
             "month": starts[m].date(), "beginning": beginning, "charges": int(charges[m]),
             "payments": int(payments[m]), "adjustments": int(adjustments[m]), "refunds": int(refunds[m]),
             "ending": int(ending), "contractual": int(con[m]),
-            "net_collection_rate": payments[m] / net if net > 0 else np.nan,
+            "cash_collection_ratio": payments[m] / net if net > 0 else np.nan,
         })
         beginning = ending
     table = pd.DataFrame(rows)
@@ -115,8 +125,11 @@ def month_end_history(claims: pd.DataFrame, postings: pd.DataFrame, remittances:
     over 90 days from service, and days in A/R (3-month look-back).
 
     Per claim: balance at a date = charge (once serviced) - payments and refunds posted by then -
-    adjustments dated by then. Vectorised as a claims x months grid of cumulative flows.
+    adjustments dated by then. Vectorised as a claims x months grid of cumulative flows. The last row
+    is the ledger's own figures at the as-of date (`kpi`: insurance and patient parts apart, as the
+    report's tiles), since the flows do not say who owes a balance.
     """
+    ledger = claims
     claims = claims[claims.service_date.notna()].reset_index(drop=True)
     n = len(claims)
     starts = month_starts(as_of, months)
@@ -137,7 +150,7 @@ def month_end_history(claims: pd.DataFrame, postings: pd.DataFrame, remittances:
 
     charges = flows(claims.claim_id, claims.service_date, claims.charge.to_numpy(dtype=np.int64))
     paid = flows(postings.claim_id, postings.posted_date, postings.amount.to_numpy(dtype=np.int64))
-    contractual = contractual_by_claim_date(remittances)
+    contractual = dated_contractual(claims, remittances)
     dated = flows(contractual.claim_id, contractual.date, contractual.amount.to_numpy(dtype=np.int64))
     dated_total = contractual.groupby("claim_id").amount.sum().reindex(claims.claim_id).fillna(0).to_numpy()
     rest = claims.adjusted.to_numpy(dtype=np.int64) - dated_total.astype(np.int64)
@@ -164,4 +177,8 @@ def month_end_history(claims: pd.DataFrame, postings: pd.DataFrame, remittances:
             "pct_over_90": (int(b[positive & is_billed & old].sum()) / billed_ar) if billed_ar else np.nan,
             "days_in_ar": ar / (charges_3m / days) if charges_3m else np.nan,
         })
+    if rows:
+        t = balances.totals(ledger, as_of)
+        rows[-1].update(ar=t.ar, credit_balances=t.credit, pct_over_90=kpi.pct_ar_over(ledger, as_of, 90),
+                        days_in_ar=kpi.days_in_ar(ledger, as_of, 3))
     return pd.DataFrame(rows)

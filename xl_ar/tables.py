@@ -106,8 +106,12 @@ class Claim(_Record):
     """The write-offs within `adjusted` (bad debt, denials, small balances), when the export shows them."""
     balance: Money
     """Open balance; negative is a credit balance (money owed back)."""
+    insurance_balance: Money | None = None
+    """The part of the balance insurance owes (PM `Ins Bal`) when the export splits it; never netted."""
+    patient_balance: Money | None = None
+    """The part of the balance the patient owes (PM `Pat Bal`), when the export splits it; negative is a credit."""
     responsibility: Responsibility
-    """Who owes the open balance now: insurance or patient."""
+    """Who owes the open balance now: insurance or patient (the whole balance, when the export does not split it)."""
     status: Code | None = None
     """The PM system's claim status (submitted, paid, denied, patient_due, ...)."""
     last_activity_date: Date | None = None
@@ -600,7 +604,7 @@ def from_frame(
     for col in table.columns:
         if col.name not in raw.columns and col.name not in (typed or {}):
             dtype = _dtype(col)
-            fill = pd.NaT if col.kind == Kind.DATE else (0 if dtype == "int64" else pd.NA)
+            fill = {"int64": 0, "float64": np.nan}.get(dtype, pd.NaT if col.kind == Kind.DATE else pd.NA)
             out[col.name] = pd.Series(fill, index=raw.index, dtype=dtype)
             continue
         if typed and col.name in typed:

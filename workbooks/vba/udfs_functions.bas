@@ -63,13 +63,13 @@ failed:
     ar_deadline = Err.Description
 End Function
 
-Function ar_denial_rate(claim_payments, start_date, end_date, Optional by)
+Function ar_denial_rate(claims, remittances, adjustments, start_date, end_date, Optional by)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ar_denial_rate = XLPy.CallUDF("udfs.functions", "ar_denial_rate", Array(claim_payments, start_date, end_date, by), ActiveWorkbook, Application.Caller)
+        ar_denial_rate = XLPy.CallUDF("udfs.functions", "ar_denial_rate", Array(claims, remittances, adjustments, start_date, end_date, by), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        ar_denial_rate = XLPy.CallUDF("udfs.functions", "ar_denial_rate", Array(claim_payments, start_date, end_date, by))
+        ar_denial_rate = XLPy.CallUDF("udfs.functions", "ar_denial_rate", Array(claims, remittances, adjustments, start_date, end_date, by))
         Exit Function
     #End If
 failed:
@@ -115,13 +115,13 @@ failed:
     ar_kpis = Err.Description
 End Function
 
-Function ar_ncr(claims, start_date, end_date)
+Function ar_ncr(claims, start_date, end_date, Optional adjustments)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ar_ncr = XLPy.CallUDF("udfs.functions", "ar_ncr", Array(claims, start_date, end_date), ActiveWorkbook, Application.Caller)
+        ar_ncr = XLPy.CallUDF("udfs.functions", "ar_ncr", Array(claims, start_date, end_date, adjustments), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        ar_ncr = XLPy.CallUDF("udfs.functions", "ar_ncr", Array(claims, start_date, end_date))
+        ar_ncr = XLPy.CallUDF("udfs.functions", "ar_ncr", Array(claims, start_date, end_date, adjustments))
         Exit Function
     #End If
 failed:

@@ -16,7 +16,6 @@ import pandas as pd
 from xl_ar import codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
 from xl_ar.reconcile import Reconciliation
-from xl_ar.remittances import counted_once
 from xl_ar.rollforward import Rollforward, month_end_history, rollforward
 
 
@@ -44,6 +43,8 @@ class Tile:
     target: float | None = None
     lower_is_better: bool = True
     previous: float | None = None
+    definition: str = ""
+    """What the figure is: its formula and source (shown with the tiles)."""
 
     @property
     def state(self) -> str:
@@ -94,26 +95,26 @@ class ReportData:
         return {t.key: (None if t.value != t.value else t.value) for t in self.tiles}
 
 
-def _initial(remittances: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.DataFrame:
-    """First adjudication of each ledger claim (duplicates and reversals out), with its date, payer,
-    main denial reason and category."""
-    once = counted_once(remittances)
-    keep = once["payments"]
-    cp = once["claim_payments"]
-    cp = cp[cp.claim_id.isin(claims.claim_id)]
-    cp = cp.merge(keep[["payment_id", "payment_date"]], on="payment_id")
-    first = kpi.first_remittances(cp, cp.payment_date)
-    adj = once["adjustments"]
+def _initial(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], start: dt.date, end: dt.date
+             ) -> pd.DataFrame:
+    """The claims billed in the period with their first adjudication (`kpi.initial_denials`: `denied`
+    is denied in full), the main denial reason of that adjudication and its category, and the days
+    from billing to it."""
+    cohort = kpi.initial_denials(claims, remittances, start, end)
+    adj = remittances["adjustments"]
     category, _ = codes.categorize(adj.group_code, adj.reason_code)
-    denial = adj.assign(category=category)[np.isin(category, list(codes.DENIAL_CATEGORIES)) & (adj.group_code != "PR")]
+    denial = adj.assign(category=category)[np.isin(category, list(codes.DENIAL_CATEGORIES))
+                                           & adj.group_code.isin(kpi.DENIAL_GROUPS).to_numpy()]
     main = denial.sort_values("amount", ascending=False, kind="stable").drop_duplicates(["payment_id", "claim_seq"])
-    first = first.merge(main[["payment_id", "claim_seq", "group_code", "reason_code", "category"]],
-                        on=["payment_id", "claim_seq"], how="left")
-    first["payer_id"] = claims.set_index("claim_id").payer_id.reindex(first.claim_id).to_numpy()
-    first["denied"] = first.status_code.astype(str) == kpi.DENIED_STATUS
-    billed = claims.set_index("claim_id").billed_date.reindex(first.claim_id).to_numpy()
-    first["days_to_pay"] = (pd.to_datetime(first._date).to_numpy() - billed).astype("timedelta64[D]").astype(float)
-    return first
+    cohort = cohort.merge(main[["payment_id", "claim_seq", "group_code", "reason_code", "category"]],
+                          on=["payment_id", "claim_seq"], how="left")
+    billed = pd.to_datetime(cohort.billed_date).to_numpy()
+    cohort["days_to_pay"] = (pd.to_datetime(cohort._date).to_numpy() - billed).astype("timedelta64[D]").astype(float)
+    return cohort
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value != value else f"{100 * value:.1f}%"
 
 
 def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
@@ -123,66 +124,79 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     """Compute the report. `snapshots` are earlier reports' figures (from the store)."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
-    values = kpi.kpis(claims, as_of)
-    first = _initial(remittances, claims)
-    in_period = (pd.to_datetime(first._date) >= pd.Timestamp(start)) & (pd.to_datetime(first._date) <= pd.Timestamp(
-        as_of))
-    period_first = first[in_period.to_numpy()]
-    denial = kpi.initial_denial_rate(period_first, start, as_of, dates=period_first._date)
+    values = kpi.kpis(claims, as_of, remittances=remittances)
+    ncr = values.net_collection
+    cohort = _initial(claims, remittances, start, as_of)
+    denial = kpi.denial_rate(cohort)  # = kpi.initial_denial_rate(claims, remittances, start, as_of)
     previous = _previous(snapshots, as_of)
+    period = f"{start:%Y-%m-%d} to {as_of:%Y-%m-%d}"
+    denial_definition = (
+        f"claims billed {period} denied in full on their first adjudication (CLP02 4, or nothing paid with a "
+        f"CO/PI/OA denial reason on every line) / claims billed {period}, by count and by billed charges (HFMA "
+        f"MAP Key); {denial.claims_not_adjudicated:,} of the {denial.claims_billed:,} billed claims have no "
+        f"adjudication yet and stay in the denominator")
+    ncr_start, ncr_end = kpi.kpi_window(as_of)
 
-    def tile(key_: str, label: str, value: float, unit: str, target=None, lower=True) -> Tile:
-        return Tile(key_, label, value, unit, target, lower, previous.get(key_))
+    def tile(key_: str, label: str, value: float, unit: str, target=None, lower=True, definition="") -> Tile:
+        return Tile(key_, label, value, unit, target, lower, previous.get(key_),
+                    definition or kpi.DEFINITIONS.get(key_, ""))
 
+    ncr_label = "Net collection rate" + (" (upper bound: write-offs unknown)" if ncr.upper_bound else "")
     tiles = [
         tile("total_ar", "A/R (excluding credit balances)", values["total_ar"], "money"),
+        tile("unbilled_ar", "of which unbilled", values["unbilled_ar"], "money"),
+        tile("future_dated", "Future-dated balances (not in A/R)", values["future_dated"], "money"),
         tile("days_in_ar", "Days in A/R", values["days_in_ar"], "days", targets.days_in_ar),
         tile("pct_over_90", "% of billed A/R over 90 days", values["pct_over_90"], "pct", targets.pct_over_90),
         tile("pct_over_120", "% of billed A/R over 120 days", values["pct_over_120"], "pct", targets.pct_over_120),
-        tile("net_collection_rate", "Net collection rate", values["net_collection_rate"], "pct",
-             targets.net_collection_rate, lower=False),
+        tile("net_collection_rate", ncr_label, values["net_collection_rate"], "pct", targets.net_collection_rate,
+             lower=False, definition=f"payments / (charges - contractual adjustments) of the claims with a date of "
+                                     f"service {ncr_start:%Y-%m-%d} to {ncr_end:%Y-%m-%d} (MGMA adjusted "
+                                     f"collection rate); {ncr.note}"),
         tile("gross_collection_rate", "Gross collection rate", values["gross_collection_rate"], "pct"),
-        tile("denial_rate_count", "Initial denial rate (claims)", denial.by_count, "pct", targets.denial_rate),
-        tile("denial_rate_dollars", "Initial denial rate (dollars)", denial.by_dollars, "pct", targets.denial_rate),
-        tile("clean_claim_rate", "Clean claim rate", float("nan"), "pct"),
+        tile("denial_rate_count", "Initial denial rate (claims)", denial.by_count, "pct", targets.denial_rate,
+             definition=denial_definition),
+        tile("denial_rate_dollars", "Initial denial rate (dollars)", denial.by_dollars, "pct", targets.denial_rate,
+             definition="the same claims, by billed charges"),
+        tile("clean_claim_rate", "Clean claim rate", float("nan"), "pct",
+             definition="needs clearinghouse acceptance reports (277CA), not part of these exports"),
         tile("credit_balances", "Credit balances", values["credit_balances"], "money"),
     ]
     by_payer = aging(claims, as_of, group_by="payer", payers=payers)
     history = month_end_history(claims, postings, remittances, as_of, months)
     roll = rollforward(claims, postings, remittances, as_of, months)
 
-    denied = period_first[period_first.denied].assign(category=lambda f: f.category.fillna(codes.UNKNOWN[1]))
+    denied = cohort[cohort.denied].assign(category=lambda f: f.category.fillna(codes.UNKNOWN[1]))
     by_category = denied.groupby("category").agg(claims=("claim_id", "size"), dollars=("charge", "sum"))
     by_category = by_category.reindex([c for c in codes.CATEGORIES if c in by_category.index]).reset_index()
-    remitted_by_payer = period_first.groupby("payer_id").agg(remitted=("claim_id", "size"))
+    billed_by_payer = cohort.groupby("payer_id").agg(billed=("claim_id", "size"))
     by_payer_denied = denied.groupby("payer_id").agg(denied=("claim_id", "size"), dollars=("charge", "sum"))
-    denials_by_payer = remitted_by_payer.join(by_payer_denied, how="left").fillna(0).astype("int64").reset_index()
+    denials_by_payer = billed_by_payer.join(by_payer_denied, how="left").fillna(0).astype("int64").reset_index()
     adj_reasons = denied.dropna(subset=["reason_code"])
     top = adj_reasons.groupby(["group_code", "reason_code"]).agg(claims=("claim_id", "size"),
                                                                  dollars=("charge", "sum")).reset_index()
     top = top.sort_values(["claims", "dollars"], ascending=False, kind="stable").head(10)
-    labels, cats, actions = codes.describe(top.reason_code) if len(top) else ([], [], [])
+    labels, cats, actions = codes.describe(top.reason_code, top.group_code) if len(top) else ([], [], [])
     top = top.assign(label=list(labels), category=list(cats), action=list(actions))
-    month = pd.to_datetime(period_first._date).dt.to_period("M")
-    trend = period_first.assign(month=month).groupby("month").agg(remitted=("claim_id", "size"),
-                                                                  denied=("denied", "sum")).reset_index()
+    month = pd.to_datetime(cohort.billed_date).dt.to_period("M")
+    trend = cohort.assign(month=month).groupby("month").agg(billed=("claim_id", "size"),
+                                                            denied=("denied", "sum")).reset_index()
     trend["month"] = trend.month.dt.to_timestamp().dt.date
     exceptions = result.exceptions
     at_risk = int(exceptions[exceptions.kind.isin(kinds.codes_in("denial"))].expected.fillna(0).sum())
 
-    scorecard = _scorecard(claims, payers, first[in_period.to_numpy()], by_payer, exceptions, as_of)
+    scorecard = _scorecard(claims, payers, cohort, by_payer, exceptions, as_of)
     work = result.worklist().head(worklist_size).copy()
     if phi:  # for internal use: the patient next to each claim
         if "patient_name" in claims.columns:
             work["patient_name"] = claims.set_index("claim_id").patient_name.reindex(work.claim_id).to_numpy()
     else:
         work = privacy.deidentify(work, key or privacy.load_key())
-    period = (start, as_of)
-    notes = []
+    notes = [f"{t.label}: {t.definition}." for t in tiles if t.definition and t.key != "denial_rate_dollars"]
     if snapshots is None or snapshots.empty:
         notes.append("No earlier report in the store: changes appear from the next report on.")
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
-    return ReportData(practice, as_of, period, tiles, by_payer, history,
+    return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
                       top, trend, at_risk, scorecard, work, phi, notes, names)
 
@@ -197,23 +211,25 @@ def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float
     return {k: v for k, v in row.items() if k != "as_of" and v is not None}
 
 
-def _scorecard(claims: pd.DataFrame, payers: pd.DataFrame, first: pd.DataFrame, by_payer: Aging,
+def _scorecard(claims: pd.DataFrame, payers: pd.DataFrame, cohort: pd.DataFrame, by_payer: Aging,
                exceptions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Per payer: days to pay, denial rate, underpayments, open A/R and its share over 90 days."""
-    paid = first[first.status_code.astype(str).isin(["1", "2", "3"]) & first.days_to_pay.notna()]
+    """Per payer: days to pay and initial denial rate of the claims billed in the period (`_initial`),
+    underpayments, billed A/R and its part over 90 days from the date of service (`by_payer`)."""
+    paid = cohort[cohort.status_code.astype(str).isin(["1", "2", "3"]) & cohort.days_to_pay.notna()]
     out = pd.DataFrame(index=pd.Index(sorted(set(claims.payer_id.dropna())), name="payer_id"))
     names = payers.set_index("payer_id").name if payers is not None and len(payers) else pd.Series(dtype=str)
     out["payer"] = names.reindex(out.index).fillna(pd.Series(out.index, index=out.index))
     out["avg_days_to_pay"] = paid.groupby("payer_id").days_to_pay.mean().reindex(out.index)
-    remitted = first.groupby("payer_id").size().reindex(out.index).fillna(0)
-    denied = first[first.denied].groupby("payer_id").size().reindex(out.index).fillna(0)
-    out["claims_remitted"] = remitted.astype("int64")
+    billed = cohort.groupby("payer_id").size().reindex(out.index).fillna(0)
+    denied = cohort[cohort.denied].groupby("payer_id").size().reindex(out.index).fillna(0)
+    out["claims_billed"] = billed.astype("int64")
     out["claims_denied"] = denied.astype("int64")
     under = exceptions[exceptions.kind == "underpaid"]
     out["underpaid_claims"] = under.groupby("payer_id").size().reindex(out.index).fillna(0).astype("int64")
     out["underpaid_dollars"] = (-under.groupby("payer_id").variance.sum()).reindex(out.index).fillna(0).astype("int64")
     table = by_payer.table.set_index("group")
     out["open_ar"] = table.total.reindex(out.index).fillna(0).astype("int64")
-    over = table[["91-120", "121+"]].sum(axis=1) if {"91-120", "121+"} <= set(table.columns) else table.total * 0
+    over_labels = [label for label in by_payer.labels if int(label.split("-")[0].rstrip("+")) > 90]
+    over = table[over_labels].sum(axis=1) if over_labels else table.total * 0
     out["ar_over_90"] = over.reindex(out.index).fillna(0).astype("int64")
     return out.reset_index()

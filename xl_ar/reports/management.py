@@ -19,6 +19,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
+from xl_ar import aging
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports.content import ReportData
 
@@ -26,7 +27,8 @@ FONT = "Calibri"
 SIZE = 10
 STATE_COLORS = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}
 KEY_NAMES = {
-    "total_ar": "TotalAR", "days_in_ar": "DaysInAR", "pct_over_90": "PctAROver90", "pct_over_120": "PctAROver120",
+    "total_ar": "TotalAR", "unbilled_ar": "UnbilledAR", "future_dated": "FutureDatedBalances",
+    "days_in_ar": "DaysInAR", "pct_over_90": "PctAROver90", "pct_over_120": "PctAROver120",
     "net_collection_rate": "NetCollectionRate", "gross_collection_rate": "GrossCollectionRate",
     "denial_rate_count": "InitialDenialRateClaims", "denial_rate_dollars": "InitialDenialRateDollars",
     "clean_claim_rate": "CleanClaimRate", "credit_balances": "CreditBalances",
@@ -177,7 +179,7 @@ def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> N
         ws.write_string(r, 0, t.label, w.fmt["text"])
         value = _dollars(t.value) if t.unit == "money" else _num(t.value)
         if t.key == "total_ar":
-            w.formula(ws, r, 1, "=" + "+".join(aging_cells["positive"]), "money", value)
+            w.formula(ws, r, 1, "=" + aging_cells["ar"], "money", value)
         elif t.key == "credit_balances":
             w.formula(ws, r, 1, f"=-{aging_cells['credit']}", "money", value)
         elif value is None:
@@ -212,7 +214,6 @@ def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> N
     notes = [
         "Targets: days in A/R 40, A/R over 90 days 15% and over 120 days 10% of billed A/R, net collection rate "
         "95%, initial denial rate 5% (MGMA / HFMA benchmarks); amber within 25% of the target.",
-        "Clean claim rate needs clearinghouse acceptance reports (277CA), not part of these exports.",
         *data.notes,
     ]
     for k, note in enumerate(notes):
@@ -228,7 +229,7 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
                  [26, 9, *[13] * len(labels), 14, 11])
     top = 4
     ncol = 2 + len(labels)
-    w.header(ws, top, ["Payer", "Claims", *labels, "Total", "% over 90"])
+    w.header(ws, top, ["Payer", "Claims", *labels, "Total", "% of billed A/R over 90"])
     rows = a.table.to_dict("records")
     first = top + 1
     over_cols = [2 + i for i, label in enumerate(labels) if int(label.split("-")[0].rstrip("+")) > 90]
@@ -258,13 +259,14 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
     over = "+".join(cell_ref(total_row, c) for c in over_cols) or "0"
     w.formula(ws, total_row, ncol + 1, f'=IF({cell_ref(total_row, ncol)}=0,"",({over})/{cell_ref(total_row, ncol)})',
               "pct_total", _num(total.pct_over_90))
-    cells = {"positive": [f"'Aging by payer'!{cell_ref(total_row, ncol, True, True)}"]}
+    cells = {}
+    in_ar = [cell_ref(total_row, ncol)]
     r = total_row + 1
-    for name in ("Credit balances", "Future date", "No date", "Zero balance"):
+    for name in aging.EXTRA_ROWS[1:]:
         if name not in extra.index:
             continue
         row = extra.loc[name]
-        ws.write_string(r, 0, name, w.fmt["text"])
+        ws.write_string(r, 0, name, w.fmt["bold" if name == aging.AR else "text"])
         w.value(ws, r, 1, int(row.claims), "int")
         if name == "Credit balances":
             for j, label in enumerate(labels):
@@ -273,10 +275,13 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
             formula = f"=SUM({cell_ref(r, 2)}:{cell_ref(r, ncol - 1)})" + (f"+{undated / 100}" if undated else "")
             w.formula(ws, r, ncol, formula, "money", _dollars(row.total))
             cells["credit"] = f"'Aging by payer'!{cell_ref(r, ncol, True, True)}"
+        elif name == aging.AR:  # A/R = billed A/R in the buckets + billed A/R not aged + unbilled A/R
+            w.formula(ws, r, ncol, "=" + "+".join(in_ar), "money_total", _dollars(row.total))
+            cells["ar"] = f"'Aging by payer'!{cell_ref(r, ncol, True, True)}"
         else:
             w.value(ws, r, ncol, _dollars(row.total), "money")
-            if name in ("Future date", "No date"):  # positive balances outside the buckets are A/R too
-                cells["positive"].append(f"'Aging by payer'!{cell_ref(r, ncol, True, True)}")
+            if name in (aging.NOT_AGED, aging.UNBILLED):
+                in_ar.append(cell_ref(r, ncol))
         r += 1
     cells.setdefault("credit", "0")
     if rows:
@@ -287,8 +292,10 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
             "max_value": 0.5})
         ws.conditional_format(first, ncol, last, ncol, {"type": "data_bar", "bar_color": "#9BC2E6",
                                                           "bar_solid": True})
-    ws.write_string(r + 1, 0, "Credit balances are not netted into the buckets; % over 90 is the share of the "
-                              "row's total more than 90 days from the date of service.", w.fmt["subtitle"])
+    ws.write_string(r + 1, 0, "The buckets hold billed A/R by date of service; unbilled A/R, future-dated and credit "
+                              "balances are on rows of their own, never netted. % of billed A/R over 90 days: billed "
+                              "A/R more than 90 days from the date of service / billed A/R (HFMA MAP Key AR-1).",
+                   w.fmt["subtitle"])
     chart_row = r + 3
     if rows:
         chart = w.book.add_chart({"type": "bar", "subtype": "stacked"})
@@ -367,8 +374,8 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     t = data.rollforward.table
     ws = w.sheet("Rollforward", "Collections and A/R rollforward", [11, 15, 14, 14, 14, 12, 15, 14, 11, 13])
     top = 4
-    w.header(ws, top, ["Month", "Beginning A/R", "Charges", "Payments", "Adjustments", "Refunds", "Ending A/R",
-                       "Contractual adj.", "Net collection rate", "Unexplained"])
+    w.header(ws, top, ["Month", "Beginning balance", "Charges", "Payments", "Adjustments", "Refunds",
+                       "Ending balance", "Contractual adj.", "Cash collection ratio", "Unexplained"])
     first = top + 1
     ledger_row = first + len(t) + 2
     for i, row in enumerate(t.to_dict("records")):
@@ -383,7 +390,7 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
         b, c, p, a, f = (cell_ref(r, j) for j in (1, 2, 3, 4, 5))
         w.formula(ws, r, 6, f"={b}+{c}-{p}-{a}-{f}", "money", _dollars(row["ending"]))
         w.formula(ws, r, 8, f'=IF({c}-{cell_ref(r, 7)}<=0,"",{p}/({c}-{cell_ref(r, 7)}))', "pct",
-                  _num(row["net_collection_rate"]))
+                  _num(row["cash_collection_ratio"]))
         if i == len(t) - 1:
             w.formula(ws, r, 9, f"={cell_ref(ledger_row, 6)}-{cell_ref(r, 6)}", "money", _dollars(row["unexplained"]))
         else:
@@ -398,14 +405,17 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     w.formula(ws, total, 8, f'=IF({cell_ref(total, 2)}-{cell_ref(total, 7)}<=0,"",'
                             f'{cell_ref(total, 3)}/({cell_ref(total, 2)}-{cell_ref(total, 7)}))', "pct_total",
               int(t.payments.sum()) / net if net > 0 else None)
-    ws.merge_range(ledger_row, 0, ledger_row, 5, "Ledger A/R at the as-of date (the sum of the claims' balances)",
-                   w.fmt["bold"])
+    ws.merge_range(ledger_row, 0, ledger_row, 5, "Ledger balance at the as-of date (the sum of the claims' "
+                   "balances: A/R - credit balances + future-dated balances)", w.fmt["bold"])
     w.value(ws, ledger_row, 6, _dollars(data.rollforward.ledger_ar), "money")
     w.book.define_name("LedgerAR", f"=Rollforward!{cell_ref(ledger_row, 6, True, True)}")
-    ws.merge_range(ledger_row + 1, 0, ledger_row + 1, 9, "Ending A/R = beginning + charges - payments - adjustments - "
-                   "refunds (refunds are negative). Unexplained = ledger A/R - ending A/R: it should be 0; otherwise "
-                   "the postings and the claims exports disagree.", w.fmt["wrap"])
-    ws.set_row(ledger_row + 1, 28)
+    ws.merge_range(ledger_row + 1, 0, ledger_row + 1, 9, "Ending balance = beginning + charges - payments - "
+                   "adjustments - refunds (refunds are negative). Unexplained = ledger balance - ending balance: it "
+                   "should be 0; otherwise the postings and the claims exports disagree. Cash collection ratio = "
+                   "payments posted in the month / (charges - contractual adjustments dated in the month): a cash "
+                   "basis, not the net collection rate of the Summary (a cohort of claims by date of service); above "
+                   "100% the month collected charges of earlier months.", w.fmt["wrap"])
+    ws.set_row(ledger_row + 1, 42)
     ws.autofilter(top, 0, last, 9)
     chart_row = ledger_row + 3
     chart = w.book.add_chart({"type": "column"})
@@ -413,11 +423,11 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
         chart.add_series({"name": name, "categories": ["Rollforward", first, 0, last, 0],
                           "values": ["Rollforward", first, j, last, j], "fill": {"color": color}})
     line = w.book.add_chart({"type": "line"})
-    line.add_series({"name": "Net collection rate", "categories": ["Rollforward", first, 0, last, 0],
+    line.add_series({"name": "Cash collection ratio", "categories": ["Rollforward", first, 0, last, 0],
                      "values": ["Rollforward", first, 8, last, 8], "y2_axis": True,
                      "line": {"color": "#C00000", "width": 2}})
     chart.combine(line)
-    chart.set_title({"name": "Charges, payments and net collection rate by month",
+    chart.set_title({"name": "Charges, payments and cash collection ratio by month",
                      "name_font": {**w.chart_font(), "size": 11}})
     chart.set_x_axis({"num_format": "mmm yy", "num_font": w.chart_font()})
     chart.set_y_axis({"num_format": "#,##0", "num_font": w.chart_font()})
@@ -430,7 +440,8 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
 
 
 def _denials(w: _Writer, data: ReportData) -> None:
-    ws = w.sheet("Denials", "Denials (first adjudications in the period)", [26, 15, 15, 22, 44, 28])
+    ws = w.sheet("Denials", "Denials (claims billed in the period, denied in full on first adjudication)",
+                 [26, 15, 15, 22, 44, 28])
     top = 4
     w.header(ws, top, ["Category", "Claims denied", "Dollars denied", "Share of dollars"])
     cat = data.denials_by_category
@@ -460,14 +471,14 @@ def _denials(w: _Writer, data: ReportData) -> None:
 
     r += 2
     ws.write_string(r, 0, "By payer", w.fmt["section"])
-    w.header(ws, r + 1, ["Payer", "Claims remitted", "Claims denied", "Denial rate", "Dollars denied"])
+    w.header(ws, r + 1, ["Payer", "Claims billed", "Claims denied", "Initial denial rate", "Dollars denied"])
     for i, row in enumerate(data.denials_by_payer.to_dict("records")):
         rr = r + 2 + i
         ws.write_string(rr, 0, str(row["payer_id"]), w.fmt["text"])
-        w.value(ws, rr, 1, int(row["remitted"]), "int")
+        w.value(ws, rr, 1, int(row["billed"]), "int")
         w.value(ws, rr, 2, int(row["denied"]), "int")
         w.formula(ws, rr, 3, f'=IF({cell_ref(rr, 1)}=0,"",{cell_ref(rr, 2)}/{cell_ref(rr, 1)})', "pct",
-                  row["denied"] / row["remitted"] if row["remitted"] else None)
+                  row["denied"] / row["billed"] if row["billed"] else None)
         w.value(ws, rr, 4, _dollars(row["dollars"]), "money")
     r = r + 2 + len(data.denials_by_payer) + 1
     ws.write_string(r, 0, "Top reason codes (xl-ar labels; official texts are X12's)", w.fmt["section"])
@@ -482,15 +493,15 @@ def _denials(w: _Writer, data: ReportData) -> None:
         ws.write_string(rr, 5, row["action"], w.fmt["text"])
     r = r + 2 + len(data.top_reasons) + 1
     ws.write_string(r, 0, "Initial denial rate by month", w.fmt["section"])
-    w.header(ws, r + 1, ["Month", "Claims remitted", "Claims denied", "Denial rate"])
+    w.header(ws, r + 1, ["Month billed", "Claims billed", "Claims denied", "Initial denial rate"])
     trend_first = r + 2
     for i, row in enumerate(data.denial_trend.to_dict("records")):
         rr = trend_first + i
         w.value(ws, rr, 0, row["month"], "month")
-        w.value(ws, rr, 1, int(row["remitted"]), "int")
+        w.value(ws, rr, 1, int(row["billed"]), "int")
         w.value(ws, rr, 2, int(row["denied"]), "int")
         w.formula(ws, rr, 3, f'=IF({cell_ref(rr, 1)}=0,"",{cell_ref(rr, 2)}/{cell_ref(rr, 1)})', "pct",
-                  row["denied"] / row["remitted"] if row["remitted"] else None)
+                  row["denied"] / row["billed"] if row["billed"] else None)
     trend_last = trend_first + len(data.denial_trend) - 1
     chart_row = trend_last + 2
     ws.set_h_pagebreaks([chart_row - 1])
@@ -522,18 +533,19 @@ def _scorecard(w: _Writer, data: ReportData) -> None:
     s = data.scorecard
     ws = w.sheet("Payer scorecard", "Payer scorecard", [10, 26, 12, 12, 12, 11, 12, 14, 15, 15, 11])
     top = 4
-    w.header(ws, top, ["Payer id", "Payer", "Avg days to pay", "Claims remitted", "Claims denied", "Denial rate",
-                       "Underpaid claims", "Underpaid dollars", "Open A/R", "A/R over 90 days", "% over 90"])
+    w.header(ws, top, ["Payer id", "Payer", "Avg days to pay", "Claims billed", "Claims denied",
+                       "Initial denial rate", "Underpaid claims", "Underpaid dollars", "Billed A/R", "A/R over 90 days",
+                       "% of billed A/R over 90"])
     first = top + 1
     for i, row in enumerate(s.to_dict("records")):
         r = first + i
         ws.write_string(r, 0, str(row["payer_id"]), w.fmt["text"])
         ws.write_string(r, 1, str(row["payer"]), w.fmt["text"])
         w.value(ws, r, 2, _num(row["avg_days_to_pay"]), "days")
-        w.value(ws, r, 3, int(row["claims_remitted"]), "int")
+        w.value(ws, r, 3, int(row["claims_billed"]), "int")
         w.value(ws, r, 4, int(row["claims_denied"]), "int")
         w.formula(ws, r, 5, f'=IF({cell_ref(r, 3)}=0,"",{cell_ref(r, 4)}/{cell_ref(r, 3)})', "pct",
-                  row["claims_denied"] / row["claims_remitted"] if row["claims_remitted"] else None)
+                  row["claims_denied"] / row["claims_billed"] if row["claims_billed"] else None)
         w.value(ws, r, 6, int(row["underpaid_claims"]), "int")
         w.value(ws, r, 7, _dollars(row["underpaid_dollars"]), "money")
         w.value(ws, r, 8, _dollars(row["open_ar"]), "money")
@@ -545,22 +557,24 @@ def _scorecard(w: _Writer, data: ReportData) -> None:
     ws.write_string(total, 0, "Total", w.fmt["total_label"])
     ws.write_blank(total, 1, None, w.fmt["total_label"])
     span = (first, last) if len(s) else (total, total)
-    for j, key, fmt in ((3, "claims_remitted", "int_total"), (4, "claims_denied", "int_total"),
+    for j, key, fmt in ((3, "claims_billed", "int_total"), (4, "claims_denied", "int_total"),
                         (6, "underpaid_claims", "int_total"), (7, "underpaid_dollars", "money_total"),
                         (8, "open_ar", "money_total"), (9, "ar_over_90", "money_total")):
         value = int(s[key].sum())
         w.formula(ws, total, j, f"=SUM({cell_ref(span[0], j)}:{cell_ref(span[1], j)})", fmt,
                   _dollars(value) if fmt == "money_total" else value)
-    remitted, denied = int(s.claims_remitted.sum()), int(s.claims_denied.sum())
+    billed, denied = int(s.claims_billed.sum()), int(s.claims_denied.sum())
     w.formula(ws, total, 5, f'=IF({cell_ref(total, 3)}=0,"",{cell_ref(total, 4)}/{cell_ref(total, 3)})', "pct_total",
-              denied / remitted if remitted else None)
+              denied / billed if billed else None)
     open_ar, over = int(s.open_ar.sum()), int(s.ar_over_90.sum())
     w.formula(ws, total, 10, f'=IF({cell_ref(total, 8)}=0,"",{cell_ref(total, 9)}/{cell_ref(total, 8)})',
               "pct_total", over / open_ar if open_ar else None)
     if len(s):
         ws.autofilter(top, 0, last, 10)
-    ws.write_string(total + 2, 0, "Days to pay: from billing to the first remittance. Denial rate: initial, by claims. "
-                                  "% over 90: of the payer's open A/R, by date of service.", w.fmt["subtitle"])
+    ws.write_string(total + 2, 0, "Claims billed in the period. Days to pay: from billing to the first remittance. "
+                                  "Initial denial rate: claims denied in full on first adjudication / claims billed. "
+                                  "% of billed A/R over 90: of the payer's billed A/R, by date of service (AR-1).",
+                    w.fmt["subtitle"])
     w.finish(ws, top, total + 2, 10)
 
 
