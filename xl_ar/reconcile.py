@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import bank, codes, denials, tables
+from xl_ar import balances, bank, codes, denials, kpi, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, DeadlineRule
 from xl_ar.money import for_people as _money
 from xl_ar.remittances import assign_payers, counted_once, link_reversals, original_payments, standing_adjudications
@@ -477,8 +477,7 @@ def _outcomes(ctx: Context) -> pd.DataFrame:
     balance = ledger.balance.reindex(latest.claim_id).to_numpy()
     status = latest.status_code.astype(str).to_numpy()
     paid_status = np.isin(status, ["1", "2", "3", "19", "20", "21"])
-    fully = (status == "4") | (paid_status & (latest.paid.to_numpy() == 0) & (latest.charge.to_numpy() > 0)
-                               & (latest._denied_amount.to_numpy() >= latest.charge.to_numpy()))
+    fully = kpi.denied_in_full(latest, ctx.adjustments, ctx.line_payments)  # the initial denial rate's rule too
     partly = paid_status & ~fully & (latest._denied_amount.to_numpy() > 0)
     open_ = balance > 0
     out = []
@@ -596,12 +595,26 @@ def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFr
 
 
 def credit_balances(ctx: Context) -> pd.DataFrame:
-    """The claims with a credit balance the practice must refund, the one place that decides it: ledger
-    balance < 0, unless the payers already took it back (`recoupments` on the 835s adding up to at
-    least the credit). Columns: claim_id, payer_id, balance (negative), recouped (cents taken back),
-    arose: the date the credit arose, which starts the refund clock (`credit_arose`)."""
+    """The claims with a credit balance the practice must refund, the one place that decides it.
+
+    The credit is the claim's negative parts (`balances.open_parts`: insurance and patient kept apart,
+    never netted) that are due back now: an insurance credit always (the payer overpaid); a patient
+    credit once no insurance part is still open (until then it waits to be applied to the patient's
+    share the payer will assign); an unsplit negative balance always. Unless the payers already took
+    it back (`recoupments` on the 835s adding up to at least the credit). Columns: claim_id, payer_id,
+    balance (the credit, negative), recouped (cents taken back), arose: the date the credit arose,
+    which starts the refund clock (`credit_arose`)."""
     ledger = ctx.ledger
-    credit = ledger[(ledger.balance < 0).to_numpy()]
+    parts = balances.open_parts(ledger)
+    claim_of = parts.row.to_numpy()
+    insurance_open = np.zeros(len(ledger), dtype=bool)
+    np.logical_or.at(insurance_open, claim_of, (parts.responsibility == "insurance").to_numpy()
+                     & (parts.amount > 0).to_numpy())
+    patient = (parts.responsibility == "patient").to_numpy()
+    due = (parts.amount < 0).to_numpy() & ~(patient & insurance_open[claim_of])
+    owed = np.zeros(len(ledger), dtype=np.int64)
+    np.add.at(owed, claim_of[due], parts.amount.to_numpy(dtype=np.int64)[due])
+    credit = ledger[owed < 0].assign(balance=owed[owed < 0])
     taken = recoupments(ctx)
     recouped = (-taken.amount.astype("int64")).groupby(taken.claim_id.to_numpy()).sum()
     recouped = recouped.reindex(credit.claim_id).fillna(0).to_numpy(dtype=np.int64)
