@@ -13,6 +13,7 @@ from pathlib import Path
 
 from xl_ar import kpi, remittances, sources
 from xl_ar.aging import aging
+from xl_ar.kinds import BY_CODE
 from xl_ar.practice import load_practice
 from xl_ar.progress import step
 from xl_ar.report import build_report
@@ -74,11 +75,11 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
     by_class = aging(claims, as_of, group_by="payer_class", payers=practice.table("payers"))
     values = kpi.kpis(claims, as_of)
     summary.seconds["aging"] = time.perf_counter() - started
-    total = by_class.extra.set_index("group").loc["Total"]
+    ncr = values.net_collection
     summary.lines.append(
-        f"A/R as of {as_of}: {total.total / 100:,.2f} in {int(total.claims):,} claims, "
+        f"A/R as of {as_of}: {by_class.ar / 100:,.2f} (unbilled {values['unbilled_ar'] / 100:,.2f}), "
         f"{100 * values['pct_over_90']:.1f}% of billed A/R over 90 days; days in A/R {values['days_in_ar']:.1f}, "
-        f"net collection rate {100 * values['net_collection_rate']:.1f}%, "
+        f"net collection rate {100 * ncr.rate:.1f}% ({ncr.note}), "
         f"credit balances {values['credit_balances'] / 100:,.2f}.")
 
     started = time.perf_counter()
@@ -95,7 +96,7 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         f"Reconciled: {len(result.exceptions):,} exceptions ({counts['denied']} denied, "
         f"{counts['underpaid']} underpaid, {counts['unposted_payment']} unposted payments, "
         f"{counts['era_without_deposit']} payments not in the bank, ...); worklist in {workbook.name}"
-        + (f", first: {top.kind.iloc[0].replace('_', ' ')} ({top.next_action.iloc[0]})." if len(top) else "."))
+        + (f", first: {BY_CODE[top.kind.iloc[0]].label} ({top.next_action.iloc[0]})." if len(top) else "."))
     summary.lines.append(f"Management report: {built.path.name}, de-identified (claim ids as tokens), "
                          f"{len(built.data.tiles)} KPIs against targets, 7 sheets with charts.")
     return summary
