@@ -152,7 +152,7 @@ class _Writer:
         fits on the first page (or `titles_only`: a sheet of several tables), the sheet's title rows
         head every page and the charts may take a page of their own; otherwise the table's header is
         repeated and the charts print with its last two rows. Charts are as tall as the room left on
-        their page, between `lowest` and `tallest` pixels.
+        their page, between `lowest` and `tallest` pixels (less when a page holds no more).
         """
         name = ws.name
         widths = self._widths[name]
@@ -163,13 +163,12 @@ class _Writer:
         self._repeat[name] = repeat
         repeated = self._rows_height(ws, *repeat)
         here = printing.paginate(heights, row - 1, widths, self._keep[name], repeated)
-        room = here.page - here.used
         keep_from = row if titles else max(header + 1, last_data - 1)
-        if room < lowest * 0.75 + printing.ROW_HEIGHT:  # a new page (with the rows kept with the charts)
-            room = here.page - repeated - self._rows_height(ws, keep_from, row - 1)
-        rows = max(math.ceil(lowest / printing.CHART_ROW_PIXELS), min(math.ceil(tallest / printing.CHART_ROW_PIXELS),
-                                                                       int(room // printing.ROW_HEIGHT) - 1))
-        height = rows * printing.CHART_ROW_PIXELS - 4  # the charts' rows and one blank row below fill the room
+        fits_here = int((here.page - here.used) // printing.ROW_HEIGHT) - 1  # chart rows, and a blank row below
+        fits_new = int((here.page - repeated - self._rows_height(ws, keep_from, row - 1)) // printing.ROW_HEIGHT) - 1
+        low, high = (math.ceil(px / printing.CHART_ROW_PIXELS) for px in (lowest, tallest))
+        rows = min(high, fits_here) if fits_here >= low else max(1, min(high, fits_new))  # here, else a new page
+        height = rows * printing.CHART_ROW_PIXELS - 4
         across = sum(printing.column_pixels(w) for w in widths[: last_col + 1])
         gap = 16
         each = int((across - gap * (len(charts) - 1)) / len(charts))
@@ -394,7 +393,8 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
         chart.set_x_axis({"num_format": "#,##0", "num_font": w.chart_font(), "major_gridlines": {"visible": True}})
         chart.set_y_axis({"num_font": w.chart_font(), "reverse": True})
         chart.set_legend({"position": "bottom", "font": w.chart_font()})
-        end = w.charts(ws, r + 1, [chart], ncol + 1, top, last, tallest=min(520, max(320, 80 + 30 * len(rows)))) - 1
+        end = w.charts(ws, r + 1, [chart], ncol + 1, top, last, tallest=max(320, 100 + 22 * len(rows)),
+                       lowest=max(220, 60 + 16 * len(rows))) - 1  # room for every payer's bar and name
     w.finish(ws, top, end, ncol + 1)
     return cells
 
@@ -673,12 +673,6 @@ def _worklist(w: _Writer, data: ReportData) -> None:
     columns = list(WORKLIST_COLUMNS)
     if data.phi and "patient_name" in work.columns:
         columns.insert(3, ("patient_name", "Patient", None, 2.4, "wrap"))
-    widths = printing.fit_widths([c[2] for c in columns], [c[3] for c in columns], SIZE)
-    ws = w.sheet("Worklist", f"Worklist: the top {len(work)} exceptions by priority", widths)
-    top = 4
-    ws.write_string(3, 0, "Claim ids are tokens: look them up with the key kept outside this workbook."
-                    if not data.phi else "Identifiers shown: internal use only.", w.fmt["subtitle"])
-    w.header(ws, top, [c[1] for c in columns])
     wrapped = [j for j, c in enumerate(columns) if c[4] == "wrap"]
     texts = {}
     for j in wrapped:
@@ -689,6 +683,14 @@ def _worklist(w: _Writer, data: ReportData) -> None:
         elif key == "category":
             values = values.astype("string").str.replace("_", " ", regex=False)
         texts[j] = values.astype(object).where(values.notna(), None).tolist()
+    # a wrapped column is as wide as its longest word (a long file name or trace may still break)
+    mins = [max(6.0, printing.word_width(texts[j], SIZE, cap=14)) if j in texts else 0.0 for j in range(len(columns))]
+    widths = printing.fit_widths([c[2] for c in columns], [c[3] for c in columns], SIZE, mins)
+    ws = w.sheet("Worklist", f"Worklist: the top {len(work)} exceptions by priority", widths)
+    top = 4
+    ws.write_string(3, 0, "Claim ids are tokens: look them up with the key kept outside this workbook."
+                    if not data.phi else "Identifiers shown: internal use only.", w.fmt["subtitle"])
+    w.header(ws, top, [c[1] for c in columns])
     lines = np.ones(len(work), dtype=np.int64)
     for j in wrapped:
         lines = np.maximum(lines, printing.wrapped_lines(texts[j], widths[j], SIZE))

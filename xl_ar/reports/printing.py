@@ -79,21 +79,34 @@ def printed_size(font_size: float, widths: Sequence[float]) -> float:
 
 
 def fit_widths(fixed: Sequence[float | None], weights: Sequence[float], font_size: float,
-               min_width: float = 8.0, min_size: float = MIN_PRINTED_SIZE) -> list[float]:
+               min_width: float | Sequence[float] = 8.0, min_size: float = MIN_PRINTED_SIZE) -> list[float]:
     """Column widths that print `font_size` text at `min_size` or more.
 
     Fixed columns (a number in `fixed`) keep their width; the flexible ones (None) share, in
-    proportion to `weights`, what is left of the widest sheet that still prints at `min_size`,
-    each at least `min_width` (when the fixed columns leave too little, the minimum wins and the
-    sheet prints smaller).
+    proportion to `weights`, what is left of the widest sheet that still prints at `min_size`, each
+    at least its `min_width` (one for all, or one per column: e.g. its longest word, `word_width`).
+    When the fixed columns and the minimums leave too little, the minimums win and the sheet
+    prints smaller.
     """
-    widest = PRINTABLE_WIDTH * font_size / min_size / 0.75  # pixels
+    n = len(fixed)
+    mins = [float(min_width)] * n if isinstance(min_width, (int, float)) else [float(m) for m in min_width]
+    widest = PRINTABLE_WIDTH * font_size / min_size / 0.75 * 0.995  # pixels, with half a percent to spare
     flexible = [j for j, w in enumerate(fixed) if w is None]
-    taken = sum(column_pixels(w) for w in fixed if w is not None) + 5 * len(flexible)
-    total_weight = sum(weights[j] for j in flexible) or 1.0
-    unit = max(0.0, widest - taken) / EXCEL_DIGIT / total_weight
-    return [w if w is not None else max(min_width, math.floor(weights[j] * unit * 2) / 2)
-            for j, w in enumerate(fixed)]
+    left = (widest - sum(column_pixels(w) for w in fixed if w is not None) - 5 * len(flexible)) / EXCEL_DIGIT
+    widths = [float(w) if w is not None else 0.0 for w in fixed]
+    free = list(flexible)
+    while free:  # share by weight; a column below its minimum takes its minimum and leaves the rest to the others
+        unit = max(0.0, left) / (sum(weights[j] for j in free) or 1.0)
+        below = [j for j in free if weights[j] * unit < mins[j]]
+        if not below:
+            for j in free:
+                widths[j] = weights[j] * unit
+            break
+        for j in below:
+            widths[j] = mins[j]
+            left -= mins[j]
+            free.remove(j)
+    return [w if fixed[j] is not None else math.floor(w * 2) / 2 for j, w in enumerate(widths)]
 
 
 def line_height(font_size: float) -> float:
@@ -124,7 +137,7 @@ def _line_count(text: str, room: float, em: float) -> int:
         lines += 1
         used = pending = 0.0
         for piece in _PIECES.findall(paragraph):
-            width = sum(_ADVANCE[c - 32] if 32 <= c < 127 else _WIDE for c in map(ord, piece)) * em / 1000
+            width = _pixels(piece, em)
             if piece.isspace():
                 pending += width
             elif used and used + pending + width > room:
@@ -136,6 +149,22 @@ def _line_count(text: str, room: float, em: float) -> int:
             else:
                 used, pending = used + pending + width, 0.0
     return max(1, lines)
+
+
+def _pixels(piece: str, em: float) -> float:
+    return sum(_ADVANCE[c - 32] if 32 <= c < 127 else _WIDE for c in map(ord, piece)) * em / 1000
+
+
+def word_width(texts: Sequence | pd.Series | np.ndarray, font_size: float = 10, cap: float = 30.0) -> float:
+    """The width (characters) of a column in which the longest word of these texts fits unbroken, at
+    most `cap`: the narrowest a wrapped column should be."""
+    text = pd.Series(np.asarray(texts, dtype=object)).dropna().astype(str)
+    words = text.str.split().explode().dropna()
+    if not len(words):
+        return 0.0
+    em = font_size * 96 / 72
+    widest = max(_pixels(w, em) for w in words.unique().tolist())
+    return min(cap, math.ceil((widest / 0.97 - 1) / NARROW_DIGIT * 2) / 2)
 
 
 def wrapped_lines(texts: Sequence | pd.Series | np.ndarray, width: float, font_size: float = 10) -> np.ndarray:

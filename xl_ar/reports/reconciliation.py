@@ -107,7 +107,11 @@ def _exceptions_sheet(book: xlsxwriter.Workbook, name: str, heading: str, frame:
                       formats: dict, footer: str) -> None:
     """One sheet of exceptions as an Excel table: styled header, typed cells, wrapped text, row colours by kind
     group, printed one page wide with the header on every page."""
-    widths = printing.fit_widths([c[2] for c in columns], [c[3] for c in columns], SIZE, MIN_WIDTH, PRINTED_SIZE)
+    values = [_values(frame, key, kind) for key, _, _, _, kind in columns]
+    # a wrapped column is as wide as its longest word (a long file name may still break)
+    mins = [max(MIN_WIDTH, printing.word_width(v, SIZE, cap=14)) if c[4] == "wrap" else 0.0
+            for v, c in zip(values, columns, strict=True)]
+    widths = printing.fit_widths([c[2] for c in columns], [c[3] for c in columns], SIZE, mins, PRINTED_SIZE)
     sheet = book.add_worksheet(name)
     sheet.write_string(0, 0, heading, formats["title"])
     sheet.set_row(0, 18)
@@ -123,13 +127,12 @@ def _exceptions_sheet(book: xlsxwriter.Workbook, name: str, heading: str, frame:
     writers = {"money": sheet.write_number, "int": sheet.write_number, "number": sheet.write_number,
                "date": sheet.write_datetime, "text": sheet.write_string, "wrap": sheet.write_string}
     lines = np.ones(n, dtype=np.int64)
-    for j, (key, _, _, _, kind) in enumerate(columns):
+    for j, (_, _, _, _, kind) in enumerate(columns):
         sheet.set_column(j, j, widths[j], formats[kind])
-        values = _values(frame, key, kind)
         if kind == "wrap":
-            lines = np.maximum(lines, printing.wrapped_lines(values, widths[j], SIZE))
+            lines = np.maximum(lines, printing.wrapped_lines(values[j], widths[j], SIZE))
         put, fmt = writers[kind], formats[kind]
-        for i, value in enumerate(values):
+        for i, value in enumerate(values[j]):
             if value is None:
                 sheet.write_blank(first + 1 + i, j, None, fmt)
             else:
