@@ -390,3 +390,17 @@ def test_no_rendered_page_shows_a_table_header_over_charts_alone(reports, render
         top = [line for line in page[:3] if not line.startswith("Contains PHI")][:1]
         if top and any(top[0].startswith(band) for band in bands.values()):
             assert any(money.search(line) for line in page[1:]), f"page {number}: a header band over charts alone"
+
+
+def test_rendering_again_replaces_the_pictures_of_the_last_rendering(tmp_path, libreoffice):
+    book = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "one page"
+    wb.save(book)
+    out = tmp_path / "pages"
+    out.mkdir()
+    (out / "book-001.png").write_bytes(b"from a 100-page rendering")  # pdftoppm pads to the page count
+    (out / "book-cover.png").write_bytes(b"not a page")
+    pages = libreoffice.render(book, out)
+    assert [p.name for p in pages] == ["book-1.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["book-1.png", "book-cover.png"]
