@@ -57,11 +57,11 @@ def test_parse_cents_of_spreadsheet_numbers():
     assert bad.tolist() == [False, False, True]  # half a cent is not an amount
 
 
-def test_x12_cents_accepts_trailing_zero_decimals_only():
+def test_x12_cents_rounds_digits_beyond_the_cent_half_away_from_zero():
     assert x12_cents("-977.94") == -97794
     assert x12_cents("12.500") == 1250
-    with pytest.raises(ValueError):
-        x12_cents("12.505")
+    assert x12_cents("12.505") == 1251  # 1250.5 cents: half a cent rounds up
+    assert x12_cents("-12.505") == -1251  # and away from zero for a negative amount
     with pytest.raises(ValueError):
         x12_cents("1,2")
 

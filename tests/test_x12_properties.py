@@ -104,7 +104,7 @@ def test_vectorized_cents_agree_with_x12_cents(values):
     raw = "".join(values).encode()
     lengths = np.array([len(v) for v in values], dtype=np.int64)
     b = np.cumsum(lengths)
-    cents, ok = to_cents(*parse_decimal(np.frombuffer(raw, dtype=np.uint8), b - lengths, b))
+    cents, ok, _ = to_cents(*parse_decimal(np.frombuffer(raw, dtype=np.uint8), b - lengths, b))
     for value, c, good in zip(values, cents.tolist(), ok.tolist(), strict=True):
         try:
             expected = x12_cents(value)

@@ -187,11 +187,12 @@ def test_unreadable_decimals_are_not_ok(bad):
     assert not parse_decimal(buf, a, b)[2][0]
 
 
-def test_cents_are_exact_and_reject_a_third_nonzero_decimal():
+def test_cents_are_exact_and_a_third_nonzero_decimal_is_rounded():
     buf, a, b = _ranges(["12.500", "12.501", "-0.01", "977.94"])
-    cents, ok = to_cents(*parse_decimal(buf, a, b))
-    assert cents[[0, 2, 3]].tolist() == [1250, -1, 97794]
-    assert ok.tolist() == [True, False, True, True]
+    cents, ok, rounded = to_cents(*parse_decimal(buf, a, b))
+    assert cents.tolist() == [1250, 1250, -1, 97794]  # 1250.1 cents -> 1250
+    assert ok.all()
+    assert rounded.tolist() == [False, True, False, False]  # 12.500 is exact
 
 
 def test_quantities_as_floats():

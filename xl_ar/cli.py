@@ -242,6 +242,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     import json
 
+    from xl_ar.kinds import BY_CODE
     from xl_ar.practice import load_practice
     from xl_ar.reconcile import reconcile_tables
 
@@ -263,13 +264,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     print(f"Reconciliation as of {as_of}: {len(result.exceptions):,} exceptions")
     for kind, count in result.summary.items():
         if count:
-            print(f"  {kind:<22} {count:>7,}")
+            print(f"  {BY_CODE[kind].label:<24} {count:>7,}  ({kind})")
     top = result.worklist().head(args.top)
     if len(top):
         print(f"Top {len(top)} of the worklist:")
         for r in top.itertuples():
             who = r.claim_id if isinstance(r.claim_id, str) else r.trace_number
-            print(f"  {r.rank:>3}. {r.kind:<20} {who or '':<14} {r.priority:>10,.2f}  {r.next_action}")
+            print(f"  {r.rank:>3}. {BY_CODE[r.kind].label:<24} {who or '':<14} {r.priority:>10,.2f}  {r.next_action}")
     if args.out:
         print(f"Wrote {args.out}")
     return 0

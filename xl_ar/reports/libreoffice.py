@@ -7,6 +7,8 @@ it trusts the cached values), and to PDF, then to PNG pages with pdftoppm, for a
 
 from __future__ import annotations
 
+import glob
+import re
 import shutil
 import subprocess
 import tempfile
@@ -65,11 +67,17 @@ def convert(files: Sequence[Path], to: str, out: Path, timeout: float = 300) -> 
 
 
 def render(workbook: Path, out: Path, dpi: int = 70) -> list[Path]:
-    """PNG pictures of a workbook's printed pages (LibreOffice to PDF, then pdftoppm)."""
+    """PNG pictures of a workbook's printed pages (LibreOffice to PDF, then pdftoppm), one per page:
+    `<name>-<page>.png` beside `<name>.pdf` in `out`. Pictures of an earlier rendering of the same
+    workbook there are removed first, so the folder holds this rendering's pages only."""
     pdf = convert([workbook], "pdf", out)[0]
     tool = shutil.which("pdftoppm")
     if not tool:
         raise ToolError("pdftoppm is not installed (Debian/Ubuntu: apt-get install poppler-utils)")
-    prefix = Path(out) / Path(workbook).stem
-    subprocess.run([tool, "-r", str(dpi), "-png", str(pdf), str(prefix)], check=True, capture_output=True)
-    return sorted(Path(out).glob(f"{Path(workbook).stem}-*.png"))
+    stem = Path(workbook).stem
+    page = re.compile(re.escape(stem) + r"-\d+\.png")
+    for old in Path(out).glob(f"{glob.escape(stem)}-*.png"):
+        if page.fullmatch(old.name):
+            old.unlink()
+    subprocess.run([tool, "-r", str(dpi), "-png", str(pdf), str(Path(out) / stem)], check=True, capture_output=True)
+    return sorted(p for p in Path(out).glob(f"{glob.escape(stem)}-*.png") if page.fullmatch(p.name))

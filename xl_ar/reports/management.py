@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
 from xl_ar import aging
 from xl_ar.kinds import BY_CODE
+from xl_ar.reports import printing
 from xl_ar.reports.content import ReportData
 
 FONT = "Calibri"
@@ -49,62 +51,135 @@ def _num(value) -> float | None:
 
 
 class _Writer:
-    """A workbook being written: formats, sheet setup and cells with cached formula values."""
+    """A workbook being written: formats, sheet setup, cells with cached formula values, and the
+    printed pages of each sheet (row heights, blocks kept on one page, charts sized to the room left)."""
 
     def __init__(self, target, data: ReportData):
         self.data = data
         self.book = xlsxwriter.Workbook(target, {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
-                                                 "in_memory": True})
+                                                 "in_memory": True, "strings_to_formulas": False,
+                                                 "strings_to_urls": False})
         self.book.formats[0].set_font_name(FONT)
         self.book.formats[0].set_font_size(SIZE)
         base = {"font_name": FONT, "font_size": SIZE}
-        f = self.book.add_format
-        self.fmt = {
-            "text": f(base), "title": f({**base, "bold": True, "font_size": 15}),
-            "subtitle": f({**base, "italic": True, "font_color": "#595959"}),
-            "warning": f({**base, "bold": True, "font_color": "#C00000"}),
-            "section": f({**base, "bold": True, "font_size": 12}),
-            "header": f({**base, "bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "text_wrap": True,
-                         "valign": "top", "border": 1}),
-            "money": f({**base, "num_format": "#,##0.00;[Red]-#,##0.00"}),
-            "money_total": f({**base, "num_format": "#,##0.00;[Red]-#,##0.00", "bold": True, "top": 1}),
-            "pct": f({**base, "num_format": "0.0%"}), "pct_total": f({**base, "num_format": "0.0%", "bold": True,
-                                                                         "top": 1}),
-            "days": f({**base, "num_format": "0.0"}), "int": f({**base, "num_format": "#,##0"}),
-            "int_total": f({**base, "num_format": "#,##0", "bold": True, "top": 1}),
-            "date": f({**base, "num_format": "yyyy-mm-dd"}), "month": f({**base, "num_format": "mmm yyyy"}),
-            "bold": f({**base, "bold": True}), "total_label": f({**base, "bold": True, "top": 1}),
-            "wrap": f({**base, "text_wrap": True, "valign": "top"}),
+        money = "#,##0.00;[Red]-#,##0.00"
+        styles = {
+            "text": base, "title": {**base, "bold": True, "font_size": 15},
+            "subtitle": {**base, "italic": True, "font_color": "#595959"},
+            "warning": {**base, "bold": True, "font_color": "#C00000"},
+            "section": {**base, "bold": True, "font_size": 12},
+            "header": {**base, "bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "text_wrap": True,
+                       "valign": "top", "border": 1},
+            "money": {**base, "num_format": money},
+            "money_total": {**base, "num_format": money, "bold": True, "top": 1},
+            "pct": {**base, "num_format": "0.0%"}, "pct_total": {**base, "num_format": "0.0%", "bold": True, "top": 1},
+            "days": {**base, "num_format": "0.0"}, "int": {**base, "num_format": "#,##0"},
+            "int_total": {**base, "num_format": "#,##0", "bold": True, "top": 1},
+            "date": {**base, "num_format": "yyyy-mm-dd"}, "month": {**base, "num_format": "mmm yyyy"},
+            "bold": {**base, "bold": True}, "total_label": {**base, "bold": True, "top": 1},
+            "wrap": {**base, "text_wrap": True, "valign": "top"},
+            "cell": {**base, "text_wrap": True},  # text in a table row: wrapped, on the line of the row's figures
+            "note": {**base, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
         }
+        f = self.book.add_format
+        self.fmt = {name: f(props) for name, props in styles.items()}
+        for name in ("int", "money", "date", "text"):  # rows of wrapped text read from their top line
+            self.fmt["top_" + name] = f({**styles[name], "valign": "top"})
         for state, color in STATE_COLORS.items():
             self.fmt[state] = f({**base, "bg_color": color, "bold": True})
+        self._widths: dict[str, list[float]] = {}
+        self._heights: dict[str, dict[int, float]] = {}
+        self._keep: dict[str, list[tuple[int, int]]] = {}
+        self._repeat: dict[str, tuple[int, int]] = {}
 
     # -- sheet setup ---------------------------------------------------------------------------------
     def sheet(self, name: str, title: str, widths: list[float]):
         ws = self.book.add_worksheet(name)
         ws.hide_gridlines(2)
-        ws.write(0, 0, title, self.fmt["title"])
+        self._widths[name], self._heights[name], self._keep[name] = list(widths), {}, []
+        ws.write_string(0, 0, title, self.fmt["title"])
+        self.row_height(ws, 0, 21)
         sub = f"{self.data.practice} - as of {self.data.as_of:%Y-%m-%d}" if self.data.practice else \
             f"As of {self.data.as_of:%Y-%m-%d}"
-        ws.write(1, 0, sub, self.fmt["subtitle"])
+        ws.write_string(1, 0, sub, self.fmt["subtitle"])
         if self.data.phi:
-            ws.write(2, 0, "Contains PHI (patient identifiers): internal use only", self.fmt["warning"])
+            ws.write_string(2, 0, "Contains PHI (patient identifiers): internal use only", self.fmt["warning"])
         for j, w in enumerate(widths):
             ws.set_column(j, j, w)
-        ws.set_landscape()
-        ws.set_paper(1)  # letter
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         footer = f"&L&\"{FONT}\"&8Confidential&C&\"{FONT}\"&8Page &P of &N&R&\"{FONT}\"&8As of {self.data.as_of}"
-        ws.set_footer(footer)
-        if self.data.phi:
-            ws.set_header(f"&C&\"{FONT},Bold\"&10&KC00000Contains PHI - internal use only")
+        printing.page_setup(ws, footer, f"&C&\"{FONT},Bold\"&10&KC00000Contains PHI - internal use only"
+                            if self.data.phi else "")
         return ws
 
     def header(self, ws, row: int, names: list[str]) -> None:
         for j, name in enumerate(names):
-            ws.write(row, j, name, self.fmt["header"])
-        ws.set_row(row, 30)
+            ws.write_string(row, j, name, self.fmt["header"])
+        self.row_height(ws, row, 30)
+
+    def row_height(self, ws, row: int, height: float) -> None:
+        """A row's own height, remembered for planning the pages."""
+        ws.set_row(row, height)
+        self._heights[ws.name][row] = float(height)
+
+    def fit_row(self, ws, row: int, texts: dict[int, str]) -> None:
+        """The height of a row whose cells (column: text) wrap: the most lines any of them needs."""
+        widths = self._widths[ws.name]
+        lines = max((int(printing.wrapped_lines([t], widths[j], SIZE)[0]) for j, t in texts.items()), default=1)
+        if lines > 1:
+            self.row_height(ws, row, float(printing.rows_height(lines, SIZE)))
+
+    def note(self, ws, row: int, text: str, last_col: int, fmt: str = "note") -> int:
+        """A note across the columns 0..`last_col`, wrapped, its row as tall as its lines (a merged cell
+        is never fitted by the program); returns the next row."""
+        ws.merge_range(row, 0, row, last_col, "", self.fmt[fmt])
+        ws.write_string(row, 0, text, self.fmt[fmt])
+        width = sum(self._widths[ws.name][: last_col + 1]) + (5 / printing.EXCEL_DIGIT) * last_col
+        self.row_height(ws, row, float(printing.rows_height(printing.wrapped_lines([text], width, SIZE)[0], SIZE)))
+        return row + 1
+
+    def keep(self, ws, first: int, last: int) -> None:
+        """Print rows first..last on one page when they fit on one."""
+        self._keep[ws.name].append((first, last))
+
+    def title_rows(self) -> tuple[int, int]:
+        """The rows of a sheet's title (and its PHI warning), with the blank row below them."""
+        return (0, 3 if self.data.phi else 2)
+
+    def charts(self, ws, row: int, charts: list, last_col: int, header: int, last_data: int,
+               titles_only: bool = False, tallest: int = 320, lowest: int = 220) -> int:
+        """Charts side by side from `row` across columns 0..`last_col`, below a table whose header row is
+        `header` and last data row `last_data`; returns the first row below them.
+
+        No page holds charts alone under a repeated table header: when everything above the charts
+        fits on the first page (or `titles_only`: a sheet of several tables), the sheet's title rows
+        head every page and the charts may take a page of their own; otherwise the table's header is
+        repeated and the charts print with its last two rows. Charts are as tall as the room left on
+        their page, between `lowest` and `tallest` pixels (less when a page holds no more).
+        """
+        name = ws.name
+        widths = self._widths[name]
+        heights = self._heights[name]
+        above = printing.paginate(heights, row - 1, widths, self._keep[name], self._rows_height(ws, header, header))
+        titles = titles_only or above.count == 1
+        repeat = self.title_rows() if titles else (header, header)
+        self._repeat[name] = repeat
+        repeated = self._rows_height(ws, *repeat)
+        here = printing.paginate(heights, row - 1, widths, self._keep[name], repeated)
+        keep_from = row if titles else max(header + 1, last_data - 1)
+        fits_here = int((here.page - here.used) // printing.ROW_HEIGHT) - 1  # chart rows, and a blank row below
+        fits_new = int((here.page - repeated - self._rows_height(ws, keep_from, row - 1)) // printing.ROW_HEIGHT) - 1
+        low, high = (math.ceil(px / printing.CHART_ROW_PIXELS) for px in (lowest, tallest))
+        rows = min(high, fits_here) if fits_here >= low else max(1, min(high, fits_new))  # here, else a new page
+        height = rows * printing.CHART_ROW_PIXELS - 4
+        across = sum(printing.column_pixels(w) for w in widths[: last_col + 1])
+        gap = 16
+        each = int((across - gap * (len(charts) - 1)) / len(charts))
+        for k, chart in enumerate(charts):
+            chart.set_size({"width": each, "height": height})
+            ws.insert_chart(row, 0, chart, {"x_offset": k * (each + gap)})
+        below = row + rows + 1
+        self.keep(ws, keep_from, below - 1)
+        return below
 
     def formula(self, ws, row: int, col: int, formula: str, fmt: str, value) -> None:
         """A live formula with its value cached (empty text for a value that cannot be computed)."""
@@ -121,10 +196,22 @@ class _Writer:
         else:
             ws.write_number(row, col, value, self.fmt[fmt])
 
-    def finish(self, ws, header_row: int, last_row: int, last_col: int) -> None:
+    def finish(self, ws, header_row: int, last_row: int, last_col: int,
+               repeat: tuple[int, int] | None = None) -> None:
+        """Freeze the panes below the header, repeat the header (or the rows `repeat`) on every printed
+        page, set the print area and the page breaks that keep each block on one page."""
+        first, last = repeat or self._repeat.get(ws.name, (header_row, header_row))
         ws.freeze_panes(header_row + 1, 0)
-        ws.repeat_rows(header_row)
+        ws.repeat_rows(first, last)
         ws.print_area(0, 0, last_row, last_col)
+        pages = printing.paginate(self._heights[ws.name], last_row, self._widths[ws.name][: last_col + 1],
+                                  self._keep[ws.name], self._rows_height(ws, first, last))
+        if pages.breaks:
+            ws.set_h_pagebreaks(pages.breaks)
+
+    def _rows_height(self, ws, first: int, last: int) -> float:
+        heights = self._heights[ws.name]
+        return sum(heights.get(r, printing.ROW_HEIGHT) for r in range(first, last + 1))
 
     def chart_font(self) -> dict:
         return {"name": FONT, "size": 9}
@@ -168,15 +255,16 @@ def _encrypt(content: bytes, password: str) -> bytes:
 
 
 def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> None:
-    ws.write(3, 0, f"Period: {data.period[0]:%Y-%m-%d} to {data.period[1]:%Y-%m-%d}; "
-                   + ("de-identified (HIPAA Safe Harbor)" if not data.phi else "identifiers included"),
-             w.fmt["subtitle"])
+    ws.write_string(3, 0, f"Period: {data.period[0]:%Y-%m-%d} to {data.period[1]:%Y-%m-%d}; "
+                          + ("de-identified (HIPAA Safe Harbor)" if not data.phi else "identifiers included"),
+                    w.fmt["subtitle"])
     top = 5
     w.header(ws, top, ["KPI", "Value", "Target", "State", "Previous report", "Change"])
     fmt_of = {"money": "money", "pct": "pct", "days": "days"}
     for i, t in enumerate(data.tiles):
         r = top + 1 + i
-        ws.write_string(r, 0, t.label, w.fmt["text"])
+        ws.write_string(r, 0, t.label, w.fmt["cell"])
+        w.fit_row(ws, r, {0: t.label})
         value = _dollars(t.value) if t.unit == "money" else _num(t.value)
         if t.key == "total_ar":
             w.formula(ws, r, 1, "=" + aging_cells["ar"], "money", value)
@@ -217,9 +305,9 @@ def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> N
         *data.notes,
     ]
     for k, note in enumerate(notes):
-        ws.merge_range(r + 3 + k, 0, r + 3 + k, 5, note, w.fmt["wrap"])
-        ws.set_row(r + 3 + k, 28)
-    w.finish(ws, top, r + 3 + len(notes), 5)
+        w.note(ws, r + 3 + k, note, 5, "wrap")
+    w.keep(ws, max(top + 1, last - 1), r + 2 + len(notes))  # the notes print with the last KPIs
+    w.finish(ws, top, r + 2 + len(notes), 5)
 
 
 def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
@@ -235,7 +323,9 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
     over_cols = [2 + i for i, label in enumerate(labels) if int(label.split("-")[0].rstrip("+")) > 90]
     for i, row in enumerate(rows):
         r = first + i
-        ws.write_string(r, 0, data.payer_names.get(row["group"], str(row["group"])), w.fmt["text"])
+        payer = data.payer_names.get(row["group"], str(row["group"]))
+        ws.write_string(r, 0, payer, w.fmt["cell"])
+        w.fit_row(ws, r, {0: payer})
         w.value(ws, r, 1, int(row["claims"]), "int")
         for j, label in enumerate(labels):
             w.value(ws, r, 2 + j, _dollars(row[label]), "money")
@@ -292,11 +382,11 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
             "max_value": 0.5})
         ws.conditional_format(first, ncol, last, ncol, {"type": "data_bar", "bar_color": "#9BC2E6",
                                                           "bar_solid": True})
-    ws.write_string(r + 1, 0, "The buckets hold billed A/R by date of service; unbilled A/R, future-dated and credit "
-                              "balances are on rows of their own, never netted. % of billed A/R over 90 days: billed "
-                              "A/R more than 90 days from the date of service / billed A/R (HFMA MAP Key AR-1).",
-                   w.fmt["subtitle"])
-    chart_row = r + 3
+    # data bars and colour scales cover the payers' rows only, never the total row
+    r = w.note(ws, r + 1, "The buckets hold billed A/R by date of service; unbilled A/R, future-dated and credit "
+                          "balances are on rows of their own, never netted. % of billed A/R over 90 days: billed "
+                          "A/R more than 90 days from the date of service / billed A/R (HFMA MAP Key AR-1).", ncol + 1)
+    end = r - 1
     if rows:
         chart = w.book.add_chart({"type": "bar", "subtype": "stacked"})
         palette = ["#5B9BD5", "#A5A5A5", "#FFC000", "#ED7D31", "#C00000", "#7030A0", "#264478"]
@@ -309,14 +399,14 @@ def _aging(w: _Writer, data: ReportData) -> dict[str, str]:
         chart.set_x_axis({"num_format": "#,##0", "num_font": w.chart_font(), "major_gridlines": {"visible": True}})
         chart.set_y_axis({"num_font": w.chart_font(), "reverse": True})
         chart.set_legend({"position": "bottom", "font": w.chart_font()})
-        chart.set_size({"width": 760, "height": 320})
-        ws.insert_chart(chart_row, 0, chart)
-    w.finish(ws, top, chart_row + 17, ncol + 1)
+        end = w.charts(ws, r + 1, [chart], ncol + 1, top, last, tallest=max(320, 100 + 22 * len(rows)),
+                       lowest=max(220, 60 + 16 * len(rows))) - 1  # room for every payer's bar and name
+    w.finish(ws, top, end, ncol + 1)
     return cells
 
 
 def _trend(w: _Writer, data: ReportData) -> None:
-    ws = w.sheet("Aging trend", "Aging trend (month ends)", [14, 16, 14, 14, 12, 30])
+    ws = w.sheet("Aging trend", "Aging trend (month ends)", [14, 16, 14, 14, 12, 48])
     top = 4
     w.header(ws, top, ["Month end", "A/R (excl. credits)", "Credit balances", "% billed A/R over 90",
                        "Days in A/R", "Source"])
@@ -339,9 +429,9 @@ def _trend(w: _Writer, data: ReportData) -> None:
         ws.write_string(r, 5, row["source"], w.fmt["text"])
     last = top + len(rows)
     ws.autofilter(top, 0, last, 5)
-    ws.merge_range(last + 1, 0, last + 1, 5, "Month ends are rebuilt from the dated charges, postings and "
-                   "adjustments of the exports; earlier reports' figures come from the store.", w.fmt["subtitle"])
-    chart_row = last + 3
+    r = w.note(ws, last + 1, "Month ends are rebuilt from the dated charges, postings and "
+               "adjustments of the exports; earlier reports' figures come from the store.", 5)
+    end = r - 1
     if rows:
         ar = w.book.add_chart({"type": "line"})
         ar.add_series({"name": "A/R (excl. credits)", "categories": ["Aging trend", top + 1, 0, last, 0],
@@ -351,9 +441,6 @@ def _trend(w: _Writer, data: ReportData) -> None:
         ar.set_x_axis({"date_axis": True, "num_format": "mmm yy", "num_font": w.chart_font()})
         ar.set_y_axis({"num_format": "#,##0", "num_font": w.chart_font()})
         ar.set_legend({"none": True})
-        ar.set_size({"width": 700, "height": 260})
-        ws.set_h_pagebreaks([chart_row - 1])
-        ws.insert_chart(chart_row, 0, ar)
         kpis = w.book.add_chart({"type": "line"})
         kpis.add_series({"name": "Days in A/R", "categories": ["Aging trend", top + 1, 0, last, 0],
                          "values": ["Aging trend", top + 1, 4, last, 4], "line": {"color": "#ED7D31"}})
@@ -365,10 +452,8 @@ def _trend(w: _Writer, data: ReportData) -> None:
         kpis.set_y_axis({"num_font": w.chart_font(), "name": "days", "name_font": w.chart_font()})
         kpis.set_y2_axis({"num_format": "0%", "num_font": w.chart_font()})
         kpis.set_legend({"position": "bottom", "font": w.chart_font()})
-        kpis.set_size({"width": 700, "height": 260})
-        ws.insert_chart(chart_row + 14, 0, kpis)
-    w.finish(ws, top, chart_row + 28, 5)
-
+        end = w.charts(ws, r + 1, [ar, kpis], 5, top, last, tallest=300) - 1
+    w.finish(ws, top, end, 5)
 
 def _rollforward(w: _Writer, data: ReportData) -> None:
     t = data.rollforward.table
@@ -405,19 +490,18 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     w.formula(ws, total, 8, f'=IF({cell_ref(total, 2)}-{cell_ref(total, 7)}<=0,"",'
                             f'{cell_ref(total, 3)}/({cell_ref(total, 2)}-{cell_ref(total, 7)}))', "pct_total",
               int(t.payments.sum()) / net if net > 0 else None)
-    ws.merge_range(ledger_row, 0, ledger_row, 5, "Ledger balance at the as-of date (the sum of the claims' "
-                   "balances: A/R - credit balances + future-dated balances)", w.fmt["bold"])
+    ws.merge_range(ledger_row, 0, ledger_row, 5, "Ledger balance at the as-of date (sum of the claims' balances)",
+                   w.fmt["bold"])
     w.value(ws, ledger_row, 6, _dollars(data.rollforward.ledger_ar), "money")
     w.book.define_name("LedgerAR", f"=Rollforward!{cell_ref(ledger_row, 6, True, True)}")
-    ws.merge_range(ledger_row + 1, 0, ledger_row + 1, 9, "Ending balance = beginning + charges - payments - "
-                   "adjustments - refunds (refunds are negative). Unexplained = ledger balance - ending balance: it "
-                   "should be 0; otherwise the postings and the claims exports disagree. Cash collection ratio = "
-                   "payments posted in the month / (charges - contractual adjustments dated in the month): a cash "
-                   "basis, not the net collection rate of the Summary (a cohort of claims by date of service); above "
-                   "100% the month collected charges of earlier months.", w.fmt["wrap"])
-    ws.set_row(ledger_row + 1, 42)
+    r = w.note(ws, ledger_row + 1, "Ending balance = beginning + charges - payments - adjustments - refunds (refunds "
+               "are negative). Ledger balance = A/R - credit balances + future-dated balances. Unexplained = ledger "
+               "balance - ending balance: it should be 0; otherwise the postings "
+               "and the claims exports disagree. Cash collection ratio = payments posted in the month / (charges - "
+               "contractual adjustments dated in the month): a cash basis, not the net collection rate of the Summary "
+               "(a cohort of claims by date of service); above 100% the month collected charges of earlier months.",
+               9, "wrap")
     ws.autofilter(top, 0, last, 9)
-    chart_row = ledger_row + 3
     chart = w.book.add_chart({"type": "column"})
     for j, name, color in ((2, "Charges", "#A5A5A5"), (3, "Payments", "#5B9BD5")):
         chart.add_series({"name": name, "categories": ["Rollforward", first, 0, last, 0],
@@ -433,10 +517,8 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     chart.set_y_axis({"num_format": "#,##0", "num_font": w.chart_font()})
     line.set_y2_axis({"num_format": "0%", "num_font": w.chart_font()})
     chart.set_legend({"position": "bottom", "font": w.chart_font()})
-    chart.set_size({"width": 900, "height": 300})
-    ws.set_h_pagebreaks([chart_row - 1])
-    ws.insert_chart(chart_row, 0, chart)
-    w.finish(ws, top, chart_row + 16, 9)
+    end = w.charts(ws, r + 1, [chart], 9, top, last) - 1
+    w.finish(ws, top, end, 9)
 
 
 def _denials(w: _Writer, data: ReportData) -> None:
@@ -470,6 +552,7 @@ def _denials(w: _Writer, data: ReportData) -> None:
     w.value(ws, r, 2, _dollars(data.dollars_at_risk), "money")
 
     r += 2
+    w.keep(ws, r, r + 1 + len(data.denials_by_payer))  # each section prints on one page with its header
     ws.write_string(r, 0, "By payer", w.fmt["section"])
     w.header(ws, r + 1, ["Payer", "Claims billed", "Claims denied", "Initial denial rate", "Dollars denied"])
     for i, row in enumerate(data.denials_by_payer.to_dict("records")):
@@ -481,6 +564,7 @@ def _denials(w: _Writer, data: ReportData) -> None:
                   row["denied"] / row["billed"] if row["billed"] else None)
         w.value(ws, rr, 4, _dollars(row["dollars"]), "money")
     r = r + 2 + len(data.denials_by_payer) + 1
+    w.keep(ws, r, r + 1 + len(data.top_reasons))
     ws.write_string(r, 0, "Top reason codes (xl-ar labels; official texts are X12's)", w.fmt["section"])
     w.header(ws, r + 1, ["Code", "Claims", "Dollars", "Category", "Label", "Next action"])
     for i, row in enumerate(data.top_reasons.to_dict("records")):
@@ -488,10 +572,12 @@ def _denials(w: _Writer, data: ReportData) -> None:
         ws.write_string(rr, 0, f"{row['group_code']}-{row['reason_code']}", w.fmt["text"])
         w.value(ws, rr, 1, int(row["claims"]), "int")
         w.value(ws, rr, 2, _dollars(row["dollars"]), "money")
-        ws.write_string(rr, 3, row["category"].replace("_", " "), w.fmt["text"])
-        ws.write_string(rr, 4, row["label"], w.fmt["text"])
-        ws.write_string(rr, 5, row["action"], w.fmt["text"])
+        texts = {3: row["category"].replace("_", " "), 4: row["label"], 5: row["action"]}
+        for j, text in texts.items():
+            ws.write_string(rr, j, text, w.fmt["cell"])
+        w.fit_row(ws, rr, texts)
     r = r + 2 + len(data.top_reasons) + 1
+    w.keep(ws, r, r + 1 + len(data.denial_trend))
     ws.write_string(r, 0, "Initial denial rate by month", w.fmt["section"])
     w.header(ws, r + 1, ["Month billed", "Claims billed", "Claims denied", "Initial denial rate"])
     trend_first = r + 2
@@ -503,8 +589,7 @@ def _denials(w: _Writer, data: ReportData) -> None:
         w.formula(ws, rr, 3, f'=IF({cell_ref(rr, 1)}=0,"",{cell_ref(rr, 2)}/{cell_ref(rr, 1)})', "pct",
                   row["denied"] / row["billed"] if row["billed"] else None)
     trend_last = trend_first + len(data.denial_trend) - 1
-    chart_row = trend_last + 2
-    ws.set_h_pagebreaks([chart_row - 1])
+    charts = []
     if len(cat):
         chart = w.book.add_chart({"type": "bar"})
         chart.add_series({"name": "Dollars denied", "categories": ["Denials", first, 0, last, 0],
@@ -513,8 +598,7 @@ def _denials(w: _Writer, data: ReportData) -> None:
         chart.set_x_axis({"num_format": "#,##0", "num_font": w.chart_font()})
         chart.set_y_axis({"num_font": w.chart_font(), "reverse": True})
         chart.set_legend({"none": True})
-        chart.set_size({"width": 500, "height": 300})
-        ws.insert_chart(chart_row, 0, chart)
+        charts.append(chart)
     if len(data.denial_trend):
         line = w.book.add_chart({"type": "line"})
         line.add_series({"name": "Initial denial rate", "categories": ["Denials", trend_first, 0, trend_last, 0],
@@ -524,9 +608,13 @@ def _denials(w: _Writer, data: ReportData) -> None:
         line.set_x_axis({"num_format": "mmm yy", "num_font": w.chart_font()})
         line.set_y_axis({"num_format": "0%", "num_font": w.chart_font()})
         line.set_legend({"none": True})
-        line.set_size({"width": 480, "height": 300})
-        ws.insert_chart(chart_row, 3, line, {"x_offset": 60})
-    w.finish(ws, top, chart_row + 16, 5)
+        charts.append(line)
+    # several tables: every page is headed by the sheet's title rows, each table keeps its own header
+    end = max(trend_last, r + 1)
+    if charts:
+        end = w.charts(ws, end + 2, charts, 5, r + 1, trend_last, titles_only=True,
+                       lowest=max(260, 120 + 22 * len(cat))) - 1  # room for every category label
+    w.finish(ws, top, end, 5, repeat=w.title_rows())
 
 
 def _scorecard(w: _Writer, data: ReportData) -> None:
@@ -540,7 +628,8 @@ def _scorecard(w: _Writer, data: ReportData) -> None:
     for i, row in enumerate(s.to_dict("records")):
         r = first + i
         ws.write_string(r, 0, str(row["payer_id"]), w.fmt["text"])
-        ws.write_string(r, 1, str(row["payer"]), w.fmt["text"])
+        ws.write_string(r, 1, str(row["payer"]), w.fmt["cell"])
+        w.fit_row(ws, r, {1: str(row["payer"])})
         w.value(ws, r, 2, _num(row["avg_days_to_pay"]), "days")
         w.value(ws, r, 3, int(row["claims_billed"]), "int")
         w.value(ws, r, 4, int(row["claims_denied"]), "int")
@@ -571,45 +660,70 @@ def _scorecard(w: _Writer, data: ReportData) -> None:
               "pct_total", over / open_ar if open_ar else None)
     if len(s):
         ws.autofilter(top, 0, last, 10)
-    ws.write_string(total + 2, 0, "Claims billed in the period. Days to pay: from billing to the first remittance. "
-                                  "Initial denial rate: claims denied in full on first adjudication / claims billed. "
-                                  "% of billed A/R over 90: of the payer's billed A/R, by date of service (AR-1).",
-                    w.fmt["subtitle"])
+    w.note(ws, total + 2, "Claims billed in the period. Days to pay: from billing to the first remittance. "
+                          "Initial denial rate: claims denied in full on first adjudication / claims billed. "
+                          "% of billed A/R over 90: of the payer's billed A/R, by date of service (AR-1).", 10)
+    w.keep(ws, max(first, last - 1), total + 2)
     w.finish(ws, top, total + 2, 10)
+
+
+WORKLIST_COLUMNS = [
+    # key, header, width (None: wrapped text sharing the rest of the page), weight of a shared width, format
+    ("rank", "Rank", 5, 0, "int"), ("kind", "Kind", None, 2.2, "wrap"), ("claim_id", "Claim", 15, 0, "text"),
+    ("trace_number", "Check / EFT", 13, 0, "text"), ("payer_id", "Payer", 7, 0, "text"),
+    ("expected", "Expected", 10, 0, "money"), ("actual", "Actual", 10, 0, "money"),
+    ("variance", "Variance", 10, 0, "money"), ("category", "Category", None, 2, "wrap"),
+    ("reason", "Reason", None, 5, "wrap"), ("next_action", "Next action", None, 3, "wrap"),
+    ("deadline", "Deadline", 10.5, 0, "date"), ("days_left", "Days left", 6, 0, "int"),
+    ("priority", "Priority", 9, 0, "money"),
+]
+"""Columns of the printed worklist: numbers, dates and ids keep their width, text wraps in what is left of a
+page that prints the worklist at `printing.MIN_PRINTED_SIZE` or more."""
 
 
 def _worklist(w: _Writer, data: ReportData) -> None:
     work = data.worklist
-    columns = [("rank", "Rank", 6, "int"), ("kind", "Kind", 20, "text"), ("claim_id", "Claim", 16, "text"),
-               ("trace_number", "Check / EFT", 14, "text"), ("payer_id", "Payer", 8, "text"),
-               ("expected", "Expected", 12, "money"), ("actual", "Actual", 12, "money"),
-               ("variance", "Variance", 12, "money"), ("category", "Category", 18, "text"),
-               ("reason", "Reason", 66, "text"), ("next_action", "Next action", 34, "text"),
-               ("deadline", "Deadline", 11, "date"), ("days_left", "Days left", 8, "int"),
-               ("priority", "Priority", 10, "money")]
+    columns = list(WORKLIST_COLUMNS)
     if data.phi and "patient_name" in work.columns:
-        columns.insert(3, ("patient_name", "Patient", 22, "text"))
-    ws = w.sheet("Worklist", f"Worklist: the top {len(work)} exceptions by priority", [c[2] for c in columns])
+        columns.insert(3, ("patient_name", "Patient", None, 2.4, "wrap"))
+    wrapped = [j for j, c in enumerate(columns) if c[4] == "wrap"]
+    texts = {}
+    for j in wrapped:
+        key = columns[j][0]
+        values = work[key] if key in work.columns else pd.Series([None] * len(work), index=work.index)
+        if key == "kind":
+            values = values.map(lambda code: BY_CODE[code].label)
+        elif key == "category":
+            values = values.astype("string").str.replace("_", " ", regex=False)
+        texts[j] = values.astype(object).where(values.notna(), None).tolist()
+    # a wrapped column is as wide as its longest word (a long file name or trace may still break)
+    mins = [max(6.0, printing.word_width(texts[j], SIZE, cap=14)) if j in texts else 0.0 for j in range(len(columns))]
+    widths = printing.fit_widths([c[2] for c in columns], [c[3] for c in columns], SIZE, mins)
+    ws = w.sheet("Worklist", f"Worklist: the top {len(work)} exceptions by priority", widths)
     top = 4
     ws.write_string(3, 0, "Claim ids are tokens: look them up with the key kept outside this workbook."
                     if not data.phi else "Identifiers shown: internal use only.", w.fmt["subtitle"])
     w.header(ws, top, [c[1] for c in columns])
+    lines = np.ones(len(work), dtype=np.int64)
+    for j in wrapped:
+        lines = np.maximum(lines, printing.wrapped_lines(texts[j], widths[j], SIZE))
     for i, row in enumerate(work.to_dict("records")):
         r = top + 1 + i
-        for j, (key, _, _, fmt) in enumerate(columns):
-            v = row.get(key)
+        for j, (key, _, _, _, fmt) in enumerate(columns):
+            v = texts[j][i] if j in texts else row.get(key)
+            top_fmt = "wrap" if fmt == "wrap" else "top_" + fmt
             if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-                ws.write_blank(r, j, None, w.fmt[fmt if fmt != "wrap" else "text"])
+                ws.write_blank(r, j, None, w.fmt[top_fmt])
             elif fmt == "money":
-                w.value(ws, r, j, _dollars(v) if key != "priority" else float(v), "money")
+                w.value(ws, r, j, _dollars(v) if key != "priority" else float(v), top_fmt)
             elif fmt == "date":
-                w.value(ws, r, j, pd.Timestamp(v).date(), "date")
+                ws.write_datetime(r, j, dt.datetime.combine(pd.Timestamp(v).date(), dt.time()), w.fmt[top_fmt])
             elif fmt == "int":
-                w.value(ws, r, j, int(v), "int")
-            elif key == "kind":
-                ws.write_string(r, j, BY_CODE[v].label, w.fmt[fmt])
+                w.value(ws, r, j, int(v), top_fmt)
             else:
-                ws.write_string(r, j, str(v).replace("_", " ") if key == "category" else str(v), w.fmt[fmt])
+                ws.write_string(r, j, str(v), w.fmt[top_fmt])
+        if lines[i] > 1:
+            w.row_height(ws, r, float(printing.rows_height(int(lines[i]), SIZE)))
     last = top + max(len(work), 1)
     ws.autofilter(top, 0, last, len(columns) - 1)
     w.finish(ws, top, last, len(columns) - 1)

@@ -88,8 +88,8 @@ class Remittance:
       BPR02, claims_paid = sum of CLP04, provider_adjustments = sum of PLB, balanced);
     - `decimals`: for the amounts the summary totals (`payments.amount`, `claim_payments.charge`
       and `.paid`, `adjustments.amount`, `provider_adjustments.amount`), how many decimals each
-      one had in the file, aligned with the table rows, so totals are written the way the payer
-      wrote them (`'0'` vs `'0.00'`);
+      one had in the file (2 for one rounded to the cent, see `Document.amounts`), aligned with the
+      table rows, so totals are written the way the payer wrote them (`'0'` vs `'0.00'`);
     - `other_transactions`: count of the non-835 transaction sets skipped, by ST01;
     - `delimiters`: one entry per run of interchanges read with the same delimiters.
     """

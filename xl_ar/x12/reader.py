@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xl_ar.findings import Collector, Location, Severity
+from xl_ar.money import format_cents
 from xl_ar.x12.envelope import Envelope, Positions, read_envelope
 from xl_ar.x12.tokens import (
     ENVELOPE_IDS,
@@ -137,16 +138,32 @@ class Document:
 
     def amounts(self, rows: np.ndarray, k: int, name: str,
                 required: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Exact cents, decimals written and presence of element k; a bad or (when `required`)
-        missing amount is a finding and reads as 0."""
+        """Exact cents, decimals and presence of element k.
+
+        A bad or (when `required`) missing amount is an error finding and reads as 0. An amount
+        with digits beyond the cent (the R type allows `135.821`) is rounded to the cent half away
+        from zero, with a warning naming the element and both values; its decimals are then 2 (the
+        figure kept), otherwise the number of decimals written.
+        """
         a, b = self.segs.element(rows, k)
         mant, dec, ok = parse_decimal(self.segs.buf, a, b)
-        cents, good = to_cents(mant, dec, ok)
+        cents, good, rounded = to_cents(mant, dec, ok)
         present = b > a
         self.report("bad number", "error", rows[present & ~good], f"{name} is not a valid amount; read as 0")
         if required:
             self.report("missing element", "error", rows[~present], f"{name} is missing; read as 0")
-        return cents, np.where(good, dec, 0), present
+        if rounded.any():
+            at = np.flatnonzero(rounded)
+            order = np.argsort(rows[at], kind="stable")
+            at, at_rows = at[order], rows[at][order]
+
+            def message(row: int) -> str:
+                i = int(at[np.searchsorted(at_rows, row)])
+                written = self.segs.texts(a[i:i + 1], b[i:i + 1])[0]
+                return f"{name} {written} has more than two decimals; read as {format_cents(int(cents[i]))}"
+
+            self.report("rounded amount", "warning", rows[at], message)
+        return cents, np.where(rounded, 2, np.where(good, dec, 0)), present
 
     def numbers(self, rows: np.ndarray, k: int, name: str, default: float = np.nan) -> np.ndarray:
         """Element k as floats (quantities, units): `default` when empty; a bad one is a warning (NaN)."""

@@ -582,7 +582,8 @@ def parse_decimal(buf: np.ndarray, a: np.ndarray, b: np.ndarray,
     The value is `mantissa / 10**decimals` exactly (`'-12.50'` -> `(-1250, 2, True)`); `decimals`
     counts the digits written after the point, which is also how a total of such numbers is
     written. Accepted: optional leading `-`, ASCII digits, at most one `.`, at least one digit
-    (the rules of `xl_ar.money.x12_cents`). Empty or unreadable ranges give `ok = False`.
+    (the rules of `xl_ar.money.x12_cents`) and at most 18 significant digits (what the R type allows:
+    an R element is at most 18 digits long). Empty or unreadable ranges give `ok = False`.
     """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
@@ -634,16 +635,32 @@ def _parse_chunk(buf, a, b, width):
     return np.where(ok, np.where(neg, -mant, mant), 0), np.where(ok, dec, 0), ok
 
 
-def to_cents(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact cents of parsed decimals: `(cents, ok)`; more than two non-zero decimals is not ok."""
-    dec_c = np.minimum(dec, 18)
-    up = np.where(dec_c <= 2, _POW10[np.clip(2 - dec_c, 0, 2)], 1)
-    down = np.where(dec_c > 2, _POW10[np.clip(dec_c - 2, 0, 18)], 1)
-    exact = (mant % down) == 0
-    big = np.abs(mant) >= _MAX_CENTS // np.maximum(up, 1)
-    good = ok & exact & ~big
-    cents = np.where(good, (mant // down) * up, 0)
-    return cents, good
+def to_cents(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cents of parsed decimals: `(cents, ok, rounded)`.
+
+    The X12 R type allows digits beyond the cent (`135.821`): they are rounded to the cent half
+    away from zero (`135.825` -> 13583, `-0.005` -> -1) in integer arithmetic, and `rounded` marks
+    the values that changed (`12.500` is exact, not rounded). Amounts of 10**13 dollars or more
+    are not ok (`_MAX_CENTS`).
+    """
+    mant = np.asarray(mant, dtype=np.int64)
+    dec = np.asarray(dec, dtype=np.int64)
+    magnitude = np.abs(mant)  # parse_decimal keeps mantissas below 10**18
+    short = dec <= 2
+    up = _POW10[np.clip(2 - dec, 0, 2)]
+    big_short = magnitude >= _MAX_CENTS // up
+    shift = dec - 2  # digits beyond the cent
+    down = _POW10[np.clip(shift, 0, 18)]
+    whole, rest = np.divmod(magnitude, down)
+    # more than 18 digits beyond the cent: the value is below a tenth of a cent (mantissa < 10**18)
+    tiny = shift > 18
+    rest = np.where(tiny, magnitude, rest)
+    whole = np.where(tiny, 0, whole + (2 * rest >= down))  # half away from zero, on the magnitude
+    magnitude_cents = np.where(short, np.where(big_short, 0, magnitude) * up, whole)
+    good = ok & ~np.where(short, big_short, whole >= _MAX_CENTS)
+    rounded = good & ~short & (rest != 0)
+    cents = np.where(good, np.where(mant < 0, -magnitude_cents, magnitude_cents), 0)
+    return cents, good, rounded
 
 
 def to_float(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> np.ndarray:
