@@ -417,7 +417,9 @@ def _payments(doc: Document, loops: _Loops) -> _Payments:
         doc.require(bpr_rows, k, name)
     pay_date = np.full(npay, _NAT, dtype="datetime64[D]")
     pay_date[has_bpr] = doc.dates(bpr_rows, 16, "BPR16 (payment date)")
-    doc.require(trn[trn >= 0], 2, "TRN02 (trace number)")
+    # a payer or clearinghouse does send ERAs without a trace: still a payment (matched by amount and date)
+    doc.require(trn[trn >= 0], 2, "TRN02 (trace number)", "warning",
+                "; the payment is matched to its deposit by amount and date, and to postings without a check number")
     trace = _per(trn, lambda r: doc.texts(r, 2), npay)
 
     def text(k: int) -> Callable[[np.ndarray], np.ndarray]:

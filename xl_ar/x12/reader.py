@@ -179,10 +179,10 @@ class Document:
         self.report("bad date", "warning", rows[(b > a) & ~ok], f"{name} is not a valid CCYYMMDD date")
         return dates
 
-    def require(self, rows: np.ndarray, k: int, name: str) -> None:
-        """Report the rows whose element k is empty."""
+    def require(self, rows: np.ndarray, k: int, name: str, severity: Severity = "error", why: str = "") -> None:
+        """Report the rows whose element k is empty (`why`: what it means for the reading, appended)."""
         a, b = self.segs.element(rows, k)
-        self.report("missing element", "error", rows[b <= a], f"{name} is missing")
+        self.report("missing element", severity, rows[b <= a], f"{name} is missing{why}")
 
     # -- findings ----------------------------------------------------------------------------------
     def report(self, code: str, severity: Severity, rows: np.ndarray, message: str | Callable[[int], str]) -> None:
