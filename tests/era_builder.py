@@ -28,6 +28,7 @@ class Claim:
     patient_resp: str = "0"
     payer_claim_id: str = "PCN1"
     cas: list[tuple[str, str, str]] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # claim-level RARCs (MOA03-07)
 
 
 def era(trace: str, amount: str, claims: list[Claim], plb: list[tuple[str, str]] = (), payer: str = "ACME HEALTH",
@@ -46,6 +47,8 @@ def era(trace: str, amount: str, claims: list[Claim], plb: list[tuple[str, str]]
         segs.append(f"CLP*{c.claim_id}*{c.status}*{c.charge}*{c.paid}*{c.patient_resp}*12*{c.payer_claim_id}*11*1")
         segs += [f"CAS*{g}*{r}*{a}" for g, r, a in c.cas]
         segs.append("NM1*QC*1*DOE*JORDAN****MI*XYZ123456789")
+        if c.remarks:
+            segs.append("MOA***" + "*".join(c.remarks))
         for ln in c.lines:
             svc01 = f"HC:{ln.code}" + (f":{ln.modifiers}" if ln.modifiers else "")
             segs.append(f"SVC*{svc01}*{ln.charge}*{ln.paid}**{ln.units}")

@@ -208,6 +208,15 @@ def test_a_missing_information_denial_is_due_by_timely_filing_from_the_date_of_s
     assert (row.deadline, row.days_left) == (pd.Timestamp("2026-10-30"), 30)
 
 
+def test_a_denial_with_remark_ma130_is_due_by_timely_filing_whatever_its_reason():
+    # CO-50 alone is appealed (180 days from the remittance); with MA130 the claim is unprocessable and has
+    # no appeal rights: a new claim is due 90 days after the service on 2026-08-01, i.e. 2026-10-30
+    unprocessable = Claim("C1", "4", "200", "0", lines=[Line("99213", "200", "0", [("CO", "50", "200")])],
+                          remarks=["MA130"])
+    result = run([claim("C1", 20000, 0, 0)], (era("8801", "0", [unprocessable], method="CHK"),))
+    assert one(result, "denied").deadline == pd.Timestamp("2026-10-30")
+
+
 def test_a_coding_denial_of_some_lines_is_due_by_timely_filing_too():
     partial = Claim("C1", "1", "400", "80", lines=[Line("99213", "200", "80", [("CO", "45", "120")]),
                                                     Line("71046", "200", "0", [("CO", "4", "200")])])

@@ -19,6 +19,9 @@ Start = Literal["payment_date", "service_date", "last_activity", "credit_date"]
 NEW_CLAIM_CATEGORIES = frozenset({"missing_information", "coding"})
 """Denial categories fixed by a new or corrected claim rather than an appeal (CO-16 with MA130: the claim
 could not be processed, so it has no appeal rights): the timely-filing limit counts for them."""
+NEW_CLAIM_REMARKS = frozenset({"MA130"})
+"""Remark codes that make a denial of any category a new claim: MA130, the claim is unprocessable and has
+no appeal rights (submit a new claim with the complete, correct information)."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import balances, bank, codes, denials, kpi, tables
-from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, DeadlineRule
+from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, NEW_CLAIM_REMARKS, DeadlineRule
 from xl_ar.money import for_people as _money
 from xl_ar.remittances import assign_payers, counted_once, link_reversals, original_payments, standing_adjudications
 
@@ -130,6 +130,8 @@ class Context:
     line_payments: pd.DataFrame
     adjustments: pd.DataFrame
     provider_adjustments: pd.DataFrame
+    remarks: pd.DataFrame
+    """Remark codes (RARC) of `payments`, claim and line level."""
     remitted_claims: pd.Series
     """The claim id of every claim any 835 mentions, copies included."""
     rules: Rules
@@ -182,6 +184,7 @@ def context(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings
         fee_schedule=fee_schedule, payments=kept.set_index(kept.payment_id.rename(None)), duplicates=duplicates,
         claim_payments=cp[known], unmatched=cp[~known], line_payments=once["line_payments"],
         adjustments=once["adjustments"], provider_adjustments=once["provider_adjustments"],
+        remarks=once.get("remarks", tables.empty("remarks")),
         remitted_claims=remittances["claim_payments"].claim_id, rules=rules or Rules(), as_of=pd.Timestamp(as_of))
 
 
@@ -702,7 +705,10 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
                   "last_activity": lambda: on_claim(ledger.last_activity_date).fillna(A),
                   "credit_date": credit_date}
         # which rule each row follows: its kind's, or the kind's rule for a denial that needs a new claim
-        needs_new_claim = ex.category.isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool)
+        unprocessable = ctx.remarks[ctx.remarks.code.isin(NEW_CLAIM_REMARKS)]
+        needs_new_claim = (ex.category.isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool)
+                           | pd.MultiIndex.from_arrays([ex.payment_id, ex.claim_id]).isin(
+                               pd.MultiIndex.from_arrays([unprocessable.payment_id, unprocessable.claim_id])))
         follows: dict[DeadlineRule, np.ndarray] = {}
         for k in KINDS:
             if k.deadline is None:
