@@ -121,7 +121,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
                 "deposit_grace_days": _books.DEPOSIT_GRACE_DAYS,
                 "deposit_window_days": _books.DEPOSIT_WINDOW_DAYS,
                 "no_response_days": _books.NO_RESPONSE_DAYS,
-                "forwarded_days": _books.FORWARDED_DAYS,
+                "forwarded_days": _practice.FORWARDED_DAYS,
                 "unbilled_warning_days": _books.UNBILLED_WARNING_DAYS,
                 "expected_allowed": "min(charge, rate x units)",
                 "mpr": list(ref.MPR_RATES),

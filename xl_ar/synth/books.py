@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar.denials import TIMELY_FILING_DAYS
-from xl_ar.synth.practice import DAY, Practice
+from xl_ar.synth.practice import DAY, FORWARDED_DAYS, Practice
 from xl_ar.synth.remit import TAKE_BACK_REASONS, Remits
 
 POSTING_GRACE_DAYS = 3
@@ -35,9 +35,6 @@ VARIANCE_MIN_CENTS = 500
 """Under- or overpayment is reported when the difference exceeds $5 ..."""
 VARIANCE_MIN_SHARE = 0.02
 """... and 2% of the expected allowed amount."""
-FORWARDED_DAYS = 30
-"""A claim forwarded to a secondary payer (CLP02 19, 20, 21, 23) still open this many days after the
-primary's payment is a `forwarded_unpaid`."""
 UNBILLED_WARNING_DAYS = 30
 """A never-billed claim whose timely-filing limit is within this many days of the as-of date (or
 past) is an `unbilled_claim`."""
@@ -109,7 +106,7 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     clean = ev[(ev.kind == "original") & (ev.status == "1") & (ev.paid > 0)
                & (ev.pay_date <= A - (POSTING_GRACE_DAYS + 2) * DAY) & ~ev.payment.isin(resent.payment)
                & ~ev.outcome.isin(SPECIAL)]
-    order = rng.permutation(clean.index.to_numpy())
+    order = rng.permutation(clean.index.to_numpy().copy())  # (an empty index is read-only)
     k_unposted = round(0.01 * len(clean))
     k_variance = round(0.01 * len(clean))
     k_misapplied = round(0.003 * len(clean))

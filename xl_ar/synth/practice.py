@@ -25,6 +25,9 @@ DAY = np.timedelta64(1, "D")
 
 PREVENTIVE = {"99396", "G0438", "G0439", "90471", "90686"}
 """Codes paid without patient share (preventive services)."""
+FORWARDED_DAYS = 30
+"""The follow-up window of a claim forwarded to a secondary payer: still open this many days after
+the primary paid, it is a `forwarded_unpaid` (the truth's rule)."""
 
 
 @dataclass
@@ -315,6 +318,11 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     adjudicated = np.where(rebilled, adjudicated + rng.integers(45, 91, n_claims) * DAY, adjudicated)
     outcome[rebilled] = "paid"
     pay_date = next_payday(adjudicated, pay_days)
+    # no forwarded claim is paid exactly on the last day of the follow-up window (the rule's edge)
+    edge = np.isin(outcome, ["crossover", "crossover_open"]) & (pay_date == A - FORWARDED_DAYS * DAY)
+    outcome[edge] = "paid"
+    secondary[edge] = ""
+    secondary_member[edge] = ""
     claims["billed_date"] = np.where(unbilled, np.datetime64("NaT"), billed).astype("datetime64[D]")
     claims["pay_date"] = np.where(insured & ~unbilled & (outcome != "lost"), pay_date,
                                   np.datetime64("NaT")).astype("datetime64[D]")
