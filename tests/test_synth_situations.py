@@ -96,7 +96,7 @@ def read_folder(folder: Path) -> dict:
     return {"eras": eras, "unique": unique, "loops": loops, "claims": claims.set_index("Claim #", drop=False),
             "postings": csv("postings.csv"), "deposits": csv("deposits.csv"), "lines": csv("claim_lines.csv"),
             "fees": csv("fee_schedule.csv"), "payers": csv("payers.csv").set_index("payer_id"), "truth": by_kind,
-            "rules": truth["rules"], "as_of": pd.Timestamp(truth["as_of"])}
+            "rules": truth["rules"], "as_of": pd.Timestamp(truth["as_of"]), "situations": truth["situations"]}
 
 
 def claims_in(files, kind: str) -> set:
@@ -370,15 +370,15 @@ def test_a_traceless_check_is_sent_twice_and_listed_once_by_its_amount(files):
 
 def test_the_practice_posts_a_traceless_check_without_a_number_and_it_matches(files):
     posted = files["postings"]
-    flagged = {e["claim_id"] for k in ("unposted_payment", "posting_variance", "posted_without_era")
-               for e in files["truth"][k]}
+    flagged = {(e["claim_id"], e["trace_number"]) for k in ("unposted_payment", "posting_variance",
+                                                           "posted_without_era") for e in files["truth"][k]}
     for era in [e for e in files["unique"] if e["trace"] == ""]:
         for c in era["claims"]:
             mine = posted[(posted["Claim #"] == c["id"]) & (posted["Ins Code"] != "SELF")]
             if c["paid"]:
                 assert mine["Check/EFT #"].eq("").sum() == 1  # posted once, no check number
                 assert cents(mine[mine["Check/EFT #"] == ""]["Pmt Amt"].iloc[0]) == c["paid"]
-                assert c["id"] not in flagged
+                assert (c["id"], None) not in flagged
 
 
 def test_a_traceless_checks_deposit_shows_no_number_and_its_amount_is_unique_in_the_window(files):
@@ -500,6 +500,31 @@ def test_the_835s_read_with_no_error_but_the_empty_trace_numbers(practice_5k):
     errors = [f for f in findings if f.severity == "error"]
     assert all("TRN02" in f.message for f in errors)
     assert {f.source for f in errors} <= {p.name for p in (practice_5k / "era").glob("*NOTRACE*")}
+
+
+def test_truth_lists_where_each_situation_is_exception_or_not(files):
+    listed = files["situations"]
+    assert set(listed["secondary_paid"]) == {p["id"] for p, _ in crossovers(files)}
+    mpr = mpr_claims(files)
+    wrong = {cid for cid, rows in mpr.items() if any(r[2] > 0 for r in rows if not r[3])}
+    assert set(listed["multiple_procedures_wrong_line"]) == wrong
+    assert set(listed["multiple_procedures_correct"]) == set(mpr) - wrong
+    by_sha = defaultdict(list)
+    for era in files["eras"]:
+        by_sha[era["sha"]].append(era)
+    assert sorted(listed["resent_byte_identical"]) == sorted(g[0]["trace"] for g in by_sha.values() if len(g) > 1)
+    assert sorted(listed["resent_without_trace"]) == sorted({e["amount"] for e in files["eras"] if e["trace"] == ""})
+    assert listed["unidentified_credits"] == sorted(e["amount"] for e in files["truth"]["unidentified_deposit"])
+    recouped = {(c, era["trace"], a) for c, era, a in recoupments(files)}
+    both = listed["recoupments_posted"] + listed["recoupments_not_posted"]
+    assert {(r["claim_id"], r["trace_number"], r["amount"]) for r in both} == recouped
+    c = files["claims"]
+    assert listed["future_dated"] == sorted(c["Claim #"][pd.to_datetime(c.DOS, format="%m/%d/%Y") > files["as_of"]])
+    assert set(listed["unbilled_near_filing_limit"]) <= claims_in(files, "unbilled_claim")
+    assert not set(listed["unbilled_far_from_filing_limit"]) & claims_in(files, "unbilled_claim")
+    assert set(listed["forwarded_open"]) >= claims_in(files, "forwarded_unpaid")
+    assert set(listed["zero_paid_denials"]) >= {e for e in claims_in(files, "denied")
+                                                if standing(files["loops"][e])["status"] == "1"}
 
 
 @pytest.mark.parametrize("seed", [13, 29])

@@ -83,6 +83,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         remits = _remit.build(practice, rng)
         books = _books.build(practice, remits, rng)
         truth = _books.truth(practice, remits, books)
+        situations = _books.situations(practice, remits, books)
 
     result = SynthResult(out, as_of)
     with step("Writing 835 files", show_progress) as tick:
@@ -130,6 +131,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
                 "denials_open_only": True,
             },
             "exceptions": truth,
+            "situations": situations,
         }, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
     result.counts = {

@@ -81,7 +81,7 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
         if n_resend else pd.DataFrame({"payment": pd.Series(dtype="int64")})
     resent["days_later"] = rng.integers(2, 9, len(resent))
     resent["double_posted"] = rng.random(len(resent)) < 0.35
-    identical = rng.permutation(len(resent))[:min(len(resent), max(3, round(0.4 * len(resent))))]
+    identical = rng.permutation(len(resent))[:min(len(resent) // 2, max(3, round(0.4 * len(resent))))]
     resent["identical"] = np.isin(np.arange(len(resent)), identical)
     resent.loc[resent.identical, "double_posted"] = False
     no_trace = payments[traceless][["payment"]].assign(days_later=rng.integers(2, 9, int(traceless.sum())),
@@ -590,3 +590,61 @@ def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
         add("credit_balance", claim_id, None)
     out.sort(key=lambda e: (e["kind"], e["claim_id"] or "", e["trace_number"] or "", e.get("amount", 0)))
     return out
+
+
+def situations(practice: Practice, remits: Remits, books: Books) -> dict[str, list]:
+    """Where each of issue 10's situations is in the practice, exception or not (claim ids, trace
+    numbers, or amounts in cents for what has no trace), so a check can look at both sides: what
+    must be reported and what must not."""
+    claims = practice.claims
+    events = remits.events
+    payments = remits.payments.set_index("payment")
+    A = practice.as_of
+
+    def ids(mask) -> list[str]:
+        return sorted(claims.claim_id[np.asarray(mask, dtype=bool)])
+
+    outcome = claims.outcome.to_numpy()
+    paid_by_secondary = set(events.claim_id[events.kind == "secondary"])
+    forwarded = set(events.claim_id[(events.status == "19")])
+    reversed_ = set(events.claim_id[events.kind == "reversal"])
+    takes = take_backs(remits)
+    posted = books.postings[books.postings.amount < 0].groupby(["claim_id", "trace_number"]).size()
+    takes["posted"] = pd.MultiIndex.from_frame(takes[["claim_id", "trace"]]).isin(posted.index)
+    resent = books.resent.assign(trace=payments.trace.reindex(books.resent.payment).to_numpy(),
+                                 amount=payments.amount.reindex(books.resent.payment).to_numpy())
+    zero_paid = events[(events.kind != "foreign") & (events.status == "1") & events.all_denied & (events.paid == 0)]
+    deposits = books.deposits
+    unusual = deposits.description.str.contains("TRN*1*", regex=False) & ~deposits.description.str.contains(
+        "HCCLAIMPMT", regex=False)
+    unknown = books.injected[books.injected.kind == "unidentified_deposit"]
+    payers = practice.payers.set_index("payer_id")
+    limit = claims.service_date.to_numpy() + payers.timely_filing_days.reindex(claims.payer_id).to_numpy() * DAY
+    held = claims.on_hold.to_numpy()
+
+    def recoupments(mask: pd.Series) -> list[dict]:
+        rows = takes[mask].sort_values(["claim_id", "trace"], kind="stable")
+        return [{"claim_id": c, "trace_number": t, "amount": int(a)}
+                for c, t, a in zip(rows.claim_id, rows.trace, rows.amount, strict=True)]
+
+    return {
+        "secondary_paid": sorted(forwarded & paid_by_secondary),
+        "forwarded_open": sorted(forwarded - paid_by_secondary),
+        "zero_paid_denials": sorted(set(zero_paid.claim_id)),
+        "multiple_procedures_correct": ids(claims.mpr_kind == "mpr"),
+        "multiple_procedures_wrong_line": ids(claims.mpr_kind == "mpr_wrong"),
+        "recoupments_posted": recoupments(takes.posted),
+        "recoupments_not_posted": recoupments(~takes.posted),
+        "resent_byte_identical": sorted(resent.trace[resent.identical]),
+        "resent_new_envelope": sorted(resent.trace[~resent.identical & (resent.trace != "")]),
+        "resent_without_trace": sorted(int(a) for a in resent.amount[resent.trace == ""]),
+        "unidentified_credits": sorted(int(a) for a in unknown.amount),
+        "credits_with_trace_unusual_description": sorted(
+            deposits.description[unusual].str.extract(r"TRN\*1\*([^*]+)", expand=False)),
+        "correction_before_reversal": ids(claims.correction_first & claims.claim_id.isin(reversed_)),
+        "reversal_before_correction": ids(~claims.correction_first & claims.claim_id.isin(reversed_)),
+        "unbilled_near_filing_limit": ids(held & (limit <= A + UNBILLED_WARNING_DAYS * DAY)),
+        "unbilled_far_from_filing_limit": ids(held & (limit > A + UNBILLED_WARNING_DAYS * DAY)),
+        "future_dated": ids(claims.service_date.to_numpy() > A),
+        "paid_twice": ids(outcome == "paid_twice"),
+    }

@@ -334,6 +334,7 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     claims["secondary_payer_id"] = secondary
     claims["secondary_member_id"] = secondary_member
     claims["mpr_kind"] = mpr_kind
+    claims["on_hold"] = np.isin(np.arange(n_claims), held)
 
     # ---- patient share -------------------------------------------------------------------------
     pay = p.reindex(claims.payer_id)

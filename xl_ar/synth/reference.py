@@ -59,9 +59,9 @@ PAYERS: tuple[SynthPayer, ...] = (
                180, 180, copay=(20, 40), interest=True),
     SynthPayer("KCA", "Keystone Care Alliance", "commercial", 0.15, 1.22, (10, 26), "1001000", "ACH", "1360000004",
                "HM", 90, 180, echoes_line_control=False, reorders_modifiers=True, copay=(15, 35),
-               zero_paid_denials=0.4),
+               zero_paid_denials=0.6),
     SynthPayer("HVI", "Harborview Insurance Co", "commercial", 0.13, 1.15, (14, 32), "0010000", "ACH", "1360000005",
-               "15", 120, 180, copay=(25, 50), coinsurance=0.10, zero_paid_denials=0.15),
+               "15", 120, 180, copay=(25, 50), coinsurance=0.10, zero_paid_denials=0.3),
     SynthPayer("SELF", "Self Pay", "self_pay", 0.10, 1.0, (0, 0), "0000000", "CHK", "", "", 0, 0),
 )
 
