@@ -12,6 +12,10 @@ wrong line, claims paid twice and recouped through PLB WO/72 (posted or not yet)
 new envelope, byte for byte, or without a trace number, bank credits nobody can identify,
 corrections written before their reversal, claims never billed near their filing limit, and
 balances dated after the as-of date.
+
+truth.json: `exceptions` (kind, claim_id, trace_number; `amount` in cents for a payment- or
+bank-level entry that has no trace number), the `rules` they follow, and `situations`: where each
+of the situations above is, whether it must be reported or not.
 """
 
 from __future__ import annotations
