@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from xl_ar.kinds import CODES as EXCEPTION_KINDS
@@ -16,16 +17,20 @@ from xl_ar.practice import load_practice
 from xl_ar.reconcile import reconcile
 from xl_ar.synth import generate
 
-PAYMENT_KINDS = {"duplicate_era", "era_without_deposit", "deposit_variance", "deposit_without_era"}
+PAYMENT_KINDS = {"duplicate_era", "era_without_deposit", "deposit_variance", "deposit_without_era",
+                 "unidentified_deposit"}
 POSTING_KINDS = {"unposted_payment", "posting_variance", "posted_without_era"}
 
 
-def key(kind: str, claim_id, trace) -> tuple:
-    """What identifies an exception: the check for payment-level kinds, claim and check for
+def key(kind: str, claim_id, trace, amount=None) -> tuple:
+    """What identifies an exception: the check for payment- and bank-level kinds (its amount when it
+    has no trace number: the exceptions' `actual`, the truth's `amount`), claim and check for
     postings, the claim otherwise."""
     claim_id = claim_id if isinstance(claim_id, str) else None
     trace = trace if isinstance(trace, str) else None
     if kind in PAYMENT_KINDS:
+        if trace is None:
+            return kind, None, ("amount", None if amount is None or pd.isna(amount) else int(amount))
         return kind, None, trace
     if kind in POSTING_KINDS:
         return kind, claim_id, trace
@@ -39,10 +44,10 @@ def score(folder) -> tuple[float, float, dict]:
     result = reconcile(practice.table("claims"), remitted, practice.table("postings"), practice.table("deposits"),
                        practice.as_of(), practice.table("payers"), practice.table("claim_lines"),
                        practice.table("fee_schedule"))
-    truth = {key(e["kind"], e["claim_id"], e["trace_number"])
+    truth = {key(e["kind"], e["claim_id"], e["trace_number"], e.get("amount"))
              for e in json.loads((folder / "truth.json").read_text())["exceptions"]}
-    found = {key(k, c, t) for k, c, t in zip(result.exceptions.kind, result.exceptions.claim_id,
-                                             result.exceptions.trace_number, strict=True)}
+    ex = result.exceptions
+    found = {key(k, c, t, a) for k, c, t, a in zip(ex.kind, ex.claim_id, ex.trace_number, ex.actual, strict=True)}
     hits = len(truth & found)
     per_kind = {k: (sum(x[0] == k for x in truth), sum(x[0] == k for x in found)) for k in EXCEPTION_KINDS}
     return hits / len(found), hits / len(truth), per_kind

@@ -4,6 +4,18 @@
 claims, claim lines, postings, bank deposits, fee schedule, 835 ERA files, practice.json) and
 `truth.json`, the exceptions a correct reconciliation must report. The same seed gives the same
 bytes. Patients are invented; procedure codes are code numbers only.
+
+Besides the everyday flow, a practice holds the situations a reconciliation must get right:
+claims forwarded to a secondary payer (CLP02=19, then CLP02=2 with OA-23) or left open there, full
+denials sent as CLP02=1 with nothing paid, multiple procedures reduced correctly (CO-59) or on the
+wrong line, claims paid twice and recouped through PLB WO/72 (posted or not yet), ERAs re-sent in a
+new envelope, byte for byte, or without a trace number, bank credits nobody can identify,
+corrections written before their reversal, claims never billed near their filing limit, and
+balances dated after the as-of date.
+
+truth.json: `exceptions` (kind, claim_id, trace_number; `amount` in cents for a payment- or
+bank-level entry that has no trace number), the `rules` they follow, and `situations`: where each
+of the situations above is, whether it must be reported or not.
 """
 
 from __future__ import annotations
@@ -75,6 +87,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         remits = _remit.build(practice, rng)
         books = _books.build(practice, remits, rng)
         truth = _books.truth(practice, remits, books)
+        situations = _books.situations(practice, remits, books)
 
     result = SynthResult(out, as_of)
     with step("Writing 835 files", show_progress) as tick:
@@ -88,8 +101,11 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
                 originals.append(f)
             n_files += 1
             tick(n_files, total)
+        identical = set(books.resent.payment[books.resent.identical])
         for i, f in enumerate(originals):
             dup = _era.resend(f, total + i + 1, int(resend_at[f.payment]))
+            if f.payment in identical:  # the same bytes delivered again under another name
+                dup = _era.EraFile(dup.name, f.text, f.payment, f.control_number)
             (era_dir / dup.name).write_text(dup.text, encoding="ascii", newline="\n")
             n_files += 1
 
@@ -108,13 +124,19 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
             "rules": {
                 "posting_grace_days": _books.POSTING_GRACE_DAYS,
                 "deposit_grace_days": _books.DEPOSIT_GRACE_DAYS,
+                "deposit_window_days": _books.DEPOSIT_WINDOW_DAYS,
                 "no_response_days": _books.NO_RESPONSE_DAYS,
+                "forwarded_days": _practice.FORWARDED_DAYS,
+                "unbilled_warning_days": _books.UNBILLED_WARNING_DAYS,
+                "expected_allowed": "min(charge, rate x units)",
+                "mpr": list(ref.MPR_RATES),
                 "variance_min": "5.00",
                 "variance_min_share": _books.VARIANCE_MIN_SHARE,
                 "denials_open_only": True,
             },
             "exceptions": truth,
-        }, indent=1) + "\n", encoding="utf-8")
+            "situations": situations,
+        }, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
     result.counts = {
         "claims": len(practice.claims),

@@ -2,10 +2,13 @@
 
 Postings and deposits are derived from the remittances and then *injected* with the errors a
 reconciliation must find: payments never posted, posted with the wrong amount or to the wrong
-claim, a re-sent ERA posted twice, deposits missing or short, money from a payer with no ERA.
-The ledger (claims export) is then computed from what was posted, exactly as a PM system would,
-so credit balances and open balances follow from the postings. `truth` lists every exception a
-correct reconciliation must report as of the as-of date, derived from what was generated.
+claim, a re-sent ERA posted twice, recoupments not posted yet, deposits missing or short, money
+from a payer with no ERA, credits nobody can identify. The practice posts what the payers took
+back (PLB recoupments) as negative postings on the recouping payment's trace number, and a
+trace-less check without a trace number. The ledger (claims export) is then computed from what
+was posted, exactly as a PM system would, so credit balances and open balances follow from the
+postings. `truth` lists every exception a correct reconciliation must report as of the as-of
+date, derived from what was generated.
 """
 
 from __future__ import annotations
@@ -15,19 +18,32 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xl_ar.synth.practice import DAY, Practice
-from xl_ar.synth.remit import Remits
+from xl_ar.denials import TIMELY_FILING_DAYS
+from xl_ar.synth.practice import DAY, FORWARDED_DAYS, Practice
+from xl_ar.synth.remit import TAKE_BACK_REASONS, Remits
 
 POSTING_GRACE_DAYS = 3
 """A payment dated within this many days of the as-of date may not be posted yet (not an exception)."""
 DEPOSIT_GRACE_DAYS = 7
 """A payment (or deposit) within this many days of the as-of date may not have its deposit (or ERA) yet."""
+DEPOSIT_WINDOW_DAYS = 10
+"""A bank line without a trace number matches a payment of its amount from 2 days before to this many
+days after the payment date."""
 NO_RESPONSE_DAYS = 30
 """A claim billed more than this many days ago with no remittance is a `no_response`."""
 VARIANCE_MIN_CENTS = 500
 """Under- or overpayment is reported when the difference exceeds $5 ..."""
 VARIANCE_MIN_SHARE = 0.02
 """... and 2% of the expected allowed amount."""
+UNBILLED_WARNING_DAYS = 30
+"""A never-billed claim whose timely-filing limit is within this many days of the as-of date (or
+past) is an `unbilled_claim`."""
+PAID_STATUSES = ("1", "2", "3", "19", "20", "21")
+"""CLP02 values of a processed claim (primary, secondary, tertiary; forwarded or not)."""
+FORWARDED_STATUSES = ("19", "20", "21", "23")
+"""CLP02 values of a claim the payer forwarded to another payer."""
+SPECIAL = ("reversed", "crossover", "crossover_open", "paid_twice")
+"""Outcomes whose claims are kept out of the posting injections (their books tell their own story)."""
 
 
 @dataclass
@@ -36,9 +52,11 @@ class Books:
     deposits: pd.DataFrame
     ledger: pd.DataFrame
     resent: pd.DataFrame
-    """Payments whose ERA was sent twice: payment, days_later, double_posted."""
+    """Payments whose ERA was sent twice: payment, days_later, double_posted, identical (the same bytes
+    under another file name rather than a new envelope)."""
     injected: pd.DataFrame
-    """What was injected: kind, claim_id, trace_number (for the record; truth is derived below)."""
+    """What was injected: kind, claim_id, trace_number, amount (for the record; truth is derived below
+    except for the bank lines)."""
 
 
 def _business_day(days: np.ndarray) -> np.ndarray:
@@ -53,21 +71,30 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     payments = remits.payments
     pay_of_event = payments.set_index("payment")
 
-    # -- which ERAs the payer sends twice ------------------------------------------------------------
-    old = payments[(payments.pay_date <= A - 10 * DAY) & (payments.amount > 0)]
+    # -- which ERAs the payer sends twice -------------------------------------------------------------
+    # some in a new envelope (new control numbers), some as a byte-identical copy under another
+    # name, and every check without a trace number in a new envelope (never posted twice)
+    traceless = (payments.trace == "").to_numpy()
+    old = payments[(payments.pay_date <= A - 10 * DAY).to_numpy() & (payments.amount > 0).to_numpy() & ~traceless]
     n_resend = max(1, round(0.015 * len(payments))) if len(old) >= 10 else 0
     resent = old.iloc[np.sort(rng.choice(len(old), size=n_resend, replace=False))][["payment"]].copy() \
         if n_resend else pd.DataFrame({"payment": pd.Series(dtype="int64")})
     resent["days_later"] = rng.integers(2, 9, len(resent))
     resent["double_posted"] = rng.random(len(resent)) < 0.35
-    resent = resent.reset_index(drop=True)
+    identical = rng.permutation(len(resent))[:min(len(resent) // 2, max(3, round(0.4 * len(resent))))]
+    resent["identical"] = np.isin(np.arange(len(resent)), identical)
+    resent.loc[resent.identical, "double_posted"] = False
+    no_trace = payments[traceless][["payment"]].assign(days_later=rng.integers(2, 9, int(traceless.sum())),
+                                                       double_posted=False, identical=False)
+    resent = pd.concat([resent, no_trace]).sort_values("payment", kind="stable", ignore_index=True)
 
     # -- postings of the payer's payments (one per CLP with money), posted 0-2 days after payment ---
     # only the columns the books need (the events frame is wide and a million rows long)
     needed = ["event", "claim", "claim_id", "kind", "payer_id", "pay_date", "payment", "status", "charge", "paid",
-              "contractual", "sequestration", "patient_resp", "any_denied"]
+              "contractual", "sequestration", "patient_resp", "any_denied", "all_denied"]
     ev = events.loc[events.kind != "foreign", needed].copy()
     ev["trace"] = pay_of_event.trace.reindex(ev.payment).to_numpy()
+    ev["outcome"] = claims.outcome.to_numpy()[ev.claim.to_numpy()]
     post_lag = pd.Series(rng.integers(0, 3, len(payments)), index=payments.payment.to_numpy())
     ev["posted_date"] = ev.pay_date.to_numpy() + post_lag.reindex(ev.payment).to_numpy() * DAY
     ev["recorded"] = ev.posted_date.to_numpy() <= A
@@ -78,8 +105,8 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
 
     clean = ev[(ev.kind == "original") & (ev.status == "1") & (ev.paid > 0)
                & (ev.pay_date <= A - (POSTING_GRACE_DAYS + 2) * DAY) & ~ev.payment.isin(resent.payment)
-               & (claims.outcome.to_numpy()[ev.claim.to_numpy()] != "reversed")]
-    order = rng.permutation(clean.index.to_numpy())
+               & ~ev.outcome.isin(SPECIAL)]
+    order = rng.permutation(clean.index.to_numpy().copy())  # (an empty index is read-only)
     k_unposted = round(0.01 * len(clean))
     k_variance = round(0.01 * len(clean))
     k_misapplied = round(0.003 * len(clean))
@@ -94,7 +121,8 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     ev.loc[variance, "post_amount"] = new_amount
     injected += [("posting_variance", c, t) for c, t in zip(ev.claim_id[variance], ev.trace[variance], strict=True)]
     # misapplied: posted to another claim of the same payer that has its own ERA elsewhere
-    others = ev[(ev.kind == "original") & (ev.status == "1") & ~ev.index.isin(misapplied)]
+    others = ev[(ev.kind == "original") & (ev.status == "1") & ~ev.index.isin(misapplied) & ~ev.outcome.isin(SPECIAL)
+                & (ev.trace != "")]
     targets = []
     by_payer = {p: (g.claim_id.to_numpy(), g.payment.to_numpy()) for p, g in others.groupby("payer_id")}
     for i in misapplied:
@@ -132,9 +160,28 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
         "posted_date": np.where(second, postings.posted_date.to_numpy()
                                 + resend_days.reindex(postings.payment).fillna(0).to_numpy().astype(int) * DAY,
                                 postings.posted_date.to_numpy()),
-        "trace_number": postings.trace.to_numpy(),
+        "trace_number": postings.trace.replace("", None).to_numpy(),  # a trace-less check: no number
     })
     postings = postings[postings.posted_date <= A]
+
+    # recoupments: the practice posts each take-back as a negative payment on the recouping
+    # payment's trace number (an overpaid claim's excess allowed also as a contractual adjustment),
+    # except a few second payments whose take-back is not posted yet
+    takes = take_backs(remits)
+    takes["posted_date"] = takes.pay_date.to_numpy() + post_lag.reindex(takes.payment).to_numpy() * DAY
+    claim_pos = pd.Index(claims.claim_id)
+    twice = np.flatnonzero((claims.outcome.to_numpy()[claim_pos.get_indexer(takes.claim_id)] == "paid_twice")
+                           & (takes.pay_date <= A - (POSTING_GRACE_DAYS + 2) * DAY).to_numpy())
+    not_yet = rng.permutation(twice)[:min(len(twice), max(3, round(0.3 * len(twice))))]
+    takes["recorded"] = (takes.posted_date <= A).to_numpy() & ~np.isin(np.arange(len(takes)), not_yet)
+    injected += [("unposted_payment", c, t) for c, t in zip(takes.claim_id.to_numpy()[not_yet],
+                                                            takes.trace.to_numpy()[not_yet], strict=True)]
+    taken = takes[takes.recorded]
+    postings = pd.concat([postings, pd.DataFrame({
+        "claim_id": taken.claim_id.to_numpy(), "payer_id": taken.payer_id.to_numpy(),
+        "amount": -taken.amount.to_numpy(), "posted_date": taken.posted_date.to_numpy(),
+        "trace_number": taken.trace.to_numpy()})], ignore_index=True)
+    excess = taken[claims.outcome.to_numpy()[claim_pos.get_indexer(taken.claim_id)] == "overpaid"]
 
     # manual postings of paper checks that came with no ERA
     k_manual = round(0.002 * len(clean))
@@ -149,12 +196,18 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     })
     injected += [("posted_without_era", c, t) for c, t in zip(manual.claim_id, manual.trace_number, strict=True)]
 
-    # per-claim posted adjustments and patient share (follow the posting, times its copies)
+    # per-claim posted adjustments and patient share (follow the posting, times its copies); a second
+    # payment of a paid claim adds no adjustment, a secondary's OA-23 is not one (its `contractual`
+    # is 0) and the patient owes nothing on a forwarded claim until the secondary has paid
     adj = posted.assign(
-        adjusted=(posted.contractual + posted.sequestration) * posted.copies,
-        share=posted.patient_resp * posted.copies,
+        adjusted=np.where(posted.kind == "repeat", 0, posted.contractual + posted.sequestration) * posted.copies,
+        share=np.where(posted.status.isin(FORWARDED_STATUSES), 0, posted.patient_resp) * posted.copies,
     ).groupby("post_to")[["adjusted", "share"]].sum()
-    last_event = posted.groupby("post_to").status.last()
+    adj = adj.add(excess.groupby("claim_id").amount.sum().rename("adjusted").to_frame(), fill_value=0)
+    adj = adj.fillna(0).astype("int64")
+    full_denial = (posted.status == "4") | ((posted.status != "22") & posted.all_denied & (posted.paid == 0))
+    last_event = pd.Series(np.where(full_denial, "4", posted.status), index=posted.index).groupby(
+        posted.post_to.to_numpy()).last()
 
     # -- patient payments: copay at the visit, then part of the patient share ----------------------
     prepay = claims[(claims.prepay > 0) & (claims.service_date <= A)]
@@ -191,7 +244,8 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     pos = claim_index.reindex(own.claim_id).to_numpy()
     denied_charge = remits.lines[remits.lines.denied.astype(bool)].groupby("event").charge.sum()
     category = claims.denial_category.to_numpy()[pos]
-    full = (own.status == "4").to_numpy() & np.isin(category, ["timely_filing", "duplicate"])
+    own_full = (own.status == "4") | ((own.status != "22") & own.all_denied & (own.paid == 0))
+    full = own_full.to_numpy() & np.isin(category, ["timely_filing", "duplicate"])
     part = (own.status == "1").to_numpy() & own.any_denied.to_numpy() & (rng.random(len(own)) < 0.6)
     wo_when = own.pay_date.to_numpy() + rng.integers(5, 31, len(own)) * DAY
     wo_amount = np.where(full, own.charge.to_numpy(),
@@ -224,8 +278,9 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
     postings.insert(0, "posting_id", [f"T{i:08d}" for i in range(1, len(postings) + 1)])
 
     ledger = _ledger(practice, postings, adj, last_event, write_offs)
-    # credit balances are refunded to the patient within a few weeks, most of the time
-    credit = ledger[(ledger.balance < 0)]
+    # credit balances are refunded to the patient within a few weeks, most of the time (not the
+    # payer's money on a claim it paid twice: the payer takes that back)
+    credit = ledger[(ledger.balance < 0) & (claims.outcome != "paid_twice").to_numpy()]
     refund_when = credit.last_activity_date.to_numpy() + rng.integers(20, 61, len(credit)) * DAY
     refund = (refund_when <= A) & (rng.random(len(credit)) < 0.7)
     if refund.any():
@@ -240,8 +295,19 @@ def build(practice: Practice, remits: Remits, rng: np.random.Generator) -> Books
         ledger = _ledger(practice, postings, adj, last_event, write_offs)
     deposits, dep_injected = _deposits(practice, remits, resent, postings, rng)
     injected += dep_injected
-    inj = pd.DataFrame(injected, columns=["kind", "claim_id", "trace_number"])
+    inj = pd.DataFrame([(*t, None)[:4] for t in injected], columns=["kind", "claim_id", "trace_number", "amount"])
     return Books(postings, deposits, ledger, resent, inj)
+
+
+def take_backs(remits: Remits) -> pd.DataFrame:
+    """The recoupments: PLB amounts with reason WO, FB or 72 that name a claim, with the payment's
+    payer, trace number and date; amount positive (money the payer withheld)."""
+    plb = remits.plb[remits.plb.reason.isin(TAKE_BACK_REASONS) & remits.plb.claim_id.notna()]
+    pay = remits.payments.set_index("payment")
+    return pd.DataFrame({
+        "claim_id": plb.claim_id.to_numpy(), "payment": plb.payment.to_numpy(), "amount": plb.amount.to_numpy(),
+        "payer_id": pay.payer_id.reindex(plb.payment).to_numpy(), "trace": pay.trace.reindex(plb.payment).to_numpy(),
+        "pay_date": pay.pay_date.reindex(plb.payment).to_numpy()})
 
 
 def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_event: pd.Series,
@@ -300,7 +366,9 @@ def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_
 
 def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings: pd.DataFrame,
               rng: np.random.Generator) -> tuple[pd.DataFrame, list]:
-    """Bank credit lines: payer EFTs and check deposits, patient card settlements, with injections."""
+    """Bank credit lines: payer EFTs and check deposits, patient card settlements, transfers and
+    interest, with injections (missing and short deposits, payer money with no ERA, credits that
+    no description rule recognises)."""
     A = practice.as_of
     payers = practice.payers.set_index("payer_id")
     pm = remits.payments[remits.payments.amount > 0].copy()
@@ -309,6 +377,8 @@ def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings
     lag = np.where(is_ach, (rng.random(n) < 0.2).astype(int), rng.integers(3, 7, n))
     pm["date"] = pm.pay_date.to_numpy() + lag * DAY
     with_trace = np.where(is_ach, rng.random(n) < 0.95, rng.random(n) < 0.5)
+    no_trace = (pm.trace == "").to_numpy()  # a check whose 835 has no number: its bank line has none either
+    with_trace &= ~no_trace
     name = payers.name.reindex(pm.payer_id).str.upper().str[:16].to_numpy().astype(object)
     tin = payers.tin.reindex(pm.payer_id).to_numpy().astype(object)
     trace = pm.trace.to_numpy().astype(object)
@@ -322,7 +392,7 @@ def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings
     # injections only where the amount is unique, so a matcher falling back on amounts cannot
     # honestly pair the payment with another bank line
     unique_amount = ~pm.amount.duplicated(keep=False).to_numpy()
-    eligible = (pm.pay_date <= A - 10 * DAY).to_numpy() & unique_amount
+    eligible = (pm.pay_date <= A - 10 * DAY).to_numpy() & unique_amount & ~no_trace
     order = rng.permutation(np.flatnonzero(eligible))
     k_missing = round(0.02 * n)
     missing = order[:k_missing]
@@ -338,6 +408,11 @@ def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings
     shortened = np.array([a - 1 if a in taken and a > 1 else a for a in shortened], dtype="int64")
     pm.iloc[short, pm.columns.get_loc("bank_amount")] = shortened
     injected += [("deposit_variance", None, t) for t in trace[short]]
+    # a few EFTs whose bank description lacks the HCCLAIMPMT label but still carries the TRN record
+    plain = np.flatnonzero(is_ach & with_trace & keep & ~np.isin(np.arange(n), short))
+    plain = np.sort(rng.permutation(plain)[:min(len(plain), max(3, round(0.01 * n)))])
+    pm.iloc[plain, pm.columns.get_loc("description")] = (
+        "CCD CREDIT " + name[plain] + " TRN*1*" + trace[plain] + "*" + tin[plain] + "\\")
     payer_lines = pm[keep & (pm.date <= A).to_numpy()]
     lines = [pd.DataFrame({"deposit_date": payer_lines.date.to_numpy(), "description": payer_lines.description,
                            "amount": payer_lines.bank_amount.to_numpy()})]
@@ -360,6 +435,30 @@ def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings
     settle = _business_day(card.index.to_numpy().astype("datetime64[D]") + DAY)
     lines.append(pd.DataFrame({"deposit_date": settle, "description": "CARD SETTLEMENT MERCHANT 4471",
                                "amount": card.to_numpy()}))
+    # other money that is not the payers': monthly interest, a few transfers from savings; and
+    # credits no rule recognises (no trace, an amount no payment has), for a person to identify
+    taken = set(remits.payments.amount.tolist()) | set(np.concatenate([f.amount.to_numpy() for f in lines]).tolist())
+    first_day = practice.claims.service_date.min()
+    month_ends = pd.date_range(pd.Timestamp(first_day) + pd.offsets.MonthEnd(0), pd.Timestamp(A), freq="BME")
+    interest = _fresh_amounts(rng, 100, 2500, len(month_ends), taken)
+    lines.append(pd.DataFrame({"deposit_date": month_ends.to_numpy().astype("datetime64[D]"),
+                               "description": "INTEREST PAYMENT", "amount": interest}))
+    span = max(1, int((A - first_day) / DAY) - 30)
+    k_transfer = max(2, round(span / 120))
+    lines.append(pd.DataFrame({
+        "deposit_date": _business_day(A - rng.integers(0, span, k_transfer) * DAY),
+        "description": "ONLINE TRANSFER FROM SAVINGS XXXXXX4417",
+        "amount": _fresh_amounts(rng, 1000, 5000, k_transfer, taken, unit=100)}))
+    k_unknown = max(3, round(0.0005 * len(practice.claims)))
+    unknown_date = _business_day(A - (DEPOSIT_GRACE_DAYS + 3) * DAY - rng.integers(0, span, k_unknown) * DAY)
+    unknown_amount = _fresh_amounts(rng, 2000, 150000, k_unknown, taken)
+    refs = rng.integers(10**7, 10**8, k_unknown).astype(str).astype(object)
+    mmdd = pd.Series(unknown_date.astype("datetime64[s]")).dt.strftime("%m%d").to_numpy().astype(object)
+    lines.append(pd.DataFrame({
+        "deposit_date": unknown_date,
+        "description": np.where(rng.random(k_unknown) < 0.6, "ACH CREDIT " + mmdd + " REF " + refs, "MISC CREDIT"),
+        "amount": unknown_amount}))
+    injected += [("unidentified_deposit", None, None, int(a)) for a in unknown_amount]
     deposits = pd.concat(lines, ignore_index=True)
     deposits["deposit_date"] = deposits.deposit_date.astype("datetime64[s]")
     deposits = deposits[deposits.deposit_date <= A]
@@ -368,30 +467,51 @@ def _deposits(practice: Practice, remits: Remits, resent: pd.DataFrame, postings
     return deposits, injected
 
 
+def _fresh_amounts(rng: np.random.Generator, low: int, high: int, k: int, taken: set, unit: int = 1) -> np.ndarray:
+    """`k` amounts of `unit` x [low, high) cents that are not in `taken` nor repeated (added to `taken`)."""
+    out: list[int] = []
+    while len(out) < k:
+        a = int(rng.integers(low, high)) * unit
+        if a not in taken:
+            taken.add(a)
+            out.append(a)
+    return np.array(out, dtype="int64")
+
+
 def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
     """Every exception a correct reconciliation reports as of the as-of date.
 
     Derived from what was generated (which payment each posting and deposit belongs to, which
-    adjudication is the latest), with the rules and defaults of the reconciliation issue:
-    grace periods for posting and deposits, 30 days for no response, $5 and 2% for variances.
+    adjudication stands), with the rules and defaults of the reconciliation issues: grace periods
+    for posting and deposits, 30 days for no response and for forwarded claims, $5 and 2% for
+    variances, 30 days before the timely-filing limit for unbilled claims. A recoupment (PLB WO,
+    FB or 72 naming a claim) is the 835's negative payment of that claim on the recouping check.
+    Entries of payment- and bank-level kinds that have no trace number carry `amount` (cents).
     """
     A = practice.as_of
     claims, ledger = practice.claims, books.ledger
     events = remits.events
     payments = remits.payments.set_index("payment")
     dup = set(books.resent.payment)
+    balance = ledger.set_index("claim_id").balance
     out: list[dict] = []
 
-    def add(kind: str, claim_id: str | None, trace: str | None) -> None:
-        out.append({"kind": kind, "claim_id": claim_id, "trace_number": trace})
+    def add(kind: str, claim_id: str | None, trace: str | None, amount: int | None = None) -> None:
+        entry = {"kind": kind, "claim_id": claim_id, "trace_number": trace or None}
+        if amount is not None and not trace:
+            entry["amount"] = int(amount)
+        out.append(entry)
 
-    # postings vs ERA, per claim and check
-    known = events[(events.kind != "foreign")].copy()
-    known["trace"] = payments.trace.reindex(known.payment).to_numpy()
-    era = known.groupby(["claim_id", "trace"]).agg(paid=("paid", "sum"), pay_date=("pay_date", "min"))
+    # postings vs ERA, per claim and check (a check without a trace number: "" on both sides)
+    known = events.loc[events.kind != "foreign", ["claim_id", "payment", "paid", "pay_date"]]
+    takes = take_backs(remits)
+    recouped = takes.groupby("claim_id").amount.sum()
+    era_side = pd.concat([known, takes.assign(paid=-takes.amount)[["claim_id", "payment", "paid", "pay_date"]]],
+                         ignore_index=True)
+    era_side["trace"] = payments.trace.reindex(era_side.payment).to_numpy()
+    era = era_side.groupby(["claim_id", "trace"]).agg(paid=("paid", "sum"), pay_date=("pay_date", "min"))
     ins_post = books.postings[books.postings.payer_id != "SELF"]
-    posted = ins_post.groupby(["claim_id", "trace_number"]).amount.sum()
-    posted.index = posted.index.set_names(["claim_id", "trace"])
+    posted = ins_post.assign(trace=ins_post.trace_number.fillna("")).groupby(["claim_id", "trace"]).amount.sum()
     both = era.join(posted.rename("posted"), how="outer").reset_index()
     kind = np.select(
         [both.paid.isna(),
@@ -404,40 +524,51 @@ def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
 
     # duplicates and deposits (by construction: which bank line carries which payment)
     for p in sorted(dup):
-        add("duplicate_era", None, payments.trace[p])
-    for kind, trace in books.injected[books.injected.kind.isin(
-            ["era_without_deposit", "deposit_variance", "deposit_without_era"])][["kind", "trace_number"]].itertuples(
-            index=False):
-        add(kind, None, trace)
+        add("duplicate_era", None, payments.trace[p], payments.amount[p])
+    bank = books.injected[books.injected.kind.isin(
+        ["era_without_deposit", "deposit_variance", "deposit_without_era", "unidentified_deposit"])]
+    for kind_, trace, amount in bank[["kind", "trace_number", "amount"]].itertuples(index=False):
+        add(kind_, None, None if pd.isna(trace) else trace, None if pd.isna(amount) else amount)
 
     for claim_id in events.claim_id[events.kind == "foreign"]:
         add("unmatched_remit", claim_id, None)
 
-    # adjudication outcomes: the latest CLP of each claim (duplicates change nothing)
+    # adjudication outcomes: the adjudication that stands (the latest loop that is not a reversal
+    # and not cancelled by one; duplicates change nothing)
     ours = events[events.kind != "foreign"]
-    latest = ours.groupby("claim_id").tail(1).set_index("claim_id")
-    open_balance = ledger.set_index("claim_id").balance.reindex(latest.index).to_numpy() > 0
-    for claim_id in latest.index[(latest.status == "4") & open_balance]:
+    reversed_ids = ours.claim_id[ours.kind == "reversal"].unique()
+    cancelled = (ours.kind == "original") & ours.claim_id.isin(reversed_ids)
+    standing = ours[(ours.kind != "reversal") & ~cancelled].sort_values(
+        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1).set_index("claim_id")
+    open_balance = balance.reindex(standing.index).to_numpy() > 0
+    processed = standing.status.isin(PAID_STATUSES).to_numpy()
+    full = (standing.status == "4").to_numpy() | (processed & (standing.paid == 0).to_numpy()
+                                                  & standing.all_denied.to_numpy())
+    for claim_id in standing.index[full & open_balance]:
         add("denied", claim_id, None)
-    for claim_id in latest.index[(latest.status == "1") & latest.any_denied & open_balance]:
+    for claim_id in standing.index[processed & ~full & standing.any_denied.to_numpy() & open_balance]:
         add("partially_denied", claim_id, None)
     lines = remits.lines[(remits.lines.kind != "foreign") & ~remits.lines.denied.astype(bool)]
-    lines = lines[lines.event.isin(latest.event)]
-    sums = lines.groupby("claim_id")[["expected", "allowed"]].sum()
-    diff = sums.expected - sums.allowed
-    threshold = np.maximum(VARIANCE_MIN_CENTS, sums.expected * VARIANCE_MIN_SHARE)
+    lines = lines[lines.event.isin(standing.event[processed & ~full])]
+    sums = lines.groupby("claim_id")[["expected_allowed", "allowed"]].sum()
+    diff = sums.expected_allowed - sums.allowed
+    threshold = np.maximum(VARIANCE_MIN_CENTS, sums.expected_allowed * VARIANCE_MIN_SHARE)
     for claim_id in sums.index[diff > threshold]:
         add("underpaid", claim_id, None)
     for claim_id in sums.index[-diff > threshold]:
         add("overpaid", claim_id, None)
-    for claim_id in ours.claim_id[ours.kind == "reversal"].unique():
+    for claim_id in reversed_ids:
         add("reversal", claim_id, None)
+    waited = (A - standing.pay_date.to_numpy().astype("datetime64[D]")) > FORWARDED_DAYS * DAY
+    for claim_id in standing.index[standing.status.isin(FORWARDED_STATUSES).to_numpy() & open_balance & waited]:
+        add("forwarded_unpaid", claim_id, None)
 
-    # claims never answered
+    # claims never answered, never billed, or with a credit the payer has not already taken back
     answered = set(ours.claim_id)
     billed = ledger.billed_date.to_numpy()
+    insured = (claims.payer_class != "self_pay").to_numpy()
     waiting = (
-        (claims.payer_class != "self_pay").to_numpy()
+        insured
         & ~np.isnat(billed)
         & (billed <= A - NO_RESPONSE_DAYS * DAY)
         & ~ledger.claim_id.isin(answered).to_numpy()
@@ -445,7 +576,75 @@ def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
     )
     for claim_id in ledger.claim_id[waiting]:
         add("no_response", claim_id, None)
-    for claim_id in ledger.claim_id[ledger.balance < 0]:
+    payers = practice.payers.set_index("payer_id")
+    filing_days = payers.timely_filing_days.where(payers.timely_filing_days > 0).fillna(
+        payers.payer_class.map(TIMELY_FILING_DAYS)).reindex(ledger.payer_id).to_numpy()
+    limit = ledger.service_date.to_numpy().astype("datetime64[D]") + np.nan_to_num(filing_days).astype(int) * DAY
+    unbilled = (insured & np.isnat(billed) & (ledger.balance.to_numpy() > 0)
+                & ~ledger.claim_id.isin(answered).to_numpy() & (limit <= A + UNBILLED_WARNING_DAYS * DAY))
+    for claim_id in ledger.claim_id[unbilled]:
+        add("unbilled_claim", claim_id, None)
+    credit = ledger.balance.to_numpy() < 0
+    covered = recouped.reindex(ledger.claim_id).fillna(0).to_numpy() >= -ledger.balance.to_numpy()
+    for claim_id in ledger.claim_id[credit & ~covered]:
         add("credit_balance", claim_id, None)
-    out.sort(key=lambda e: (e["kind"], e["claim_id"] or "", e["trace_number"] or ""))
+    out.sort(key=lambda e: (e["kind"], e["claim_id"] or "", e["trace_number"] or "", e.get("amount", 0)))
     return out
+
+
+def situations(practice: Practice, remits: Remits, books: Books) -> dict[str, list]:
+    """Where each of issue 10's situations is in the practice, exception or not (claim ids, trace
+    numbers, or amounts in cents for what has no trace), so a check can look at both sides: what
+    must be reported and what must not."""
+    claims = practice.claims
+    events = remits.events
+    payments = remits.payments.set_index("payment")
+    A = practice.as_of
+
+    def ids(mask) -> list[str]:
+        return sorted(claims.claim_id[np.asarray(mask, dtype=bool)])
+
+    outcome = claims.outcome.to_numpy()
+    paid_by_secondary = set(events.claim_id[events.kind == "secondary"])
+    forwarded = set(events.claim_id[(events.status == "19")])
+    reversed_ = set(events.claim_id[events.kind == "reversal"])
+    takes = take_backs(remits)
+    posted = books.postings[books.postings.amount < 0].groupby(["claim_id", "trace_number"]).size()
+    takes["posted"] = pd.MultiIndex.from_frame(takes[["claim_id", "trace"]]).isin(posted.index)
+    resent = books.resent.assign(trace=payments.trace.reindex(books.resent.payment).to_numpy(),
+                                 amount=payments.amount.reindex(books.resent.payment).to_numpy())
+    zero_paid = events[(events.kind != "foreign") & (events.status == "1") & events.all_denied & (events.paid == 0)]
+    deposits = books.deposits
+    unusual = deposits.description.str.contains("TRN*1*", regex=False) & ~deposits.description.str.contains(
+        "HCCLAIMPMT", regex=False)
+    unknown = books.injected[books.injected.kind == "unidentified_deposit"]
+    payers = practice.payers.set_index("payer_id")
+    limit = claims.service_date.to_numpy() + payers.timely_filing_days.reindex(claims.payer_id).to_numpy() * DAY
+    held = claims.on_hold.to_numpy()
+
+    def recoupments(mask: pd.Series) -> list[dict]:
+        rows = takes[mask].sort_values(["claim_id", "trace"], kind="stable")
+        return [{"claim_id": c, "trace_number": t, "amount": int(a)}
+                for c, t, a in zip(rows.claim_id, rows.trace, rows.amount, strict=True)]
+
+    return {
+        "secondary_paid": sorted(forwarded & paid_by_secondary),
+        "forwarded_open": sorted(forwarded - paid_by_secondary),
+        "zero_paid_denials": sorted(set(zero_paid.claim_id)),
+        "multiple_procedures_correct": ids(claims.mpr_kind == "mpr"),
+        "multiple_procedures_wrong_line": ids(claims.mpr_kind == "mpr_wrong"),
+        "recoupments_posted": recoupments(takes.posted),
+        "recoupments_not_posted": recoupments(~takes.posted),
+        "resent_byte_identical": sorted(resent.trace[resent.identical]),
+        "resent_new_envelope": sorted(resent.trace[~resent.identical & (resent.trace != "")]),
+        "resent_without_trace": sorted(int(a) for a in resent.amount[resent.trace == ""]),
+        "unidentified_credits": sorted(int(a) for a in unknown.amount),
+        "credits_with_trace_unusual_description": sorted(
+            deposits.description[unusual].str.extract(r"TRN\*1\*([^*]+)", expand=False)),
+        "correction_before_reversal": ids(claims.correction_first & claims.claim_id.isin(reversed_)),
+        "reversal_before_correction": ids(~claims.correction_first & claims.claim_id.isin(reversed_)),
+        "unbilled_near_filing_limit": ids(held & (limit <= A + UNBILLED_WARNING_DAYS * DAY)),
+        "unbilled_far_from_filing_limit": ids(held & (limit > A + UNBILLED_WARNING_DAYS * DAY)),
+        "future_dated": ids(claims.service_date.to_numpy() > A),
+        "paid_twice": ids(outcome == "paid_twice"),
+    }

@@ -81,9 +81,11 @@ def _line_blocks(lines: pd.DataFrame, payers: pd.DataFrame) -> np.ndarray:
     dtm = "DTM*472*" + _dates(lines.service_date.to_numpy()) + "~\n"
     group = lines.denial_group.to_numpy().astype(object)
     carc = lines.denial_carc.to_numpy().astype(object)
-    co = _join([_triplet("45", lines.contractual.to_numpy()), _triplet("253", lines.sequestration.to_numpy())])
+    reduction = lines.mpr_reduction.to_numpy()
+    co = _join([_triplet("45", lines.contractual.to_numpy() - reduction), _triplet("59", reduction),
+                _triplet("253", lines.sequestration.to_numpy())])
     co = np.where(denied & (group == "CO"), carc + "*" + amounts(charge), co)
-    oa = np.where(denied & (group == "OA"), carc + "*" + amounts(charge), "")
+    oa = np.where(denied & (group == "OA"), carc + "*" + amounts(charge), _triplet("23", lines.prior_payer.to_numpy()))
     pr = _join([_triplet("1", lines.deductible.to_numpy()), _triplet("3", lines.copay.to_numpy()),
                 _triplet("2", lines.coinsurance.to_numpy())])
     cas = (np.where(co != "", "CAS*CO*" + co + "~\n", "") + np.where(pr != "", "CAS*PR*" + pr + "~\n", "")
@@ -106,6 +108,8 @@ def _claim_heads(events: pd.DataFrame, practice: Practice) -> np.ndarray:
     last = np.where(known, patients.last_name.to_numpy()[pat], "DOE").astype(object)
     first = np.where(known, patients.first_name.to_numpy()[pat], "JORDAN").astype(object)
     member = np.where(known, patients.member_id.to_numpy()[pat], "ZZZ000000000").astype(object)
+    secondary = (events.kind == "secondary").to_numpy()
+    member[secondary] = claims.secondary_member_id.to_numpy()[idx[secondary]]
     fi = practice.payers.set_index("payer_id").filing_indicator.reindex(events.payer_id).to_numpy().astype(object)
     clp = ("CLP*" + events.claim_id.to_numpy().astype(object) + "*" + events.status.to_numpy().astype(object)
            + "*" + amounts(events.charge.to_numpy()) + "*" + amounts(events.paid.to_numpy())
@@ -204,7 +208,7 @@ def files(practice: Practice, remits: Remits, chunk_events: int = 50_000) -> Ite
                 body += _plb(plb_by_payment[payment.payment], f"{produced.year}1231")
             st = _WRITER.transaction("835", "0001", body)
             control = j + 1
-            name = f"{produced:%Y%m%d}_{payer.payer_id}_{payment.trace}.835"
+            name = f"{produced:%Y%m%d}_{payer.payer_id}_{payment.trace or f'NOTRACE{control:05d}'}.835"
             yield EraFile(name, envelope(st, f"SYN{payer.payer_id}", control, produced), int(payment.payment),
                           control)
         k = k_end

@@ -3,9 +3,12 @@
 The model is a timeline: a claim is billed a few days after the service, its payer adjudicates it
 after a payer-specific lag and pays on its weekly payment day. Each insurance claim gets one
 outcome (paid at contract, denied, partially denied, underpaid, overpaid, reversed and corrected,
-never answered), drawn once; every amount follows from the fee schedule and the patient's share,
-so every remittance balances by construction. All draws come from one `numpy.random.Generator`
-in a fixed order, so a seed gives the same practice byte for byte.
+never answered, forwarded to a secondary payer, paid twice, a multiple-procedure claim reduced
+correctly or on the wrong line), drawn once; every amount follows from the fee schedule and the
+patient's share, so every remittance balances by construction. A few claims are never billed
+(charges on hold) and a few are dated after the as-of date (appointments entered ahead). All
+draws come from one `numpy.random.Generator` in a fixed order, so a seed gives the same practice
+byte for byte.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ DAY = np.timedelta64(1, "D")
 
 PREVENTIVE = {"99396", "G0438", "G0439", "90471", "90686"}
 """Codes paid without patient share (preventive services)."""
+FORWARDED_DAYS = 30
+"""The follow-up window of a claim forwarded to a secondary payer: still open this many days after
+the primary paid, it is a `forwarded_unpaid` (the truth's rule)."""
 
 
 @dataclass
@@ -51,6 +57,11 @@ def next_payday(days: np.ndarray, pay_days: np.ndarray) -> np.ndarray:
     for k in range(6, -1, -1):
         offset = np.where(mask[np.arange(len(days)), (wd + k) % 7], k, offset)
     return days + np.minimum(offset, 6) * DAY
+
+
+def _count(rate: float, n: int, pool: int, floor: int = 3) -> int:
+    """How many claims get a situation: `rate` x `n`, at least `floor`, at most the `pool` available."""
+    return int(min(pool, max(floor, round(rate * n))))
 
 
 def _pick(rng: np.random.Generator, n: int, choices: tuple, weights=None) -> np.ndarray:
@@ -133,6 +144,10 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     span = int((A - start) / DAY)
     svc = np.sort(_weekday_shift(start + rng.integers(0, span + 1, n_claims) * DAY))
     svc = np.minimum(svc, A)
+    # appointments entered ahead: a few claims dated up to 45 days after the as-of date, never billed
+    k_future = min(n_claims // 50, max(3, round(0.002 * n_claims)))
+    if k_future:
+        svc[-k_future:] = np.maximum(np.sort(_weekday_shift(A + rng.integers(1, 46, k_future) * DAY)), A + DAY)
     pat_idx = rng.integers(0, n_pat, n_claims)
     claims = pd.DataFrame(
         {
@@ -151,8 +166,9 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     n_lines = rng.choice([1, 2, 3, 4], size=n_claims, p=[0.5, 0.3, 0.15, 0.05])
     claim_of_line = np.repeat(np.arange(n_claims), n_lines)
     line_no = np.arange(len(claim_of_line)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
-    em_codes = procs[procs.em]
-    other_codes = procs[~procs.em]
+    drawn = procs.freq.to_numpy() > 0  # the surgical codes appear only on multiple-procedure claims
+    em_codes = procs[procs.em & drawn]
+    other_codes = procs[~procs.em & drawn]
     is_first = line_no == 1
     first_em = is_first & (rng.random(len(line_no)) < 0.85)
     code_idx = np.where(
@@ -170,6 +186,7 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
         code_idx[dup] = other_codes.index.to_numpy()[rng.integers(0, len(other_codes), dup.sum())]
     else:  # pragma: no cover - practically unreachable; keep every line unique anyway
         raise RuntimeError("could not draw unique procedure codes per claim")
+    mpr_kind, mpr_lines, mpr_top = _multiple_procedures(rng, claims, n_lines, code_idx, procs, insured, A)
     code = procs.code.to_numpy()[code_idx]
     max_units = procs.max_units.to_numpy()[code_idx]
     units = np.where(max_units > 1, rng.integers(1, np.maximum(max_units, 1) + 1), 1)
@@ -184,6 +201,7 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     modifiers[(code == "97110") & (r < 0.3)] = "GP:59"
     modifiers[(code == "71046") & (r < 0.5)] = "26"
     modifiers[(code == "93000") & (r < 0.3)] = "26"
+    modifiers[mpr_lines] = np.where(mpr_top, "", "51")  # 51 marks every procedure but the primary
     charge = procs.charge_unit.to_numpy()[code_idx] * units
     lines = pd.DataFrame(
         {
@@ -214,18 +232,30 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     mod_rate = fee_vals.reindex(pd.MultiIndex.from_arrays([payer_of_line, code, first_mod])).to_numpy()
     base_rate = fee_vals.reindex(pd.MultiIndex.from_arrays([payer_of_line, code, np.full(len(code), "")])).to_numpy()
     rate = np.where(np.isnan(mod_rate), base_rate, mod_rate)
-    lines["expected"] = np.where(np.isnan(rate), 0, rate * units).astype("int64")
+    # expected allowed = the lesser of the billed charge and the contract rate x units
+    lines["expected"] = np.minimum(np.where(np.isnan(rate), 0, rate * units), charge).astype("int64")
 
     # ---- billing and adjudication timeline -------------------------------------------------------
     bill_lag = rng.integers(1, 6, n_claims)
     billed = claims.service_date.to_numpy() + bill_lag * DAY
     unbilled = (claims.service_date.to_numpy() > A - 4 * DAY) & (rng.random(n_claims) < 0.6)
     unbilled |= billed > A
+    # charges on hold: a few insured claims never billed, some near or past the payer's filing limit
+    filing_limit = claims.service_date.to_numpy() + p.timely_filing_days.reindex(claims.payer_id).to_numpy() * DAY
+    hold_ok = insured & ~unbilled & (mpr_kind == "") & (claims.service_date.to_numpy() <= A - 30 * DAY)
+    near = np.flatnonzero(hold_ok & (filing_limit <= A + 25 * DAY))
+    far = np.flatnonzero(hold_ok & (filing_limit >= A + 45 * DAY))
+    held = np.concatenate([
+        rng.permutation(near)[:_count(0.0012, n_claims, len(near))],
+        rng.permutation(far)[:_count(0.0008, n_claims, len(far), 2)],
+    ]).astype(int)
+    unbilled[held] = True
     lag_lo = p.lag_days.map(lambda t: t[0]).reindex(claims.payer_id).to_numpy()
     lag_hi = p.lag_days.map(lambda t: t[1]).reindex(claims.payer_id).to_numpy()
     pay_days = p.pay_days.reindex(claims.payer_id).to_numpy()
     outcome = np.where(insured, "paid", "self_pay").astype(object)
     outcome[unbilled] = "unbilled"
+    outcome[mpr_kind != ""] = mpr_kind[mpr_kind != ""]
 
     # outcomes drawn in a fixed order from one permutation of eligible claims
     exp_total = np.bincount(claim_of_line, weights=lines.expected.to_numpy(), minlength=n_claims)
@@ -246,6 +276,12 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     assign("overpaid", 0.007, bill_ok & (exp_total >= 6000))
     reversal_ok = bill_ok & (claims.service_date.to_numpy() <= A - 120 * DAY) & (exp_total >= 6000)
     assign("reversed", 0.01, reversal_ok)
+    # claims the payer forwards to the patient's secondary payer (CLP02=19): most are paid by the
+    # secondary some weeks later, a few never are
+    has_share = np.bincount(claim_of_line, weights=~np.isin(code, list(PREVENTIVE)), minlength=n_claims) > 0
+    forwards = np.isin(claims.payer_id.to_numpy(), list(ref.SECONDARY_PAYERS)) & has_share
+    assign("crossover", 0.006, bill_ok & forwards)
+    assign("crossover_open", 0.004, bill_ok & forwards)
 
     # denial category per denied claim; timely filing needs a claim old enough to be billed late
     cats = tuple(ref.DENIAL_MIX)
@@ -261,6 +297,19 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     billed = np.where(tf, claims.service_date.to_numpy() + late_lag * DAY, billed)
     # which reason within the category
     reason_idx = rng.integers(0, 3, n_claims)
+    # some payers send part of their full denials as CLP02=1 with nothing paid rather than CLP02=4
+    zero_paid_denial = is_denied & (rng.random(n_claims) < p.zero_paid_denials.reindex(claims.payer_id).to_numpy())
+    # in the take-back 835 of a reversed claim, half the payers write the correction before the reversal
+    correction_first = rng.random(n_claims) < 0.5
+    crossover = np.isin(outcome, ["crossover", "crossover_open"])
+    secondary = np.full(n_claims, "", dtype=object)
+    secondary_member = np.full(n_claims, "", dtype=object)
+    for primary, choices in ref.SECONDARY_PAYERS.items():
+        m = crossover & (claims.payer_id.to_numpy() == primary)
+        secondary[m] = _pick(rng, int(m.sum()), choices)
+    if crossover.any():
+        sec_class = p.payer_class.reindex(secondary[crossover]).to_numpy()
+        secondary_member[crossover] = _member_ids(rng, sec_class)
 
     adjudicated = billed + rng.integers(lag_lo, lag_hi + 1) * DAY
     # most claims the payer never received are found by follow-up and billed again after 45-90
@@ -269,12 +318,23 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     adjudicated = np.where(rebilled, adjudicated + rng.integers(45, 91, n_claims) * DAY, adjudicated)
     outcome[rebilled] = "paid"
     pay_date = next_payday(adjudicated, pay_days)
+    # no forwarded claim is paid exactly on the last day of the follow-up window (the rule's edge)
+    edge = np.isin(outcome, ["crossover", "crossover_open"]) & (pay_date == A - FORWARDED_DAYS * DAY)
+    outcome[edge] = "paid"
+    secondary[edge] = ""
+    secondary_member[edge] = ""
     claims["billed_date"] = np.where(unbilled, np.datetime64("NaT"), billed).astype("datetime64[D]")
     claims["pay_date"] = np.where(insured & ~unbilled & (outcome != "lost"), pay_date,
                                   np.datetime64("NaT")).astype("datetime64[D]")
     claims["outcome"] = outcome
     claims["denial_category"] = denial_cat
     claims["reason_idx"] = reason_idx
+    claims["zero_paid_denial"] = zero_paid_denial
+    claims["correction_first"] = correction_first
+    claims["secondary_payer_id"] = secondary
+    claims["secondary_member_id"] = secondary_member
+    claims["mpr_kind"] = mpr_kind
+    claims["on_hold"] = np.isin(np.arange(n_claims), held)
 
     # ---- patient share -------------------------------------------------------------------------
     pay = p.reindex(claims.payer_id)
@@ -294,15 +354,69 @@ def build(n_claims: int, months: int, seed: int, as_of: dt.date) -> Practice:
     first_code = lines.code.to_numpy()[np.cumsum(n_lines) - n_lines]
     prepay_rate = np.where(np.isin(first_code, list(PREVENTIVE)), 0.15, 0.7)
     prepays = insured & first_line_em & (copay > 0) & (rng.random(n_claims) < prepay_rate)
+    # no prepayment where the visit has not happened, the claim is on hold, a secondary pays the
+    # patient's share, or the payer will take money back (keeps those balances about the payer)
+    prepays &= (claims.service_date.to_numpy() <= A) & ~np.isin(outcome, ["crossover", "crossover_open", "overpaid"])
+    prepays[held] = False
     claims.loc[prepays, "prepay"] = copay[prepays]
 
     adjudicate(lines, claims, rng)
+
+    # paid twice: a few claims with no patient share that the payer pays again in a later payment
+    # (the practice then holds a credit the payer recoups); chosen after adjudication, which is the
+    # same for them as for any claim paid at contract
+    share = np.bincount(claim_of_line, weights=(lines.deductible + lines.copay + lines.coinsurance).to_numpy(),
+                        minlength=n_claims)
+    paid = np.bincount(claim_of_line, weights=lines.paid.to_numpy(), minlength=n_claims)
+    twice_ok = np.flatnonzero((outcome == "paid") & (share == 0) & (paid > 0) & (claims.prepay.to_numpy() == 0)
+                              & (claims.service_date.to_numpy() <= A - 150 * DAY))
+    twice = rng.permutation(twice_ok)[:_count(0.003, int(insured.sum()), len(twice_ok))]
+    outcome[twice] = "paid_twice"
+    claims["outcome"] = outcome
     return Practice(A, payers, fee_schedule, patients, claims, lines)
+
+
+def _multiple_procedures(rng: np.random.Generator, claims: pd.DataFrame, n_lines: np.ndarray, code_idx: np.ndarray,
+                         procs: pd.DataFrame, insured: np.ndarray, A: np.datetime64,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Turn a few claims of 2-3 lines into minor surgical procedures billed together: modifier 51
+    on every procedure but the one with the highest fee. Most payers reduce them correctly
+    (`mpr`), a few rank them the wrong way round (`mpr_wrong`). Changes `code_idx` in place and
+    returns the kind per claim, the rows of their lines and which of those lines is the primary."""
+    n_claims = len(n_lines)
+    mpr_kind = np.full(n_claims, "", dtype=object)
+    eligible = np.flatnonzero(insured & np.isin(n_lines, [2, 3]) & (claims.service_date.to_numpy() <= A - 75 * DAY))
+    pool = rng.permutation(eligible)
+    k_right = _count(0.003, n_claims, len(pool))
+    k_wrong = _count(0.001, n_claims, len(pool) - k_right)
+    mpr_kind[pool[:k_right]] = "mpr"
+    mpr_kind[pool[k_right:k_right + k_wrong]] = "mpr_wrong"
+    chosen = np.flatnonzero(mpr_kind != "")
+    codes = np.array(ref.MPR_CODES, dtype=object)
+    proc_of = pd.Series(procs.index.to_numpy(), index=procs.code.to_numpy())
+    base = procs.set_index("code").base.reindex(codes).to_numpy()
+    picks = np.argsort(rng.random((len(chosen), len(codes))), axis=1)[:, :3]  # distinct codes per claim
+    nl = n_lines[chosen]
+    cols = np.arange(3)
+    valid = cols[None, :] < nl[:, None]
+    # most claims list the primary (highest fee) procedure first; the others in any order
+    by_fee = np.take_along_axis(picks, np.argsort(np.where(valid, -base[picks], np.inf), axis=1, kind="stable"), 1)
+    picks = np.where((rng.random(len(chosen)) < 0.7)[:, None], by_fee, picks)
+    fee = np.where(valid, base[picks], -1)
+    top = cols[None, :] == np.argmax(fee, axis=1)[:, None]
+    rows = (np.cumsum(n_lines) - n_lines)[chosen][:, None] + cols[None, :]
+    code_idx[rows[valid]] = proc_of.reindex(codes[picks[valid]]).to_numpy()
+    return mpr_kind, rows[valid], top[valid]
 
 
 def adjudicate(lines: pd.DataFrame, claims: pd.DataFrame, rng: np.random.Generator) -> None:
     """Add the adjudicated amounts of each line (cents): allowed, deductible, copay, coinsurance,
-    sequestration, paid, contractual adjustment, and the denial (group, CARC, RARC) if any."""
+    sequestration, paid, contractual adjustment (of which `mpr_reduction`, CO-59), and the denial
+    (group, CARC, RARC) if any.
+
+    Multiple procedures: the payer ranks the claim's procedures by fee (expected allowed, ties by
+    line order), allows the first at 100% and the others at 50% (`ref.MPR_RATES`); a payer that
+    gets it wrong (`mpr_wrong`) ranks them the wrong way round, so the highest fee is cut."""
     c = lines.claim.to_numpy()
     outcome = claims.outcome.to_numpy()[c]
     n = len(lines)
@@ -312,6 +426,10 @@ def adjudicate(lines: pd.DataFrame, claims: pd.DataFrame, rng: np.random.Generat
     factor[outcome == "underpaid"] = rng.uniform(0.78, 0.90, n)[outcome == "underpaid"]
     over = (outcome == "overpaid") | (outcome == "reversed")  # reversed: first paid too much, then corrected
     factor[over] = rng.uniform(1.12, 1.28, n)[over]
+    mpr = claims.mpr_kind.to_numpy()[c]
+    right = _mpr_factor(c, expected, mpr != "", descending=True)
+    wrong = _mpr_factor(c, expected, mpr != "", descending=False)
+    factor = factor * np.where(mpr == "mpr_wrong", wrong, right)
     allowed = np.minimum(np.round(expected * factor).astype("int64"), charge)
 
     # denials: whole claim, or one non-first line of a partially denied claim
@@ -356,6 +474,11 @@ def adjudicate(lines: pd.DataFrame, claims: pd.DataFrame, rng: np.random.Generat
 
     for name, values in amounts(allowed, preventive | denied | ~insured, denied | ~insured).items():
         lines[name] = values
+    # what the contract allows for the line: the lesser of charge and rate x units, reduced as the
+    # multiple-procedure rule says (the truth's expected allowed amount)
+    lines["expected_allowed"] = np.round(np.minimum(expected, charge) * right).astype("int64")
+    lines["mpr_reduction"] = np.where(denied, 0, np.minimum(expected, charge) - allowed) * (mpr != "")
+    lines["prior_payer"] = 0
     lines["denied"] = denied
     lines["denial_category"] = cat
     lines["denial_group"] = group
@@ -363,6 +486,19 @@ def adjudicate(lines: pd.DataFrame, claims: pd.DataFrame, rng: np.random.Generat
     lines["denial_rarc"] = rarc
     # what the payer pays when it adjudicates at contract: the correction of a reversed claim and
     # the resubmission of a corrected denied claim
-    contract = np.where(insured, np.minimum(expected, charge), 0)
+    contract = np.where(insured, np.round(np.minimum(expected, charge) * right).astype("int64"), 0)
     for name, values in amounts(contract, preventive | ~insured, ~insured).items():
         lines["contract_" + name] = values
+    lines["contract_mpr_reduction"] = np.where(insured, np.minimum(expected, charge) - contract, 0)
+    lines["contract_prior_payer"] = 0
+
+
+def _mpr_factor(claim: np.ndarray, fee: np.ndarray, subject: np.ndarray, descending: bool) -> np.ndarray:
+    """Per line, the multiple-procedure factor (`ref.MPR_RATES` by the line's rank by fee within its
+    claim, ties by line order); 1 for lines not subject to the reduction."""
+    out = np.ones(len(fee))
+    if subject.any():
+        rank = pd.Series(fee[subject]).groupby(claim[subject]).rank(method="first", ascending=not descending)
+        rates = np.asarray(ref.MPR_RATES)
+        out[subject] = rates[np.minimum(rank.to_numpy().astype(int) - 1, len(rates) - 1)]
+    return out

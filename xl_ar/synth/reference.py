@@ -46,6 +46,8 @@ class SynthPayer:
     """Patient share of the allowed amount (PR-2)."""
     interest: bool = False
     """Pays prompt-pay interest (PLB L6) on late claims."""
+    zero_paid_denials: float = 0.0
+    """Share of its full denials sent as processed (CLP02=1) with nothing paid instead of CLP02=4."""
 
 
 PAYERS: tuple[SynthPayer, ...] = (
@@ -56,9 +58,10 @@ PAYERS: tuple[SynthPayer, ...] = (
     SynthPayer("SMH", "Summit Mutual Health", "commercial", 0.17, 1.30, (9, 20), "0100100", "ACH", "1360000003", "12",
                180, 180, copay=(20, 40), interest=True),
     SynthPayer("KCA", "Keystone Care Alliance", "commercial", 0.15, 1.22, (10, 26), "1001000", "ACH", "1360000004",
-               "HM", 90, 180, echoes_line_control=False, reorders_modifiers=True, copay=(15, 35)),
+               "HM", 90, 180, echoes_line_control=False, reorders_modifiers=True, copay=(15, 35),
+               zero_paid_denials=0.6),
     SynthPayer("HVI", "Harborview Insurance Co", "commercial", 0.13, 1.15, (14, 32), "0010000", "ACH", "1360000005",
-               "15", 120, 180, copay=(25, 50), coinsurance=0.10),
+               "15", 120, 180, copay=(25, 50), coinsurance=0.10, zero_paid_denials=0.3),
     SynthPayer("SELF", "Self Pay", "self_pay", 0.10, 1.0, (0, 0), "0000000", "CHK", "", "", 0, 0),
 )
 
@@ -84,7 +87,31 @@ PROCEDURES: tuple[tuple[str, int, int, float, int, bool], ...] = (
     ("G0439", 13000, 25000, 0.03, 1, True),
     ("J1100", 15, 500, 0.02, 10, False),
     ("J3301", 160, 1200, 0.02, 4, False),
+    # minor surgical procedures, drawn only for the multiple-procedure claims (frequency 0 in the mix)
+    ("11042", 15000, 34000, 0.0, 1, False),
+    ("12002", 13000, 30000, 0.0, 1, False),
+    ("10060", 11000, 25000, 0.0, 1, False),
+    ("11104", 9000, 21000, 0.0, 1, False),
+    ("17110", 7000, 16500, 0.0, 1, False),
+    ("11200", 5000, 12500, 0.0, 1, False),
 )
+
+MPR_CODES: tuple[str, ...] = ("11042", "12002", "10060", "11104", "17110", "11200")
+"""Procedures subject to the multiple-procedure reduction; their base fees are $20 or more apart, so a
+reduction applied to the wrong line always moves the allowed amount beyond the $5 / 2% threshold."""
+
+MPR_RATES: tuple[float, ...] = (1.0, 0.5)
+"""How every synthetic payer reduces multiple procedures: the highest fee at 100%, the others at 50%."""
+
+SECONDARY_PAYERS: dict[str, tuple[str, ...]] = {
+    "MCR": ("MCD", "HVI"),  # Medicare crossovers: Medicaid for dual eligibles, a Medigap-like supplement
+    "HVI": ("SMH",),  # coordination of benefits between two commercial plans
+}
+"""Payers that forward claims (CLP02=19) and the payers that may be the patient's secondary."""
+
+SUPPLEMENT_SKIPS_DEDUCTIBLE: frozenset[tuple[str, str]] = frozenset({("MCR", "HVI")})
+"""(primary, secondary) pairs where the secondary pays the coinsurance and copay but leaves the
+deductible to the patient (a Medigap plan that does not cover the Part B deductible)."""
 
 # Modifier-specific rates: (code, modifier, share of the base rate)
 MODIFIER_RATES: tuple[tuple[str, str, float], ...] = (

@@ -1,10 +1,13 @@
 """The remittances of the synthetic practice: which claim is paid in which payment, and how.
 
-An *event* is one CLP loop: the first adjudication of a claim, the reversal of a paid claim
-(CLP02=22, every amount negated) or its correction, the payment of a denied claim the practice
-corrected and resubmitted, or a claim of another practice that a payer sent to us by mistake.
-Events are grouped into payments (one check or EFT per payer and payment day); provider-level
-adjustments (interest, recoupments) are added per payment.
+An *event* is one CLP loop: the first adjudication of a claim (CLP02=19 when the payer forwards
+it to the patient's secondary payer), the reversal of a paid claim (CLP02=22, every amount
+negated) or its correction, the payment of a denied claim the practice corrected and resubmitted,
+the secondary payer's adjudication (CLP02=2, OA-23 for what the primary resolved), a second
+payment of a claim already paid (`repeat`), or a claim of another practice that a payer sent to us
+by mistake. Events are grouped into payments (one check or EFT per payer and payment day);
+provider-level adjustments (interest, recoupments of overpayments) are added per payment. A few
+check payments carry no trace number (an empty TRN02).
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xl_ar.synth import reference as ref
 from xl_ar.synth.practice import DAY, Practice, next_payday
 
-AMOUNT_COLUMNS = ("allowed", "deductible", "copay", "coinsurance", "sequestration", "paid", "contractual")
+AMOUNT_COLUMNS = ("allowed", "deductible", "copay", "coinsurance", "sequestration", "paid", "contractual",
+                  "mpr_reduction", "prior_payer")
+"""Line amounts of an event; `contractual` (charge - allowed) includes `mpr_reduction` (CO-59), the
+rest of it is CO-45; `prior_payer` is OA-23 on a secondary payer's lines."""
+TAKE_BACK_REASONS = ("WO", "FB", "72")
+"""PLB reasons that take money back for the claim their reference names (a recoupment)."""
 
 
 @dataclass
@@ -24,18 +33,21 @@ class Remits:
     """CLP events, their lines, the payments they are in and the PLB amounts of each payment."""
 
     events: pd.DataFrame
-    """One row per CLP loop: event, payment, claim_id, kind, status, charge, paid, patient_resp, payer_claim_id."""
+    """One row per CLP loop: event, payment, claim_id, kind, status, payer_id (the payer of the loop),
+    charge, paid, patient_resp, payer_claim_id."""
     lines: pd.DataFrame
     """One row per SVC loop of an event, with the amounts as sent (negated for a reversal)."""
     payments: pd.DataFrame
-    """One row per payment: payment, payer_id, pay_date, method, trace, amount (BPR02), file."""
+    """One row per payment: payment, payer_id, pay_date, method, trace ("" when the 835 has none),
+    amount (BPR02)."""
     plb: pd.DataFrame
-    """One row per PLB amount: payment, reason, reference, amount (positive reduces the payment)."""
+    """One row per PLB amount: payment, reason, reference, amount (positive reduces the payment) and
+    claim_id, the claim its reference names."""
 
 
 def _event_lines(lines: pd.DataFrame, mask: np.ndarray, prefix: str, sign: int) -> pd.DataFrame:
     out = lines.loc[mask, ["claim", "claim_id", "line_no", "code", "modifiers", "units", "charge",
-                           "service_date", "line_control", "expected", "denied", "denial_category",
+                           "service_date", "line_control", "expected", "expected_allowed", "denied", "denial_category",
                            "denial_group", "denial_carc", "denial_rarc"]].copy()
     for col in AMOUNT_COLUMNS:
         out[col] = lines.loc[mask, prefix + col].to_numpy() * sign
@@ -43,6 +55,25 @@ def _event_lines(lines: pd.DataFrame, mask: np.ndarray, prefix: str, sign: int) 
     if prefix == "contract_":
         out["denied"] = False
         out[["denial_category", "denial_group", "denial_carc", "denial_rarc"]] = ""
+    return out
+
+
+def _secondary_lines(lines: pd.DataFrame, mask: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
+    """The secondary payer's lines of forwarded claims: OA-23 for what the primary resolved (charge
+    - the primary's patient share), the patient share paid, except the deductible where the
+    secondary leaves it to the patient; allowed as the primary allowed it."""
+    out = _event_lines(lines, mask, "", 1)
+    share = (out.deductible + out.copay + out.coinsurance).to_numpy()
+    c = out.claim.to_numpy()
+    pairs = pd.Series(list(zip(claims.payer_id.to_numpy()[c], claims.secondary_payer_id.to_numpy()[c],
+                               strict=True)), dtype=object)
+    keeps = pairs.isin(ref.SUPPLEMENT_SKIPS_DEDUCTIBLE).to_numpy()
+    left = np.where(keeps, out.deductible.to_numpy(), 0)
+    out["prior_payer"] = out.charge.to_numpy() - share
+    out["paid"] = share - left
+    out["deductible"] = left
+    for col in ("copay", "coinsurance", "sequestration", "contractual", "mpr_reduction"):
+        out[col] = 0
     return out
 
 
@@ -88,9 +119,32 @@ def build(practice: Practice, rng: np.random.Generator) -> Remits:
     resubmission["kind"] = "resubmission"
     resubmission["pay_date"] = resubmit_date_of.reindex(resubmission.claim.to_numpy()).to_numpy()
 
-    ev_lines = pd.concat([first, reversal, correction, resubmission], ignore_index=True)
-    kind_order = ev_lines.kind.map({"original": 0, "reversal": 1, "correction": 2, "resubmission": 3}).to_numpy()
-    ev_lines["payer_id"] = claims.payer_id.to_numpy()[ev_lines.claim.to_numpy()]
+    # -- the secondary payer's payment of forwarded claims, two to five weeks after the primary's ---------
+    sec = np.flatnonzero(adjudicated & (outcome == "crossover"))
+    sec_payer = claims.secondary_payer_id.to_numpy()[sec]
+    sec_date = next_payday(pay_date[sec] + rng.integers(14, 36, len(sec)) * DAY,
+                           payers.pay_days.reindex(sec_payer).to_numpy())
+    secondary = _secondary_lines(lines, np.isin(lines.claim.to_numpy(), sec[sec_date <= A]), claims)
+    secondary["kind"] = "secondary"
+    secondary["pay_date"] = pd.Series(sec_date, index=sec).reindex(secondary.claim.to_numpy()).to_numpy()
+
+    # -- a claim paid a second time, in a later payment of the same payer ------------------------------
+    twice = np.flatnonzero(adjudicated & (outcome == "paid_twice"))
+    twice_date = next_payday(pay_date[twice] + rng.integers(14, 43, len(twice)) * DAY,
+                             payers.pay_days.reindex(claims.payer_id.to_numpy()[twice]).to_numpy())
+    repeat = _event_lines(lines, np.isin(lines.claim.to_numpy(), twice[twice_date <= A]), "", 1)
+    repeat["kind"] = "repeat"
+    repeat["pay_date"] = pd.Series(twice_date, index=twice).reindex(repeat.claim.to_numpy()).to_numpy()
+
+    ev_lines = pd.concat([first, reversal, correction, resubmission, secondary, repeat], ignore_index=True)
+    kind_order = ev_lines.kind.map({"original": 0, "reversal": 1, "correction": 2, "resubmission": 3,
+                                    "repeat": 4, "secondary": 5}).to_numpy()
+    # the correction before the reversal in the same payment, for the payers that write it so
+    flip = claims.correction_first.to_numpy()[ev_lines.claim.to_numpy()] & np.isin(kind_order, [1, 2])
+    kind_order = np.where(flip, 3 - kind_order, kind_order)
+    ev_lines["payer_id"] = np.where(ev_lines.kind == "secondary",
+                                    claims.secondary_payer_id.to_numpy()[ev_lines.claim.to_numpy()],
+                                    claims.payer_id.to_numpy()[ev_lines.claim.to_numpy()])
     ev_lines = ev_lines.assign(_k=kind_order).sort_values(
         ["pay_date", "payer_id", "claim_id", "_k", "line_no"], kind="stable", ignore_index=True
     ).drop(columns="_k")
@@ -114,12 +168,18 @@ def build(practice: Practice, rng: np.random.Generator) -> Remits:
         sequestration=("sequestration", "sum"),
         expected=("expected", "sum"),
         allowed=("allowed", "sum"),
+        mpr_reduction=("mpr_reduction", "sum"),
+        prior_payer=("prior_payer", "sum"),
         any_denied=("denied", "any"),
         all_denied=("denied", "all"),
     ).reset_index()
     events["patient_resp"] = events.deductible + events.copay + events.coinsurance
+    claim_of = events.claim.to_numpy()
+    forwarded = np.isin(outcome[claim_of], ["crossover", "crossover_open"]) & (events.kind == "original").to_numpy()
+    zero_paid = claims.zero_paid_denial.to_numpy()[claim_of]
     events["status"] = np.select(
-        [events.kind == "reversal", events.all_denied], ["22", "4"], default="1")
+        [events.kind == "reversal", events.kind == "secondary", events.all_denied & ~zero_paid, forwarded],
+        ["22", "2", "4", "19"], default="1")
 
     # foreign claims: a payer sends us a claim of another practice (CLP01 unknown to the ledger)
     payment_keys = events[["payer_id", "pay_date"]].drop_duplicates().reset_index(drop=True)
@@ -137,15 +197,18 @@ def build(practice: Practice, rng: np.random.Generator) -> Remits:
             "payer_id": payer_id, "pay_date": when, "charge": charge, "paid": fee - seq, "deductible": 0,
             "copay": 0, "coinsurance": 0, "contractual": charge - fee, "sequestration": seq,
             "expected": fee, "allowed": fee, "any_denied": False, "all_denied": False, "patient_resp": 0,
+            "mpr_reduction": 0, "prior_payer": 0,
             "status": "1", "event": len(events) + i,
         }
         foreign_rows.append(row)
         foreign_lines.append({
             "claim": -1, "claim_id": row["claim_id"], "line_no": 1, "code": "99213", "modifiers": "",
             "units": 1, "charge": charge, "service_date": when - 20 * DAY, "line_control": "", "expected": fee,
+            "expected_allowed": fee,
             "denied": False, "denial_category": "", "denial_group": "", "denial_carc": "", "denial_rarc": "",
             "allowed": fee, "deductible": 0, "copay": 0, "coinsurance": 0, "sequestration": seq,
-            "paid": fee - seq, "contractual": charge - fee, "kind": "foreign", "pay_date": when,
+            "paid": fee - seq, "contractual": charge - fee, "mpr_reduction": 0, "prior_payer": 0,
+            "kind": "foreign", "pay_date": when,
             "payer_id": payer_id, "event": row["event"],
         })
     if foreign_rows:
@@ -168,6 +231,13 @@ def build(practice: Practice, rng: np.random.Generator) -> Remits:
     payments["amount"] = payments.total_paid.to_numpy() - plb_sum
     payments.loc[payments.amount == 0, "method"] = "NON"
     payments["trace"] = _traces(rng, payments)
+    # a few checks whose 835 carries no trace number (TRN*1**...); their amount is unique, so the
+    # bank line (which shows no check number either) matches them by amount alone
+    unique = ~payments.amount.duplicated(keep=False).to_numpy()
+    pool = np.flatnonzero((payments.method == "CHK").to_numpy() & (payments.amount > 0).to_numpy() & unique
+                          & (payments.pay_date <= A - 20 * DAY).to_numpy() & ~payments.payment.isin(plb.payment))
+    k = int(min(len(pool), max(3, round(0.005 * len(payments))))) if len(payments) >= 20 else 0
+    payments.loc[np.sort(rng.permutation(pool)[:k]), "trace"] = ""
     return Remits(events, ev_lines, payments, plb)
 
 
@@ -193,32 +263,50 @@ def _traces(rng: np.random.Generator, payments: pd.DataFrame) -> np.ndarray:
 def _provider_adjustments(rng: np.random.Generator, events: pd.DataFrame, payments: pd.DataFrame,
                           practice: Practice) -> pd.DataFrame:
     """PLB amounts: prompt-pay interest (L6, negative: adds to the payment) on some claims of
-    payers that pay it, and recoupments (WO, positive) of overpaid claims in a later payment."""
+    payers that pay it, and recoupments (positive) in a later payment: of the excess allowed on half
+    of the overpaid claims (WO, referencing the claim's CLP07), and of the whole second payment of
+    a claim paid twice (WO or 72, referencing the second loop's CLP07 or the claim id)."""
     payers = practice.payers.set_index("payer_id")
     rows = []
     interest_payers = [p for p in payers.index if payers.interest[p]]
     cand = events[(events.kind == "original") & events.payer_id.isin(interest_payers) & (events.paid > 0)]
     pick = cand[rng.random(len(cand)) < 0.03]
     interest = -np.maximum(50, np.round(pick.paid.to_numpy() * rng.uniform(0.005, 0.03, len(pick)))).astype("int64")
-    rows += [{"payment": int(pm), "reason": "L6", "reference": r, "amount": int(a)}
-             for pm, r, a in zip(pick.payment, pick.payer_claim_id, interest, strict=True)]
-    # recoupments: half of the overpaid claims are recovered in the payer's first payment 30 to 90
-    # days later that is large enough to absorb them
+    rows.append(pd.DataFrame({"payment": pick.payment.to_numpy(), "reason": "L6",
+                              "reference": pick.payer_claim_id.to_numpy(), "amount": interest,
+                              "claim_id": pick.claim_id.to_numpy()}))
     outcome = np.where(events.claim.to_numpy() >= 0,
                        practice.claims.outcome.to_numpy()[events.claim.clip(lower=0).to_numpy()], "")
+    # half of the overpaid claims: the excess allowed is recovered
     over = events[(events.kind == "original") & (outcome == "overpaid")]
-    over = over[rng.random(len(over)) < 0.5].assign(amount=lambda f: f.allowed - f.expected)
-    over = over[over.amount > 0]
-    big = payments.merge(events.groupby("payment").paid.sum().rename("paid_sum"), on="payment")
-    if len(over):
-        target = over.assign(due=over.pay_date + np.timedelta64(30, "D")).sort_values("due", kind="stable")
-        found = pd.merge_asof(target, big[["payer_id", "pay_date", "payment", "paid_sum"]].rename(
-            columns={"pay_date": "later_date", "payment": "later"}).sort_values("later_date", kind="stable"),
-            left_on="due", right_on="later_date", by="payer_id", direction="forward")
-        ok = (found.later_date <= found.pay_date + np.timedelta64(90, "D")) & (found.paid_sum > found.amount + 10000)
-        for _, e in found[ok].iterrows():
-            rows.append({"payment": int(e.later), "reason": "WO", "reference": e.payer_claim_id,
-                         "amount": int(e.amount)})
-    plb = pd.DataFrame(rows, columns=["payment", "reason", "reference", "amount"])
+    over = over[rng.random(len(over)) < 0.5].assign(amount=lambda f: f.allowed - f.expected, reason="WO")
+    over = over[over.amount > 0].assign(reference=lambda f: f.payer_claim_id)
+    # every claim paid twice: the second payment is recovered, referenced by its CLP07 or the claim id
+    twice = events[events.kind == "repeat"]
+    twice = twice.assign(amount=twice.paid, reason=np.where(rng.random(len(twice)) < 0.75, "WO", "72"),
+                         reference=np.where(rng.random(len(twice)) < 0.7, twice.payer_claim_id, twice.claim_id))
+    rows.append(_recoupments(pd.concat([over, twice], ignore_index=True), events, payments))
+    plb = pd.concat(rows, ignore_index=True)[["payment", "reason", "reference", "amount", "claim_id"]]
+    plb["payment"] = plb.payment.astype("int64")
+    plb["amount"] = plb.amount.astype("int64")
     return plb.sort_values(["payment", "reason", "reference"], kind="stable", ignore_index=True)
 
+
+def _recoupments(due: pd.DataFrame, events: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """Each amount taken back in the payer's first payment 30 to 90 days after the claim's payment
+    whose claims total absorbs it with $100 to spare (recoupments of one payment taken together);
+    an amount with no such payment by the as-of date is not recouped."""
+    columns = ["payment", "reason", "reference", "amount", "claim_id"]
+    if due.empty:
+        return pd.DataFrame(columns=columns)
+    big = payments.merge(events.groupby("payment").paid.sum().rename("paid_sum"), on="payment")
+    target = due.assign(due=due.pay_date + np.timedelta64(30, "D")).sort_values(["due", "event"], kind="stable")
+    found = pd.merge_asof(target, big[["payer_id", "pay_date", "payment", "paid_sum"]].rename(
+        columns={"pay_date": "later_date", "payment": "later"}).sort_values("later_date", kind="stable"),
+        left_on="due", right_on="later_date", by="payer_id", direction="forward")
+    found = found[found.later_date.notna() & (found.later_date <= found.pay_date + np.timedelta64(90, "D"))]
+    taken = found.groupby("later").amount.cumsum()
+    found = found[(found.paid_sum - taken > 10000).to_numpy()]
+    return pd.DataFrame({"payment": found.later.astype("int64").to_numpy(), "reason": found.reason.to_numpy(),
+                         "reference": found.reference.to_numpy(), "amount": found.amount.to_numpy(),
+                         "claim_id": found.claim_id.to_numpy()}, columns=columns)
