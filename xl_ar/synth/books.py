@@ -318,8 +318,17 @@ def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_
     claims = practice.claims
     ids = claims.claim_id
     paid = postings.groupby("claim_id").amount.sum().reindex(ids).fillna(0).astype("int64").to_numpy()
-    pat_paid = postings[postings.payer_id == "SELF"].groupby("claim_id").amount.sum().reindex(ids).fillna(0) \
-        .astype("int64").to_numpy()
+    patient = postings[postings.payer_id == "SELF"]
+
+    def per_claim(rows: pd.DataFrame) -> np.ndarray:
+        return rows.groupby("claim_id").amount.sum().reindex(ids).fillna(0).astype("int64").to_numpy()
+
+    pat_paid = per_claim(patient[patient.amount > 0])
+    refunded = -per_claim(patient[patient.amount < 0])  # refunds of credits, to whichever side was in credit
+    # what a later payer (a secondary) paid is the patient's share it covered
+    primary = claims.set_index("claim_id").payer_id
+    insurer = postings[postings.payer_id != "SELF"]
+    covered = per_claim(insurer[(insurer.payer_id != primary.reindex(insurer.claim_id).to_numpy()).to_numpy()])
     contractual = adj.adjusted.reindex(ids).fillna(0).astype("int64").to_numpy()
     wo_ins = write_offs.insurance.to_numpy()
     wo_pat = write_offs.patient.to_numpy()
@@ -328,8 +337,13 @@ def _ledger(practice: Practice, postings: pd.DataFrame, adj: pd.DataFrame, last_
     self_pay = (claims.payer_class == "self_pay").to_numpy()
     share = np.where(self_pay, claims.charge.to_numpy(), adj.share.reindex(ids).fillna(0).astype("int64").to_numpy())
     charge = claims.charge.to_numpy()
+    share = share - np.minimum(covered, np.maximum(share, 0))
+    ins_paid = paid - pat_paid + refunded
     pat_bal = share - pat_paid - wo_pat
-    ins_bal = charge - (paid - pat_paid) - contractual - share - wo_ins
+    ins_bal = charge - ins_paid - contractual - share - wo_ins
+    to_ins = np.minimum(refunded, np.maximum(-ins_bal, 0))  # a refund first clears an insurance credit
+    ins_bal = ins_bal + to_ins
+    pat_bal = pat_bal + refunded - to_ins
     balance = charge - paid - adjusted
     status_code = last_event.reindex(ids).to_numpy()
     billed = claims.billed_date.to_numpy()
@@ -584,8 +598,12 @@ def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
                 & ~ledger.claim_id.isin(answered).to_numpy() & (limit <= A + UNBILLED_WARNING_DAYS * DAY))
     for claim_id in ledger.claim_id[unbilled]:
         add("unbilled_claim", claim_id, None)
-    credit = ledger.balance.to_numpy() < 0
-    covered = recouped.reindex(ledger.claim_id).fillna(0).to_numpy() >= -ledger.balance.to_numpy()
+    # a credit to refund: the insurance part below 0 always, the patient part below 0 once no insurance
+    # part is open (until then it waits for the patient's share); parts are never netted
+    ins, pat = ledger.ins_balance.to_numpy(), ledger.patient_balance.to_numpy()
+    owed = np.minimum(ins, 0) + np.where(ins > 0, 0, np.minimum(pat, 0))
+    credit = owed < 0
+    covered = recouped.reindex(ledger.claim_id).fillna(0).to_numpy() >= -owed
     for claim_id in ledger.claim_id[credit & ~covered]:
         add("credit_balance", claim_id, None)
     out.sort(key=lambda e: (e["kind"], e["claim_id"] or "", e["trace_number"] or "", e.get("amount", 0)))
