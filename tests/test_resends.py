@@ -197,23 +197,43 @@ def test_a_failing_traceless_resend_writes_nothing_of_its_file(tmp_path, monkeyp
 
 # -- the importer: byte-identical copies in one run and in a later run ------------------------------
 
-def test_a_byte_identical_copy_in_the_same_import_run_writes_nothing(tmp_path):
+def test_a_byte_identical_copy_in_the_same_import_run_is_kept_as_a_duplicate_only(tmp_path):
     files = [SourceFile("a.835", ERA_8801.encode()), SourceFile("b.835", ERA_8801.encode())]
     with Store.open(tmp_path / "s.sqlite") as store:
         report = remittances.import_files(files, store)
         counts = {t: store.count(t) for t in ("imports", "payments", "duplicate_payments", "claim_payments")}
-    assert [(f.status, f.payments, f.duplicates) for f in report.files] == [("imported", 1, []),
-                                                                            ("already imported", 0, ["8801"])]
-    assert counts == {"imports": 1, "payments": 1, "duplicate_payments": 0, "claim_payments": 1}
+    assert [(f.status, f.payments, f.duplicates) for f in report.files] == [
+        ("imported", 1, []), ("re-delivered copy of a.835", 0, ["8801"])]
+    # nothing counted twice: one payment, one claim row; the copy is kept to report (duplicate_era)
+    assert counts == {"imports": 1, "payments": 1, "duplicate_payments": 1, "claim_payments": 1}
 
 
-def test_a_byte_identical_copy_in_a_later_import_run_writes_nothing(tmp_path):
+def test_a_byte_identical_copy_in_a_later_import_run_is_kept_as_a_duplicate_only(tmp_path):
     with Store.open(tmp_path / "s.sqlite") as store:
         remittances.import_files([SourceFile("a.835", ERA_8801.encode())], store)
         later = remittances.import_files([SourceFile("inbox/b.835", ERA_8801.encode())], store)
+        again = remittances.import_files([SourceFile("inbox/b.835", ERA_8801.encode())], store)
         assert store.count("payments") == 1 and store.count("claim_payments") == 1
         assert store.read_table("claim_payments").paid.tolist() == [8000]
-    assert [(f.status, f.duplicates) for f in later.files] == [("already imported", ["8801"])]
+        # the copy is recorded once, however often it is imported again
+        assert store.count("duplicate_payments") == 1
+    assert [(f.status, f.duplicates) for f in later.files] == [("re-delivered copy of a.835", ["8801"])]
+    assert [f.status for f in again.files] == ["re-delivered copy of a.835"]
+
+
+def test_reconcile_from_the_store_reports_a_byte_identical_copy_as_duplicate_era(tmp_path):
+    files = [SourceFile("a.835", ERA_8801.encode()), SourceFile("b.835", ERA_8801.encode())]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        remittances.import_files(files, store)
+        stored = store.remittances()
+    from_folder = read(("a.835", ERA_8801), ("b.835", ERA_8801))
+    found = []
+    for tabs in (stored, from_folder):
+        result = reconcile(ledger(("C1", 20000, 8000, 10000, 60)), tabs, postings(("C1", 8000, "8801", "ACME")),
+                           deposits(DEPOSIT_8801), AS_OF, PAYERS, None, FEES)
+        found.append(sorted(kinds(result)))
+    # the same exceptions whichever way the files came in: only the copy, as duplicate_era on 8801 (80.00)
+    assert found[0] == found[1] and [k for k, _, _ in found[0]] == ["duplicate_era"]
 
 
 def test_a_copy_stored_under_the_same_payment_id_is_counted_once_from_the_store(tmp_path):

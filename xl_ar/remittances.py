@@ -190,7 +190,9 @@ class FileResult:
     name: str
     status: str
     """imported; duplicate (every payment already imported from another file: a re-sent ERA);
-    already imported (this very file was imported before); rejected (unreadable); empty (no payment)."""
+    already imported (this very file was imported before); re-delivered copy of <file> (the same bytes
+    under another name: its payments are kept as duplicates to report, never counted); rejected
+    (unreadable); empty (no payment)."""
     payments: int = 0
     duplicates: list[str] = field(default_factory=list)
     """Trace numbers of the payments skipped as already imported."""
@@ -260,12 +262,19 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
             continue
         sha = hashlib.sha256(file.data).hexdigest()
         result = FileResult(file.name, "imported", findings=list(remittance.findings))
+        copy_of = None
         tabs = remittance.tables
         payments = tabs["payments"] = assign_payers(tabs["payments"], payers)
         with store.transaction():
             import_id = store.record_import(file.name, sha, findings=len(result.findings))
-            if import_id is None:  # the very same file again: nothing new, nothing to report as resent
+            if import_id is None:  # these bytes were imported before: nothing new is counted
                 repeated = store.stored_payments(payments)  # for the report only
+                first_id, first_name = store.import_of(sha)
+                if first_name != file.name:  # re-delivered under another name: kept to report, never counted
+                    copy_of = first_name
+                    store.record_copies(payments.assign(
+                        payment_id=[copy_id(i, file.name) for i in payments.payment_id],
+                        source_file=file.name), first_id)
             else:
                 repeated = ~store.insert_payments(payments, import_id)
                 new = without_payments(tabs, payments.payment_id[repeated])
@@ -276,7 +285,7 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
         result.duplicates = payment_key_columns(payments[repeated]).trace_key.tolist() if repeated.any() else []
         result.payments = int((~repeated).sum())
         if import_id is None:
-            result.status = "already imported"
+            result.status = "already imported" if copy_of is None else f"re-delivered copy of {copy_of}"
         else:
             if result.payments == 0:
                 result.status = "duplicate" if repeated.any() else "empty"
@@ -353,6 +362,12 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
     return merged, findings
 
 
+def copy_id(payment_id: str, file_name: str) -> str:
+    """The id of a byte-identical copy of a payment read from another file: `<id>~<8 hex of the SHA-256
+    of the file name>` (the reader gives both copies the same id; the copy must not share it)."""
+    return f"{payment_id}~{hashlib.sha256(file_name.encode()).hexdigest()[:8]}"
+
+
 def _copy_ids(files: list[tuple[int, str, Sequence[str]]]) -> dict[int, dict[str, str]]:
     """New ids for the payments whose id an earlier file already has: per file number, old -> new.
 
@@ -368,7 +383,7 @@ def _copy_ids(files: list[tuple[int, str, Sequence[str]]]) -> dict[int, dict[str
     out: dict[int, dict[str, str]] = {}
     for payment_id, where in holders.items():
         for name, number in sorted(where)[1:]:
-            base = f"{payment_id}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+            base = copy_id(payment_id, name)
             new, k = base, 1
             while new in taken:
                 k += 1

@@ -63,7 +63,8 @@ class Rollforward:
 
     table: pd.DataFrame
     ledger_ar: int
-    """The ledger's balance at the as-of date: the sum of the claims' balances (credit balances netted)."""
+    """The ledger's balance at the as-of date: the sum of the balances of the claims serviced by then
+    (credit balances netted; future-dated claims are not in the rollforward)."""
 
 
 def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
@@ -71,7 +72,9 @@ def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[
     """The rollforward of the `months` months ending with the as-of date's month."""
     starts = month_starts(as_of, months)
     edges = [*starts, pd.Timestamp(as_of) + pd.Timedelta(days=1)]
-    claims = claims[claims.service_date.notna()]
+    # claims serviced after the as-of date have no charge in any month yet: not in the rollforward
+    served = pd.to_datetime(claims.service_date)
+    claims = claims[(served.notna() & (served <= pd.Timestamp(as_of))).to_numpy()]
     known = claims.claim_id
 
     charge_dates = claims.service_date

@@ -494,6 +494,31 @@ class Store:
         )
         return int(rows[0][0]) if rows else None
 
+    def import_of(self, sha256: str) -> tuple[int, str]:
+        """The import id and file name of the file imported with this SHA-256 (it must exist)."""
+        row = self._db.execute("SELECT import_id, source_file FROM imports WHERE file_sha256 = :h", {"h": sha256})[0]
+        return int(row[0]), str(row[1])
+
+    def record_copies(self, payments: pd.DataFrame, import_id: int) -> int:
+        """Keep the payments of a file re-delivered byte for byte under another name in
+        `duplicate_payments` (under the import of the file they copy), each once: a payment id
+        recorded already is skipped. Returns how many were recorded now."""
+        if payments.empty:
+            return 0
+        ids = [str(i) for i in payments.payment_id]
+        marks = ", ".join(f":p{i}" for i in range(len(ids)))
+        known = {r[0] for r in self._db.execute(
+            f"SELECT payment_id FROM duplicate_payments WHERE payment_id IN ({marks})",
+            {f"p{i}": v for i, v in enumerate(ids)})}
+        new = payments[[i not in known for i in ids]]
+        if len(new):
+            cols = tables.TABLES["payments"].column_names
+            names = [*cols, "import_id"]
+            self._db.executemany(
+                f"INSERT INTO duplicate_payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})",
+                _records(new[cols], "payments", {"import_id": [import_id] * len(new)}))
+        return len(new)
+
     def count_import(self, import_id: int, payments: int, duplicates: int) -> None:
         """Set how many payments an import stored and how many it found stored already."""
         self._db.execute("UPDATE imports SET payments = :p, duplicates = :d WHERE import_id = :i",

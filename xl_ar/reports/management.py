@@ -495,7 +495,8 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     w.value(ws, ledger_row, 6, _dollars(data.rollforward.ledger_ar), "money")
     w.book.define_name("LedgerAR", f"=Rollforward!{cell_ref(ledger_row, 6, True, True)}")
     r = w.note(ws, ledger_row + 1, "Ending balance = beginning + charges - payments - adjustments - refunds (refunds "
-               "are negative). Ledger balance = A/R - credit balances + future-dated balances. Unexplained = ledger "
+               "are negative). Ledger balance = the sum of the balances of the claims serviced by the as-of date "
+               "(future-dated claims are not in the rollforward). Unexplained = ledger "
                "balance - ending balance: it should be 0; otherwise the postings "
                "and the claims exports disagree. Cash collection ratio = payments posted in the month / (charges - "
                "contractual adjustments dated in the month): a cash basis, not the net collection rate of the Summary "
