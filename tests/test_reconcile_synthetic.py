@@ -1,4 +1,4 @@
-"""Reconciliation against the synthetic practices' truth.json: precision and recall >= 99%.
+"""Reconciliation against the synthetic practices' truth.json: precision and recall 1.00.
 
 The truth lists every exception the generator put in (or that follows from what it generated);
 the reconciliation finds them from the files alone. Both figures are printed for every practice.
@@ -63,7 +63,7 @@ def test_precision_and_recall_on_synthetic_practices(claims, seed, tmp_path, pra
         print(f"\n  reconcile {claims:,} claims, seed {seed}: precision {precision:.4f}, recall {recall:.4f}; "
               + ", ".join(f"{k} {t}/{f}" for k, (t, f) in per_kind.items()))
     assert all(t > 0 for t, _ in per_kind.values()), "every kind of exception is in the practice"
-    assert precision >= 0.99 and recall >= 0.99
+    assert precision == 1.0 and recall == 1.0  # every exception of truth.json, and nothing else
 
 
 def test_reconcile_command_json_and_workbook(practice_small, tmp_path, capsys):
