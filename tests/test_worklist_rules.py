@@ -343,3 +343,19 @@ def test_a_claim_with_a_remittance_is_not_unbilled_even_without_a_billed_date():
     result = run([claim("C1", 20000, 0, 0, service=dt.date(2026, 6, 1), billed=None)],
                  (era("8801", "0", [denial("C1", "CO", "50")], method="CHK"),))
     assert of_kind(result, "unbilled_claim").empty
+
+
+def test_a_forwarded_balance_of_a_reversal_is_not_a_second_take_back():
+    # EFT 8802 reverses C1's 100.00 (CLP02=22, paid -100.00) and pays C2 80.00: net -20.00, so the payer
+    # forwards 20.00 (PLB FB PCN1 -20: BPR02 = 80 - 100 + 20 = 0); EFT 8803 withholds it (FB PCN1 +20). The
+    # 100.00 taken back is the reversal loop's, posted on 8802; the FB amounts are no take-back of C1
+    reversal = Claim("C1", "22", "-200", "-100", lines=[Line("99213", "-200", "-100", [("CO", "45", "-100")])],
+                     payer_claim_id="PCN1")
+    third = Claim("C3", "1", "200", "50", lines=[Line("99213", "200", "50", [("CO", "45", "150")])],
+                  payer_claim_id="PCN3")
+    result = run([claim("C1", 20000, 0, 10000), claim("C2", 20000, 8000, 12000), claim("C3", 20000, 5000, 15000)],
+                 (FIRST, era("8802", "0", [reversal, SECOND], plb=[("FB:PCN1", "-20")], date="20260901"),
+                  era("8803", "30", [third], plb=[("FB:PCN1", "20")], date="20260915")),
+                 (posting("C1", 10000, "8801"), posting("C1", -10000, "8802"), posting("C2", 8000, "8802"),
+                  posting("C3", 5000, "8803")))
+    assert posting_kinds(result) == []

@@ -48,7 +48,14 @@ import pandas as pd
 from xl_ar import balances, bank, codes, denials, kpi, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, NEW_CLAIM_REMARKS, DeadlineRule
 from xl_ar.money import for_people as _money
-from xl_ar.remittances import assign_payers, counted_once, link_reversals, original_payments, standing_adjudications
+from xl_ar.remittances import (
+    REVERSAL,
+    assign_payers,
+    counted_once,
+    link_reversals,
+    original_payments,
+    standing_adjudications,
+)
 
 COLUMNS = tuple(tables.TABLES["exceptions"].column_names)
 """Columns of the exceptions table (`tables.TABLES["exceptions"]`; amounts in cents, variance = actual - expected)."""
@@ -252,9 +259,10 @@ def recoupments(ctx: Context) -> pd.DataFrame:
     """Money a payer took back from a claim at the provider level: each PLB amount with reason WO, FB
     or 72 whose PLB03-2 reference names a ledger claim, by the payer claim number (CLP07) of one of its
     remitted loops dated on or before the PLB's payment (the payer's own first), else by its claim id
-    (CLP01). One row each: claim_id, payment_id, trace_number, payment_date and payer_id of the payment
-    that carries the PLB, reason_code, and amount = -PLB amount (negative: money taken back). A PLB
-    whose reference names no claim stays provider-level and is not here."""
+    (CLP01); an FB only on a claim without a reversal. One row each: claim_id, payment_id,
+    trace_number, payment_date and payer_id of the payment that carries the PLB, reason_code, and
+    amount = -PLB amount (negative: money taken back). A PLB whose reference names no claim stays
+    provider-level and is not here."""
     plb = ctx.provider_adjustments
     plb = plb[plb.reason_code.astype("str").str.strip().str.upper().isin(TAKE_BACK_REASONS).to_numpy()
               & plb.reference.notna().to_numpy()]
@@ -281,6 +289,10 @@ def recoupments(ctx: Context) -> pd.DataFrame:
                                       kind="stable").drop_duplicates("_plb")
     rest = found[~found._plb.isin(by_number._plb) & found.reference.isin(ctx.ledger.index).to_numpy()]
     tied = pd.concat([by_number, rest.assign(claim_id=rest.reference)], ignore_index=True).sort_values("_plb")
+    # an FB on a claim with a reversal forwards the negative balance the reversal left: that money is the
+    # reversal loop's (CLP02=22, posted on its own check), not a second take-back
+    reversed_claims = cp.claim_id[cp.status_code.astype("str").to_numpy() == REVERSAL]
+    tied = tied[~((tied.reason_code == "FB") & tied.claim_id.isin(reversed_claims)).to_numpy()]
     return tied[columns].reset_index(drop=True)
 
 
