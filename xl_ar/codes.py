@@ -102,9 +102,11 @@ def describe(reason_codes: pd.Series, group_codes: pd.Series | None = None,
     label, category, action, provider_action = out
     if group_codes is None:
         return label, category, action
-    group = group_codes.astype("str").str.strip().str.upper().to_numpy(dtype=object)
-    patient = np.isin(group, list(PATIENT_GROUPS))
-    provider = np.isin(group, list(PROVIDER_GROUPS))
+    # a handful of distinct groups: look each up once, then index (no string work per adjustment)
+    group_of, groups = pd.factorize(group_codes.astype("str"), use_na_sentinel=True)
+    groups = pd.Index(groups).str.strip().str.upper()
+    patient = np.append(groups.isin(list(PATIENT_GROUPS)), False)[group_of]
+    provider = np.append(groups.isin(list(PROVIDER_GROUPS)), False)[group_of]
     category = np.where(patient, "patient_responsibility",
                         np.where(provider & (category == "patient_responsibility"), "contractual", category))
     action = np.where(patient, BILL_PATIENT, np.where(provider, provider_action, action))

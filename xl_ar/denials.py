@@ -163,11 +163,13 @@ def fee_lookup(fee_schedule: pd.DataFrame, payer_ids: pd.Series, codes: pd.Serie
     c = procs.get_indexer(codes.astype("str"))
     known = (p >= 0) & (c >= 0)
     result = np.full(len(c), np.nan)
-    split = modifiers.fillna("").astype("str").str.split(":", expand=True)
-    for k in range(split.shape[1]):  # the first modifier with a rate wins
+    # a few distinct modifier strings: split each once, then index the lines by it
+    line_mods, distinct = pd.factorize(modifiers.fillna("").astype("str"), use_na_sentinel=False)
+    split = pd.Series(np.asarray(distinct, dtype=object), dtype=object).str.split(":", expand=True)
+    for k in range(split.shape[1] if len(distinct) else 0):  # the first modifier with a rate wins
         text = split[k].fillna("").astype("str")
-        m = mods.get_indexer(text)
-        has = known & (m >= 0) & (text != "").to_numpy() & np.isnan(result)
+        m = mods.get_indexer(text)[line_mods]
+        has = known & (m >= 0) & (text != "").to_numpy()[line_mods] & np.isnan(result)
         if has.any():
             result[has] = rates.reindex(key(p[has], c[has], m[has])).to_numpy()
     base = known & np.isnan(result)
@@ -183,10 +185,17 @@ _EM_MODIFIERS = ("25", "57")
 """Modifiers of an E/M service on the day of a procedure: never part of the reduction either."""
 
 
+def _per_distinct(values: pd.Series, test) -> np.ndarray:
+    """`test` (text Series -> bool array) applied once per distinct value, spread to every row: lines
+    carry few distinct codes and modifier strings, so this is one hash per line."""
+    rows, distinct = pd.factorize(values.fillna("").astype("str"), use_na_sentinel=False)
+    return np.asarray(test(pd.Series(np.asarray(distinct, dtype=object), dtype="str")), dtype=bool)[rows]
+
+
 def _has_modifier(modifiers: pd.Series, codes: Sequence[str]) -> np.ndarray:
     """Whether each line's colon-separated modifiers include one of `codes` (vectorised)."""
     pattern = r"(?:^|:)(?:" + "|".join(codes) + r")(?::|$)"
-    return modifiers.fillna("").astype("str").str.contains(pattern, regex=True).to_numpy(dtype=bool)
+    return _per_distinct(modifiers, lambda text: text.str.contains(pattern, regex=True).to_numpy(dtype=bool))
 
 
 def mpr_factors(lines: pd.DataFrame, fees: np.ndarray, mpr: Sequence[float] | None = None,
@@ -210,7 +219,7 @@ def mpr_factors(lines: pd.DataFrame, fees: np.ndarray, mpr: Sequence[float] | No
     marked = _has_modifier(lines["modifiers"], ("51",)) | reduced
     if not marked.any():
         return factor
-    em = (lines["procedure_code"].fillna("").astype("str").str.fullmatch(_EM_CODE).to_numpy(dtype=bool)
+    em = (_per_distinct(lines["procedure_code"], lambda text: text.str.fullmatch(_EM_CODE).to_numpy(dtype=bool))
           | _has_modifier(lines["modifiers"], _EM_MODIFIERS))
     eligible = ~em & ~np.isnan(fees)
     marked &= eligible

@@ -258,6 +258,19 @@ def denied_in_full(loops: pd.DataFrame, adjustments: pd.DataFrame,
     candidate = np.isin(status, ADJUDICATED_STATUSES) & (paid == 0) & (charge > 0)
     if not candidate.any() or adjustments.empty:
         return full
+    # only the loops that paid nothing can be denied in full: look at their claims' rows only
+    paying = loops["payment_id"].to_numpy()[candidate]
+    claims = loops["claim_id"].to_numpy()[candidate] if "claim_id" in loops.columns else None
+
+    def of_candidates(frame: pd.DataFrame) -> pd.DataFrame:
+        keep = frame["payment_id"].isin(paying).to_numpy().copy()
+        if claims is not None and "claim_id" in frame.columns:
+            keep &= frame["claim_id"].isin(claims).to_numpy()
+        return frame[keep]
+
+    adjustments = of_candidates(adjustments)
+    if line_payments is not None:
+        line_payments = of_candidates(line_payments)
     line_seq = adjustments["line_seq"] if "line_seq" in adjustments.columns else pd.Series(
         pd.NA, index=adjustments.index, dtype="Int64")
     category, _ = codes.categorize(adjustments["group_code"], adjustments["reason_code"])

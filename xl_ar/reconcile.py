@@ -582,7 +582,7 @@ def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFr
     if billed is not None and has.any():
         modifiers[has] = billed.modifiers.astype(object).to_numpy()[billed_idx[has]]
         units[has] = billed.units.astype("float64").to_numpy()[billed_idx[has]]
-    by_mpr = line_adj[line_adj.reason_code.astype("str").str.strip() == MPR_REASON].set_index(key).index
+    by_mpr = line_adj[(line_adj.reason_code == MPR_REASON).fillna(False).to_numpy(dtype=bool)].set_index(key).index
     reduced = pd.MultiIndex.from_frame(lines[key]).isin(by_mpr)
     priced = pd.DataFrame({"claim_id": lines.claim_id.to_numpy(),
                            "payer_id": ledger.payer_id.reindex(lines.claim_id).to_numpy(),
