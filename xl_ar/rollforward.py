@@ -68,8 +68,9 @@ class Rollforward:
 
 
 def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
-                as_of: dt.date, months: int = 12) -> Rollforward:
-    """The rollforward of the `months` months ending with the as-of date's month."""
+                as_of: dt.date, months: int = 12, contractual: pd.DataFrame | None = None) -> Rollforward:
+    """The rollforward of the `months` months ending with the as-of date's month (`contractual`: the
+    claims' `dated_contractual`, when the caller has it already)."""
     starts = month_starts(as_of, months)
     edges = [*starts, pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     # claims serviced after the as-of date have no charge in any month yet: not in the rollforward
@@ -79,7 +80,8 @@ def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[
 
     charge_dates = claims.service_date
     pay = postings[postings.claim_id.isin(known)]
-    contractual = dated_contractual(claims, remittances)
+    contractual = dated_contractual(claims, remittances) if contractual is None else contractual
+    contractual = contractual[contractual.claim_id.isin(known).to_numpy()]  # capped per claim: a subset is exact
     dated_total = contractual.groupby("claim_id").amount.sum()
     rest = claims.adjusted.to_numpy(dtype=np.int64) - dated_total.reindex(claims.claim_id).fillna(0).to_numpy(
         dtype=np.int64)
@@ -122,7 +124,7 @@ def rollforward(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[
 
 
 def month_end_history(claims: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
-                      as_of: dt.date, months: int = 12) -> pd.DataFrame:
+                      as_of: dt.date, months: int = 12, contractual: pd.DataFrame | None = None) -> pd.DataFrame:
     """A/R at each month end of the window, rebuilt from the same dated flows as the rollforward
     (the last row is the as-of date itself): A/R excluding credits, credit balances, % of billed A/R
     over 90 days from service, and days in A/R (3-month look-back).
@@ -153,7 +155,8 @@ def month_end_history(claims: pd.DataFrame, postings: pd.DataFrame, remittances:
 
     charges = flows(claims.claim_id, claims.service_date, claims.charge.to_numpy(dtype=np.int64))
     paid = flows(postings.claim_id, postings.posted_date, postings.amount.to_numpy(dtype=np.int64))
-    contractual = dated_contractual(claims, remittances)
+    contractual = dated_contractual(claims, remittances) if contractual is None else contractual
+    contractual = contractual[contractual.claim_id.isin(claims.claim_id).to_numpy()]
     dated = flows(contractual.claim_id, contractual.date, contractual.amount.to_numpy(dtype=np.int64))
     dated_total = contractual.groupby("claim_id").amount.sum().reindex(claims.claim_id).fillna(0).to_numpy()
     rest = claims.adjusted.to_numpy(dtype=np.int64) - dated_total.astype(np.int64)

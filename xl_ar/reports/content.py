@@ -16,7 +16,7 @@ import pandas as pd
 from xl_ar import codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
 from xl_ar.reconcile import Reconciliation
-from xl_ar.rollforward import Rollforward, month_end_history, rollforward
+from xl_ar.rollforward import Rollforward, dated_contractual, month_end_history, rollforward
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,9 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
         tile("credit_balances", "Credit balances", values["credit_balances"], "money"),
     ]
     by_payer = aging(claims, as_of, group_by="payer", payers=payers)
-    history = month_end_history(claims, postings, remittances, as_of, months)
-    roll = rollforward(claims, postings, remittances, as_of, months)
+    contractual = dated_contractual(claims, remittances)  # once, for both
+    history = month_end_history(claims, postings, remittances, as_of, months, contractual)
+    roll = rollforward(claims, postings, remittances, as_of, months, contractual)
 
     denied = cohort[cohort.denied].assign(category=lambda f: f.category.fillna(codes.UNKNOWN[1]))
     by_category = denied.groupby("category").agg(claims=("claim_id", "size"), dollars=("charge", "sum"))
