@@ -11,6 +11,7 @@ entries are numbered in breadth-first name order, whatever the order of the inpu
 from __future__ import annotations
 
 import struct
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -103,7 +104,7 @@ def _build_tree(streams: Mapping[str, bytes], storages_clsid: Mapping[str, bytes
     return root
 
 
-def _link_children(node: _Entry, ordered: list[_Entry], depth: int, deepest: int) -> int:
+def _link_children(ordered: list[_Entry], depth: int, deepest: int) -> int:
     """Link a sorted sibling list as a balanced binary search tree; returns the subtree root's id.
 
     2.6.4 Red-Black Tree: median-split trees have every empty link at depth ``deepest`` or ``deepest + 1``, so
@@ -114,30 +115,31 @@ def _link_children(node: _Entry, ordered: list[_Entry], depth: int, deepest: int
     mid = len(ordered) // 2
     top = ordered[mid]
     top.color = _RED if depth == deepest and depth > 0 else _BLACK
-    top.left = _link_children(node, ordered[:mid], depth + 1, deepest)
-    top.right = _link_children(node, ordered[mid + 1 :], depth + 1, deepest)
+    top.left = _link_children(ordered[:mid], depth + 1, deepest)
+    top.right = _link_children(ordered[mid + 1 :], depth + 1, deepest)
     return top.sid
 
 
 def _number(root: _Entry) -> list[_Entry]:
     """Directory ids in breadth-first order, siblings by name, and each storage's tree linked."""
     entries = [root]
-    queue = [root]
+    queue = deque([root])
     while queue:
-        node = queue.pop(0)
+        node = queue.popleft()
         ordered = [node.children[key] for key in sorted(node.children)]
         for child in ordered:
             child.sid = len(entries)
             entries.append(child)
             queue.append(child)
         deepest = len(ordered).bit_length() - 1  # depth of the last level of a median-split tree
-        node.child = _link_children(node, ordered, 0, deepest)
+        node.child = _link_children(ordered, 0, deepest)
     return entries
 
 
 def _chain(fat: list[int], start: int, count: int) -> None:
     """Chain ``count`` consecutive sectors from ``start`` in a FAT or miniFAT (2.3 Compound File FAT Sectors)."""
-    fat[start : start + count] = [*range(start + 1, start + count), ENDOFCHAIN]
+    if count:
+        fat[start : start + count] = [*range(start + 1, start + count), ENDOFCHAIN]
 
 
 def _sectors(data: bytes, size: int = SECTOR) -> int:
@@ -150,25 +152,75 @@ def _pad(data: bytes, size: int = SECTOR) -> bytes:
     return data + bytes(-len(data) % size)
 
 
-def _dir_entry(entry: _Entry, size: int) -> bytes:
-    """The 128 bytes of one directory entry (2.6.1 Compound File Directory Entry), timestamps zero."""
+def _dir_entry(entry: _Entry) -> bytes:
+    """The 128 bytes of one directory entry (2.6.1 Compound File Directory Entry), timestamps zero.
+
+    A storage records no start sector and no size; the root records the mini stream's.
+    """
     encoded = entry.name.encode("utf-16-le") + b"\x00\x00"
-    return struct.pack(
-        "<64sHBBIII16sIQQIQ",
-        encoded,
-        len(encoded),
-        entry.kind,
-        entry.color,
-        entry.left,
-        entry.right,
-        entry.child,
-        entry.clsid,
-        0,
-        0,
-        0,
-        entry.start,
-        size,
+    size = 0 if entry.kind == _STORAGE else len(entry.data)
+    fixed = (entry.kind, entry.color, entry.left, entry.right, entry.child, entry.clsid, 0, 0, 0)
+    return struct.pack("<64sHBBIII16sIQQIQ", encoded, len(encoded), *fixed, entry.start, size)
+
+
+def _mini_stream(small: list[_Entry]) -> tuple[bytes, bytes]:
+    """Pack small streams into the mini stream; returns it and the miniFAT sectors (2.4 Mini FAT Sectors).
+
+    Each stream starts on a 64-byte mini sector boundary; sets each entry's start to its first mini sector.
+    """
+    mini_fat: list[int] = []
+    parts = []
+    for entry in small:
+        entry.start = len(mini_fat)
+        count = _sectors(entry.data, MINI_SECTOR)
+        mini_fat += [FREESECT] * count
+        _chain(mini_fat, entry.start, count)
+        parts.append(_pad(entry.data, MINI_SECTOR))
+    mini_fat += [FREESECT] * (-len(mini_fat) % _IDS_PER_SECTOR)
+    return b"".join(parts), struct.pack(f"<{len(mini_fat)}I", *mini_fat)
+
+
+def _fat_counts(n_data: int) -> tuple[int, int]:
+    """Numbers of FAT and DIFAT sectors for ``n_data`` other sectors (2.3 FAT Sectors, 2.5 DIFAT Sectors).
+
+    The FAT also maps its own sectors and the DIFAT sectors, and more than 109 FAT sectors need DIFAT sectors of
+    127 entries each: iterate to the fixed point (counts only grow, so this ends).
+    """
+    n_fat = n_difat = 0
+    while True:
+        need_fat = -(-(n_data + n_fat + n_difat) // _IDS_PER_SECTOR)
+        need_difat = max(0, -(-(need_fat - _HEADER_DIFAT) // _DIFAT_PER_SECTOR))
+        if (need_fat, need_difat) == (n_fat, n_difat):
+            return n_fat, n_difat
+        n_fat, n_difat = need_fat, need_difat
+
+
+def _header(n_fat: int, n_difat: int, dir_start: int, minifat_start: int, n_minifat: int) -> bytes:
+    """The 512-byte header of a version 3 file (2.2 Compound File Header) with the first 109 DIFAT entries.
+
+    FAT sectors are numbered 0 .. n_fat - 1 and DIFAT sectors follow them.
+    """
+    difat = [*range(min(n_fat, _HEADER_DIFAT)), *[FREESECT] * (_HEADER_DIFAT - min(n_fat, _HEADER_DIFAT))]
+    fields = (
+        *(0x003E, 0x0003, 0xFFFE, 9, 6),  # minor and major version, byte order, sector shifts (512 and 64 bytes)
+        bytes(6),
+        *(0, n_fat, dir_start, 0, MINI_STREAM_CUTOFF),  # directory sector count is 0 in version 3
+        *(minifat_start, n_minifat, n_fat if n_difat else ENDOFCHAIN, n_difat),
     )
+    return struct.pack("<8s16sHHHHH6sIIIIIIIII", _MAGIC, bytes(16), *fields) + struct.pack(f"<{_HEADER_DIFAT}I", *difat)
+
+
+def _difat_sectors(n_fat: int, n_difat: int) -> list[bytes]:
+    """DIFAT sectors listing FAT sectors 109 onward, 127 per sector plus the next DIFAT sector (2.5)."""
+    blocks = []
+    for i in range(n_difat):
+        listed = list(
+            range(_HEADER_DIFAT + i * _DIFAT_PER_SECTOR, min(n_fat, _HEADER_DIFAT + (i + 1) * _DIFAT_PER_SECTOR))
+        )
+        listed += [FREESECT] * (_DIFAT_PER_SECTOR - len(listed))
+        following = n_fat + i + 1 if i + 1 < n_difat else ENDOFCHAIN
+        blocks.append(struct.pack(f"<{_IDS_PER_SECTOR}I", *listed, following))
+    return blocks
 
 
 def write(streams: Mapping[str, bytes], storages_clsid: Mapping[str, bytes] | None = None) -> bytes:
@@ -176,101 +228,39 @@ def write(streams: Mapping[str, bytes], storages_clsid: Mapping[str, bytes] | No
 
     Storages are created from the paths; ``storages_clsid`` maps a storage path (``""`` for the root) to its
     16-byte CLSID and can declare empty storages. Raises ValueError for names MS-CFB forbids or for clashes.
+    Sector order: FAT, DIFAT, directory, miniFAT, mini stream, then each large stream in directory order.
     """
     entries = _number(_build_tree(streams, storages_clsid))
     root = entries[0]
     small = [e for e in entries if e.kind == _STREAM and 0 < len(e.data) < MINI_STREAM_CUTOFF]
     large = [e for e in entries if e.kind == _STREAM and len(e.data) >= MINI_STREAM_CUTOFF]
+    root.data, mini_fat = _mini_stream(small)
+    n_minifat = len(mini_fat) // SECTOR if small else 0
+    n_dir = -(-len(entries) // (SECTOR // 128))
+    runs = [n_dir, n_minifat, _sectors(root.data), *(_sectors(e.data) for e in large)]
+    n_fat, n_difat = _fat_counts(sum(runs))
 
-    # 2.4 Compound File Mini FAT Sectors: small streams packed into the mini stream.
-    mini_fat: list[int] = []
-    mini_parts = []
-    for entry in small:
-        entry.start = len(mini_fat)
-        count = _sectors(entry.data, MINI_SECTOR)
-        mini_fat += [FREESECT] * count
-        _chain(mini_fat, entry.start, count)
-        mini_parts.append(_pad(entry.data, MINI_SECTOR))
-    mini_stream = b"".join(mini_parts)
-    mini_fat += [FREESECT] * (-len(mini_fat) % _IDS_PER_SECTOR)
-    mini_fat_bytes = struct.pack(f"<{len(mini_fat)}I", *mini_fat)
+    fat = [FATSECT] * n_fat + [DIFSECT] * n_difat
+    fat += [FREESECT] * (n_fat * _IDS_PER_SECTOR - len(fat))
+    starts = []
+    at = n_fat + n_difat
+    for count in runs:
+        starts.append(at if count else ENDOFCHAIN)
+        _chain(fat, at, count)
+        at += count
+    dir_start, minifat_start, root.start = starts[:3]
+    for entry, start in zip(large, starts[3:], strict=True):
+        entry.start = start
 
-    directory = b"".join(_dir_entry(e, 0) for e in entries)  # sized below; length is what matters here
-    n_dir = _sectors(directory)
-    n_minifat = len(mini_fat_bytes) // SECTOR
-    n_mini = _sectors(mini_stream)
-    n_data = n_dir + n_minifat + n_mini + sum(_sectors(e.data) for e in large)
-
-    # 2.5 DIFAT: FAT sectors must also map themselves and the DIFAT sectors; iterate to the fixed point.
-    n_fat = n_difat = 0
-    while True:
-        need_fat = -(-(n_data + n_fat + n_difat) // _IDS_PER_SECTOR)
-        need_difat = max(0, -(-(need_fat - _HEADER_DIFAT) // _DIFAT_PER_SECTOR))
-        if (need_fat, need_difat) == (n_fat, n_difat):
-            break
-        n_fat, n_difat = need_fat, need_difat
-
-    fat = [FREESECT] * (n_fat * _IDS_PER_SECTOR)
-    fat_sectors = list(range(n_fat))
-    fat[0:n_fat] = [FATSECT] * n_fat
-    difat_sectors = list(range(n_fat, n_fat + n_difat))
-    fat[n_fat : n_fat + n_difat] = [DIFSECT] * n_difat
-    nxt = n_fat + n_difat
-    dir_start = nxt
-    _chain(fat, nxt, n_dir)
-    nxt += n_dir
-    minifat_start = nxt if n_minifat else ENDOFCHAIN
-    if n_minifat:
-        _chain(fat, nxt, n_minifat)
-    nxt += n_minifat
-    root.start = nxt if n_mini else ENDOFCHAIN
-    if n_mini:
-        _chain(fat, nxt, n_mini)
-    nxt += n_mini
-    for entry in large:
-        entry.start = nxt
-        count = _sectors(entry.data)
-        _chain(fat, nxt, count)
-        nxt += count
-
-    sizes = {id(e): len(e.data) for e in entries}
-    sizes[id(root)] = len(mini_stream)
-    directory = b"".join(_dir_entry(e, sizes[id(e)] if e.kind != _STORAGE else 0) for e in entries)
+    directory = b"".join(_dir_entry(e) for e in entries)
     directory += _UNUSED_ENTRY * ((-len(directory) % SECTOR) // 128)
-
-    difat_all = fat_sectors + [FREESECT] * (_HEADER_DIFAT + n_difat * _DIFAT_PER_SECTOR - n_fat)
-    header = struct.pack(
-        "<8s16sHHHHH6sIIIIIIIII",
-        _MAGIC,
-        bytes(16),
-        0x003E,
-        0x0003,
-        0xFFFE,
-        9,
-        6,
-        bytes(6),
-        0,
-        n_fat,
-        dir_start,
-        0,
-        MINI_STREAM_CUTOFF,
-        minifat_start,
-        n_minifat,
-        difat_sectors[0] if n_difat else ENDOFCHAIN,
-        n_difat,
-    ) + struct.pack(f"<{_HEADER_DIFAT}I", *difat_all[:_HEADER_DIFAT])
-    difat_blocks = []
-    for i in range(n_difat):
-        chunk = difat_all[_HEADER_DIFAT + i * _DIFAT_PER_SECTOR : _HEADER_DIFAT + (i + 1) * _DIFAT_PER_SECTOR]
-        following = difat_sectors[i + 1] if i + 1 < n_difat else ENDOFCHAIN
-        difat_blocks.append(struct.pack(f"<{_IDS_PER_SECTOR}I", *chunk, following))
     body = [
-        header,
+        _header(n_fat, n_difat, dir_start, minifat_start, n_minifat),
         struct.pack(f"<{len(fat)}I", *fat),
-        *difat_blocks,
+        *_difat_sectors(n_fat, n_difat),
         directory,
-        mini_fat_bytes,
-        _pad(mini_stream),
+        mini_fat if small else b"",
+        _pad(root.data),
         *(_pad(e.data) for e in large),
     ]
     return b"".join(body)
