@@ -16,6 +16,8 @@ from pathlib import Path
 import olefile
 import pytest
 import xlwings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser
 
 from xl_ar.addin.cfb import ENDOFCHAIN, NOSTREAM, name_key, write
@@ -128,6 +130,46 @@ def test_a_stream_over_109_fat_sectors_needs_a_difat_sector() -> None:
     ole = read(data)
     assert ole.openstream("big").read() == big
     assert ole.openstream("small").read() == b"s"
+
+
+def test_a_chain_of_two_difat_sectors() -> None:
+    # 15,872,000 bytes = 31,000 sectors -> 245 FAT sectors: 109 in the header, 127 + 9 in two DIFAT sectors,
+    # which sit right after the FAT (sectors 245 and 246); the first points to the second, the second ends the chain
+    big = bytes(range(256)) * 62_000
+    data = write({"big": big})
+    fields = header(data)
+    assert (fields["fat_sectors"], fields["difat_sectors"]) == (245, 2)
+    assert struct.unpack_from("<I", data, 68) == (245,)
+    first, second = (data[512 * (1 + n) : 512 * (2 + n)] for n in (245, 246))
+    assert struct.unpack_from("<I", first, 508) == (246,)
+    assert struct.unpack_from("<I", second, 508) == (ENDOFCHAIN,)
+    assert struct.unpack_from("<10I", second, 0)[-2:] == (244, 0xFFFFFFFF)  # 9 FAT sectors listed, then free
+    assert read(data).openstream("big").read() == big
+
+
+SIZES = st.sampled_from([0, 1, 63, 64, 65, 4095, 4096, 4097, 9000])
+NAMES = st.text(alphabet="abAB_1", min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.tuples(st.sampled_from(["", "VBA/", "VBA/x/"]), NAMES), SIZES, max_size=25))
+def test_any_mix_of_sizes_and_storages_reads_back(layout: dict[tuple[str, str], int]) -> None:
+    streams: dict[str, bytes] = {}
+    seen: set[tuple[str, str]] = set()
+    for (folder, name), size in layout.items():
+        if (
+            (folder, name.upper()) in seen
+            or (folder == "" and name.upper() == "VBA")
+            or (folder == "VBA/" and name.upper() == "X")
+        ):
+            continue  # would clash case-insensitively or with a storage
+        seen.add((folder, name.upper()))
+        streams[folder + name] = bytes([len(streams) % 256]) * size
+    data = write(streams)
+    ole = read(data)
+    for path, content in streams.items():
+        assert ole.openstream(path).read() == content
+    assert write(streams) == data
 
 
 def test_nested_storages_are_all_listed() -> None:
