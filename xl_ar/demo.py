@@ -1,6 +1,7 @@
 """`xl-ar demo`: the main job end to end on a freshly generated practice.
 
-Generates a synthetic practice, reads and checks its exports, imports its remittances into the
+Generates a synthetic practice, reads and checks its exports (and writes them into a copy of the
+add-in's template workbook, `AR_Workbook.xlsx`), imports its remittances into the
 embedded store, and runs every step the product has, printing a short summary. Each step is timed;
 progress is shown for anything that takes more than a second.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_ar import kpi, remittances, sources
+from xl_ar.addin import template
 from xl_ar.aging import aging
 from xl_ar.kinds import BY_CODE
 from xl_ar.practice import load_practice
@@ -57,6 +59,8 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
     warnings = len(practice.findings)
     summary.lines.append(
         f"Read {len(practice.tables)} exports and found no errors" + (f" ({warnings} warnings)." if warnings else "."))
+    filled = template.write(out / "AR_Workbook.xlsx", practice.all_tables())
+    summary.lines.append(f"Wrote {filled.name}: the add-in's workbook filled with this practice's tables.")
 
     started = time.perf_counter()
     store_path = out / "xl-ar.sqlite"

@@ -1,0 +1,287 @@
+"""The template workbook `workbooks/AR_Workbook.xlsx`: the sheets a billing specialist works in.
+
+- `Claims`, `ClaimLines`, `Payers`, `FeeSchedule`, `Postings`, `Deposits`: Excel Tables named like their
+  sheets, with the canonical headers of `xl_ar.tables.TABLES` and a drop-down list on every code column
+  that has fixed choices (payer_class, responsibility).
+- `Dashboard`: live `=AR_*` formulas of the add-in on those Tables (they show `#NAME?` until the add-in is
+  loaded), and a few plain Excel formulas (counts and totals) that work anywhere.
+- `Instructions`: what each button and function does and the daily routine, in plain words.
+
+`write(path)` gives the empty template, `write(path, tables)` a copy filled with canonical tables (the demo
+writes one with the synthetic practice). Data goes in as values, text always as text (a payer name starting
+with `=` stays text), and the bytes depend only on the inputs (fixed document dates; xlsxwriter's fixed zip
+timestamps), so the committed template is checked against a fresh `write`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from xl_ar.tables import TABLES, Kind
+
+SHEETS: dict[str, str] = {
+    "Claims": "claims",
+    "ClaimLines": "claim_lines",
+    "Payers": "payers",
+    "FeeSchedule": "fee_schedule",
+    "Postings": "postings",
+    "Deposits": "deposits",
+}
+"""Sheet (and Table) name -> canonical table, in the order of the workbook's tabs."""
+
+CREATED = dt.datetime(2026, 1, 1)
+"""The document date written into every file, so the same tables give the same bytes."""
+
+VALIDATED_ROWS = 5000
+"""Rows below the data that keep the drop-down lists, so rows added to a Table get them too."""
+
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A labelled formula on the Dashboard: `spills` when it returns a table (a dynamic array)."""
+
+    label: str
+    formula: str
+    spills: bool = False
+    number_format: str | None = None
+
+
+CLAIMS = "Claims[#All]"
+KPIS = Formula("Key figures", f"=AR_KPIS({CLAIMS},TODAY())", spills=True)
+SINGLE_NUMBERS = (
+    Formula("Days in A/R", f"=AR_DAYS_IN_AR({CLAIMS},TODAY())", number_format="0.0"),
+    Formula("Share of billed A/R over 90 days", f"=AR_PCT_OVER({CLAIMS},TODAY(),90)", number_format="0.0%"),
+    Formula("Share of billed A/R over 120 days", f"=AR_PCT_OVER({CLAIMS},TODAY(),120)", number_format="0.0%"),
+    Formula("Gross collection rate, last 12 months", f"=AR_GCR({CLAIMS},EDATE(TODAY(),-12)+1,TODAY())",
+            number_format="0.0%"),
+    Formula("Net collection rate, last 12 months (and its basis)",
+            f"=AR_NCR({CLAIMS},EDATE(TODAY(),-12)+1,TODAY())", spills=True, number_format="0.0%"),
+)
+AGING = (
+    Formula("Aging of open balances", f"=AR_AGING({CLAIMS},TODAY())", spills=True),
+    Formula("Aging by payer class", f'=AR_AGING({CLAIMS},TODAY(),"payer_class")', spills=True),
+)
+CARC_EXAMPLE = "CO-45"
+"""The reason code the Dashboard's look-up starts with (the cell is the user's to change)."""
+
+
+def _column(sheet: str, name: str) -> str:
+    """`Sheet!$X:$X`: a whole column by its canonical name (plain references, which every spreadsheet reads)."""
+    letter = xl_col_to_name(TABLES[SHEETS[sheet]].column_names.index(name))
+    return f"{sheet}!${letter}:${letter}"
+
+
+QUICK_COUNTS = (
+    Formula("Claims", f"=MAX(COUNTA({_column('Claims', 'claim_id')})-1,0)", number_format="#,##0"),
+    Formula("Open balance on the claims", f"=SUM({_column('Claims', 'balance')})", number_format=MONEY_FORMAT),
+    Formula("Payers", f"=MAX(COUNTA({_column('Payers', 'payer_id')})-1,0)", number_format="#,##0"),
+    Formula("Posted payments", f"=SUM({_column('Postings', 'amount')})", number_format=MONEY_FORMAT),
+    Formula("Bank deposits", f"=SUM({_column('Deposits', 'amount')})", number_format=MONEY_FORMAT),
+)
+"""Plain Excel formulas (no add-in needed): a check that the tables were pasted completely."""
+
+BUTTONS = (
+    ("Import remittances", "Reads the new ERA files (835) from the folder, zip file or clearinghouse mailbox set "
+     "in Settings, or the files you pick, and saves them once in the store. Files already imported are skipped. "
+     "The imported payments appear on the Remittances and Adjustments sheets."),
+    ("Reconcile", "Matches the imported payments with the Claims, Postings and Deposits sheets and lists what "
+     "needs a person: denials, underpayments, payments not posted, payments not in the bank, duplicates."),
+    ("Worklist", "Shows the exceptions to work today, the most money and the nearest deadline first, each with "
+     "the next step to take."),
+    ("Build report", "Writes the management report (aging, KPIs against targets, denials, payer scorecard) as a "
+     "separate workbook without patient names."),
+    ("Settings", "Where the ERA files come from, which store to use, the practice folder, thresholds and targets. "
+     "Passwords are never typed here: they stay in the computer's password store."),
+    ("Help", "Opens these instructions and the xl-ar documentation."),
+)
+"""Each ribbon button of the Medical A/R tab, in plain words."""
+
+FUNCTIONS = (
+    ("AR_AGING(claims, as_of, [group_by], [basis], [buckets])",
+     "Open balances by age (0-30, 31-60, ... days), one row per group (payer, payer_class or responsibility)."),
+    ("AR_BUCKET(dates, as_of, [buckets])", "The age bucket of each date, e.g. 31-60."),
+    ("AR_DAYS_IN_AR(claims, as_of, [lookback_months])",
+     "Days in A/R: how many days of charges are still unpaid (lower is better)."),
+    ("AR_PCT_OVER(claims, as_of, days, [group_by])", "The share of billed A/R older than the given days."),
+    ("AR_NCR(claims, start_date, end_date, [adjustments])",
+     "Net collection rate: what was collected of what could be collected, and where the adjustments came from."),
+    ("AR_GCR(claims, start_date, end_date)", "Gross collection rate: payments divided by charges."),
+    ("AR_DENIAL_RATE(claims, remittances, adjustments, start_date, end_date, [by])",
+     "The share of claims denied in full the first time they were processed."),
+    ("AR_KPIS(claims, as_of)", "Every key figure of the claims in one two-column table."),
+    ("AR_CARC(code)", "What a reason code on a remittance means, its category and the next step, e.g. CO-45."),
+    ("AR_EXPECTED(payer_id, procedure_code, [modifier], [units], fee_schedule)",
+     "The amount the payer should allow for a service, from the FeeSchedule sheet."),
+    ("AR_DEADLINE(payer_id, from_date, [kind], payers)",
+     "The last day to file a claim (timely_filing) or to appeal a denial (appeal) with that payer."),
+)
+"""Each worksheet function, its arguments and what it gives, in plain words (a test checks none is missing)."""
+
+ROUTINE = (
+    "Every morning: paste yesterday's exports from the practice-management system into Claims, ClaimLines, "
+    "Postings and Deposits (keep the header row; the Tables grow by themselves).",
+    "Press Import remittances to bring in the new ERA files.",
+    "Press Reconcile, then Worklist, and work the list from the top: appeal denials, post missing payments, "
+    "ask the bank about payments that did not arrive.",
+    "Look at the Dashboard: A/R over 90 days and days in A/R should go down over the weeks.",
+    "At month end press Build report and send the report to the practice manager.",
+)
+"""The daily routine for new staff."""
+
+
+def _formats(book: xlsxwriter.Workbook) -> dict[str, object]:
+    return {
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "heading": book.add_format({"bold": True, "font_size": 12}),
+        "bold": book.add_format({"bold": True}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "money": book.add_format({"num_format": MONEY_FORMAT}),
+        "date": book.add_format({"num_format": DATE_FORMAT}),
+        "#,##0": book.add_format({"num_format": "#,##0"}),
+        "0.0": book.add_format({"num_format": "0.0"}),
+        "0.0%": book.add_format({"num_format": "0.0%"}),
+        MONEY_FORMAT: book.add_format({"num_format": MONEY_FORMAT}),
+    }
+
+
+def _cells(values: pd.Series, kind: Kind) -> list[object]:
+    """A canonical column as cell values: dollars for cents, dates for dates, text as text, None when empty."""
+    out: list[object] = []
+    for v in values.astype(object).tolist():
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+            out.append(None)
+        elif kind == Kind.MONEY:
+            out.append(int(v) / 100)
+        elif kind == Kind.DATE:
+            out.append(pd.Timestamp(v).to_pydatetime().replace(tzinfo=None))
+        elif kind in (Kind.COUNT, Kind.NUMBER):
+            out.append(float(v))
+        else:
+            out.append(str(v))
+    return out
+
+
+def _table_sheet(book: xlsxwriter.Workbook, formats: dict, sheet_name: str, frame: pd.DataFrame | None) -> None:
+    """One canonical table as an Excel Table named like its sheet, with drop-down lists on its choice columns."""
+    spec = TABLES[SHEETS[sheet_name]]
+    sheet = book.add_worksheet(sheet_name)
+    rows = 0 if frame is None else len(frame)
+    for j, column in enumerate(spec.columns):
+        fmt = {Kind.MONEY: formats["money"], Kind.DATE: formats["date"]}.get(column.kind)
+        sheet.set_column(j, j, max(12, len(column.name) + 3), fmt)
+        if frame is not None and column.name in frame.columns:
+            for i, value in enumerate(_cells(frame[column.name], column.kind), start=1):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(i, j, value)
+                elif isinstance(value, dt.datetime):
+                    sheet.write_datetime(i, j, value, formats["date"])
+                else:
+                    sheet.write_number(i, j, value, fmt)
+        if column.choices:
+            sheet.data_validation(1, j, rows + VALIDATED_ROWS, j, {
+                "validate": "list", "source": list(column.choices), "error_title": column.name,
+                "error_message": f"{column.name} is one of: {', '.join(column.choices)}"})
+    sheet.add_table(0, 0, max(rows, 1), len(spec.columns) - 1, {
+        "name": sheet_name, "style": "Table Style Medium 2",
+        "columns": [{"header": c.name, "header_format": formats["bold"]} for c in spec.columns]})
+    sheet.freeze_panes(1, 0)
+
+
+def _formula(sheet, formats: dict, row: int, col: int, item: Formula) -> None:
+    fmt = formats.get(item.number_format) if item.number_format else None
+    if item.spills:
+        sheet.write_dynamic_array_formula(row, col, row, col, item.formula, fmt)
+    else:
+        sheet.write_formula(row, col, item.formula, fmt)
+
+
+def _dashboard(book: xlsxwriter.Workbook, formats: dict) -> None:
+    """Live figures: the add-in's functions on the Tables, each under its label, with room to spill."""
+    sheet = book.add_worksheet("Dashboard")
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 2, 14)
+    sheet.set_column(3, 8, 14)
+    sheet.set_column(4, 4, 44)
+    sheet.write_string(0, 0, "Medical A/R dashboard", formats["title"])
+    sheet.write_string(1, 0, "As of today. The figures need the Medical A/R add-in (#NAME? without it).")
+    sheet.write_string(3, 0, KPIS.label, formats["heading"])
+    _formula(sheet, formats, 4, 0, KPIS)
+    sheet.write_string(3, 4, "Single numbers", formats["heading"])
+    for i, item in enumerate(SINGLE_NUMBERS, start=4):
+        sheet.write_string(i, 4, item.label)
+        _formula(sheet, formats, i, 5, item)
+    top = 5 + len(SINGLE_NUMBERS)
+    sheet.write_string(top, 4, "Quick counts (plain Excel, no add-in needed)", formats["heading"])
+    for i, item in enumerate(QUICK_COUNTS, start=top + 1):
+        sheet.write_string(i, 4, item.label)
+        _formula(sheet, formats, i, 5, item)
+    row = 22
+    for item in AGING:
+        sheet.write_string(row, 0, item.label, formats["heading"])
+        _formula(sheet, formats, row + 1, 0, item)
+        row += 16
+    sheet.write_string(row, 0, "What a reason code means (type a code in B)", formats["heading"])
+    sheet.write_string(row + 1, 0, "Reason code")
+    sheet.write_string(row + 1, 1, CARC_EXAMPLE)
+    _formula(sheet, formats, row + 1, 2, Formula("", f"=AR_CARC(B{row + 2})", spills=True))
+
+
+def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
+    """Plain words for new staff: the sheets, each button, each function, the daily routine."""
+    sheet = book.add_worksheet("Instructions")
+    sheet.set_column(0, 0, 52, formats["wrap"])
+    sheet.set_column(1, 1, 100, formats["wrap"])
+    lines: list[tuple[str, str, str | None]] = [("Medical A/R workbook: how to use it", "", "title"), ("", "", None)]
+    lines.append(("The sheets", "", "heading"))
+    lines += [(name, f"The {SHEETS[name].replace('_', ' ')} table: paste the export here under the header row.",
+               None) for name in SHEETS]
+    lines += [("Dashboard", "The key figures, always up to date.", None), ("", "", None)]
+    lines.append(("The buttons (Medical A/R tab of the ribbon)", "", "heading"))
+    lines += [(name, text, None) for name, text in BUTTONS]
+    lines += [("", "", None), ("The functions (type them in any cell, like =SUM)", "", "heading")]
+    lines += [("Tables are given with their header row, e.g. Claims[#All]; dates as dates, e.g. TODAY().", "", None)]
+    lines += [(name, text, None) for name, text in FUNCTIONS]
+    lines += [("", "", None), ("The daily routine", "", "heading")]
+    lines += [(f"{i}.", text, None) for i, text in enumerate(ROUTINE, start=1)]
+    for i, (a, b, style) in enumerate(lines):
+        fmt = formats[style] if style else None
+        if a:
+            sheet.write_string(i, 0, a, fmt)
+        if b:
+            sheet.write_string(i, 1, b)
+
+
+def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
+    """Write the A/R workbook to `path`: empty Tables (the template), or filled with canonical tables by name.
+
+    Tables missing from `practice_tables` stay empty. The same inputs always give the same bytes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tables = dict(practice_tables or {})
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    book.set_properties({"title": "Medical A/R workbook", "author": "xl-ar", "created": CREATED})
+    formats = _formats(book)
+    _instructions(book, formats)
+    _dashboard(book, formats)
+    for sheet_name, table in SHEETS.items():
+        _table_sheet(book, formats, sheet_name, tables.get(table) if practice_tables is not None else None)
+    book.close()
+    return path
+
+
+def table_names() -> Sequence[str]:
+    """The Excel Table names of the workbook (the same as their sheets)."""
+    return list(SHEETS)
