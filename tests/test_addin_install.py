@@ -96,3 +96,24 @@ def test_a_missing_addin_file_is_a_message_not_an_exception(tmp_path):
     message = inst.install(tmp_path / "nowhere.xlam", executable="python", **windows(tmp_path))
     assert message.startswith("No add-in to install")
     assert not (tmp_path / "profile").exists()
+
+
+def test_without_a_path_install_builds_the_addin_with_the_package_builder(tmp_path, monkeypatch):
+    import importlib.machinery
+    import sys
+    import types
+
+    import xl_ar.addin
+
+    def build(out_dir: Path) -> Path:
+        path = Path(out_dir) / "xl_ar.xlam"
+        path.write_bytes(b"built just now")
+        return path
+
+    builder = types.ModuleType("xl_ar.addin.package")
+    builder.__spec__ = importlib.machinery.ModuleSpec("xl_ar.addin.package", None)
+    builder.build = build
+    monkeypatch.setitem(sys.modules, "xl_ar.addin.package", builder)
+    monkeypatch.setattr(xl_ar.addin, "package", builder, raising=False)
+    inst.install(executable="python", **windows(tmp_path))
+    assert (tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xl_ar.xlam").read_bytes() == b"built just now"
