@@ -96,13 +96,13 @@ BUTTONS = (
      "The imported payments appear on the Remittances and Adjustments sheets."),
     ("Reconcile", "Matches the imported payments with the Claims, Postings and Deposits sheets and lists what "
      "needs a person: denials, underpayments, payments not posted, payments not in the bank, duplicates."),
-    ("Worklist", "Shows the exceptions to work today, the most money and the nearest deadline first, each with "
-     "the next step to take."),
+    ("Worklist", "Lists today's follow-up work on the Worklist sheet, the most money and the nearest deadline "
+     "first, each with the next step to take."),
     ("Build report", "Writes the management report (aging, KPIs against targets, denials, payer scorecard) as a "
-     "separate workbook without patient names."),
-    ("Settings", "Where the ERA files come from, which store to use, the practice folder, thresholds and targets. "
-     "Passwords are never typed here: they stay in the computer's password store."),
-    ("Help", "Opens these instructions and the xl-ar documentation."),
+     "separate workbook beside this one, without patient names."),
+    ("Settings", "Shows every setting (practice folder, store, ERA source, report folder), its value and where it "
+     "comes from, on the Settings sheet. Passwords are never settings: they stay in the computer's password store."),
+    ("Help", "Explains each button and each =AR_ function on the Help sheet."),
 )
 """Each ribbon button of the Medical A/R tab, in plain words."""
 
