@@ -119,14 +119,12 @@ def _as_of(settings: Settings, practice) -> dt.date:
     return dt.date.today()
 
 
-def reconcile(book=None) -> str:
-    """**Reconcile**: match the imported remittances with the workbook's claims, postings and deposits,
-    and write every exception to `Reconciliation` and the ranked ones to `Worklist` (owned sheets)."""
-
+def _reconciliation(book, title: str):
+    """The workbook's tables reconciled with the imported remittances, with the as-of date; or, when an input is
+    missing or wrong, the message saying so (also shown in an alert titled `title`)."""
     from udfs.args import ArgumentError
     from xl_ar import reconcile as core
 
-    book = _caller(book)
     try:
         settings = _settings(book)
         data, practice = _workbook_tables(book, settings)
@@ -135,23 +133,56 @@ def reconcile(book=None) -> str:
         if remitted["payments"].empty and practice is not None:
             remitted, _ = practice.remittances()
         as_of = _as_of(settings, practice)
-        result = core.reconcile_tables(data, remitted, as_of)
+        return core.reconcile_tables(data, remitted, as_of), as_of
     except (InputError, ArgumentError) as e:
         message = str(e)
-        book.app.alert(message, title="Reconcile")
+        book.app.alert(message, title=title)
         return message
+
+
+def _write_exceptions(book, name: str, first_line: str, frame) -> None:
+    """An owned sheet with a line of text, then the exceptions as a filterable table colored by kind."""
+    sheet = sheets.owned_sheet(book, name)
+    sheets.write_block(sheet, "A1", [first_line])
+    sheets.write_frame(sheet, "A3", sheets.for_excel(frame, None, money=("expected", "actual", "variance")))
+    sheets.as_table(sheet, "A3", name, kind_column=frame.columns.get_loc("kind") + 1)
+
+
+def reconcile(book=None) -> str:
+    """**Reconcile**: match the imported remittances with the workbook's claims, postings and deposits,
+    and write every exception to `Reconciliation` and the ranked ones to `Worklist` (owned sheets)."""
+    from xl_ar import reconcile as core
+
+    book = _caller(book)
+    reconciled = _reconciliation(book, "Reconcile")
+    if isinstance(reconciled, str):
+        return reconciled
+    result, as_of = reconciled
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.summary.items() if n)
     summary = f"Reconciled as of {as_of}: {len(result.exceptions):,} exceptions ({counts or 'none'})."
     shown = list(core.COLUMNS)
-    for name, frame in ((RECONCILIATION_SHEET, result.exceptions[shown]),
-                        (WORKLIST_SHEET, result.worklist()[["rank", *shown]])):
-        sheet = sheets.owned_sheet(book, name)
-        sheets.write_block(sheet, "A1", [summary if name == RECONCILIATION_SHEET else
-                                         f"Worklist as of {as_of}: highest priority first."])
-        sheets.write_frame(sheet, "A3", sheets.for_excel(frame, None, money=("expected", "actual", "variance")))
-        sheets.as_table(sheet, "A3", name, kind_column=frame.columns.get_loc("kind") + 1)
+    _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[shown])
+    _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.",
+                      result.worklist()[["rank", *shown]])
     book.app.alert(summary, title="Reconcile")
     return summary
+
+
+def worklist(book=None) -> str:
+    """**Worklist**: today's follow-up work only, ranked (the reconciliation's exceptions that need work,
+    highest priority first), on the owned `Worklist` sheet; the `Reconciliation` sheet is left as it is."""
+    from xl_ar import reconcile as core
+
+    book = _caller(book)
+    reconciled = _reconciliation(book, "Worklist")
+    if isinstance(reconciled, str):
+        return reconciled
+    result, as_of = reconciled
+    work = result.worklist()
+    message = f"Worklist as of {as_of}: {len(work):,} items to work, highest priority first."
+    _write_exceptions(book, WORKLIST_SHEET, message, work[["rank", *core.COLUMNS]])
+    book.app.alert(message, title="Worklist")
+    return message
 
 
 def build_report(book=None) -> str:
@@ -182,4 +213,76 @@ def build_report(book=None) -> str:
         return message
     message = built.summary()
     book.app.alert(message, title="Build report")
+    return message
+
+
+SETTINGS_SHEET = "Settings"
+HELP_SHEET = "Help"
+GUIDE = 'the section "Install in Excel" of the xl-ar README'
+"""Where installing and the daily routine are explained (named on the Help sheet)."""
+
+BUTTON_HELP = {
+    "Import remittances": "Reads new 835 remittance files from the configured folder, zip or SFTP mailbox (or the "
+                          "files you pick), stores each payment once and lists them on the Remittances and "
+                          "Adjustments sheets.",
+    "Reconcile": "Matches the imported remittances with this workbook's claims, postings and deposits and lists "
+                 "every exception on the Reconciliation sheet.",
+    "Worklist": "Ranks today's follow-up work (denials, underpayments, missing postings) by dollars at stake and "
+                "deadline on the Worklist sheet.",
+    "Build report": "Writes the de-identified management report workbook (aging, KPIs, denials, reconciliation) "
+                    "beside this workbook.",
+    "Settings": "Shows every xl-ar setting (practice folder, store, ERA source, report folder), its value and where "
+                "it comes from, on the Settings sheet.",
+    "Help": "Explains each button and each =AR_ function on the Help sheet.",
+}
+"""What each ribbon button does: the Help sheet's text and, word for word, the button's supertip in customUI.xml."""
+
+
+def _text(value: str) -> str:
+    """Text that Excel keeps as text: a leading `'` before what would otherwise start a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def settings(book=None) -> str:
+    """**Settings**: every setting, its value and where it comes from, on the owned `Settings` sheet; values are
+    changed in the workbook's settings sheet (key in column A, value in column B). Credentials are never settings."""
+    from xl_ar.settings import SETTINGS
+
+    book = _caller(book)
+    try:
+        resolved = _settings(book)
+    except InputError as e:
+        message = str(e)
+        book.app.alert(message, title="Settings")
+        return message
+    rows = [["setting", "value", "from", "what it is for"]]
+    rows += [[key, _text(value), where, SETTINGS[key].doc] for key, value, where in resolved.describe()]
+    sheet = sheets.owned_sheet(book, SETTINGS_SHEET)
+    sheets.write_block(sheet, "A1", [f"Settings {sheets.stamp()}: change a value in the {sheets.CONFIG_SHEET} "
+                                     "sheet (the setting in column A, its value in column B)."])
+    sheet.range("A3").value = rows
+    given = sum(1 for _, _, where in resolved.describe() if where not in ("default", "not set"))
+    message = f"{len(rows) - 1} settings, {given} set by you; see the {SETTINGS_SHEET} sheet."
+    book.app.alert(message, title="Settings")
+    return message
+
+
+def help(book=None) -> str:
+    """**Help**: what each button and each `=AR_` function does, on the owned `Help` sheet, with where the
+    install and daily-use guide is. Named `help` because the button calls `udfs.ribbon.help()`."""
+    import inspect
+
+    from udfs import functions
+
+    book = _caller(book)
+    lines = ["Medical A/R: the buttons of the ribbon tab", ""]
+    lines += [f"{label}: {text}" for label, text in BUTTON_HELP.items()]
+    lines += ["", "Worksheet functions (category Medical A/R in the function wizard)", ""]
+    for name in sorted(n for n in dir(functions) if n.startswith("ar_") and callable(getattr(functions, n))):
+        doc = " ".join(inspect.cleandoc(getattr(functions, name).__doc__ or "").split())
+        lines.append(f"={name.upper()}: {doc}")
+    lines += ["", f"Install and daily routine: {GUIDE}."]
+    sheets.write_block(sheets.owned_sheet(book, HELP_SHEET), "A1", [_text(line) for line in lines])
+    message = f"See the {HELP_SHEET} sheet, and {GUIDE}."
+    book.app.alert(message, title="Help")
     return message
