@@ -285,3 +285,29 @@ def test_libreoffice_imports_every_module(libreoffice, xlam, vba):
         crlf = dataclasses.replace(module, source=module.source.replace("\r\n", "\n").replace("\n", "\r\n"))
         expected = ("normal" if module.kind == "module" else "class", basic_text(crlf))
         assert modules[module.name] == expected, module.name
+
+
+# --- the command line --------------------------------------------------------------------------------------------
+
+
+def test_xl_ar_addin_build_writes_the_same_add_in(xlam, tmp_path, capsys):
+    from xl_ar.cli import main
+
+    assert main(["addin", "build", "--out", str(tmp_path / "dist")]) == 0
+    built = tmp_path / "dist" / "xl_ar.xlam"
+    assert capsys.readouterr().out == f"Built {built} ({built.stat().st_size:,} bytes)\n"
+    assert built.read_bytes() == xlam.read_bytes()
+
+
+def test_xl_ar_addin_install_and_remove_print_what_the_installer_says(monkeypatch, tmp_path, capsys):
+    from xl_ar.addin import install
+    from xl_ar.cli import main
+
+    calls = []
+    monkeypatch.setattr(install, "install", lambda addin=None: calls.append(("install", addin)) or "installed")
+    monkeypatch.setattr(install, "remove", lambda: calls.append(("remove",)) or "removed")
+    assert main(["addin", "install"]) == 0
+    assert main(["addin", "install", "--addin", str(tmp_path / "x.xlam")]) == 0
+    assert main(["addin", "remove"]) == 0
+    assert calls == [("install", None), ("install", tmp_path / "x.xlam"), ("remove",)]
+    assert capsys.readouterr().out == "installed\ninstalled\nremoved\n"

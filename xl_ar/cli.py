@@ -350,6 +350,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_addin_build(args: argparse.Namespace) -> int:
+    from xl_ar.addin import package
+
+    path = package.build(Path(args.out))
+    print(f"Built {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_addin_install(args: argparse.Namespace) -> int:
+    from xl_ar.addin import install
+
+    print(install.install(Path(args.addin) if args.addin else None))
+    return 0
+
+
+def cmd_addin_remove(args: argparse.Namespace) -> int:
+    from xl_ar.addin import install
+
+    print(install.remove())
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -365,6 +387,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("addin", help="the Excel add-in xl_ar.xlam: build it, install it in Excel, remove it")
+    addin = p.add_subparsers(dest="addin_command", required=True, metavar="ADDIN_COMMAND")
+    q = addin.add_parser("build", help="build xl_ar.xlam from the text sources (same sources, same bytes)")
+    q.add_argument("--out", default=".", help="folder to write xl_ar.xlam into (default: the current folder)")
+    q.set_defaults(func=cmd_addin_build)
+    q = addin.add_parser("install", help="copy the add-in to Excel's start-up folder and write the user config "
+                         "(Windows, macOS)")
+    q.add_argument("--addin", help="an add-in file to install (default: build one)")
+    q.set_defaults(func=cmd_addin_install)
+    q = addin.add_parser("remove", help="remove the add-in and its user config from Excel's start-up folder")
+    q.set_defaults(func=cmd_addin_remove)
 
     p = sub.add_parser("settings", help="every setting, its value and where it comes from")
     p.add_argument("--explain", action="store_true", help="also say what each setting is for")
