@@ -69,21 +69,29 @@ def test_the_same_tables_give_the_same_bytes(practice, filled, tmp_path):
         assert b"2026-01-01T00:00:00Z" in z.read("docProps/core.xml")
 
 
-def test_each_sheet_is_an_excel_table_named_like_it_with_the_canonical_headers(empty):
+def test_each_data_sheet_holds_one_excel_table_with_the_canonical_headers(empty):
     book = load(empty)
-    assert book.sheetnames == ["Instructions", "Dashboard", *template.SHEETS]
-    for sheet, table in template.SHEETS.items():
-        ws = book[sheet]
-        assert list(ws.tables) == [sheet]
+    assert book.sheetnames == ["Instructions", "Dashboard", "Claims", "Claim Lines", "Payers", "Fee Schedule",
+                               "Postings", "Deposits"]
+    assert list(template.SHEETS) == ["Claims", "ClaimLines", "Payers", "FeeSchedule", "Postings", "Deposits"]
+    for data in template.DATA_SHEETS:
+        ws = book[data.sheet]
+        assert list(ws.tables) == [data.table]
         header = [c.value for c in ws[1]]
-        assert header == tables.TABLES[table].column_names
-        assert ws.tables[sheet].ref.startswith("A1:")
+        assert header == tables.TABLES[data.canonical].column_names
+        assert ws.tables[data.table].ref.startswith("A1:")
+
+
+def test_the_data_sheets_are_the_ones_the_ribbon_macros_read():
+    import udfs.ribbon
+
+    assert {d.canonical: d.sheet for d in template.DATA_SHEETS} == udfs.ribbon.DATA_SHEETS
 
 
 def test_code_columns_with_choices_get_a_drop_down_list_and_no_other_column_does(empty):
     book = load(empty)
-    for sheet, table in template.SHEETS.items():
-        ws = book[sheet]
+    for data in template.DATA_SHEETS:
+        ws, table, sheet = book[data.sheet], data.canonical, data.sheet
         found = {}
         for rule in ws.data_validations.dataValidation:
             assert rule.type == "list"
@@ -133,8 +141,8 @@ def test_the_filled_copy_holds_the_practice_as_values_money_in_dollars_dates_as_
     assert first["claim_id"] == claims.claim_id.iloc[0]
     assert first["charge"] == pytest.approx(claims.charge.iloc[0] / 100)
     assert first["service_date"] == pd.Timestamp(claims.service_date.iloc[0]).to_pydatetime()
-    for sheet, table in template.SHEETS.items():
-        assert book[sheet].max_row == max(len(practice.table(table)), 1) + 1, sheet
+    for data in template.DATA_SHEETS:
+        assert book[data.sheet].max_row == max(len(practice.table(data.canonical)), 1) + 1, data.sheet
     with zipfile.ZipFile(filled) as z:  # data sheets hold values only: not one formula
         for n in range(3, 3 + len(template.SHEETS)):
             assert b"<f>" not in z.read(f"xl/worksheets/sheet{n}.xml")

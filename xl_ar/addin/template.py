@@ -1,8 +1,9 @@
 """The template workbook `workbooks/AR_Workbook.xlsx`: the sheets a billing specialist works in.
 
-- `Claims`, `ClaimLines`, `Payers`, `FeeSchedule`, `Postings`, `Deposits`: Excel Tables named like their
-  sheets, with the canonical headers of `xl_ar.tables.TABLES` and a drop-down list on every code column
-  that has fixed choices (payer_class, responsibility).
+- `Claims`, `ClaimLines`, `Payers`, `FeeSchedule`, `Postings`, `Deposits`: Excel Tables on the sheets the
+  ribbon macros read (`Claim Lines` and `Fee Schedule` with a space, as Table names cannot have one), with
+  the canonical headers of `xl_ar.tables.TABLES` and a drop-down list on every code column that has fixed
+  choices (payer_class, responsibility).
 - `Dashboard`: live `=AR_*` formulas of the add-in on those Tables (they show `#NAME?` until the add-in is
   loaded), and a few plain Excel formulas (counts and totals) that work anywhere.
 - `Instructions`: what each button and function does and the daily routine, in plain words.
@@ -16,7 +17,7 @@ timestamps), so the committed template is checked against a fresh `write`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +27,31 @@ from xlsxwriter.utility import xl_col_to_name
 
 from xl_ar.tables import TABLES, Kind
 
-SHEETS: dict[str, str] = {
-    "Claims": "claims",
-    "ClaimLines": "claim_lines",
-    "Payers": "payers",
-    "FeeSchedule": "fee_schedule",
-    "Postings": "postings",
-    "Deposits": "deposits",
-}
-"""Sheet (and Table) name -> canonical table, in the order of the workbook's tabs."""
+
+@dataclass(frozen=True, slots=True)
+class DataSheet:
+    """A sheet holding one canonical table as an Excel Table."""
+
+    canonical: str
+    """The canonical table (`xl_ar.tables.TABLES`)."""
+    sheet: str
+    """The sheet's name: the one the ribbon macros read (`udfs.ribbon.DATA_SHEETS`)."""
+    table: str
+    """The Excel Table's name (no spaces), used in formulas: `Claims[#All]`."""
+
+
+DATA_SHEETS = (
+    DataSheet("claims", "Claims", "Claims"),
+    DataSheet("claim_lines", "Claim Lines", "ClaimLines"),
+    DataSheet("payers", "Payers", "Payers"),
+    DataSheet("fee_schedule", "Fee Schedule", "FeeSchedule"),
+    DataSheet("postings", "Postings", "Postings"),
+    DataSheet("deposits", "Deposits", "Deposits"),
+)
+"""The data sheets in the order of the workbook's tabs."""
+SHEETS: dict[str, str] = {d.table: d.canonical for d in DATA_SHEETS}
+"""Excel Table name -> canonical table."""
+_BY_TABLE = {d.table: d for d in DATA_SHEETS}
 
 CREATED = dt.datetime(2026, 1, 1)
 """The document date written into every file, so the same tables give the same bytes."""
@@ -75,10 +92,12 @@ CARC_EXAMPLE = "CO-45"
 """The reason code the Dashboard's look-up starts with (the cell is the user's to change)."""
 
 
-def _column(sheet: str, name: str) -> str:
-    """`Sheet!$X:$X`: a whole column by its canonical name (plain references, which every spreadsheet reads)."""
-    letter = xl_col_to_name(TABLES[SHEETS[sheet]].column_names.index(name))
-    return f"{sheet}!${letter}:${letter}"
+def _column(table: str, name: str) -> str:
+    """`'Sheet'!$X:$X`: a whole column of an Excel Table's sheet by its canonical name (a plain reference, which
+    every spreadsheet reads, where LibreOffice 7.4 does not read `Table[column]`)."""
+    data = _BY_TABLE[table]
+    letter = xl_col_to_name(TABLES[data.canonical].column_names.index(name))
+    return f"'{data.sheet}'!${letter}:${letter}"
 
 
 QUICK_COUNTS = (
@@ -171,10 +190,10 @@ def _cells(values: pd.Series, kind: Kind) -> list[object]:
     return out
 
 
-def _table_sheet(book: xlsxwriter.Workbook, formats: dict, sheet_name: str, frame: pd.DataFrame | None) -> None:
-    """One canonical table as an Excel Table named like its sheet, with drop-down lists on its choice columns."""
-    spec = TABLES[SHEETS[sheet_name]]
-    sheet = book.add_worksheet(sheet_name)
+def _table_sheet(book: xlsxwriter.Workbook, formats: dict, data: DataSheet, frame: pd.DataFrame | None) -> None:
+    """One canonical table as an Excel Table on its sheet, with drop-down lists on its choice columns."""
+    spec = TABLES[data.canonical]
+    sheet = book.add_worksheet(data.sheet)
     rows = 0 if frame is None else len(frame)
     for j, column in enumerate(spec.columns):
         fmt = {Kind.MONEY: formats["money"], Kind.DATE: formats["date"]}.get(column.kind)
@@ -194,7 +213,7 @@ def _table_sheet(book: xlsxwriter.Workbook, formats: dict, sheet_name: str, fram
                 "validate": "list", "source": list(column.choices), "error_title": column.name,
                 "error_message": f"{column.name} is one of: {', '.join(column.choices)}"})
     sheet.add_table(0, 0, max(rows, 1), len(spec.columns) - 1, {
-        "name": sheet_name, "style": "Table Style Medium 2",
+        "name": data.table, "style": "Table Style Medium 2",
         "columns": [{"header": c.name, "header_format": formats["bold"]} for c in spec.columns]})
     sheet.freeze_panes(1, 0)
 
@@ -245,8 +264,8 @@ def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
     sheet.set_column(1, 1, 100, formats["wrap"])
     lines: list[tuple[str, str, str | None]] = [("Medical A/R workbook: how to use it", "", "title"), ("", "", None)]
     lines.append(("The sheets", "", "heading"))
-    lines += [(name, f"The {SHEETS[name].replace('_', ' ')} table: paste the export here under the header row.",
-               None) for name in SHEETS]
+    lines += [(d.sheet, f"The {d.canonical.replace('_', ' ')} table ({d.table} in formulas): paste the export "
+               "here under the header row.", None) for d in DATA_SHEETS]
     lines += [("Dashboard", "The key figures, always up to date.", None), ("", "", None)]
     lines.append(("The buttons (Medical A/R tab of the ribbon)", "", "heading"))
     lines += [(name, text, None) for name, text in BUTTONS]
@@ -276,12 +295,9 @@ def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None)
     formats = _formats(book)
     _instructions(book, formats)
     _dashboard(book, formats)
-    for sheet_name, table in SHEETS.items():
-        _table_sheet(book, formats, sheet_name, tables.get(table) if practice_tables is not None else None)
+    for data in DATA_SHEETS:
+        _table_sheet(book, formats, data, tables.get(data.canonical))
     book.close()
     return path
 
 
-def table_names() -> Sequence[str]:
-    """The Excel Table names of the workbook (the same as their sheets)."""
-    return list(SHEETS)
