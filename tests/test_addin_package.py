@@ -311,3 +311,23 @@ def test_xl_ar_addin_install_and_remove_print_what_the_installer_says(monkeypatc
     assert main(["addin", "remove"]) == 0
     assert calls == [("install", None), ("install", tmp_path / "x.xlam"), ("remove",)]
     assert capsys.readouterr().out == "installed\ninstalled\nremoved\n"
+
+
+# --- the sources in the wheel ------------------------------------------------------------------------------------
+
+
+def test_the_wheel_ships_every_source_file_where_the_builder_looks():
+    import tomllib
+
+    data_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    shipped = {f"{folder}/{Path(file).name}": file for folder, files in data_files.items() for file in files}
+    assert shipped == {f"share/xl-ar/addin/{f}": f"workbooks/addin/{f}" for f in package.SOURCE_FILES}
+    assert package.SOURCES == ROOT / "workbooks" / "addin"  # in a checkout, the checkout's sources
+
+
+def test_the_sources_copied_elsewhere_build_the_same_add_in(xlam, tmp_path):
+    copy = tmp_path / "share" / "xl-ar" / "addin"
+    for file in package.SOURCE_FILES:
+        (copy / file).parent.mkdir(parents=True, exist_ok=True)
+        (copy / file).write_bytes((package.SOURCES / file).read_bytes())
+    assert package.build(tmp_path / "out", sources=copy).read_bytes() == xlam.read_bytes()

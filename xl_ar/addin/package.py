@@ -47,9 +47,25 @@ RIBBON_MODULE = "RibbonXlAr.bas"
 DROPPED_BASE_MODULES = ("RibbonMyAddin",)
 """xlwings' sample ribbon module in the base project."""
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ROOT / "workbooks" / "addin"
-"""The text sources (customUI/, vba/) in a checkout."""
+SOURCE_FILES = ("customUI/customUI.xml", f"vba/{RIBBON_MODULE}")
+"""The text sources, relative to the sources folder (pyproject.toml ships the same files in the wheel)."""
+
+
+def default_sources() -> Path:
+    """`workbooks/addin` of a checkout, else the copy an installed wheel keeps in `<prefix>/share/xl-ar/addin`
+    (the prefix of the environment, of a user install, or the one above this file's site-packages)."""
+    import site
+
+    here = Path(__file__).resolve()
+    shared = [Path(p) / "share" / "xl-ar" / "addin"
+              for p in (sys.prefix, site.USER_BASE or sys.prefix, *here.parents[4:6])]
+    for folder in (here.parents[2] / "workbooks" / "addin", *shared):
+        if all((folder / f).is_file() for f in SOURCE_FILES):
+            return folder
+    return shared[0]
+
+
+SOURCES = default_sources()
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 MAX_HELP = 255  # Application.MacroOptions: Description and each ArgumentDescriptions entry at most 255 characters
