@@ -190,3 +190,26 @@ def test_the_demo_writes_a_filled_copy_of_the_template(tmp_path):
     claims = load_practice(tmp_path / "demo" / "practice").table("claims")
     assert book["Claims"].max_row == len(claims) + 1
     assert any("AR_Workbook.xlsx" in line for line in summary.lines)
+
+
+def test_the_ribbon_macros_reconcile_the_filled_copy_as_the_command_line_reconciles_the_practice(
+        filled, practice_small, tmp_path, capsys):
+    import json
+
+    from tests.excel_standin import Book
+    from udfs import ribbon, sheets
+    from xl_ar.cli import main
+
+    saved = load(filled)
+    book = Book(*[d.sheet for d in template.DATA_SHEETS], sheets.CONFIG_SHEET)
+    for data in template.DATA_SHEETS:
+        book.sheets[data.sheet].range("A1").value = [list(r) for r in saved[data.sheet].iter_rows(values_only=True)]
+    book.sheets[sheets.CONFIG_SHEET].range("A1").value = [
+        ["era_source", str(practice_small / "era")], ["store", str(tmp_path / "s.sqlite")], ["as_of", "2026-09-30"]]
+    ribbon.import_remittances(book)
+    message = ribbon.reconcile(book)
+    assert message.startswith("Reconciled as of 2026-09-30:")
+    shown = book.sheets["Reconciliation"].frame(header_row=3)
+    assert main(["reconcile", "--practice", str(practice_small), "--as-of", "2026-09-30", "--json", "--quiet"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert shown.kind.value_counts().to_dict() == {k: v for k, v in cli["summary"].items() if v}
