@@ -59,6 +59,9 @@ CREATED = dt.datetime(2026, 1, 1)
 VALIDATED_ROWS = 5000
 """Rows below the data that keep the drop-down lists, so rows added to a Table get them too."""
 
+INSTRUCTION_WIDTHS = (46, 96)
+"""Widths of the Instructions sheet's two columns (characters)."""
+
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -229,6 +232,8 @@ def _formula(sheet, formats: dict, row: int, col: int, item: Formula) -> None:
 def _dashboard(book: xlsxwriter.Workbook, formats: dict) -> None:
     """Live figures: the add-in's functions on the Tables, each under its label, with room to spill."""
     sheet = book.add_worksheet("Dashboard")
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 2, 14)
     sheet.set_column(3, 8, 14)
@@ -260,8 +265,10 @@ def _dashboard(book: xlsxwriter.Workbook, formats: dict) -> None:
 def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
     """Plain words for new staff: the sheets, each button, each function, the daily routine."""
     sheet = book.add_worksheet("Instructions")
-    sheet.set_column(0, 0, 52, formats["wrap"])
-    sheet.set_column(1, 1, 100, formats["wrap"])
+    sheet.set_column(0, 0, INSTRUCTION_WIDTHS[0], formats["wrap"])
+    sheet.set_column(1, 1, INSTRUCTION_WIDTHS[1], formats["wrap"])
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)  # printed one page wide
     lines: list[tuple[str, str, str | None]] = [("Medical A/R workbook: how to use it", "", "title"), ("", "", None)]
     lines.append(("The sheets", "", "heading"))
     lines += [(d.sheet, f"The {d.canonical.replace('_', ' ')} table ({d.table} in formulas): paste the export "
@@ -270,16 +277,26 @@ def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
     lines.append(("The buttons (Medical A/R tab of the ribbon)", "", "heading"))
     lines += [(name, text, None) for name, text in BUTTONS]
     lines += [("", "", None), ("The functions (type them in any cell, like =SUM)", "", "heading")]
-    lines += [("Tables are given with their header row, e.g. Claims[#All]; dates as dates, e.g. TODAY().", "", None)]
+    lines += [("", "Tables are given with their header row, e.g. Claims[#All]; dates as dates, e.g. TODAY().", None)]
     lines += [(name, text, None) for name, text in FUNCTIONS]
     lines += [("", "", None), ("The daily routine", "", "heading")]
     lines += [(f"{i}.", text, None) for i, text in enumerate(ROUTINE, start=1)]
     for i, (a, b, style) in enumerate(lines):
-        fmt = formats[style] if style else None
+        if style:
+            sheet.write_string(i, 0, a, formats[style])
+            continue
         if a:
-            sheet.write_string(i, 0, a, fmt)
+            sheet.write_string(i, 0, a)
         if b:
             sheet.write_string(i, 1, b)
+        wrapped = max(_lines(a, INSTRUCTION_WIDTHS[0]), _lines(b, INSTRUCTION_WIDTHS[1]))
+        if wrapped > 1:  # wrapped text gets its height (not every application sizes rows on opening)
+            sheet.set_row(i, 15 * wrapped)
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a text takes in a wrapped column `width` characters wide (a generous estimate)."""
+    return -(-len(text) // max(int(width * 1.1), 1)) if text else 1
 
 
 def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
