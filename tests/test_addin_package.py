@@ -95,7 +95,7 @@ def relationships(parts: dict[str, bytes]) -> dict[str, list[tuple[str, str]]]:
     for name, data in parts.items():
         if not name.endswith(".rels"):
             continue
-        folder = PurePosixPath(name).parent.parent  # xl/_rels/workbook.xml.rels -> xl
+        folder = PurePosixPath(name).parents[1]  # xl/_rels/workbook.xml.rels -> xl
         source = str(folder / PurePosixPath(name).name.removesuffix(".rels")).lstrip("./")
         found[source] = [(r.get("Type").rsplit("/", 1)[1], str(folder / r.get("Target")).lstrip("./"))
                          for r in ET.fromstring(data).findall("rel:Relationship", NS)]
@@ -331,3 +331,13 @@ def test_the_sources_copied_elsewhere_build_the_same_add_in(xlam, tmp_path):
         (copy / file).parent.mkdir(parents=True, exist_ok=True)
         (copy / file).write_bytes((package.SOURCES / file).read_bytes())
     assert package.build(tmp_path / "out", sources=copy).read_bytes() == xlam.read_bytes()
+
+
+def test_xlwings_is_pinned_to_the_version_whose_dll_the_vba_declares(vba):
+    import tomllib
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (pin,) = [d for d in dependencies if d.startswith("xlwings")]
+    version = pin.removeprefix("xlwings==")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert f'Lib "xlwings64-{version}.dll"' in vba.module("xlwings").source
