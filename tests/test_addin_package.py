@@ -341,3 +341,11 @@ def test_xlwings_is_pinned_to_the_version_whose_dll_the_vba_declares(vba):
     version = pin.removeprefix("xlwings==")
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
     assert f'Lib "xlwings64-{version}.dll"' in vba.module("xlwings").source
+
+
+def test_vba_lines_and_help_texts_stay_within_excels_limits(vba):
+    for module in vba.modules:
+        for line in module.source.replace("\r\n", "\n").split("\n"):
+            assert len(line) <= 1023, module.name  # the VBA editor's longest physical line
+    for description, _, arguments in describe_calls(vba.module("ThisWorkbook").source).values():
+        assert 0 < len(description) <= 255 and all(0 < len(a) <= 255 for a in arguments)  # MacroOptions limits
