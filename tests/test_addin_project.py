@@ -60,7 +60,7 @@ def base(base_bin):
 
 @pytest.fixture(scope="module")
 def ribbon() -> Module:
-    return load_module(VBA_SOURCES / "Ribbon.bas")
+    return load_module(VBA_SOURCES / "RibbonXlAr.bas")
 
 
 def olevba_modules(vba_project_bin: bytes) -> dict[str, tuple[str, str]]:
@@ -155,8 +155,8 @@ def test_rebuilt_project_keeps_project_and_projectwm_streams_and_has_no_pcode(ba
 
 
 def test_load_module_reads_the_name_and_makes_line_ends_crlf(tmp_path, ribbon):
-    assert (ribbon.name, ribbon.kind) == ("Ribbon", "module")
-    assert ribbon.source.startswith('Attribute VB_Name = "Ribbon"\r\n')
+    assert (ribbon.name, ribbon.kind) == ("RibbonXlAr", "module")
+    assert ribbon.source.startswith('Attribute VB_Name = "RibbonXlAr"\r\n')
     assert 'RunPython "import udfs.ribbon; udfs.ribbon.import_remittances()"' in ribbon.source
     (tmp_path / "Lf.bas").write_bytes(b'Attribute VB_Name = "Lf"\nSub A()\nEnd Sub\n')
     expected = 'Attribute VB_Name = "Lf"\r\nSub A()\r\nEnd Sub\r\n'
@@ -172,18 +172,18 @@ def test_load_module_drops_the_exported_class_header(tmp_path):
 def test_added_modules_appear_in_olevba_with_their_exact_source(base, ribbon):
     built = build_project(base, [ribbon, COUNTER_CLASS], "XlAr")
     extracted = olevba_modules(built)
-    assert extracted["VBA/Ribbon"] == ("Ribbon.bas", ribbon.source)
+    assert extracted["VBA/RibbonXlAr"] == ("RibbonXlAr.bas", ribbon.source)
     assert extracted["VBA/Counter"] == ("Counter.cls", COUNTER_CLASS.source)
     assert len(extracted) == 7  # the 5 modules of xlwings' project + 2
 
 
 def test_added_modules_have_their_own_streams_and_project_lines(base, ribbon):
     streams = streams_of(build_project(base, [ribbon, COUNTER_CLASS], "XlAr"))
-    assert "VBA/Ribbon" in streams and "VBA/Counter" in streams
+    assert "VBA/RibbonXlAr" in streams and "VBA/Counter" in streams
     lines = streams["PROJECT"].decode("cp1252").split("\r\n")
     # module lines in project order, the new ones after xlwings' five
     assert lines[1:8] == ["Document=ThisWorkbook/&H00000000", "Class=Dictionary", "Module=RibbonMyAddin",
-                          "Document=Sheet2/&H00000000", "Module=xlwings", "Module=Ribbon", "Class=Counter"]
+                          "Document=Sheet2/&H00000000", "Module=xlwings", "Module=RibbonXlAr", "Class=Counter"]
     # PROJECTwm ends with each new name in MBCS + NUL, UTF-16LE + NUL NUL, then the final NUL NUL
     assert streams["PROJECTwm"].endswith(b"Counter\0C\0o\0u\0n\0t\0e\0r\0\0\0\0\0")
 
@@ -208,7 +208,7 @@ def test_a_base_module_left_out_of_the_base_is_dropped(base, ribbon):
     project = streams_of(built)["PROJECT"].decode("cp1252")
     assert "RibbonMyAddin" not in project  # neither its Module= line nor its [Workspace] line
     assert [m.name for m in read_project(built).modules] == ["ThisWorkbook", "Dictionary", "Sheet2", "xlwings",
-                                                              "Ribbon"]
+                                                              "RibbonXlAr"]
 
 
 def test_a_document_module_cannot_be_replaced_by_a_standard_module(base):
@@ -251,15 +251,15 @@ def test_a_flipped_compressed_byte_changes_the_source_that_olevba_and_our_reader
     from xl_ar.addin import cfb
 
     streams = project_streams(base, [ribbon], "XlAr")
-    damaged = bytearray(streams["VBA/Ribbon"])
+    damaged = bytearray(streams["VBA/RibbonXlAr"])
     # byte 0 signature 0x01, bytes 1-2 chunk header, byte 3 flag byte (first token is always a literal),
     # byte 4 the first literal 'A' of "Attribute"; 'A' (0x41) XOR 0x01 = '@' (0x40)
     assert damaged[4] == ord("A")
     damaged[4] ^= 0x01
-    streams["VBA/Ribbon"] = bytes(damaged)
+    streams["VBA/RibbonXlAr"] = bytes(damaged)
     built = cfb.write(streams)
-    assert olevba_modules(built)["VBA/Ribbon"][1] == "@" + ribbon.source[1:]
-    assert read_project(built).module("Ribbon").source == "@" + ribbon.source[1:]
+    assert olevba_modules(built)["VBA/RibbonXlAr"][1] == "@" + ribbon.source[1:]
+    assert read_project(built).module("RibbonXlAr").source == "@" + ribbon.source[1:]
 
 
 def test_a_module_stream_shorter_than_its_text_offset_is_an_error(base, base_bin):
@@ -327,8 +327,8 @@ def basic_text(module: Module) -> str:
 def test_libreoffice_imports_every_module_of_the_built_project(libreoffice, base, ribbon, tmp_path):
     built = build_project(base, [ribbon, COUNTER_CLASS], "XlAr")
     modules = libreoffice_modules(libreoffice.soffice(), xlam_with(built, tmp_path / "xl_ar.xlam"), "XlAr")
-    assert sorted(modules) == sorted([*(m.name for m in base.modules), "Counter", "Ribbon"])
-    assert modules["Ribbon"] == ("normal", basic_text(ribbon))
+    assert sorted(modules) == sorted([*(m.name for m in base.modules), "Counter", "RibbonXlAr"])
+    assert modules["RibbonXlAr"] == ("normal", basic_text(ribbon))
     assert modules["Counter"] == ("class", basic_text(COUNTER_CLASS))
 
 
@@ -337,10 +337,10 @@ def test_libreoffice_sees_a_damaged_module_differently(libreoffice, base, ribbon
     from xl_ar.addin import cfb
 
     streams = project_streams(base, [ribbon], "XlAr")
-    damaged = bytearray(streams["VBA/Ribbon"])
+    damaged = bytearray(streams["VBA/RibbonXlAr"])
     damaged[4] ^= 0x01  # the first literal: 'A' of "Attribute VB_Name" becomes '@' (see the olevba control above)
-    streams["VBA/Ribbon"] = bytes(damaged)
+    streams["VBA/RibbonXlAr"] = bytes(damaged)
     modules = libreoffice_modules(libreoffice.soffice(), xlam_with(cfb.write(streams), tmp_path / "bad.xlam"), "XlAr")
     # no longer an Attribute line: LibreOffice keeps it as code, so the module's text differs from the source's
-    assert modules["Ribbon"][1] != basic_text(ribbon)
-    assert '\n@ttribute VB_Name = "Ribbon"\n' in modules["Ribbon"][1]
+    assert modules["RibbonXlAr"][1] != basic_text(ribbon)
+    assert '\n@ttribute VB_Name = "RibbonXlAr"\n' in modules["RibbonXlAr"][1]
