@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.excel_standin import Book
-from tests.test_ribbon_reconcile import SHEETS, grid
+from tests.test_ribbon_reconcile import SHEETS, practice_book
 from udfs import ribbon, sheets
 from xl_ar.addin import package
 from xl_ar.settings import SETTINGS
@@ -16,12 +16,7 @@ UI = "{http://schemas.microsoft.com/office/2006/01/customui}"
 
 @pytest.fixture
 def book(tmp_path, practice_small):
-    b = Book(*SHEETS, sheets.CONFIG_SHEET)
-    for name, file in SHEETS.items():
-        b.sheets[name].range("A1").value = grid(practice_small / file)
-    b.sheets[sheets.CONFIG_SHEET].range("A1").value = [
-        ["era_source", str(practice_small / "era")], ["store", str(tmp_path / "s.sqlite")], ["as_of", "2026-09-30"]]
-    return b
+    return practice_book(practice_small, tmp_path / "s.sqlite")
 
 
 def test_worklist_writes_the_ranked_work_only(book):

@@ -1,6 +1,8 @@
 """The Reconcile ribbon macro on a stand-in workbook: the practice's tables as sheets, the
 remittances imported with Import remittances, exceptions on owned sheets."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -17,14 +19,19 @@ def grid(path) -> list[list]:
     return [list(frame.columns), *[[v if v != "" else None for v in row] for row in frame.values.tolist()]]
 
 
-@pytest.fixture
-def book(tmp_path, practice_small):
+def practice_book(practice: Path, store: Path) -> Book:
+    """A stand-in workbook holding a practice folder's exports as sheets, with its settings sheet."""
     b = Book(*SHEETS, sheets.CONFIG_SHEET)
     for name, file in SHEETS.items():
-        b.sheets[name].range("A1").value = grid(practice_small / file)
+        b.sheets[name].range("A1").value = grid(practice / file)
     b.sheets[sheets.CONFIG_SHEET].range("A1").value = [
-        ["era_source", str(practice_small / "era")], ["store", str(tmp_path / "s.sqlite")], ["as_of", "2026-09-30"]]
+        ["era_source", str(practice / "era")], ["store", str(store)], ["as_of", "2026-09-30"]]
     return b
+
+
+@pytest.fixture
+def book(tmp_path, practice_small):
+    return practice_book(practice_small, tmp_path / "s.sqlite")
 
 
 def test_reconcile_writes_all_exceptions_and_the_worklist(book, practice_small, capsys):
