@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keyring
+import keyring.backend
+import keyring.errors
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,3 +150,33 @@ def _private_home(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An OS keyring stand-in that keeps passwords in memory, for one test."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.kept.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.kept[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.kept.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("no such password")
+
+
+@pytest.fixture(autouse=True)
+def os_keyring():
+    """Every test gets an empty in-memory keyring: never the keyring of the person running the tests."""
+    before = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(before)

@@ -22,7 +22,10 @@ def _cell(address: str) -> tuple[int, int]:
 
 class Range:
     def __init__(self, sheet: Sheet, address: str):
-        self.sheet, self.row, self.col = sheet, *_cell(address)
+        first, _, last = address.partition(":")
+        self.sheet, self.row, self.col = sheet, *_cell(first)
+        self.last = _cell(last) if last else None
+        """The bottom-right cell of a block address (`A1:B200`): its value is the whole block, empty cells None."""
         self._options: dict = {}
 
     def options(self, **kw) -> Range:
@@ -35,6 +38,9 @@ class Range:
 
     @property
     def value(self):
+        if self.last is not None:
+            return [[self.sheet.cells.get((r, c)) for c in range(self.col, self.last[1] + 1)]
+                    for r in range(self.row, self.last[0] + 1)]
         rows = []
         r = self.row
         while (r, self.col) in self.sheet.cells:
@@ -106,6 +112,8 @@ class Sheets:
 class App:
     def __init__(self):
         self.alerts: list[str] = []
+        self.books: dict[str, Book] = {}
+        """Other open workbooks by name, as `app.books[name]` finds them (an add-in among them)."""
 
     def alert(self, prompt: str, title: str | None = None, **kw) -> None:
         self.alerts.append(prompt)

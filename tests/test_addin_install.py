@@ -84,6 +84,19 @@ def test_install_again_replaces_the_addin_and_config(addin, tmp_path):
     assert '"INTERPRETER_WIN","new"' in (tmp_path / "profile" / ".xl_ar" / "xl_ar.conf").read_text()
 
 
+def test_install_and_remove_keep_the_settings_in_the_user_file(addin, tmp_path):
+    config = tmp_path / "profile" / ".xl_ar" / "xl_ar.conf"
+    config.parent.mkdir(parents=True)
+    config.write_bytes(b'"store","\\\\server\\ar\\team.sqlite"\r\n"INTERPRETER_WIN","C:\\old\\pythonw.exe"\r\n')
+    inst.install(addin, executable=r"C:\Python311\python.exe", **windows(tmp_path))
+    assert config.read_bytes() == (b'"store","\\\\server\\ar\\team.sqlite"\r\n'
+                                   b'"INTERPRETER_WIN","C:\\Python311\\pythonw.exe"\r\n'
+                                   b'"UDF MODULES","udfs.functions"\r\n')
+    message = inst.remove(**windows(tmp_path))
+    assert config.read_bytes() == b'"store","\\\\server\\ar\\team.sqlite"\r\n'
+    assert "your settings there are kept" in message
+
+
 def test_on_linux_both_commands_say_excel_is_needed_and_change_nothing(addin, tmp_path):
     home = tmp_path / "home"
     assert inst.install(addin, system="Linux", env={}, home=home) == inst.NO_EXCEL
@@ -98,22 +111,14 @@ def test_a_missing_addin_file_is_a_message_not_an_exception(tmp_path):
     assert not (tmp_path / "profile").exists()
 
 
-def test_without_a_path_install_builds_the_addin_with_the_package_builder(tmp_path, monkeypatch):
-    import importlib.machinery
-    import sys
-    import types
-
-    import xl_ar.addin
-
-    def build(out_dir: Path) -> Path:
-        path = Path(out_dir) / "xl_ar.xlam"
-        path.write_bytes(b"built just now")
-        return path
-
-    builder = types.ModuleType("xl_ar.addin.package")
-    builder.__spec__ = importlib.machinery.ModuleSpec("xl_ar.addin.package", None)
-    builder.build = build
-    monkeypatch.setitem(sys.modules, "xl_ar.addin.package", builder)
-    monkeypatch.setattr(xl_ar.addin, "package", builder, raising=False)
+def test_without_a_path_install_copies_the_add_in_shipped_in_the_package(tmp_path):
     inst.install(executable="python", **windows(tmp_path))
-    assert (tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xl_ar.xlam").read_bytes() == b"built just now"
+    copied = tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xl_ar.xlam"
+    assert copied.read_bytes() == inst.SHIPPED.read_bytes()
+
+
+def test_a_package_without_its_add_in_says_how_to_build_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(inst, "SHIPPED", tmp_path / "not-shipped" / "xl_ar.xlam")
+    message = inst.install(executable="python", **windows(tmp_path))
+    assert message.startswith("No add-in in this installation: build one with `xl-ar addin build`")
+    assert not (tmp_path / "Roaming").exists()

@@ -128,7 +128,12 @@ def test_the_config_sheet_holds_the_udf_module_and_every_setting_key_as_text(par
     assert cells["A1"] == "UDF MODULES" and cells["B1"] == "udfs.functions"
     keys = [cells[f"A{i}"] for i in range(2, 2 + len(settings.SETTINGS))]
     assert keys == list(settings.SETTINGS)
-    assert set(cells) == {"A1", "B1", *(f"A{i}" for i in range(2, 2 + len(settings.SETTINGS)))}  # values empty
+    rows = range(1, 2 + len(settings.SETTINGS))
+    assert set(cells) == {"B1", *(f"{c}{i}" for i in rows for c in "AC")}  # every value but xlwings' own is empty
+    assert cells["C3"].startswith("where remittances (835) come from")  # column C (not read by xlwings) says why
+    notes = dict(zip(keys, (cells[f"C{i}"] for i in range(2, 2 + len(keys))), strict=True))
+    assert notes["variance_min"].endswith("(default: 5.00)")  # Rules().variance_min_cents = 500
+    assert notes["target_denial_rate"].endswith("(default: 5%)")  # Targets().denial_rate = 0.05
 
 
 def test_a_setting_text_that_looks_like_a_formula_stays_text():
@@ -316,13 +321,43 @@ def test_xl_ar_addin_install_and_remove_print_what_the_installer_says(monkeypatc
 # --- the sources in the wheel ------------------------------------------------------------------------------------
 
 
-def test_the_wheel_ships_every_source_file_where_the_builder_looks():
-    import tomllib
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> dict[str, bytes]:
+    """The files of the wheel `pip wheel` builds from this checkout, by name."""
+    import subprocess
+    import sys
 
-    data_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
-    shipped = {f"{folder}/{Path(file).name}": file for folder, files in data_files.items() for file in files}
-    assert shipped == {f"share/xl-ar/addin/{f}": f"workbooks/addin/{f}" for f in package.SOURCE_FILES}
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--quiet", "-w", str(out)],
+                   check=True, capture_output=True, timeout=600)
+    (built,) = out.glob("xl_ar-*.whl")
+    with zipfile.ZipFile(built) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_add_in_so_pip_install_brings_it(wheel):
+    from xl_ar.addin import install
+
+    assert wheel["xl_ar/addin/xl_ar.xlam"] == install.SHIPPED.read_bytes()
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_every_source_file_where_the_builder_looks(wheel):
+    shipped = {name.split("/data/", 1)[1]: data for name, data in wheel.items() if "/data/share/xl-ar/" in name}
+    assert shipped == {f"share/xl-ar/addin/{f}": (package.SOURCES / f).read_bytes() for f in package.SOURCE_FILES}
     assert package.SOURCES == ROOT / "workbooks" / "addin"  # in a checkout, the checkout's sources
+
+
+def test_the_shipped_add_in_is_what_the_sources_build(xlam):
+    # part by part, not byte for byte: the zip's compressed bytes depend on the machine's zlib
+    from xl_ar.addin import install
+
+    def unpacked(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+    assert unpacked(install.SHIPPED) == unpacked(xlam), "regenerate: xl-ar addin build --out xl_ar/addin"
 
 
 def test_the_sources_copied_elsewhere_build_the_same_add_in(xlam, tmp_path):

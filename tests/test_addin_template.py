@@ -72,7 +72,7 @@ def test_the_same_tables_give_the_same_bytes(practice, filled, tmp_path):
 def test_each_data_sheet_holds_one_excel_table_with_the_canonical_headers(empty):
     book = load(empty)
     assert book.sheetnames == ["Instructions", "Dashboard", "Claims", "Claim Lines", "Payers", "Fee Schedule",
-                               "Postings", "Deposits"]
+                               "Postings", "Deposits", "xl_ar.conf"]
     assert list(template.SHEETS) == ["Claims", "ClaimLines", "Payers", "FeeSchedule", "Postings", "Deposits"]
     for data in template.DATA_SHEETS:
         ws = book[data.sheet]
@@ -190,6 +190,23 @@ def test_the_demo_writes_a_filled_copy_of_the_template(tmp_path):
     claims = load_practice(tmp_path / "demo" / "practice").table("claims")
     assert book["Claims"].max_row == len(claims) + 1
     assert any("AR_Workbook.xlsx" in line for line in summary.lines)
+
+
+def test_the_demo_workbooks_buttons_find_the_demo_practice_through_the_file_beside_it(tmp_path):
+    from tests.excel_standin import Book
+    from udfs import ribbon
+    from xl_ar import demo, settings
+
+    demo.run(tmp_path / "demo", claims=300, show_progress=False)
+    saved = load(tmp_path / "demo" / "AR_Workbook.xlsx")
+    rows = list(saved[settings.SHEET].iter_rows(values_only=True))
+    assert [r[0] for r in rows] == list(settings.SETTINGS) and {r[1] for r in rows} == {None}  # nothing set here
+    book = Book(settings.SHEET, fullname=str(tmp_path / "demo" / "AR_Workbook.xlsx"))
+    resolved = ribbon._settings(book)
+    assert resolved.store == str((tmp_path / "demo" / "xl-ar.sqlite").resolve())
+    assert resolved.origin["store"] == resolved.origin["practice"] == "xl_ar.conf beside the workbook"
+    practice = load_practice(tmp_path / "demo" / "practice")
+    assert ribbon.reconcile(book).startswith(f"Reconciled as of {practice.as_of()}:")
 
 
 def test_the_ribbon_macros_reconcile_the_filled_copy_as_the_command_line_reconciles_the_practice(

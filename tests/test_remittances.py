@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.era_builder import Claim, Line, era
-from xl_ar import remittances, sources
+from xl_ar import credentials, remittances, sources
 from xl_ar.cli import main
 from xl_ar.errors import InputError
 from xl_ar.practice import load_practice
@@ -160,13 +160,12 @@ def mailbox(sftp_server, practice_small, monkeypatch):
     monkeypatch.setenv("XL_AR_SFTP_KNOWN_HOSTS", str(known_hosts))
     monkeypatch.delenv("XL_AR_SFTP_TRUST_NEW_HOST", raising=False)
     monkeypatch.delenv("XL_AR_SFTP_KEY", raising=False)
-    monkeypatch.delenv("XL_AR_SFTP_PASSWORD", raising=False)
     return f"sftp://clinic@127.0.0.1:{port}/outbound", client_key
 
 
 def test_sftp_mailbox_import_is_idempotent(mailbox, tmp_path, monkeypatch):
     url, _ = mailbox
-    monkeypatch.setenv("XL_AR_SFTP_PASSWORD", "mailbox-pass")
+    credentials.save(url, "mailbox-pass")  # the OS keyring (an in-memory one in tests)
     first = import_source(url, tmp_path / "s.sqlite")
     assert first.payments == 12 and first.duplicates == 0
     assert first.files[0].name.startswith("2026/")
@@ -182,14 +181,22 @@ def test_sftp_login_with_a_key_file(mailbox, tmp_path, monkeypatch):
 
 def test_sftp_wrong_password_is_a_clear_error(mailbox, tmp_path, monkeypatch):
     url, _ = mailbox
-    monkeypatch.setenv("XL_AR_SFTP_PASSWORD", "wrong")
+    credentials.save(url, "wrong")
     with pytest.raises(InputError, match="refused the login"):
         import_source(url, tmp_path / "s.sqlite")
 
 
+def test_sftp_without_a_kept_password_says_how_to_keep_one(mailbox, tmp_path):
+    url, _ = mailbox
+    with pytest.raises(InputError, match=r"refused the login \(keep its password with `xl-ar credentials set "
+                                         r"sftp://clinic@127.0.0.1`"):
+        import_source(url, tmp_path / "s.sqlite")
+    assert not (tmp_path / "s.sqlite").exists()  # the mailbox is read before the store is opened
+
+
 def test_sftp_unknown_host_is_refused(mailbox, tmp_path, monkeypatch):
     url, _ = mailbox
-    monkeypatch.setenv("XL_AR_SFTP_PASSWORD", "mailbox-pass")
+    credentials.save(url, "mailbox-pass")  # the OS keyring (an in-memory one in tests)
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     monkeypatch.setenv("XL_AR_SFTP_KNOWN_HOSTS", str(empty))
@@ -204,7 +211,7 @@ def test_a_password_in_the_address_is_refused():
 
 def test_import_command_over_sftp(mailbox, tmp_path, monkeypatch, capsys):
     url, _ = mailbox
-    monkeypatch.setenv("XL_AR_SFTP_PASSWORD", "mailbox-pass")
+    credentials.save(url, "mailbox-pass")  # the OS keyring (an in-memory one in tests)
     assert main(["import", "--quiet", "--store", str(tmp_path / "s.sqlite"), url]) == 0
     assert "12 payments imported; 0 duplicates skipped" in capsys.readouterr().out
     assert main(["import", "--quiet", "--store", str(tmp_path / "s.sqlite"), url]) == 0

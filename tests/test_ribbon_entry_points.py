@@ -52,11 +52,11 @@ def test_settings_lists_every_setting_with_its_origin(book, tmp_path):
     before = {name: dict(book.sheets[name].cells) for name in [*SHEETS, sheets.CONFIG_SHEET]}
     message = ribbon.settings(book)
     assert message == f"{len(SETTINGS)} settings, 3 set by you; see the Settings sheet."
-    table = book.sheets["Settings"].frame(header_row=3)
+    table = book.sheets["Settings"].frame(header_row=4)
     assert table.setting.tolist() == list(SETTINGS)
     rows = table.set_index("setting")
     assert rows.loc["store", "value"] == str(tmp_path / "s.sqlite")
-    assert rows.loc["store", "from"] == f"{sheets.CONFIG_SHEET} sheet"
+    assert rows.loc["store", "from"] == f"workbook's {sheets.CONFIG_SHEET} sheet"
     assert rows.loc["as_of", "value"] == "2026-09-30"
     assert rows.loc["practice", "from"] == "not set"
     assert rows.loc["practice", "what it is for"] == SETTINGS["practice"].doc
@@ -68,7 +68,7 @@ def test_a_setting_that_looks_like_a_formula_is_written_as_text(tmp_path):
     b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(tmp_path / "s.sqlite")],
                                                        ["practice_name", "=HYPERLINK(\"http://x\")"]]
     ribbon.settings(b)
-    rows = b.sheets["Settings"].frame(header_row=3).set_index("setting")
+    rows = b.sheets["Settings"].frame(header_row=4).set_index("setting")
     assert rows.loc["practice_name", "value"] == "'=HYPERLINK(\"http://x\")"
 
 

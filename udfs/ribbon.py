@@ -26,8 +26,9 @@ def _caller(book):
 
 
 def _settings(book) -> Settings:
-    """The settings of a macro: the workbook's `_xl-ar.conf` sheet, then the user file, environment, defaults."""
-    return resolve(sheet=sheets.config(book))
+    """The settings of a macro, in xlwings' order: the workbook's `xl_ar.conf` sheet, the add-in's, the
+    `xl_ar.conf` file beside the workbook, the user file; then the environment and the defaults."""
+    return resolve(sheet=sheets.config(book), addin=sheets.addin_config(book), folder=sheets.folder(book))
 
 
 def _era_sources(book, settings: Settings) -> list[str]:
@@ -37,7 +38,7 @@ def _era_sources(book, settings: Settings) -> list[str]:
     dialog = getattr(getattr(book.app, "api", None), "GetOpenFilename", None)
     if dialog is None:  # a runtime without Excel's file dialog (xlwings Server / Lite, tests)
         raise InputError("no remittance source: set era_source (a folder, .zip or sftp:// address) in the "
-                         f"{sheets.CONFIG_SHEET} sheet, settings.toml or XL_AR_ERA_SOURCE")
+                         f"{sheets.CONFIG_SHEET} sheet, the {sheets.CONFIG_SHEET} file or XL_AR_ERA_SOURCE")
     picked = dialog("Remittance files (*.835;*.txt;*.edi;*.zip),*.835;*.txt;*.edi;*.zip", None,
                     "Import remittances", None, True)
     return [str(p) for p in picked] if isinstance(picked, (list, tuple)) else []
@@ -104,7 +105,7 @@ def _workbook_tables(book, settings: Settings) -> tuple[dict, object]:
         for table in DATA_SHEETS:
             found.setdefault(table, practice.table(table))
     if "claims" not in found:
-        raise InputError("no Claims sheet in this workbook and no practice folder configured (_xl-ar.conf: practice)")
+        raise InputError("no Claims sheet in this workbook and no practice folder configured (setting practice)")
     for table in DATA_SHEETS:
         found.setdefault(table, tables.empty(table))
     return found, practice
@@ -133,7 +134,7 @@ def _reconciliation(book, title: str):
         if remitted["payments"].empty and practice is not None:
             remitted, _ = practice.remittances()
         as_of = _as_of(settings, practice)
-        return core.reconcile_tables(data, remitted, as_of), as_of
+        return core.reconcile_tables(data, remitted, as_of, settings.rules()), as_of
     except (InputError, ArgumentError) as e:
         message = str(e)
         book.app.alert(message, title=title)
@@ -187,7 +188,7 @@ def worklist(book=None) -> str:
 
 def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
-    imported remittances, written next to the workbook (or to `report_folder` of `_xl-ar.conf`)."""
+    imported remittances, written next to the workbook (or to the `report_folder` setting)."""
 
     from udfs.args import ArgumentError
     from xl_ar import report
@@ -206,7 +207,7 @@ def build_report(book=None) -> str:
             if remitted["payments"].empty and practice is not None:
                 remitted, _ = practice.remittances()
             built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
-                                        remittances=remitted)
+                                        remittances=remitted, targets=settings.targets(), rules=settings.rules())
     except (InputError, ArgumentError) as e:
         message = str(e)
         book.app.alert(message, title="Build report")
@@ -231,8 +232,8 @@ BUTTON_HELP = {
                 "deadline on the Worklist sheet.",
     "Build report": "Writes the de-identified management report workbook (aging, KPIs, denials, reconciliation) "
                     "beside this workbook.",
-    "Settings": "Shows every xl-ar setting (practice folder, store, ERA source, report folder), its value and where "
-                "it comes from, on the Settings sheet.",
+    "Settings": "Shows every xl-ar setting (practice folder, store, ERA source, reconciliation thresholds, KPI "
+                "targets), its value and where it comes from, on the Settings sheet.",
     "Help": "Explains each button and each =AR_ function on the Help sheet.",
 }
 """What each ribbon button does: the Help sheet's text and, word for word, the button's supertip in customUI.xml."""
@@ -244,9 +245,9 @@ def _text(value: str) -> str:
 
 
 def settings(book=None) -> str:
-    """**Settings**: every setting, its value and where it comes from, on the owned `Settings` sheet; values are
-    changed in the workbook's settings sheet (key in column A, value in column B). Credentials are never settings."""
-    from xl_ar.settings import SETTINGS
+    """**Settings**: every setting (places, thresholds, targets), its value and where it comes from, on the owned
+    `Settings` sheet, with where to change it. Credentials are never settings."""
+    from xl_ar.settings import SETTINGS, user_file
 
     book = _caller(book)
     try:
@@ -258,9 +259,14 @@ def settings(book=None) -> str:
     rows = [["setting", "value", "from", "what it is for"]]
     rows += [[key, _text(value), where, SETTINGS[key].doc] for key, value, where in resolved.describe()]
     sheet = sheets.owned_sheet(book, SETTINGS_SHEET)
-    sheets.write_block(sheet, "A1", [f"Settings {sheets.stamp()}: change a value in the {sheets.CONFIG_SHEET} "
-                                     "sheet (the setting in column A, its value in column B)."])
-    sheet.range("A3").value = rows
+    sheets.write_block(sheet, "A1", [
+        f"Settings {sheets.stamp()}. The first place that has a setting wins: this workbook's {sheets.CONFIG_SHEET} "
+        f"sheet, the add-in's {sheets.CONFIG_SHEET} sheet, an {sheets.CONFIG_SHEET} file beside the workbook, "
+        f"your user file ({_text(str(user_file()))}), the environment, the default.",
+        "In a sheet: the setting in column A, its value in column B. In a file: one \"setting\",\"value\" line "
+        "each (`xl-ar settings set KEY VALUE` writes your user file). Passwords only ever go in the OS keyring "
+        "(`xl-ar credentials set ADDRESS`)."])
+    sheet.range("A4").value = rows
     given = sum(1 for _, _, where in resolved.describe() if where not in ("default", "not set"))
     message = f"{len(rows) - 1} settings, {given} set by you; see the {SETTINGS_SHEET} sheet."
     book.app.alert(message, title="Settings")

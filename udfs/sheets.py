@@ -9,40 +9,77 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from udfs.args import date_cell
 from xl_ar import settings, tables
+from xl_ar.errors import SettingsError
 from xl_ar.kinds import row_rules
 
 CONFIG_SHEET = settings.SHEET
-"""Hidden sheet of `key | value` rows: where to find ERA files, which store to use. No credentials."""
+"""The settings sheet (`xl_ar.conf`) of a workbook and of the add-in: `key | value` rows. No credentials."""
+CONFIG_BLOCK = "A1:B500"
+"""Where the settings rows are read (keys in A, values in B; blank rows and unset values are fine)."""
+ADDIN_NAME = "xl_ar.xlam"
+"""The add-in's workbook name in Excel (`Workbooks("xl_ar.xlam")` finds an open add-in by it)."""
 
 
 def config(book) -> dict[str, object]:
-    """The rows of the workbook's settings sheet (empty when it has none): text, or dates as dates.
+    """The rows of a workbook's settings sheet (empty when it has none): text, or dates as dates.
 
-    Resolving them with the other places a setting can come from is `xl_ar.settings.resolve`'s job.
+    A key given twice is an error (xlwings' VBA stops on it too). Resolving the rows with the other places a
+    setting can come from is `xl_ar.settings.resolve`'s job.
     """
     names = [s.name for s in book.sheets]
     if CONFIG_SHEET not in names:
         return {}
-    values = book.sheets[CONFIG_SHEET].range("A1").expand("table").value or []
-    if values and not isinstance(values[0], list):
-        values = [values]
+    values = book.sheets[CONFIG_SHEET].range(CONFIG_BLOCK).value or []
     out: dict[str, object] = {}
-    for k, v, *_ in values:
-        if not k or v is None:
+    for row, (k, v, *_) in enumerate(values, start=1):
+        if not k:
             continue
         key = str(k).strip().lower()
+        if key in out:
+            raise SettingsError(f"A{row}: '{str(k).strip()}' is set twice", source=f"{CONFIG_SHEET} sheet")
+        if v is None:
+            continue
         spec = settings.SETTINGS.get(key)
         if spec is not None and spec.kind == "date":
             v = date_cell(v)  # Office.js sends a date cell as its serial number, an empty one as 0
             if v is None:
                 continue
-        out[key] = v if isinstance(v, dt.date) else str(v).strip()
+        out[key] = v if isinstance(v, dt.date) else _cell_text(v)
     return out
+
+
+def _cell_text(value: object) -> str:
+    """A cell as setting text: a whole number without `.0`, a fraction as Python writes it (0.02)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def addin_config(book) -> dict[str, object]:
+    """The add-in's own settings sheet, read through the running Excel; empty when the add-in is not open."""
+    books = getattr(getattr(book, "app", None), "books", None)
+    if books is None:
+        return {}
+    try:
+        addin = books[ADDIN_NAME]
+    except Exception:  # not loaded (a workbook opened without the add-in), or a runtime without it
+        return {}
+    return config(addin)
+
+
+def folder(book) -> Path | None:
+    """The folder of a saved workbook, for its `xl_ar.conf` file; None for a new or web (https://) workbook."""
+    name = str(getattr(book, "fullname", "") or "")
+    if not name or "://" in name:
+        return None
+    parent = Path(name).parent
+    return parent if str(parent) not in ("", ".") else None
 
 
 def owned_sheet(book, name: str):

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xl_ar import __version__
-from xl_ar.errors import InputError, ToolError
+from xl_ar.errors import InputError, SettingsError, ToolError
 from xl_ar.findings import Finding
 from xl_ar.progress import step
 from xl_ar.settings import Settings, resolve
@@ -55,7 +55,7 @@ def _practice_folder(settings: Settings) -> Path:
     """The practice folder: --practice, else the `practice` setting."""
     folder = settings.practice
     if folder is None:
-        raise InputError("give --practice DIR (or set practice in settings.toml or XL_AR_PRACTICE)")
+        raise InputError("give --practice DIR (or set practice in xl_ar.conf or XL_AR_PRACTICE; see `xl-ar settings`)")
     return Path(folder)
 
 
@@ -157,7 +157,8 @@ def _claims_and_date(args: argparse.Namespace):
     settings = _settings(args)
     if not args.claims:
         if settings.practice is None:
-            raise InputError("give either --claims FILE or --practice DIR (or set practice in settings.toml)")
+            raise InputError("give either --claims FILE or --practice DIR (or set practice in xl_ar.conf; "
+                             "see `xl-ar settings`)")
         practice = load_practice(settings.practice)
         return practice.table("claims"), practice.as_of(settings.as_of), practice.table("payers"), practice
     frame, findings = ledger.read_table(Path(args.claims), "claims")
@@ -252,7 +253,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     with step("Reading remittances", not args.quiet and not args.json) as tick:
         remitted, findings = practice.remittances(tick)
     with step("Reconciling", not args.quiet and not args.json):
-        result = reconcile_tables(practice.all_tables(), remitted, as_of)
+        result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
     if args.out:
         from xl_ar.reports import reconciliation
 
@@ -304,7 +305,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     practice = load_practice(_practice_folder(settings))
     with Store.open(settings.store) as store:
         built = report.build_report(practice, store, Path(args.out), as_of=settings.as_of, phi=args.phi,
-                                    password=args.password, months=args.months, show_progress=not args.quiet)
+                                    password=args.password, months=args.months, show_progress=not args.quiet,
+                                    targets=settings.targets(), rules=settings.rules())
     print(built.summary())
     return 0
 
@@ -329,16 +331,41 @@ def cmd_codes_load(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from xl_ar.settings import SETTINGS, USER_FILE
+    from xl_ar import settings as config
 
-    settings = _settings(args)
-    rows = settings.describe()
+    if args.action in ("set", "unset"):
+        return _change_setting(args)
+    resolved = _settings(args)
+    rows = resolved.describe()
     width = max(len(k) for k, _, _ in rows)
-    print(f"xl-ar folder: {settings.home} (user file {USER_FILE}; XL_AR_HOME moves it)")
+    print(f"xl-ar folder: {resolved.home} (XL_AR_HOME moves it); user file: {config.user_file()}")
     for key, value, origin in rows:
         print(f"  {key:<{width}}  {value or '-'}  ({origin})")
         if args.explain:
-            print(f"  {'':<{width}}  {SETTINGS[key].doc}; environment {SETTINGS[key].env}")
+            print(f"  {'':<{width}}  {config.SETTINGS[key].doc}; environment {config.SETTINGS[key].env}")
+    return 0
+
+
+def _change_setting(args: argparse.Namespace) -> int:
+    """`xl-ar settings set KEY VALUE` / `unset KEY`: change the user file, after checking the value."""
+    from xl_ar import settings as config
+
+    if args.key is None or (args.action == "set" and args.value is None):
+        raise InputError(f"give the setting{' and its value' if args.action == 'set' else ''}: "
+                         f"xl-ar settings {args.action} KEY{' VALUE' if args.action == 'set' else ''}")
+    key = config.normal_key(args.key)
+    try:
+        if args.action == "set":
+            config.check(key, args.value)
+        elif key not in config.SETTINGS:
+            config.check(key, "")
+    except ValueError as e:
+        raise SettingsError(f"{key}: {e}" if key in config.SETTINGS else str(e), source="xl-ar settings") from None
+    path = config.user_file()
+    newline = "\r\n" if sys.platform == "win32" else "\n"
+    config.update_conf(path, {key: args.value.strip() if args.action == "set" else None}, newline)
+    said = f"{key} = {args.value.strip()}" if args.action == "set" else f"{key} removed"
+    print(f"{said} in {path}")
     return 0
 
 
@@ -372,6 +399,29 @@ def cmd_addin_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_credentials(args: argparse.Namespace) -> int:
+    """Keep, check or forget the password of a mailbox or database in the OS keyring (never shown)."""
+    import getpass
+
+    from xl_ar import credentials
+
+    if args.action == "set":
+        asked = f"Password for {args.address}: "
+        secret = sys.stdin.readline().rstrip("\r\n") if args.stdin else getpass.getpass(asked)
+        where = credentials.save(args.address, secret)
+        print(f"Kept the password of {where} in the OS keyring.")
+    elif args.action == "check":
+        where = credentials.account(args.address)
+        kept = credentials.password(args.address) is not None
+        print(f"The OS keyring {'keeps a' if kept else 'keeps no'} password for {where}.")
+        return 0 if kept else 1
+    else:
+        where = credentials.account(args.address)
+        print(f"Removed the password of {where} from the OS keyring." if credentials.forget(args.address) else
+              f"The OS keyring kept no password for {where}; nothing to remove.")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -400,9 +450,20 @@ def build_parser() -> argparse.ArgumentParser:
     q = addin.add_parser("remove", help="remove the add-in and its user config from Excel's start-up folder")
     q.set_defaults(func=cmd_addin_remove)
 
-    p = sub.add_parser("settings", help="every setting, its value and where it comes from")
+    p = sub.add_parser("settings", help="every setting, its value and where it comes from; `set KEY VALUE` or "
+                       "`unset KEY` changes the user file")
+    p.add_argument("action", nargs="?", choices=("show", "set", "unset"), default="show")
+    p.add_argument("key", nargs="?", help="the setting to set or unset")
+    p.add_argument("value", nargs="?", help="its value (set)")
     p.add_argument("--explain", action="store_true", help="also say what each setting is for")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("credentials", help="keep a mailbox's or team database's password in the OS keyring "
+                       "(the only place xl-ar reads passwords from)")
+    p.add_argument("action", choices=("set", "check", "remove"))
+    p.add_argument("address", help="sftp://user@host[:port] or postgresql://user@host[:port]/db (no password)")
+    p.add_argument("--stdin", action="store_true", help="read the password from standard input (set)")
+    p.set_defaults(func=cmd_credentials)
 
     p = sub.add_parser("synth", help="write a synthetic practice folder (deterministic for a seed)")
     p.add_argument("--out", required=True, help="folder to write")

@@ -8,11 +8,12 @@ progress is shown for anything that takes more than a second.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_ar import kpi, remittances, sources
+from xl_ar import kpi, remittances, settings, sources
 from xl_ar.addin import template
 from xl_ar.aging import aging
 from xl_ar.kinds import BY_CODE
@@ -61,9 +62,16 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         f"Read {len(practice.tables)} exports and found no errors" + (f" ({warnings} warnings)." if warnings else "."))
     filled = template.write(out / "AR_Workbook.xlsx", practice.all_tables())
     summary.lines.append(f"Wrote {filled.name}: the add-in's workbook filled with this practice's tables.")
+    store_path = out / "xl-ar.sqlite"
+    beside = out / settings.FILE  # the workbook's folder settings: its ribbon buttons use this demo's practice
+    beside.write_bytes(settings.conf_text(
+        [("store", str(store_path.resolve())), ("practice", str(folder.resolve())),
+         ("era_source", str((folder / "era").resolve())), ("as_of", practice.as_of().isoformat())],
+        "\r\n" if sys.platform == "win32" else "\n").encode("utf-8"))
+    summary.lines.append(f"Wrote {beside.name} beside it: the store, practice folder, ERA folder and as-of date "
+                         "its ribbon buttons use.")
 
     started = time.perf_counter()
-    store_path = out / "xl-ar.sqlite"
     if store_path.exists():  # a demo starts from an empty store, so it imports everything again
         store_path.unlink()
     listing = sources.read_source(folder / "era")

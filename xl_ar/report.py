@@ -15,7 +15,7 @@ import pandas as pd
 
 from xl_ar.practice import PracticeFolder
 from xl_ar.progress import step
-from xl_ar.reconcile import Reconciliation, reconcile_tables
+from xl_ar.reconcile import Reconciliation, Rules, reconcile_tables
 from xl_ar.reports import content, management
 from xl_ar.store import Store
 
@@ -38,15 +38,19 @@ class BuiltReport:
 
 def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.date | None = None, phi: bool = False,
                  password: str | None = None, months: int = 12, remittances: dict[str, pd.DataFrame] | None = None,
-                 targets: content.Targets | None = None, show_progress: bool = False) -> BuiltReport:
-    """Build and write the report for a practice; keep its snapshot in the store."""
+                 targets: content.Targets | None = None, show_progress: bool = False,
+                 rules: Rules | None = None) -> BuiltReport:
+    """Build and write the report for a practice; keep its snapshot in the store.
+
+    `targets` are the KPI targets of the summary tiles, `rules` the reconciliation's tolerances (the
+    practice's settings; the defaults when None)."""
     as_of = practice.as_of(as_of)
     name = practice.info.name or practice.folder.name
     if remittances is None:
         with step("Reading remittances", show_progress) as tick:
             remittances, _ = practice.remittances(tick)
     with step("Reconciling", show_progress):
-        result = reconcile_tables(practice.all_tables(), remittances, as_of)
+        result = reconcile_tables(practice.all_tables(), remittances, as_of, rules)
     with step("Writing the report", show_progress):
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,

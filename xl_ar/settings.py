@@ -1,69 +1,127 @@
 """Settings: every configurable value, where it may be set, and which place wins, in one place.
 
-A value is looked up in this order; the first place that has it wins:
+A value is looked up in this order; the first place that has it wins. Places 2-5 are xlwings' own order for
+its config (`xl_ar` is the add-in's xlwings PROJECT_NAME, so its config is called `xl_ar.conf` everywhere):
 
 1. a command-line flag (`--store`, `--practice`, `--as-of`, ...);
-2. the workbook's `_xl-ar.conf` sheet (`key | value` rows; the ribbon macros read it);
-3. the user file `settings.toml` in the xl-ar folder (`~/.xl-ar/`, or `$XL_AR_HOME`);
-4. the environment: `XL_AR_<KEY>` (`XL_AR_STORE`, `XL_AR_ERA_SOURCE`, ...);
-5. the default.
+2. the workbook's `xl_ar.conf` sheet (`key | value` rows from A1; the ribbon macros read it);
+3. the add-in's own `xl_ar.conf` sheet (settings for everyone who uses this copy of the add-in);
+4. the file `xl_ar.conf` beside the workbook (settings for every workbook in that folder);
+5. the user file `xl_ar.conf` (`~/.xl_ar/xl_ar.conf`, on macOS in Excel's container; `$XL_AR_HOME/xl_ar.conf`
+   when that is set): the same file in which `xl-ar addin install` writes the interpreter for xlwings;
+6. the environment: `XL_AR_<KEY>` (`XL_AR_STORE`, `XL_AR_ERA_SOURCE`, ...);
+7. the default.
 
-The xl-ar folder itself comes from `$XL_AR_HOME` only (it says where the user file is). It also holds
-the default store, the tokenization key (`xl_ar.privacy`) and official code lists (`xl_ar.codes`).
+A file holds one `"key","value"` line per setting, the format xlwings' VBA reads with `Input #`. Keys are
+case-insensitive; xlwings' own keys (`INTERPRETER_WIN`, `UDF MODULES`, ...) share the sheets and files and are
+left to xlwings. The xl-ar folder (`$XL_AR_HOME`, else `~/.xl_ar`) also holds the default store, the
+tokenization key (`xl_ar.privacy`) and official code lists (`xl_ar.codes`).
 
-Credentials are never settings: SFTP passwords and keys come from the environment or the OS keyring
-(`xl_ar.sources`), a database password from the password file or the environment; a store address
-holding a password is refused wherever it is set. `resolve` validates every value and names the place
-it came from in its message (`SettingsError`).
+Credentials are never settings: passwords come only from the OS keyring (`xl-ar credentials set`,
+`xl_ar.sources`); a store address or mailbox address holding a password is refused wherever it is set.
+`resolve` validates every value and names the place it came from in its message (`SettingsError`).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import os
-import tomllib
-from collections.abc import Callable, Mapping
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from xl_ar.errors import SettingsError
 
-SHEET = "_xl-ar.conf"
-"""The workbook sheet of settings (hidden; `key | value` rows from A1)."""
-USER_FILE = "settings.toml"
-"""The user file of settings, in the xl-ar folder."""
+if TYPE_CHECKING:
+    from xl_ar.reconcile import Rules
+    from xl_ar.reports.content import Targets
+
+PROJECT = "xl_ar"
+"""The add-in's xlwings PROJECT_NAME: its config sheet and files are `xl_ar.conf`."""
+SHEET = f"{PROJECT}.conf"
+"""The settings sheet of a workbook or of the add-in (`key | value` rows from A1)."""
+FILE = f"{PROJECT}.conf"
+"""The settings file beside a workbook, and the user file."""
 HOME_ENV = "XL_AR_HOME"
+MAX_FILE_BYTES = 64 * 1024
+"""A settings file is a few lines; anything bigger is not one (and is not read into memory)."""
+
+XLWINGS_KEYS = frozenset({
+    "ADD_WORKBOOK_TO_PYTHONPATH", "API_KEY", "AUTH", "CLI_PATH", "CONDA ENV", "CONDA PATH", "DEBUG UDFS",
+    "ENABLE_AUTO_PROXY", "EXCLUDE", "FOLLOW_REDIRECTS", "INCLUDE", "INSECURE", "INTERPRETER", "INTERPRETER_MAC",
+    "INTERPRETER_WIN", "LICENSE_KEY", "ONEDRIVE_COMMERCIAL_MAC", "ONEDRIVE_COMMERCIAL_WIN", "ONEDRIVE_CONSUMER_MAC",
+    "ONEDRIVE_CONSUMER_WIN", "PROXY_BYPASS_LIST", "PROXY_PASSWORD", "PROXY_SERVER", "PROXY_USERNAME", "PYTHONPATH",
+    "SHAREPOINT_MAC", "SHAREPOINT_WIN", "SHOW CONSOLE", "SHOW_ERROR_POPUPS", "TEMP DIR", "TIMEOUT", "UDF MODULES",
+    "USE UDF SERVER", "RELEASE_EMBED_CODE", "RELEASE_HIDE_CONFIG_SHEET", "RELEASE_NO_ADDIN",
+})
+"""The keys xlwings' VBA reads from the same sheets and files (xlwings 0.37.8); xl-ar leaves them alone."""
+_XLWINGS_PREFIXES = ("AZUREAD_", "RELEASE_")
 
 
 def home(environ: Mapping[str, str] | None = None) -> Path:
-    """The xl-ar folder: `$XL_AR_HOME`, else `~/.xl-ar`."""
+    """The xl-ar folder: `$XL_AR_HOME`, else `~/.xl_ar` (the folder of xlwings' user config on Windows)."""
     environ = os.environ if environ is None else environ
     value = environ.get(HOME_ENV)
-    return Path(value) if value else Path.home() / ".xl-ar"
+    return Path(value) if value else Path.home() / f".{PROJECT}"
 
 
-def _text(value: object, key: str) -> str:
+def user_file(environ: Mapping[str, str] | None = None, system: str | None = None, user_home: Path | None = None
+              ) -> Path:
+    """The user settings file, where xlwings' VBA looks for its user config (`$XL_AR_HOME/xl_ar.conf` when set).
+
+    Windows: `%USERPROFILE%\\.xl_ar\\xl_ar.conf`; macOS: `~/Library/Containers/com.microsoft.Excel/Data/xl_ar.conf`
+    (Excel is sandboxed there); elsewhere `~/.xl_ar/xl_ar.conf`.
+    """
+    environ = os.environ if environ is None else environ
+    system = system or {"win32": "Windows", "darwin": "Darwin"}.get(sys.platform, "Linux")
+    if environ.get(HOME_ENV):
+        return Path(environ[HOME_ENV]) / FILE
+    if system == "Windows":
+        return Path(environ.get("USERPROFILE") or user_home or Path.home()) / f".{PROJECT}" / FILE
+    base = user_home or Path.home()
+    if system == "Darwin":
+        return base / "Library" / "Containers" / "com.microsoft.Excel" / "Data" / FILE
+    return base / f".{PROJECT}" / FILE
+
+
+# --- how each kind of value is read from text or a cell -------------------------------------------------------------
+
+
+def _text(value: object) -> str:
     text = str(value).strip()
     if not text:
         raise ValueError("is empty")
     return text
 
 
-def _sources(value: object, key: str) -> tuple[str, ...]:
-    """Several remittance sources: a list, or text with `;` between them."""
+def _no_password(text: str, what: str) -> str:
+    if "://" in text and urlsplit(text).password:
+        raise ValueError(f"holds a password; keep passwords in the OS keyring ({what}), never in a setting")
+    return text
+
+
+def _sources(value: object) -> tuple[str, ...]:
+    """Several remittance sources: a list, or text with `;` between them; no password in an sftp:// address."""
     items = value if isinstance(value, (list, tuple)) else str(value).split(";")
     found = tuple(str(s).strip() for s in items if str(s).strip())
     if not found:
         raise ValueError("names no source")
+    for source in found:
+        _no_password(source, "xl-ar credentials set <the sftp:// address>")
     return found
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S")
 
 
-def _date(value: object, key: str) -> dt.date:
+def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -77,17 +135,96 @@ def _date(value: object, key: str) -> dt.date:
     raise ValueError(f"'{text[:40]}' is not a date (YYYY-MM-DD)")
 
 
-def _folder(value: object, key: str) -> Path:
-    return Path(_text(value, key)).expanduser()
+def _folder(value: object) -> Path:
+    return Path(_text(value)).expanduser()
 
 
-def _store(value: object, key: str) -> str:
+def _store(value: object) -> str:
     """A SQLite file path or a database URL (`postgresql://user@host/db`)."""
-    text = _text(value, key)
-    if "://" in text and urlsplit(text).password:
-        raise ValueError("holds a password; keep the password in the database password file (~/.pgpass or "
-                         "PGPASSFILE) or the environment, never in a setting")
-    return text
+    return _no_password(_text(value), "xl-ar credentials set <the database address>")
+
+
+def _decimal(value: object) -> Decimal:
+    """A number from a cell (int or float) or text; short text only (a setting is never 5,000 digits)."""
+    if isinstance(value, bool):
+        raise ValueError(f"'{value}' is not a number")
+    text = (repr(value) if isinstance(value, float) else str(value)).strip().replace(",", "")
+    if len(text) > 20:
+        raise ValueError(f"'{text[:20]}...' is not a number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"'{text}' is not a number")
+    return number
+
+
+def _days(value: object) -> int:
+    """A whole number of days, 0 to 3650."""
+    number = _decimal(value)
+    if number != number.to_integral_value() or not 0 <= number <= 3650:
+        raise ValueError(f"'{value}' is not a whole number of days from 0 to 3650")
+    return int(number)
+
+
+def _money(value: object) -> int:
+    """An amount in dollars (`5`, `5.00`, `$5`), as integer cents; whole cents only, not negative."""
+    text = str(value).strip().replace("$", "") if not isinstance(value, (int, float)) else value
+    number = _decimal(text)
+    cents = number * 100
+    if cents != cents.to_integral_value() or number < 0:
+        raise ValueError(f"'{value}' is not an amount in dollars and whole cents (like 5.00)")
+    return int(cents)
+
+
+def _share(value: object) -> float:
+    """A share: `2%` or 0.02 (a cell formatted as a percentage holds 0.02); 0% to 100%."""
+    text = str(value).strip() if not isinstance(value, (int, float)) else value
+    percent = isinstance(text, str) and text.endswith("%")
+    number = _decimal(text[:-1] if percent else text)
+    share = number / 100 if percent else number
+    if not 0 <= share <= 1:
+        hint = f" (write {number}% or {number / 100})" if not percent and 1 < number <= 100 else ""
+        raise ValueError(f"'{value}' is not a share from 0% to 100%{hint}")
+    return float(share)
+
+
+def _days_target(value: object) -> float:
+    number = _decimal(value)
+    if not 0 < number <= 3650:
+        raise ValueError(f"'{value}' is not a number of days above 0")
+    return float(number)
+
+
+def _shares(value: object) -> tuple[float, ...] | None:
+    """The multiple-procedure reduction: shares for the 1st, 2nd, ... procedure (`100%; 50%`), or `off`."""
+    if str(value).strip().lower() in ("off", "none", "no"):
+        return None
+    items = [s for s in re.split(r"[;,]", str(value)) if s.strip()] if isinstance(value, str) else [value]
+    if not items or len(items) > 20:
+        raise ValueError(f"'{str(value)[:40]}' is not a list of shares like 100%; 50% (or off)")
+    shares = tuple(_share(s) for s in items)
+    if any(s == 0 for s in shares):
+        raise ValueError(f"'{value}': a procedure's share cannot be 0%")
+    return shares
+
+
+def _show(value: object, kind: str) -> str:
+    """A value as people write it in a setting (dollars, percentages, `;`-lists)."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return f"{Decimal(int(value)) / 100:.2f}"
+    if kind == "share":
+        return f"{Decimal(repr(value)) * 100:f}".rstrip("0").rstrip(".") + "%"
+    if kind == "shares":
+        return "; ".join(_show(v, "share") for v in value)
+    if isinstance(value, tuple):
+        return "; ".join(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -96,15 +233,43 @@ class Setting:
 
     key: str
     doc: str
-    parse: Callable[[object, str], object]
+    parse: Callable[[object], object]
     kind: str = "text"
-    """text, date, folder, store or sources: how a spreadsheet cell holding it is read."""
+    """text, date, folder, store, sources, days, money, share, shares or number: how a value is read and shown."""
     default: Callable[[Mapping[str, str]], object] = lambda environ: None
     """The default, from the environment's xl-ar folder when it needs one (None: not set)."""
+    group: str = "place"
+    """`place` (where things are), `threshold` (reconciliation's tolerances) or `target` (the report's KPI targets)."""
+    field: str = ""
+    """The `reconcile.Rules` or `reports.content.Targets` field a threshold or target sets."""
 
     @property
     def env(self) -> str:
         return "XL_AR_" + self.key.upper()
+
+
+def _rule(name: str):
+    def default(environ: Mapping[str, str]) -> object:
+        from xl_ar.reconcile import Rules
+
+        return getattr(Rules(), name)
+    return default
+
+
+def _target(name: str):
+    def default(environ: Mapping[str, str]) -> object:
+        from xl_ar.reports.content import Targets
+
+        return getattr(Targets(), name)
+    return default
+
+
+def _threshold(key: str, doc: str, parse, kind: str, name: str | None = None) -> Setting:
+    return Setting(key, doc, parse, kind, _rule(name or key), "threshold", name or key)
+
+
+def _goal(key: str, doc: str, parse, kind: str, name: str | None = None) -> Setting:
+    return Setting(key, doc, parse, kind, _target(name or key), "target", name or key)
 
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in (
@@ -117,8 +282,54 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("practice_name", "the practice name shown on reports (default: practice.json's)", _text),
     Setting("report_folder", "where Build report writes the management report (default: beside the workbook)",
             _folder, "folder"),
+    _threshold("posting_grace_days", "days a remittance may wait to be posted before it is an exception", _days,
+               "days"),
+    _threshold("deposit_grace_days", "days a payment may wait for its deposit (and a deposit for its remittance)",
+               _days, "days"),
+    _threshold("deposit_window_days", "days after a payment in which a deposit without a trace number may match "
+               "it by amount", _days, "days"),
+    _threshold("no_response_days", "days after billing without any remittance that make a claim a no-response",
+               _days, "days"),
+    _threshold("variance_min", "underpayments and overpayments are reported beyond this many dollars ...",
+               _money, "money", "variance_min_cents"),
+    _threshold("variance_min_share", "... and beyond this share of the expected allowed amount", _share, "share"),
+    _threshold("mpr", "the practice's multiple-procedure reduction: the share of the fee for the 1st, 2nd, ... "
+               "procedure (the last repeats), or off", _shares, "shares"),
+    _threshold("forwarded_days", "days after a payer forwarded a claim to the next payer that make it unpaid "
+               "follow-up", _days, "days"),
+    _threshold("unbilled_warning_days", "days before its filing limit that a claim never billed becomes an "
+               "exception", _days, "days"),
+    _goal("target_days_in_ar", "report target: days in A/R (lower is better)", _days_target, "number",
+          "days_in_ar"),
+    _goal("target_pct_over_90", "report target: share of billed A/R over 90 days", _share, "share", "pct_over_90"),
+    _goal("target_pct_over_120", "report target: share of billed A/R over 120 days", _share, "share",
+          "pct_over_120"),
+    _goal("target_net_collection_rate", "report target: net collection rate (higher is better)", _share, "share",
+          "net_collection_rate"),
+    _goal("target_denial_rate", "report target: initial denial rate", _share, "share", "denial_rate"),
+    _goal("target_amber_margin", "report: a KPI within this share of its target is amber, beyond it red", _share,
+          "share", "amber_margin"),
 )}
 """Every setting by key."""
+
+
+def default_text(key: str) -> str:
+    """A setting's default as people write it, without machine paths (for the add-in's config sheet)."""
+    spec = SETTINGS[key]
+    if key == "store":
+        return "xl-ar.sqlite in the xl-ar folder"
+    if spec.group == "place":
+        return ""
+    return _show(spec.default({}), spec.kind) or "off"
+
+
+def sheet_rows() -> list[tuple[str, str]]:
+    """Every setting key with what it is for and its default: the rows of an `xl_ar.conf` sheet (values empty)."""
+    rows = []
+    for key, spec in SETTINGS.items():
+        default = default_text(key)
+        rows.append((key, spec.doc + (f" (default: {default})" if default else "")))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -133,54 +344,172 @@ class Settings:
     report_folder: Path | None = None
     home: Path = field(default_factory=home)
     origin: dict[str, str] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    """Every resolved value by key (thresholds and targets included)."""
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(key, value, where it came from) of every setting, for people."""
-        out = []
-        for key in SETTINGS:
-            value = getattr(self, key)
-            shown = "; ".join(value) if isinstance(value, tuple) else "" if value is None else str(value)
-            out.append((key, shown, self.origin.get(key, "not set")))
-        return out
+        """(key, value as written in a setting, where it came from) of every setting, for people."""
+        return [(key, _show(self.values.get(key), s.kind), self.origin.get(key, "not set"))
+                for key, s in SETTINGS.items()]
+
+    def rules(self) -> Rules:
+        """The reconciliation's tolerances: `reconcile.Rules` with every threshold setting applied."""
+        from xl_ar.reconcile import Rules
+
+        return Rules(**self._fields("threshold"))
+
+    def targets(self) -> Targets:
+        """The report's KPI targets: `reports.content.Targets` with every target setting applied."""
+        from xl_ar.reports.content import Targets
+
+        return Targets(**self._fields("target"))
+
+    def _fields(self, group: str) -> dict[str, object]:
+        return {s.field: self.values[key] for key, s in SETTINGS.items() if s.group == group and key in self.values}
 
 
-def read_user_file(path: Path) -> dict[str, object]:
-    """The settings of a user file (empty when there is none); a file that cannot be read is an error."""
+# --- the files: `"key","value"` lines, as xlwings' VBA reads them --------------------------------------------------
+
+
+def normal_key(key: object) -> str:
+    """A key as xl-ar compares it: trimmed, lower case."""
+    return str(key).strip().lower()
+
+
+def is_xlwings_key(key: str) -> bool:
+    upper = str(key).strip().upper()
+    return upper in XLWINGS_KEYS or upper.startswith(_XLWINGS_PREFIXES)
+
+
+def parse_conf(text: str, source: str) -> dict[str, str]:
+    """The `"key","value"` lines of a settings file, by key as written; a line of another shape is an error.
+
+    Blank lines are skipped (xlwings' VBA stops reading at one, so `write_conf` never writes one).
+    """
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            fields = next(csv.reader([line], skipinitialspace=True, strict=True))
+        except csv.Error as e:
+            raise SettingsError(f"line {number}: {e}; write \"key\",\"value\"", source=source) from None
+        if len(fields) != 2 or not fields[0].strip():
+            raise SettingsError(f"line {number}: write one \"key\",\"value\" pair per line (found {len(fields)} "
+                                "value(s))", source=source)
+        key = normal_key(fields[0])
+        if key in seen:
+            raise SettingsError(f"line {number}: '{fields[0].strip()}' is set twice (also line {seen[key]})",
+                                source=source)
+        seen[key] = number
+        out[fields[0].strip()] = fields[1].strip()
+    return out
+
+
+def read_conf(path: Path, source: str | None = None) -> dict[str, str]:
+    """The settings of a file (empty when there is none); a file that cannot be read is an error."""
+    source = source or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except (FileNotFoundError, NotADirectoryError):
         return {}
-    except (OSError, UnicodeDecodeError) as e:
-        raise SettingsError(f"cannot be read ({e})", source=path.name) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise SettingsError(f"not valid TOML ({e})", source=path.name) from None
+    except OSError as e:
+        raise SettingsError(f"cannot be read ({e.strerror or e})", source=source) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SettingsError(f"is larger than {MAX_FILE_BYTES // 1024} KB; a settings file is a few lines",
+                            source=source)
+    for encoding in ("utf-8-sig", "cp1252"):  # Notepad may save either; xlwings writes the system code page
+        try:
+            return parse_conf(data.decode(encoding), source)
+        except UnicodeDecodeError:
+            continue
+    raise SettingsError("is not text", source=source)
+
+
+def conf_text(rows: Iterable[tuple[str, str]], newline: str = "\n") -> str:
+    """`"key","value"` lines for xlwings' VBA, which cannot read a quote or a line break inside a value."""
+    lines = []
+    for key, value in rows:
+        for text in (key, value):
+            if '"' in text or "\n" in text or "\r" in text:
+                raise SettingsError("a setting cannot hold a double quote or a line break", source=str(key))
+        lines.append(f'"{key}","{value}"{newline}')
+    return "".join(lines)
+
+
+def update_conf(path: Path, changes: Mapping[str, str | None], newline: str = "\n") -> None:
+    """Set (or, for None, remove) keys of a settings file, keeping its other lines and their order."""
+    rows = read_conf(path)
+    by_key = {normal_key(k): k for k in rows}
+    for key, value in changes.items():
+        written = by_key.pop(normal_key(key), None)
+        if written is not None:
+            rows.pop(written)
+        if value is not None:
+            rows[key] = value
+            by_key[normal_key(key)] = key
+    if not rows:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(conf_text(rows.items(), newline).encode("utf-8"))
+
+
+# --- resolution ---------------------------------------------------------------------------------------------------
+
+
+def _ours(values: Mapping[object, object], where: str) -> dict[str, object]:
+    """The xl-ar keys of one place (xlwings' keys dropped); an unknown or repeated key is an error."""
+    out: dict[str, object] = {}
+    unknown = []
+    for raw, value in values.items():
+        if is_xlwings_key(str(raw)):
+            continue
+        key = normal_key(raw)
+        if key in out:
+            raise SettingsError(f"'{key}' is set twice", source=where)
+        if key not in SETTINGS:
+            unknown.append(key)
+        out[key] = value
+    if unknown:
+        hints = [difflib.get_close_matches(k, SETTINGS, n=1) for k in sorted(unknown)]
+        said = ", ".join(f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else "")
+                         for k, h in zip(sorted(unknown), hints, strict=True))
+        raise SettingsError(f"unknown setting {said}; the settings are {', '.join(SETTINGS)}", source=where)
+    return out
+
+
+def check(key: str, value: object) -> object:
+    """The value of one setting as xl-ar reads it (ValueError with the reason when it cannot be used)."""
+    spec = SETTINGS.get(normal_key(key))
+    if spec is None:
+        close = difflib.get_close_matches(normal_key(key), SETTINGS, n=1)
+        raise ValueError(f"unknown setting '{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return spec.parse(value)
 
 
 def resolve(flags: Mapping[str, object] | None = None, sheet: Mapping[str, object] | None = None,
-            environ: Mapping[str, str] | None = None, user_file: Path | None = None) -> Settings:
-    """The settings, each from the first place that has it: flags, sheet, user file, environment, default.
+            addin: Mapping[str, object] | None = None, folder: Path | None = None,
+            environ: Mapping[str, str] | None = None, user: Path | None = None) -> Settings:
+    """The settings, each from the first place that has it (see the module's docstring for the order).
 
-    `flags` are the command line's values (None: not given); `sheet` the `_xl-ar.conf` rows; the user
-    file defaults to `settings.toml` in the xl-ar folder. Unknown keys in the sheet or the user file
-    are errors (a misspelled key would otherwise be ignored without a word).
+    `flags` are the command line's values (None: not given); `sheet` the workbook's `xl_ar.conf` rows,
+    `addin` the add-in's; `folder` the workbook's folder (its `xl_ar.conf` file); `user` the user file
+    (default `user_file()`). Unknown keys are errors (a misspelled key would otherwise be ignored).
     """
     environ = os.environ if environ is None else environ
-    folder = home(environ)
-    path = user_file if user_file is not None else folder / USER_FILE
+    user = user if user is not None else user_file(environ)
     places: list[tuple[str, Mapping[str, object]]] = [
         ("command line", {k: v for k, v in (flags or {}).items() if v is not None}),
-        (f"{SHEET} sheet", {str(k).strip().lower(): v for k, v in (sheet or {}).items()}),
-        (path.name, read_user_file(path)),
+        (f"workbook's {SHEET} sheet", _ours(sheet or {}, f"workbook's {SHEET} sheet")),
+        (f"add-in's {SHEET} sheet", _ours(addin or {}, f"add-in's {SHEET} sheet")),
     ]
-    for where, values in places[1:]:
-        unknown = sorted(k for k in values if k not in SETTINGS)
-        if unknown:
-            hints = [difflib.get_close_matches(k, SETTINGS, n=1) for k in unknown]
-            said = ", ".join(f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else "") for k, h in zip(unknown, hints,
-                                                                                                    strict=True))
-            raise SettingsError(f"unknown setting {said}; the settings are {', '.join(SETTINGS)}", source=where)
+    if folder is not None:
+        where = f"{FILE} beside the workbook"
+        places.append((where, _ours(read_conf(folder / FILE, where), where)))
+    places.append((f"user file {user}", _ours(read_conf(user, f"user file {user}"), f"user file {user}")))
     values: dict[str, object] = {}
     origin: dict[str, str] = {}
     for key, setting in SETTINGS.items():
@@ -194,11 +523,13 @@ def resolve(flags: Mapping[str, object] | None = None, sheet: Mapping[str, objec
             continue
         where, raw = found
         try:
-            values[key] = setting.parse(raw, key)
+            values[key] = setting.parse(raw)
         except ValueError as e:
             raise SettingsError(f"{key}: {e}", source=where) from None
         origin[key] = where
-    return Settings(**values, home=folder, origin=origin)
+    named = {k: values.get(k) for k in ("era_source", "practice", "as_of", "practice_name", "report_folder")}
+    return Settings(store=str(values["store"]), **{k: v for k, v in named.items() if v is not None},
+                    home=home(environ), origin=origin, values=values)
 
 
 def _given(value: object) -> bool:

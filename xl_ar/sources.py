@@ -4,8 +4,8 @@ A source yields `SourceFile`s (a display name and the bytes). Only files that lo
 non-blank bytes `ISA` or `ST`) are taken from folders, zips and mailboxes; anything else is
 counted as skipped, never silently imported or silently lost.
 
-SFTP credentials come from the environment or the OS keyring, never from a workbook:
-- password: `$XL_AR_SFTP_PASSWORD`, else the keyring entry (service `xl-ar-sftp`, user `user@host`);
+SFTP credentials never come from a workbook or a setting:
+- password: only the OS keyring (`xl-ar credentials set sftp://user@host`, `xl_ar.credentials`);
 - private key: `$XL_AR_SFTP_KEY` (a key file), else the user's usual SSH keys;
 - host keys: checked against `$XL_AR_SFTP_KNOWN_HOSTS` or `~/.ssh/known_hosts`; an unknown host is
   refused unless `$XL_AR_SFTP_TRUST_NEW_HOST=1` (then its key is remembered).
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from xl_ar import credentials
 from xl_ar.errors import InputError
 
 MAX_FILE_BYTES = 2 * 1024**3
@@ -121,8 +122,8 @@ class SftpAddress:
         if u.scheme != "sftp" or not u.hostname:
             raise InputError(f"not an sftp address: use sftp://user@host[:port]/path ({_safe(url)})")
         if u.password:
-            raise InputError("do not put a password in the sftp address; set XL_AR_SFTP_PASSWORD or use the "
-                             "OS keyring (service xl-ar-sftp)")
+            raise InputError("do not put a password in the sftp address; keep it in the OS keyring: "
+                             "xl-ar credentials set sftp://user@host")
         return cls(unquote(u.username or os.environ.get("USER", "")), u.hostname, u.port or 22,
                    unquote(u.path) or "/")
 
@@ -133,21 +134,6 @@ class SftpAddress:
 def _safe(url: str) -> str:
     u = urlparse(url)
     return url.replace(f":{u.password}@", "@") if u.password else url
-
-
-def sftp_password(address: SftpAddress) -> str | None:
-    """The mailbox password from `$XL_AR_SFTP_PASSWORD` or the OS keyring, if any."""
-    env = os.environ.get("XL_AR_SFTP_PASSWORD")
-    if env:
-        return env
-    try:
-        import keyring  # optional: only when installed
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password("xl-ar-sftp", f"{address.user}@{address.host}")
-    except Exception:  # no keyring backend on this machine
-        return None
 
 
 def _sftp(url: str) -> Listing:
@@ -163,12 +149,14 @@ def _sftp(url: str) -> Listing:
     client.set_missing_host_key_policy(paramiko.AutoAddPolicy() if trust_new else paramiko.RejectPolicy())
     key = os.environ.get("XL_AR_SFTP_KEY")
     try:
-        client.connect(address.host, port=address.port, username=address.user, password=sftp_password(address),
+        client.connect(address.host, port=address.port, username=address.user, password=credentials.password(url),
                        key_filename=key or None, look_for_keys=not key, allow_agent=False, timeout=30)
-    except paramiko.AuthenticationException:
-        raise InputError("the mailbox refused the login (check XL_AR_SFTP_PASSWORD, the keyring entry or "
-                         "XL_AR_SFTP_KEY)", source=address) from None
     except paramiko.SSHException as e:
+        login = isinstance(e, paramiko.AuthenticationException) or "authentication" in str(e).lower()
+        if login:  # a wrong password, or none kept and no key (paramiko: "No authentication methods available")
+            raise InputError("the mailbox refused the login (keep its password with `xl-ar credentials set "
+                             f"sftp://{address.user}@{address.host}`, or give a key file in XL_AR_SFTP_KEY)",
+                             source=address) from None
         raise InputError(f"{e} (a new host is trusted only with XL_AR_SFTP_TRUST_NEW_HOST=1)",
                          source=address) from None
     except OSError as e:

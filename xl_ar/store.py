@@ -41,7 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from xl_ar import settings, tables
+from xl_ar import credentials, settings, tables
 from xl_ar.errors import StoreError
 from xl_ar.keys import KEY_COLUMNS, payment_key_columns
 from xl_ar.privacy import IDENTIFIER_COLUMNS
@@ -254,6 +254,15 @@ class _SQLite:
         self.conn.close()
 
 
+def _with_kept_password(url):
+    """A database URL with the password the OS keyring keeps for it (`xl-ar credentials set`), if any; a URL
+    holding a password is refused before this (`xl_ar.settings`)."""
+    if url.password is not None or not url.username or url.get_backend_name() != "postgresql":
+        return url
+    kept = credentials.password(url.render_as_string(hide_password=True))
+    return url.set(password=kept) if kept else url
+
+
 class _SQLAlchemy:
     """A database given by a SQLAlchemy URL (PostgreSQL for a team; tested with `sqlite:///`)."""
 
@@ -263,7 +272,7 @@ class _SQLAlchemy:
         except ImportError as e:
             raise StoreError("a database URL needs SQLAlchemy: pip install 'xl-ar[team]'") from e
         self.sa = sqlalchemy
-        self.engine = sqlalchemy.create_engine(url)
+        self.engine = sqlalchemy.create_engine(_with_kept_password(sqlalchemy.engine.make_url(url)))
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             # Python's sqlite3 opens transactions only before DML, so DDL (a migration step) would

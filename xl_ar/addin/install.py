@@ -8,7 +8,8 @@ Follows xlwings' own conventions (shared/FACTS.md, "Custom xlwings add-ins in Ex
 - macOS: the add-in goes to Excel's startup folder in the Office group container and the config to
   `~/Library/Containers/com.microsoft.Excel/Data/xl_ar.conf` with `INTERPRETER_MAC`.
 - The config file has one `"KEY","VALUE"` per line and no blank line: the VBA reads it with `Input #`
-  and a blank line ends the reading.
+  and a blank line ends the reading. It is also xl-ar's user settings file (`xl_ar.settings`): install and
+  remove change only xlwings' lines in it and keep the settings.
 
 Elsewhere (Linux) there is no Excel: both commands say so and change nothing. The pure parts (`places`,
 `config_text`, `interpreter`) take the platform and folders as arguments, so tests run the Windows and
@@ -17,20 +18,23 @@ macOS paths anywhere, in a temporary folder.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 import shutil
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
+
+from xl_ar import settings
 
 ADDIN_NAME = "xl_ar.xlam"
 """The add-in's file name: a Python identifier plus `.xlam`, as xlwings needs (its UDF module and MacroOptions)."""
 PROJECT = "xl_ar"
 """The xlwings PROJECT_NAME: the user config is `.xl_ar/xl_ar.conf` (Windows) or `xl_ar.conf` (macOS)."""
+SHIPPED = Path(__file__).with_name(ADDIN_NAME)
+"""The add-in built from this release's sources, shipped in the package (regenerated with
+`xl-ar addin build --out xl_ar/addin`; a test checks it against a fresh build)."""
 UDF_MODULES = "udfs.functions"
 """The Python module of the `=AR_*` worksheet functions."""
 NO_EXCEL = ("Excel is needed for the add-in: `xl-ar addin install` works on Windows and macOS. "
@@ -54,15 +58,18 @@ class Places:
 
 
 def places(system: str, env: Mapping[str, str], home: Path) -> Places | None:
-    """The add-in folder and user config file for `system` (`platform.system()`), or None without Excel."""
+    """The add-in folder and user config file for `system` (`platform.system()`), or None without Excel.
+
+    The user config is the settings user file (`xl_ar.settings.user_file`): xlwings reads the interpreter there,
+    xl-ar its settings.
+    """
+    env = {k: v for k, v in env.items() if k != settings.HOME_ENV}  # where Excel looks, whatever XL_AR_HOME says
     if system == "Windows":
         appdata = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
-        profile = Path(env.get("USERPROFILE") or home)
-        return Places(system, appdata / "Microsoft" / "Excel" / "XLSTART", profile / f".{PROJECT}" / f"{PROJECT}.conf")
+        return Places(system, appdata / "Microsoft" / "Excel" / "XLSTART", settings.user_file(env, system, home))
     if system == "Darwin":
         office = home / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content.localized"
-        return Places(system, office / "Startup.localized" / "Excel",
-                      home / "Library" / "Containers" / "com.microsoft.Excel" / "Data" / f"{PROJECT}.conf")
+        return Places(system, office / "Startup.localized" / "Excel", settings.user_file(env, system, home))
     return None
 
 
@@ -76,30 +83,24 @@ def interpreter(executable: str, system: str) -> str:
     return str(PurePath(executable))
 
 
+def config_lines(system: str, python: str) -> dict[str, str]:
+    """What xlwings needs in the user config: the interpreter Excel starts and the module of the functions."""
+    return {"INTERPRETER_WIN" if system == "Windows" else "INTERPRETER_MAC": python, "UDF MODULES": UDF_MODULES}
+
+
 def config_text(system: str, python: str) -> str:
     """The user config xlwings reads: one `"KEY","VALUE"` line each, no blank line (a blank line stops `Input #`)."""
-    key = "INTERPRETER_WIN" if system == "Windows" else "INTERPRETER_MAC"
-    newline = "\r\n" if system == "Windows" else "\n"
-    lines = [(key, python), ("UDF MODULES", UDF_MODULES)]
-    return "".join(f'"{k}","{v}"{newline}' for k, v in lines)
+    return settings.conf_text(config_lines(system, python).items(), _newline(system))
 
 
-def _built_addin(folder: Path) -> Path | None:
-    """The add-in built into `folder` by `xl_ar.addin.package.build`, when that module exists."""
-    if importlib.util.find_spec("xl_ar.addin.package") is None:
-        return None
-    from xl_ar.addin import package  # the builder (issue 11, item 1)
-
-    built = package.build(folder)
-    if isinstance(built, (str, os.PathLike)) and Path(built).is_file():
-        return Path(built)
-    found = folder / ADDIN_NAME
-    return found if found.is_file() else None
+def _newline(system: str) -> str:
+    return "\r\n" if system == "Windows" else "\n"
 
 
 def install(addin: Path | None = None, *, system: str | None = None, env: Mapping[str, str] | None = None,
             home: Path | None = None, executable: str | None = None) -> str:
-    """Copy the add-in (`addin`, else a freshly built one) to Excel's start-up folder and write the user config.
+    """Copy the add-in (`addin`, else the one shipped in the package) to Excel's start-up folder and write the user
+    config.
 
     Returns a message for people; on a system without Excel it changes nothing and says so.
     """
@@ -108,31 +109,35 @@ def install(addin: Path | None = None, *, system: str | None = None, env: Mappin
     if where is None:
         return NO_EXCEL
     python = interpreter(executable or sys.executable, system)
-    with tempfile.TemporaryDirectory(prefix="xl-ar-addin-") as tmp:
-        source = Path(addin) if addin is not None else _built_addin(Path(tmp))
-        if source is None or not source.is_file():
-            return (f"No add-in to install: {source} does not exist." if source is not None else
-                    "No add-in to install: build it with `xl-ar addin build` and give its path.")
-        where.addin_folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, where.addin)
-    where.config_file.parent.mkdir(parents=True, exist_ok=True)
-    where.config_file.write_bytes(config_text(system, python).encode("utf-8"))
+    source = Path(addin) if addin is not None else SHIPPED
+    if not source.is_file():
+        return (f"No add-in to install: {source} does not exist." if addin is not None else
+                "No add-in in this installation: build one with `xl-ar addin build` and give its path with --addin.")
+    where.addin_folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, where.addin)
+    settings.update_conf(where.config_file, config_lines(system, python), _newline(system))  # settings kept
     return (f"Installed the Medical A/R add-in: {where.addin}\n"
             f"Wrote the user config {where.config_file} (interpreter {python}, functions from {UDF_MODULES}).\n"
             "Restart Excel: the Medical A/R tab appears and the =AR_ functions are available.")
 
 
 def remove(*, system: str | None = None, env: Mapping[str, str] | None = None, home: Path | None = None) -> str:
-    """Undo `install`: delete the add-in from Excel's start-up folder and the user config (and its empty folder)."""
+    """Undo `install`: delete the add-in from Excel's start-up folder and xlwings' lines of the user config (the
+    file, and its empty folder, when nothing else is in them; xl-ar settings written there stay)."""
     system = system or platform.system()
     where = places(system, os.environ if env is None else env, Path.home() if home is None else home)
     if where is None:
         return NO_EXCEL
     removed = []
-    for path in (where.addin, where.config_file):
-        if path.is_file():
-            path.unlink()
-            removed.append(str(path))
+    if where.addin.is_file():
+        where.addin.unlink()
+        removed.append(str(where.addin))
+    if where.config_file.is_file():
+        xlwings_lines = {key: None for key in (*config_lines("Windows", ""), *config_lines("Darwin", ""))}
+        settings.update_conf(where.config_file, xlwings_lines, _newline(system))  # the user's settings stay
+        kept = where.config_file.is_file()
+        removed.append(f"the interpreter lines of {where.config_file} (your settings there are kept)" if kept
+                       else str(where.config_file))
     folder = where.config_file.parent
     if system == "Windows" and folder.name == f".{PROJECT}" and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

@@ -281,9 +281,11 @@ def _relationships(rels: Sequence[tuple[str, str, str]]) -> bytes:
     return (XML_HEAD + f'<Relationships xmlns="{NS_PKG_REL}">{body}</Relationships>').encode()
 
 
-def config_rows() -> list[tuple[str, str]]:
-    """The config sheet's rows: xlwings' `UDF MODULES`, then every xl-ar setting key with an empty value."""
-    return [("UDF MODULES", UDF_MODULE), *((key, "") for key in settings.SETTINGS)]
+def config_rows() -> list[tuple[str, str, str]]:
+    """The config sheet's rows (key, value, note): xlwings' `UDF MODULES`, then every xl-ar setting key with an
+    empty value and, in column C (which xlwings does not read), what it is for and its default."""
+    return [("UDF MODULES", UDF_MODULE, "xlwings: the Python module of the =AR_ functions"),
+            *((key, "", note) for key, note in settings.sheet_rows())]
 
 
 def _cell(ref: str, text: str) -> str:
@@ -291,12 +293,14 @@ def _cell(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
 
 
-def _sheet_xml(rows: Sequence[tuple[str, str]]) -> bytes:
+def _sheet_xml(rows: Sequence[tuple[str, str, str]]) -> bytes:
     body = "".join(
-        f'<row r="{i}">' + _cell(f"A{i}", key) + (_cell(f"B{i}", value) if value else "") + "</row>"
-        for i, (key, value) in enumerate(rows, start=1))
+        f'<row r="{i}">' + _cell(f"A{i}", key) + (_cell(f"B{i}", value) if value else "")
+        + (_cell(f"C{i}", note) if note else "") + "</row>"
+        for i, (key, value, note) in enumerate(rows, start=1))
     return (XML_HEAD + f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}"><sheetPr codeName="{SHEET_CODE_NAME}"/>'
-            '<cols><col min="1" max="1" width="24" customWidth="1"/><col min="2" max="2" width="48" customWidth="1"/>'
+            '<cols><col min="1" max="1" width="28" customWidth="1"/><col min="2" max="2" width="48" customWidth="1"/>'
+            '<col min="3" max="3" width="100" customWidth="1"/>'
             f"</cols><sheetData>{body}</sheetData></worksheet>").encode()
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from xl_ar import settings
 from xl_ar.tables import TABLES, Kind
 
 
@@ -122,8 +123,10 @@ BUTTONS = (
      "first, each with the next step to take."),
     ("Build report", "Writes the management report (aging, KPIs against targets, denials, payer scorecard) as a "
      "separate workbook beside this one, without patient names."),
-    ("Settings", "Shows every setting (practice folder, store, ERA source, report folder), its value and where it "
-     "comes from, on the Settings sheet. Passwords are never settings: they stay in the computer's password store."),
+    ("Settings", "Shows every setting (practice folder, store, ERA source, the reconciliation's thresholds, the "
+     "report's targets), its value and where it comes from, on the Settings sheet. To change one for this "
+     "workbook, type its value in column B of the xl_ar.conf sheet; an empty cell takes the practice's setting. "
+     "Passwords are never settings: they stay in the computer's password store."),
     ("Help", "Explains each button and each =AR_ function on the Help sheet."),
 )
 """Each ribbon button of the Medical A/R tab, in plain words."""
@@ -167,6 +170,7 @@ def _formats(book: xlsxwriter.Workbook) -> dict[str, object]:
         "heading": book.add_format({"bold": True, "font_size": 12}),
         "bold": book.add_format({"bold": True}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "text": book.add_format({"num_format": "@"}),
         "money": book.add_format({"num_format": MONEY_FORMAT}),
         "date": book.add_format({"num_format": DATE_FORMAT}),
         "#,##0": book.add_format({"num_format": "#,##0"}),
@@ -294,6 +298,19 @@ def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
             sheet.set_row(i, 15 * wrapped)
 
 
+def _settings_sheet(book, formats) -> None:
+    """`xl_ar.conf`: this workbook's settings, the first place the ribbon looks (`xl_ar.settings`); every key in
+    column A, its value (empty: from the next place) in B, what it is for in C. Rows start at A1, no header:
+    xlwings reads every row of column A as a key."""
+    sheet = book.add_worksheet(settings.SHEET)
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 40, formats["text"])
+    sheet.set_column(2, 2, 110)
+    for i, (key, note) in enumerate(settings.sheet_rows()):
+        sheet.write_string(i, 0, key)
+        sheet.write_string(i, 2, note)
+
+
 def _lines(text: str, width: int) -> int:
     """Lines a text takes in a wrapped column `width` characters wide (a generous estimate)."""
     return -(-len(text) // max(int(width * 1.1), 1)) if text else 1
@@ -314,6 +331,7 @@ def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None)
     _dashboard(book, formats)
     for data in DATA_SHEETS:
         _table_sheet(book, formats, data, tables.get(data.canonical))
+    _settings_sheet(book, formats)
     book.close()
     return path
 

@@ -45,13 +45,15 @@ class Tile:
     previous: float | None = None
     definition: str = ""
     """What the figure is: its formula and source (shown with the tiles)."""
+    margin: float = Targets.amber_margin
+    """Amber within this share of the target (the practice's `target_amber_margin` setting)."""
 
     @property
     def state(self) -> str:
         """green at or better than target, amber within the margin, red beyond; '' without target."""
         if self.target is None or self.value != self.value:
             return ""
-        return rag(self.value, self.target, self.lower_is_better, Targets().amber_margin)
+        return rag(self.value, self.target, self.lower_is_better, self.margin)
 
     @property
     def change(self) -> float | None:
@@ -89,6 +91,8 @@ class ReportData:
     phi: bool = False
     notes: list[str] = field(default_factory=list)
     payer_names: dict[str, str] = field(default_factory=dict)
+    targets: Targets = field(default_factory=lambda: Targets())
+    """The KPI targets the tiles were judged against."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -139,7 +143,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
 
     def tile(key_: str, label: str, value: float, unit: str, target=None, lower=True, definition="") -> Tile:
         return Tile(key_, label, value, unit, target, lower, previous.get(key_),
-                    definition or kpi.DEFINITIONS.get(key_, ""))
+                    definition or kpi.DEFINITIONS.get(key_, ""), targets.amber_margin)
 
     ncr_label = "Net collection rate" + (" (upper bound: write-offs unknown)" if ncr.upper_bound else "")
     tiles = [
@@ -199,7 +203,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names)
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets)
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:

@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 from xl_ar import aging
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports import printing
-from xl_ar.reports.content import ReportData
+from xl_ar.reports.content import ReportData, Targets
 
 FONT = "Calibri"
 SIZE = 10
@@ -36,6 +36,19 @@ KEY_NAMES = {
     "clean_claim_rate": "CleanClaimRate", "credit_balances": "CreditBalances",
 }
 """Defined names of the key figures (Summary sheet)."""
+
+
+def _targets_note(targets: Targets) -> str:
+    """The targets the tiles are judged against, in words (the defaults are MGMA / HFMA benchmarks)."""
+    def pct(share: float) -> str:
+        return f"{share * 100:g}%"
+
+    source = ("MGMA / HFMA benchmarks" if targets == Targets() else
+              "the practice's targets (settings target_*)")
+    return (f"Targets: days in A/R {targets.days_in_ar:g}, A/R over 90 days {pct(targets.pct_over_90)} and over 120 "
+            f"days {pct(targets.pct_over_120)} of billed A/R, net collection rate {pct(targets.net_collection_rate)}, "
+            f"initial denial rate {pct(targets.denial_rate)} ({source}); amber within "
+            f"{pct(targets.amber_margin)} of the target.")
 
 
 def _dollars(cents) -> float | None:
@@ -278,8 +291,8 @@ def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> N
         if t.target is not None:
             w.value(ws, r, 2, t.target, fmt_of[t.unit])
             v, c = cell_ref(r, 1), cell_ref(r, 2)
-            test = (f'IF({v}<={c},"green",IF({v}<={c}*1.25,"amber","red"))' if t.lower_is_better
-                    else f'IF({v}>={c},"green",IF({v}>={c}*0.75,"amber","red"))')
+            test = (f'IF({v}<={c},"green",IF({v}<={c}*{1 + t.margin:g},"amber","red"))' if t.lower_is_better
+                    else f'IF({v}>={c},"green",IF({v}>={c}*{1 - t.margin:g},"amber","red"))')
             w.formula(ws, r, 3, f'=IF(ISNUMBER({v}),{test},"")', "text", t.state)
         previous = t.previous
         if previous is not None:
@@ -300,8 +313,7 @@ def _summary(w: _Writer, data: ReportData, aging_cells: dict[str, str], ws) -> N
     w.value(ws, r + 1, 1, data.as_of, "date")
     w.book.define_name("AsOfDate", f"=Summary!{cell_ref(r + 1, 1, True, True)}")
     notes = [
-        "Targets: days in A/R 40, A/R over 90 days 15% and over 120 days 10% of billed A/R, net collection rate "
-        "95%, initial denial rate 5% (MGMA / HFMA benchmarks); amber within 25% of the target.",
+        _targets_note(data.targets),
         *data.notes,
     ]
     for k, note in enumerate(notes):
