@@ -72,7 +72,7 @@ def test_the_same_tables_give_the_same_bytes(practice, filled, tmp_path):
 def test_each_data_sheet_holds_one_excel_table_with_the_canonical_headers(empty):
     book = load(empty)
     assert book.sheetnames == ["Instructions", "Dashboard", "Claims", "Claim Lines", "Payers", "Fee Schedule",
-                               "Postings", "Deposits", "xl_ar.conf"]
+                               "Postings", "Deposits", "Columns", "xl_ar.conf"]
     assert list(template.SHEETS) == ["Claims", "ClaimLines", "Payers", "FeeSchedule", "Postings", "Deposits"]
     for data in template.DATA_SHEETS:
         ws = book[data.sheet]

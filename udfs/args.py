@@ -16,6 +16,7 @@ import pandas as pd
 
 from xl_ar import ledger, tables
 from xl_ar.balances import Reads
+from xl_ar.columns import ColumnMap, map_headers
 from xl_ar.errors import ArgumentError, InputError
 from xl_ar.tables import MISSING_COLUMN
 
@@ -96,7 +97,8 @@ def table_rows(values: object, name: str) -> list[list]:
 
 
 def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None = None,
-             extra_dates: Sequence[str] = (), reads: Reads | None = None) -> pd.DataFrame:
+             extra_dates: Sequence[str] = (), reads: Reads | None = None,
+             column_map: ColumnMap | None = None) -> pd.DataFrame:
     """A canonical table from a range with its header row (headers: canonical names or PM variants).
 
     Date columns accept datetimes, serial numbers and text; empty cells may be None, '' or 0.
@@ -111,7 +113,7 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     rows = table_rows(values, name)
     header = [("" if h is None else str(h)).strip() for h in rows[0]]
     body = rows[1:]
-    mapping, _ = ledger.map_headers(table, header)
+    mapping = map_headers(table, header, column_map).columns
     wanted = None
     if reads is not None:
         derived = ledger.DERIVED_FROM.get(table, {})
@@ -124,7 +126,7 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     for j, h in enumerate(header):
         column = mapping.get(h)
         # each header on its own: two headers meaning one read column are both kept (and reported)
-        if wanted is not None and ledger.map_headers(table, [h])[0].get(h) not in wanted \
+        if wanted is not None and map_headers(table, [h], column_map).columns.get(h) not in wanted \
                 and h.lower() not in extra_dates:
             continue
         cells = [r[j] if j < len(r) else None for r in body]
@@ -139,7 +141,7 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
         columns[_ROW_HAS_DATA] = pd.Series([True if any(not is_empty_date(v) for v in r) else None for r in body],
                                            dtype=object, index=range(len(body)))
     frame = pd.DataFrame(columns, index=range(len(body)))
-    frame, findings = ledger.table_from_sheet(ledger.Sheet(name, frame), table, payers)
+    frame, findings = ledger.table_from_sheet(ledger.Sheet(name, frame), table, payers, column_map)
     errors = [f for f in findings if f.severity == "error"]
     if reads is None:
         missing = [f.where.column for f in errors if f.code == MISSING_COLUMN]

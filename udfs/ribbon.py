@@ -12,7 +12,7 @@ from pathlib import Path
 import xlwings as xw
 
 from udfs import sheets
-from xl_ar import remittances, sources, tables
+from xl_ar import columns, remittances, sources, tables
 from xl_ar.errors import InputError
 from xl_ar.settings import Settings, resolve
 from xl_ar.store import Store
@@ -85,6 +85,8 @@ def import_remittances(book=None) -> str:
 DATA_SHEETS = {"claims": "Claims", "claim_lines": "Claim Lines", "postings": "Postings", "deposits": "Deposits",
                "payers": "Payers", "fee_schedule": "Fee Schedule"}
 """The workbook sheets a reconciliation reads (a table with its header at A1), by canonical table."""
+COLUMNS_SHEET = "Columns"
+"""The sheet where a specialist says which header of a pasted export is which column (`xl_ar.columns`)."""
 RECONCILIATION_SHEET = "Reconciliation"
 WORKLIST_SHEET = "Worklist"
 
@@ -95,11 +97,17 @@ def _workbook_tables(book, settings: Settings) -> tuple[dict, object]:
     from xl_ar.practice import load_practice
 
     names = [s.name for s in book.sheets]
+    maps: dict = {}
+    if COLUMNS_SHEET in names:
+        maps, problems = columns.maps_from_rows(book.sheets[COLUMNS_SHEET].range("A1").expand("table").value or [],
+                                                COLUMNS_SHEET, {sheet: table for table, sheet in DATA_SHEETS.items()})
+        if problems:
+            raise InputError(f"the {COLUMNS_SHEET} sheet cannot be used", problems)
     found: dict = {}
     for table, sheet in DATA_SHEETS.items():
         if sheet in names:
             values = book.sheets[sheet].range("A1").expand("table").value
-            found[table] = to_table(values, table, sheet, payers=found.get("payers"))
+            found[table] = to_table(values, table, sheet, payers=found.get("payers"), column_map=maps.get(table))
     practice = load_practice(settings.practice) if settings.practice else None
     if practice is not None:
         for table in DATA_SHEETS:

@@ -81,7 +81,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     errors = [f for f in practice.findings if f.severity == "error"]
     warnings = [f for f in practice.findings if f.severity == "warning"]
     for name, frame in practice.tables.items():
-        print(f"{practice.files[name]}: {len(frame):,} rows as {name}")
+        file = practice.files[name]
+        layout = f" (recognised: {practice.profiles[file]})" if file in practice.profiles else ""
+        print(f"{file}: {len(frame):,} rows as {name}{layout}")
     print(f"era/: {len(practice.era_files):,} files")
     if practice.findings:
         _print_findings(errors + warnings, limit=args.limit, stream=sys.stdout)
@@ -148,9 +150,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _claims_and_date(args: argparse.Namespace):
     """The claims table, as-of date, payers and practice folder (None with --claims) of a command: from
     --claims FILE or --practice DIR."""
-    from xl_ar import ledger
     from xl_ar.findings import has_errors
-    from xl_ar.practice import load_practice
+    from xl_ar.practice import load_practice, read_export
 
     if args.claims and args.practice:
         raise InputError("give either --claims FILE or --practice DIR")
@@ -161,7 +162,11 @@ def _claims_and_date(args: argparse.Namespace):
                              "see `xl-ar settings`)")
         practice = load_practice(settings.practice)
         return practice.table("claims"), practice.as_of(settings.as_of), practice.table("payers"), practice
-    frame, findings = ledger.read_table(Path(args.claims), "claims")
+    export = read_export(Path(args.claims), "claims")
+    frame, findings = export.tables["claims"], export.findings
+    for f in findings:
+        if f.severity == "warning" and f.code in ("assumed responsibility", "no payer", "service lines"):
+            print(f"warning: {f}", file=sys.stderr)
     if has_errors(findings):
         raise InputError(f"{Path(args.claims).name}: the claims file has problems; nothing was computed",
                          [f for f in findings if f.severity == "error"])
@@ -422,6 +427,39 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map_suggest(args: argparse.Namespace) -> int:
+    """Propose a column map for an export (and, with --write, keep it in practice.json beside the file)."""
+    import json
+
+    from xl_ar import ledger, mapping
+
+    path = Path(args.file)
+    found = mapping.suggest(path.name, ledger.read_sheet(path).frame, args.table)
+    entry = found.entry()
+    print(f"{path.name}: read as {found.table}")
+    for header, column in found.known.items():
+        print(f"  {header} -> {column} (known)")
+    for header, column in found.proposed.items():
+        print(f"  {header} -> {column} (proposed: {found.why[header]})")
+    if found.unused:
+        print(f"  not used: {', '.join(found.unused)}")
+    if found.missing:
+        print(f"  still missing: {', '.join(found.missing)}: name them in the columns below by hand")
+    fragment = {"files": {path.name: entry}}
+    if args.write:
+        target = path.parent / "practice.json"
+        data = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+        if not isinstance(data, dict):
+            raise InputError("practice.json is not a JSON object; nothing was written", source=target.name)
+        data.setdefault("files", {})[path.name] = entry
+        target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(f"Wrote the map for {path.name} into {target}.")
+    else:
+        print("Put this in practice.json (or run again with --write):")
+        print(json.dumps(fragment, indent=2))
+    return EXIT_INPUT if found.missing else 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -457,6 +495,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("value", nargs="?", help="its value (set)")
     p.add_argument("--explain", action="store_true", help="also say what each setting is for")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("map", help="column maps for exports xl-ar does not know yet")
+    maps = p.add_subparsers(dest="map_command", required=True)
+    q = maps.add_parser("suggest", help="propose how to read an export (its table and which header is which column)")
+    q.add_argument("file", help="the export (.csv or .xlsx)")
+    q.add_argument("--table", choices=("claims", "claim_lines", "postings", "deposits", "payers", "fee_schedule"),
+                   help="the table the file holds (default: guessed from its headers)")
+    q.add_argument("--write", action="store_true", help="keep the map in practice.json beside the file")
+    q.set_defaults(func=cmd_map_suggest)
 
     p = sub.add_parser("credentials", help="keep a mailbox's or team database's password in the OS keyring "
                        "(the only place xl-ar reads passwords from)")

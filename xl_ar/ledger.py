@@ -24,112 +24,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xl_ar import tables
+from xl_ar import columns, tables
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding, Location, in_reading_order
 from xl_ar.money import parse_cents
 from xl_ar.privacy import shown
 
-# Words PM exports abbreviate, mapped to one spelling before lookup.
-_WORDS = {
-    "#": "no", "num": "no", "nbr": "no", "number": "no", "amt": "amount", "pmt": "payment", "pymt": "payment",
-    "pmts": "payments", "ins": "insurance", "pat": "patient", "pt": "patient", "acct": "account",
-    "bal": "balance", "adj": "adjustment", "adjs": "adjustments", "svc": "service", "dt": "date",
-    "chk": "check", "ref": "reference", "trans": "transaction", "txn": "transaction", "mod": "modifier",
-    "mods": "modifiers", "proc": "procedure", "cpt": "procedure", "hcpcs": "procedure", "qty": "units",
-    "dob": "date of birth", "dos": "date of service", "id": "id",
-}
-
-
-def normalize_header(header: object) -> str:
-    """`'Claim #'` -> `'claim no'`, `'Billed Amt'` -> `'billed amount'`, `'service_date'` -> `'service date'`."""
-    text = str(header).strip().lower().replace("#", " # ").replace("_", " ")
-    words = re.findall(r"[a-z0-9]+|#", text)
-    out: list[str] = []
-    for w in words:
-        out.extend(_WORDS.get(w, w).split())
-    return " ".join(out)
-
-
-HEADER_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "claims": {
-        "claim_id": ("Claim #", "Claim No", "Claim Number", "Claim", "Encounter #", "Encounter ID", "Ticket #",
-                     "Patient Control Number", "PCN"),
-        "account_id": ("Pat Acct", "Patient Account", "Account #", "Acct #", "Account", "Account Number",
-                       "Guarantor Account"),
-        "payer_id": ("Ins Code", "Insurance Code", "Payer", "Payer ID", "Payer Code", "Carrier", "Carrier Code",
-                     "Primary Ins", "Insurance"),
-        "service_date": ("DOS", "Date of Service", "Service Date", "Svc Date", "From Date", "DOS From"),
-        "billed_date": ("Billed Date", "Bill Date", "Date Billed", "Submitted", "Submit Date", "First Billed",
-                        "Claim Date"),
-        "charge": ("Charges", "Charge", "Billed Amt", "Billed Amount", "Total Charge", "Total Charges",
-                   "Amount Billed"),
-        "paid": ("Payments", "Paid", "Paid Amt", "Paid Amount", "Total Paid", "Receipts"),
-        "adjusted": ("Adjustments", "Adj", "Adj Amt", "Adjustment", "Total Adjustments", "Total Adj"),
-        "written_off": ("Write Offs", "Write-Offs", "Write Off", "Bad Debt", "W/O"),
-        "contractual": ("Contractual", "Contractual Adj", "Contractual Adjustments", "Contr Adj"),
-        "balance": ("Balance", "Bal", "Claim Balance", "Current Balance", "Total Balance", "Outstanding"),
-        "insurance_balance": ("Ins Bal", "Insurance Balance", "Ins Balance"),
-        "patient_balance": ("Pat Bal", "Patient Balance", "Pt Bal", "Pt Balance"),
-        "responsibility": ("Resp", "Responsibility", "Responsible Party"),
-        "status": ("Claim Status", "Status"),
-        "last_activity_date": ("Last Activity", "Last Activity Date", "Last Action", "Last Worked"),
-        "patient_name": ("Patient Name", "Patient", "Pt Name", "Name"),
-        "date_of_birth": ("DOB", "Date of Birth", "Birth Date", "Patient DOB"),
-        "member_id": ("Member ID", "Member #", "Subscriber ID", "Policy #", "Policy Number", "Insured ID"),
-        "patient_address": ("Patient Address", "Address"),
-        "diagnosis_codes": ("Dx Codes", "Dx", "Diagnosis", "Diagnosis Codes", "ICD Codes", "ICD-10"),
-        "payer_class": ("Financial Class", "Payer Class", "Ins Class", "Plan Type"),
-    },
-    "claim_lines": {
-        "claim_id": ("Claim #", "Claim No", "Claim Number", "Claim", "Encounter #"),
-        "line_no": ("Line", "Line #", "Line No", "Seq", "Line Number"),
-        "line_control": ("Line Control", "Line Item Control", "Line Control Number", "REF 6R"),
-        "procedure_code": ("CPT", "HCPCS", "CPT/HCPCS", "Procedure", "Proc Code", "Procedure Code", "Code"),
-        "modifiers": ("Modifiers", "Mods", "Modifier", "Mod"),
-        "units": ("Units", "Qty", "Quantity", "Days/Units"),
-        "charge": ("Charge", "Charges", "Line Charge", "Billed Amt", "Amount"),
-        "service_date": ("DOS", "Date of Service", "Service Date", "Svc Date"),
-    },
-    "payers": {
-        "payer_id": ("Ins Code", "Insurance Code", "Payer ID", "Payer Code", "Carrier Code", "Code"),
-        "name": ("Payer Name", "Insurance Name", "Carrier", "Carrier Name", "Payer"),
-        "payer_class": ("Payer Class", "Financial Class", "Class", "Plan Type"),
-        "timely_filing_days": ("Timely Filing", "Timely Filing Days", "Filing Limit", "TFL"),
-        "appeal_days": ("Appeal Days", "Appeal Limit", "Appeal Window"),
-        "payer_ref": ("Payer Ref", "EDI Payer ID", "Payer EDI ID", "ERA Payer ID"),
-        "mpr_rates": ("MPR", "MPR Rates", "Multiple Procedure Reduction", "Multiple Procedure Rates",
-                      "Multiple Surgery Reduction"),
-    },
-    "postings": {
-        "posting_id": ("Trans #", "Transaction ID", "Transaction #", "Posting ID", "Receipt #", "Txn ID"),
-        "claim_id": ("Claim #", "Claim No", "Claim Number", "Claim", "Encounter #"),
-        "payer_id": ("Ins Code", "Insurance Code", "Payer", "Payer Code", "Paid By", "Carrier Code"),
-        "amount": ("Pmt Amt", "Payment", "Payment Amount", "Amount", "Posted Amount", "Paid Amount"),
-        "posted_date": ("Post Date", "Posted", "Posting Date", "Date Posted", "Entry Date"),
-        "trace_number": ("Check/EFT #", "Check #", "Check Number", "EFT #", "Trace", "Trace Number",
-                         "Reference #", "Check/EFT Number"),
-    },
-    "fee_schedule": {
-        "payer_id": ("Ins Code", "Insurance Code", "Payer", "Payer Code", "Carrier Code"),
-        "procedure_code": ("CPT", "HCPCS", "CPT/HCPCS", "Procedure", "Proc Code", "Procedure Code", "Code"),
-        "modifier": ("Modifier", "Mod"),
-        "allowed": ("Allowed", "Allowed Amount", "Allowed Amt", "Contract Rate", "Fee", "Rate"),
-    },
-    "deposits": {
-        "deposit_id": ("Bank Reference", "Reference", "Reference #", "Transaction ID", "Bank Ref", "Ref #"),
-        "deposit_date": ("Posting Date", "Date", "Transaction Date", "Effective Date", "Post Date", "Deposit Date"),
-        "amount": ("Amount", "Deposit Amount", "Transaction Amount"),
-        "credit": ("Credit", "Credits", "Credit Amount", "Deposits"),
-        "debit": ("Debit", "Debits", "Debit Amount", "Withdrawals"),
-        "trace_number": ("Trace", "Trace Number", "Trace #", "TRN"),
-        "description": ("Description", "Memo", "Details", "Transaction Description", "Narrative"),
-    },
-}
-"""For each table, the export headers accepted for each column (besides the canonical name)."""
-
-EXTRA_COLUMNS = {"claims": ("contractual",), "deposits": ("credit", "debit")}
-"""Columns a reader accepts only to derive canonical ones."""
+HEADER_VARIANTS = columns.SYNONYMS
+"""For each table, the export headers accepted for each column besides the canonical name (`xl_ar.columns`)."""
+EXTRA_COLUMNS = columns.EXTRA_COLUMNS
+normalize_header = columns.normalize_header
 
 DERIVED_FROM: dict[str, dict[str, tuple[str, ...]]] = {
     "claims": {"balance": ("insurance_balance", "patient_balance"), "adjusted": ("contractual", "written_off"),
@@ -139,32 +43,10 @@ DERIVED_FROM: dict[str, dict[str, tuple[str, ...]]] = {
 reads only some columns of a sheet keeps what it needs to derive them)."""
 
 
-def _lookup(table: str) -> dict[str, str]:
-    lookup = {normalize_header(c): c for c in tables.TABLES[table].column_names}
-    for column in EXTRA_COLUMNS.get(table, ()):
-        lookup[normalize_header(column)] = column
-    for column, variants in HEADER_VARIANTS.get(table, {}).items():
-        for v in variants:
-            lookup.setdefault(normalize_header(v), column)
-    return lookup
-
-
 def map_headers(table: str, headers: list[object]) -> tuple[dict[object, str], list[str]]:
-    """Which canonical column each header is; the second value lists duplicates (two headers, one column)."""
-    lookup = _lookup(table)
-    mapping: dict[object, str] = {}
-    seen: dict[str, object] = {}
-    clashes = []
-    for h in headers:
-        column = lookup.get(normalize_header(h))
-        if column is None:
-            continue
-        if column in seen:
-            clashes.append(f"'{h}' and '{seen[column]}' both mean '{column}'")
-            continue
-        seen[column] = h
-        mapping[h] = column
-    return mapping, clashes
+    """Which canonical column each header is, and the clashes (two headers, one column) in words."""
+    found = columns.map_headers(table, headers)
+    return found.columns, [f"'{unused}' and '{used}' both mean '{column}'" for used, unused, column in found.clashes]
 
 
 @dataclass
@@ -235,36 +117,70 @@ def _read_workbook(name: str, data: bytes) -> Sheet:
     return Sheet(name, frame)
 
 
-def read_table(path: Path, table: str, payers: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[Finding]]:
+@dataclass
+class Export:
+    """One export file read: its canonical table(s), every finding, and the known layout it was read as."""
+
+    tables: dict[str, pd.DataFrame]
+    """The table the file holds, plus `claim_lines` when a claims export has a row per service line."""
+    findings: list[Finding]
+    profile: str = ""
+    """The name of the known layout (`xl_ar.profiles`) the file was read as, if any."""
+
+
+def read_table(path: Path, table: str, payers: pd.DataFrame | None = None,
+               column_map: columns.ColumnMap | None = None) -> tuple[pd.DataFrame, list[Finding]]:
     """Read one PM export file as the canonical `table`; returns the table and every finding."""
-    sheet = read_sheet(path)
-    return table_from_sheet(sheet, table, payers)
+    return table_from_sheet(read_sheet(path), table, payers, column_map)
 
 
-def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = None
-                     ) -> tuple[pd.DataFrame, list[Finding]]:
+def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = None,
+                     column_map: columns.ColumnMap | None = None) -> tuple[pd.DataFrame, list[Finding]]:
     """Map headers, derive missing columns, validate. Every row is kept; problems are findings."""
+    export = export_from_sheet(sheet, table, payers, column_map)
+    return export.tables[table], export.findings
+
+
+def export_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = None,
+                      column_map: columns.ColumnMap | None = None) -> Export:
+    """`table_from_sheet` with everything the file gave: a line-level claims export also gives `claim_lines`."""
     raw = sheet.frame
+    column_map = column_map or columns.ColumnMap()
     findings = list(sheet.findings)
     blank = _blank_rows(raw)
-    mapping, clashes = map_headers(table, list(raw.columns))
-    for clash in clashes:
-        findings.append(Finding("error", sheet.name, Location(part="header row"),
-                                f"two columns mean the same thing: {clash}", "header clash"))
-    renamed = raw[list(mapping)].rename(columns=mapping)
+    headers = list(raw.columns)
+    mapping = columns.map_headers(table, headers, column_map)
+    findings += _mapping_findings(sheet.name, table, mapping)
+    renamed = raw[list(mapping.columns)].rename(columns=mapping.columns)
     renamed = renamed[~blank.to_numpy()]
+    for column, value in column_map.constants.items():
+        if column not in columns.columns_of(table):
+            findings.append(Finding("error", sheet.name, Location(key=f"constants.{column}"),
+                                    f"the column map sets '{column}', which {table} does not have; its columns are "
+                                    f"{', '.join(tables.TABLES[table].column_names)}", "bad column map"))
+            continue
+        renamed[column] = pd.Series(str(value), index=renamed.index, dtype=object)
     typed: dict[str, pd.Series] = {}
+    found: dict[str, pd.DataFrame] = {}
     if table == "claims":
-        renamed, typed, more = _derive_claim_columns(renamed, sheet.name, payers, sheet.first_row)
+        renamed, typed, lines, more = _claim_lines(renamed, sheet.name, sheet.first_row)
+        findings += more
+        if lines is not None:
+            found["claim_lines"] = lines
+        renamed, more = _payers_of_claims(renamed, sheet.name, sheet.first_row, payers)
+        findings += more
+        renamed, more_typed, more = _derive_claim_columns(renamed, sheet.name, payers, sheet.first_row, typed)
+        typed.update(more_typed)
         findings += more
     elif table == "deposits":
         renamed, typed, more = derive_deposit_columns(renamed, sheet.name, sheet.first_row)
         findings += more
+    elif table == "postings" and "posting_id" not in renamed.columns:
+        renamed["posting_id"] = [f"{sheet.name}:{i + sheet.first_row}" for i in renamed.index]
     frame, more = tables.from_frame(table, renamed, sheet.name, sheet.first_row, typed=typed)
     for f in more:
-        if f.code == tables.MISSING_COLUMN:
-            headers = ", ".join(str(h) for h in raw.columns)
-            f = dataclasses.replace(f, message=f"{f.message}; the headers are: {headers}")
+        if f.code == tables.MISSING_COLUMN and f.where.column:
+            f = dataclasses.replace(f, message=f"{f.message}; {missing_column_hint(table, f.where.column, headers)}")
         findings.append(f)
     if table == "claims" and not any(f.severity == "error" for f in findings):
         findings += _check_balances(frame, sheet.name, renamed.index.to_numpy() + sheet.first_row)
@@ -276,7 +192,154 @@ def table_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = Non
             findings.append(Finding("error", sheet.name, Location(row=int(rows[i])),
                                     f"duplicate {' + '.join(key)}: the same key appears on an earlier row",
                                     "duplicate key"))
-    return frame, in_reading_order(findings)
+    found[table] = frame
+    return Export(found, in_reading_order(findings), column_map.profile or "")
+
+
+def missing_column_hint(table: str, column: str, headers: list[object]) -> str:
+    """What a missing column may be written as, and the file's closest header (`did you mean ...?`)."""
+    import difflib
+
+    accepted = columns.spellings(table, column)
+    shown_names = ", ".join(f"'{s}'" for s in accepted[:8]) + (", ..." if len(accepted) > 8 else "")
+    keys = {columns.normalize_header(h): h for h in headers if str(h).strip()}
+    targets = [columns.normalize_header(s) for s in accepted]
+    best = max(((difflib.SequenceMatcher(None, k, t).ratio(), k) for k in keys for t in targets), default=(0.0, ""))
+    hint = f" (did you mean '{keys[best[1]]}'?)" if best[0] >= 0.6 else ""
+    return (f"accepted headers: {shown_names}{hint}; or name the column in practice.json "
+            "(`xl-ar map suggest FILE`)")
+
+
+def _mapping_findings(name: str, table: str, mapping: columns.Mapping) -> list[Finding]:
+    """What the reading of the headers says: clashes, a column map that does not fit, headers not used."""
+    out = []
+    for used, unused, column in mapping.clashes:
+        out.append(Finding("warning", name, Location(part="header row"),
+                           f"'{used}' and '{unused}' both mean {column}: '{used}' is used, '{unused}' is not",
+                           "header clash"))
+    for header, column in mapping.unknown_targets:
+        out.append(Finding("error", name, Location(part="header row"),
+                           f"the column map reads '{header}' as '{column}', which {table} does not have; its columns "
+                           f"are {', '.join(columns.columns_of(table))}", "bad column map"))
+    if mapping.absent:
+        out.append(Finding("warning", name, Location(part="header row"),
+                           "the column map names headers the file does not have: "
+                           + ", ".join(f"'{h}'" for h in mapping.absent), "bad column map"))
+    clashed = {unused for _, unused, _ in mapping.clashes}
+    ignored = [str(h) for h in mapping.unused if h not in clashed and str(h).strip() and not str(h).startswith("\x00")
+               and not re.fullmatch(r"Unnamed: \d+", str(h))]  # pandas' name for a header cell left empty
+    if ignored:
+        out.append(Finding("warning", name, Location(part="header row"),
+                           f"{len(ignored)} column{'s' if len(ignored) != 1 else ''} not used: "
+                           + ", ".join(ignored), "unused column"))
+    return out
+
+
+NO_RESPONSIBILITY = ("no responsibility or insurance balance column: every balance is taken as owed by insurance "
+                     "(add a Responsibility column, or Ins Bal and Pat Bal columns, or map one in practice.json)")
+"""The warning when an export does not say who owes its balances."""
+
+_LINE_COLUMNS = ("procedure_code", "modifiers", "units", "line_no")
+_CLAIM_MONEY = ("charge", "paid", "adjusted", "written_off", "contractual", "balance", "insurance_balance",
+                "patient_balance")
+
+
+def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
+                 ) -> tuple[pd.DataFrame, dict[str, pd.Series], pd.DataFrame | None, list[Finding]]:
+    """A claims export with a procedure code on each row has one row per service line: the lines become
+    `claim_lines`, and rows sharing a claim id become one claim (money summed, other values from its first
+    line, the earliest service date)."""
+    findings: list[Finding] = []
+    if "procedure_code" not in raw.columns or "claim_id" not in raw.columns or raw.empty:
+        return raw.drop(columns=[c for c in _LINE_COLUMNS if c in raw.columns]), {}, None, findings
+    claim = raw["claim_id"].astype(object).where(raw["claim_id"].notna(), None)
+    claim = claim.map(lambda v: None if v is None else str(v).strip() or None)
+    line = pd.DataFrame(index=raw.index)
+    line["claim_id"] = claim
+    line["line_no"] = raw["line_no"] if "line_no" in raw.columns else (claim.groupby(claim).cumcount() + 1).astype(str)
+    line["procedure_code"] = raw["procedure_code"]
+    for column in ("modifiers", "units", "charge", "service_date"):
+        if column in raw.columns:
+            line[column] = raw[column]
+    if "units" not in line.columns:
+        line["units"] = "1"
+    lines, more = tables.from_frame("claim_lines", line, name, first_row)
+    findings += [f for f in more if f.where.column in _LINE_COLUMNS and f.code != tables.MISSING_COLUMN]
+    repeated = claim.notna() & claim.duplicated(keep=False)
+    if not repeated.any():
+        return raw.drop(columns=[c for c in _LINE_COLUMNS if c in raw.columns]), {}, lines, findings
+    typed: dict[str, pd.Series] = {}
+    keys = claim.fillna(pd.Series([f"\x00row {i}" for i in raw.index], index=raw.index))
+    groups = keys.groupby(keys, sort=False)
+    first_index = groups.head(1).index
+    for column in _CLAIM_MONEY:
+        if column in raw.columns:
+            cents, bad = parse_cents(raw[column])
+            for idx in bad[bad].index:
+                findings.append(Finding("error", name, Location(row=int(idx + first_row), column=column),
+                                        f"{shown(column, raw.at[idx, column])} is not an amount", "bad value"))
+            summed = cents.astype("Int64").groupby(keys, sort=False).sum(min_count=1)
+            typed[column] = pd.Series(summed.to_numpy(), index=first_index, dtype="Int64")
+    out = raw.loc[first_index].drop(columns=[c for c in (*_LINE_COLUMNS, *typed) if c in raw.columns])
+    if "service_date" in raw.columns:
+        earliest = tables._parse_dates(raw["service_date"])[0].groupby(keys, sort=False).min()
+        has = earliest.notna().to_numpy()
+        shown_dates = pd.Series(out["service_date"].to_numpy(dtype=object), index=out.index)
+        shown_dates[has] = earliest[has].dt.strftime("%Y-%m-%d").to_numpy()
+        out["service_date"] = shown_dates
+    for column in ("account_id", "payer_id"):
+        if column in raw.columns:
+            differ = raw[column].groupby(keys, sort=False).nunique() > 1
+            if differ.any():
+                findings.append(Finding(
+                    "warning", name, Location(row=int(first_index[np.flatnonzero(differ.to_numpy())[0]] + first_row),
+                                              column=column),
+                    f"the lines of {int(differ.sum())} claim{'s' if differ.sum() != 1 else ''} name different "
+                    f"{column} values; each claim takes its first line's", "lines disagree"))
+    n_claims = int(repeated.groupby(keys).any().sum())
+    findings.append(Finding("warning", name, NOWHERE,
+                            f"{len(raw):,} rows are the service lines of {len(out):,} claims ({n_claims:,} with "
+                            "more than one line): each claim's money is the sum of its lines, its date the "
+                            "earliest; the lines are kept as claim_lines", "service lines"))
+    return out, typed, lines, findings
+
+
+SELF_PAY = "SELF-PAY"
+"""The payer id of claims the export names no payer for, when the practice's payers have no self-pay payer."""
+
+
+def _payers_of_claims(raw: pd.DataFrame, name: str, first_row: int, payers: pd.DataFrame | None
+                      ) -> tuple[pd.DataFrame, list[Finding]]:
+    """Payer names read as the practice's payer ids, and claims without a payer read as self-pay."""
+    findings: list[Finding] = []
+    if "payer_id" not in raw.columns:
+        return raw, findings
+    out = raw.copy()
+    text = out["payer_id"].astype(object).map(lambda v: None if v is None or v != v else str(v).strip() or None)
+    if payers is not None and len(payers):
+        ids = set(payers.payer_id.dropna())
+        by_name = {str(n).strip().casefold(): i for i, n in zip(payers.payer_id, payers.name, strict=False)
+                   if isinstance(n, str)}
+        named = text.notna() & ~text.isin(ids)
+        text[named] = text[named].map(lambda v: by_name.get(v.casefold(), v))
+    empty = text.isna()
+    if empty.any():
+        self_pay = SELF_PAY
+        if payers is not None and len(payers) and "payer_class" in payers.columns:
+            own = payers.payer_id[payers.payer_class == "self_pay"]
+            self_pay = str(own.iloc[0]) if len(own) else SELF_PAY
+        text[empty] = self_pay
+        if "responsibility" in out.columns:
+            resp = out["responsibility"].astype(object)
+            out["responsibility"] = resp.where(~(empty & resp.isna()), "patient")
+        else:
+            out["\x00no payer"] = empty
+        findings.append(Finding("warning", name, Location(row=int(out.index[empty.to_numpy()][0] + first_row),
+                                                          column="payer_id"),
+                                f"{int(empty.sum()):,} row{'s have' if empty.sum() != 1 else ' has'} no payer: read "
+                                f"as self-pay ('{self_pay}'), the patient owing the balance", "no payer"))
+    out["payer_id"] = text
+    return out, findings
 
 
 def _blank_rows(raw: pd.DataFrame) -> pd.Series:
@@ -313,21 +376,48 @@ def _optional_cents(raw: pd.DataFrame, column: str, name: str, first_row: int, f
     return cents.astype("Int64")
 
 
-def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | None, first_row: int
+def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | None, first_row: int,
+                          summed: dict[str, pd.Series] | None = None
                           ) -> tuple[pd.DataFrame, dict[str, pd.Series], list[Finding]]:
+    """Derived claim columns (see the module docstring); `summed` holds money already in cents (a claim's
+    lines added up)."""
     findings: list[Finding] = []
     typed: dict[str, pd.Series] = {}
-    ins = _optional_cents(raw, "insurance_balance", name, first_row, findings)
-    pat = _optional_cents(raw, "patient_balance", name, first_row, findings)
-    for column, cents in (("insurance_balance", ins), ("patient_balance", pat)):
-        if cents is not None:
-            typed[column] = cents
-    if "adjusted" not in raw.columns and "contractual" in raw.columns:
-        typed["adjusted"] = _cents_column(raw, "contractual", name, first_row, findings) + _cents_column(
-            raw, "written_off", name, first_row, findings)
-    if "balance" not in raw.columns and (ins is not None or pat is not None):
+    summed = summed or {}
+    no_payer = raw["\x00no payer"] if "\x00no payer" in raw.columns else None
+    raw = raw.drop(columns=["\x00no payer"]) if no_payer is not None else raw
+
+    def cents(column: str, required: bool) -> pd.Series | None:
+        if column in summed:
+            return summed[column] if not required else summed[column].fillna(0).astype("int64")
+        if required:
+            return _cents_column(raw, column, name, first_row, findings) if column in raw.columns else None
+        return _optional_cents(raw, column, name, first_row, findings)
+
+    ins = cents("insurance_balance", False)
+    pat = cents("patient_balance", False)
+    for column, part in (("insurance_balance", ins), ("patient_balance", pat)):
+        if part is not None:
+            typed[column] = part
+    has = set(raw.columns) | set(summed)
+    if "adjusted" not in has and "contractual" in has:
+        zero = pd.Series(0, index=raw.index, dtype="int64")
+        written_off = cents("written_off", True)
+        typed["adjusted"] = cents("contractual", True) + (written_off if written_off is not None else zero)
+    if "balance" not in has and (ins is not None or pat is not None):
         parts = [p.fillna(0).astype("int64") for p in (ins, pat) if p is not None]
         typed["balance"] = parts[0] + parts[1] if len(parts) == 2 else parts[0]
+    has |= set(typed)
+    missing = [c for c in ("paid", "adjusted") if c not in has]
+    if len(missing) == 1 and {"charge", "balance"} <= has:
+        # charge - paid - adjusted = balance: the one the export lacks follows from the others
+        (lacking,) = missing
+        other = "adjusted" if lacking == "paid" else "paid"
+        amounts = {c: typed[c] if c in typed else cents(c, True) for c in ("charge", "balance", other)}
+        typed[lacking] = (amounts["charge"].fillna(0) - amounts[other].fillna(0)
+                          - amounts["balance"].fillna(0)).astype("int64")
+        findings.append(Finding("warning", name, NOWHERE, f"no {lacking} column: {lacking} is taken as charge - "
+                                f"{other} - balance", "derived column"))
     if "responsibility" not in raw.columns:
         if ins is not None:
             typed["responsibility"] = pd.Series(np.where(ins.fillna(0).to_numpy() != 0, "insurance", "patient"),
@@ -338,8 +428,14 @@ def _derive_claim_columns(raw: pd.DataFrame, name: str, payers: pd.DataFrame | N
                                                 index=raw.index, dtype="str")
         elif "payer_id" in raw.columns:
             typed["responsibility"] = pd.Series("insurance", index=raw.index, dtype="str")
-            findings.append(Finding("warning", name, NOWHERE, "no responsibility or insurance balance column: "
-                                    "every balance is taken as owed by insurance"))
+            findings.append(Finding("warning", name, NOWHERE, NO_RESPONSIBILITY, "assumed responsibility"))
+        if no_payer is not None and "responsibility" in typed and ins is None:
+            typed["responsibility"] = typed["responsibility"].where(~no_payer.to_numpy(), "patient")
+    typed.update({c: v for c, v in summed.items() if c in ("charge", "paid", "adjusted", "written_off", "balance")
+                  and c not in typed})
+    for column in ("charge", "paid", "adjusted", "written_off", "balance"):
+        if column in typed and column in raw.columns:
+            raw = raw.drop(columns=[column])
     out = raw.drop(columns=[c for c in EXTRA_COLUMNS["claims"] if c in raw.columns])
     return out, typed, findings
 

@@ -2,7 +2,7 @@
 
 ```
 practice/
-  practice.json      optional: {"name": ..., "npi": ..., "as_of": "YYYY-MM-DD"}
+  practice.json      optional: {"name": ..., "npi": ..., "as_of": "YYYY-MM-DD", "files": {...column maps}}
   payers.csv|xlsx    claims.csv|xlsx (required)   claim_lines.csv|xlsx
   postings.csv|xlsx  deposits.csv|xlsx            fee_schedule.csv|xlsx
   era/               835 remittance files (any names, any depth)
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_ar import ledger, tables
+from xl_ar import ledger, profiles, tables
+from xl_ar.columns import DATE_FORMATS, ColumnMap
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding, Location, has_errors
 
@@ -58,6 +59,8 @@ class PracticeFolder:
     findings: list[Finding] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     """Which file each table came from (file names only)."""
+    profiles: dict[str, str] = field(default_factory=dict)
+    """The known layout each file was read as (`xl_ar.profiles`), by file name."""
 
     def table(self, name: str) -> pd.DataFrame:
         """The table, or an empty canonical table when the folder has no file for it."""
@@ -87,21 +90,119 @@ class PracticeFolder:
         raise InputError("no as-of date: give --as-of YYYY-MM-DD or put \"as_of\" in practice.json")
 
 
-def _find(folder: Path, table: str) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.stem.lower() == table
-                  and p.suffix.lower() in SPREADSHEET_SUFFIXES)
+def _plan(folder: Path, maps: dict[str, ColumnMap], findings: list[Finding]
+          ) -> tuple[dict[str, list[Path]], dict[Path, ledger.Sheet]]:
+    """Which file holds which table: named for it (`claims.csv`), given it in practice.json's `files`, or
+    recognised as a known layout by its headers. Files of a layout xl-ar cannot use are refused; other files
+    are left alone with a warning. Returns the plan and the files already read to recognise them."""
+    plan: dict[str, list[Path]] = {t: [] for t in EXPORT_TABLES}
+    sheets: dict[Path, ledger.Sheet] = {}
+    partners = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES):
+        own = maps.get(path.name)
+        if own is not None and own.table:
+            plan[own.table].append(path)
+            continue
+        if path.stem.lower() in EXPORT_TABLES:
+            plan[path.stem.lower()].append(path)
+            continue
+        try:
+            sheet = ledger.read_sheet(path)
+        except InputError:
+            findings.append(Finding("warning", path.name, NOWHERE, "not read: not a spreadsheet xl-ar can open",
+                                    "not read"))
+            continue
+        profile = _profile_of(sheet, own)
+        if profile is None:
+            findings.append(Finding("warning", path.name, NOWHERE, "not read: its name is not a table's and its "
+                                    "headers are not a layout xl-ar knows; name it for its table (claims.csv) or map "
+                                    "it (xl-ar map suggest)", "not read"))
+        elif profile.table is None:
+            partners.append((path, profile))
+        else:
+            plan[profile.table].append(path)
+            sheets[path] = sheet
+    joined = {profiles.BY_KEY[p].joins for p in (_profile_key(s) for s in sheets.values()) if p}
+    for path, profile in partners:
+        if profile.key not in joined:
+            findings.append(profiles.refusal(profile, path.name))
+    return plan, sheets
+
+
+def _profile_key(sheet: ledger.Sheet) -> str:
+    found = profiles.recognize(list(sheet.frame.columns))
+    return found.key if found is not None and found.joins else ""
+
+
+def column_maps(data: object, source: str = "practice.json") -> tuple[dict[str, ColumnMap], list[Finding]]:
+    """practice.json's `files`: for each export file, its table, column map, constants and date format.
+
+    ```json
+    "files": {"Collections Report.csv": {"table": "claims",
+                                         "columns": {"Visit": "claim_id", "Notes": ""},
+                                         "constants": {"payer_id": "SELF-PAY"},
+                                         "date_format": "MM/DD/YYYY"}}
+    ```
+    """
+    findings: list[Finding] = []
+    maps: dict[str, ColumnMap] = {}
+    if data is None:
+        return maps, findings
+    if not isinstance(data, dict):
+        return maps, [Finding("error", source, Location(key="files"), "must map file names to their reading",
+                              "bad column map")]
+    for file, spec in data.items():
+        where = f"files.{file}"
+        if not isinstance(spec, dict):
+            findings.append(Finding("error", source, Location(key=where), "must be an object with table, columns, "
+                                    "constants or date_format", "bad column map"))
+            continue
+        unknown = sorted(set(spec) - {"table", "columns", "constants", "date_format", "profile"})
+        if unknown:
+            plural = "s" if len(unknown) > 1 else ""
+            findings.append(Finding("error", source, Location(key=where), f"unknown key{plural} {', '.join(unknown)}; "
+                                    "the keys are table, columns, constants, date_format, profile", "bad column map"))
+        table = spec.get("table")
+        if table is not None and table not in EXPORT_TABLES:
+            findings.append(Finding("error", source, Location(key=f"{where}.table"), f"'{table}' is not a table; the "
+                                    f"tables are {', '.join(EXPORT_TABLES)}", "bad column map"))
+            table = None
+        parts = {}
+        for key in ("columns", "constants"):
+            value = spec.get(key) or {}
+            if not isinstance(value, dict) or not all(isinstance(v, (str, int, float)) or v is None
+                                                      for v in value.values()):
+                findings.append(Finding("error", source, Location(key=f"{where}.{key}"),
+                                        "must be an object of text values", "bad column map"))
+                value = {}
+            parts[key] = {str(k): "" if v is None else str(v) for k, v in value.items()}
+        fmt = spec.get("date_format")
+        if fmt is not None and str(fmt).upper() not in DATE_FORMATS:
+            findings.append(Finding("error", source, Location(key=f"{where}.date_format"),
+                                    f"'{fmt}' is not a date format; use one of {', '.join(DATE_FORMATS)}",
+                                    "bad column map"))
+            fmt = None
+        maps[str(file)] = ColumnMap(table, parts["columns"], parts["constants"],
+                                    str(fmt).upper() if fmt else None, spec.get("profile"))
+    return maps, findings
 
 
 def read_info(folder: Path) -> tuple[PracticeInfo, list[Finding]]:
+    info, _, findings = read_settings(folder)
+    return info, findings
+
+
+def read_settings(folder: Path) -> tuple[PracticeInfo, dict[str, ColumnMap], list[Finding]]:
+    """practice.json: who the practice is, and how to read its export files (`column_maps`)."""
     path = folder / "practice.json"
     if not path.exists():
-        return PracticeInfo(), []
+        return PracticeInfo(), {}, []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        return PracticeInfo(), [Finding("error", "practice.json", NOWHERE, f"not valid JSON ({e})", "unreadable")]
+        return PracticeInfo(), {}, [Finding("error", "practice.json", NOWHERE, f"not valid JSON ({e})", "unreadable")]
     if not isinstance(data, dict):
-        return PracticeInfo(), [Finding("error", "practice.json", NOWHERE, "must be a JSON object", "unreadable")]
+        return PracticeInfo(), {}, [Finding("error", "practice.json", NOWHERE, "must be a JSON object", "unreadable")]
     findings = []
     as_of = None
     if data.get("as_of"):
@@ -114,7 +215,9 @@ def read_info(folder: Path) -> tuple[PracticeInfo, list[Finding]]:
     if npi and not npi_is_valid(npi):
         findings.append(Finding("warning", "practice.json", Location(key="npi"),
                                 f"'{npi}' is not a valid NPI (10 digits, check digit)", "bad value"))
-    return PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of), findings
+    maps, more = column_maps(data.get("files"))
+    info = PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of)
+    return info, maps, findings + more
 
 
 def npi_is_valid(npi: str) -> bool:
@@ -144,14 +247,20 @@ def read_practice(folder: Path) -> PracticeFolder:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("practice folder not found", source=folder.name or str(folder))
-    info, findings = read_info(folder)
+    info, maps, findings = read_settings(folder)
     result = PracticeFolder(folder, info, {}, era_files(folder), findings)
+    for file in sorted(set(maps) - {p.name for p in folder.iterdir()}):
+        result.findings.append(Finding("warning", "practice.json", Location(key=f"files.{file}"),
+                                       "names a file the folder does not have", "bad column map"))
+    plan, sheets = _plan(folder, maps, result.findings)
     for table in EXPORT_TABLES:
-        found = _find(folder, table)
+        found = plan[table]
         if not found:
-            if table in REQUIRED_TABLES:
+            refused = any(f.code == "unusable layout" for f in result.findings)
+            if table in REQUIRED_TABLES and table not in result.tables and not refused:
                 result.findings.append(Finding("error", folder.name, NOWHERE,
-                                               f"no {table}.csv or {table}.xlsx in the folder", "missing file"))
+                                               f"no {table}.csv or {table}.xlsx in the folder, and no file "
+                                               "recognised or mapped as claims", "missing file"))
             continue
         if len(found) > 1:
             names = " and ".join(p.name for p in found)
@@ -161,12 +270,18 @@ def read_practice(folder: Path) -> PracticeFolder:
         path = found[0]
         result.files[table] = path.name
         try:
-            frame, more = ledger.read_table(path, table, payers=result.tables.get("payers"))
+            sheet = sheets[path] if path in sheets else ledger.read_sheet(path)
+            export = _read_file(path, sheet, table, maps.get(path.name), result.tables.get("payers"))
         except InputError as e:
             result.findings.append(Finding("error", e.source or path.name, NOWHERE, e.reason, "unreadable"))
             continue
-        result.tables[table] = frame
-        result.findings += more
+        for name, frame in export.tables.items():
+            if name == table or name not in result.tables:
+                result.tables[name] = frame
+                result.files.setdefault(name, path.name)
+        if export.profile:
+            result.profiles[path.name] = export.profile
+        result.findings += export.findings
     result.findings += _cross_checks(result)
     return result
 
@@ -190,6 +305,62 @@ def _cross_checks(p: PracticeFolder) -> list[Finding]:
                                f"claim not in {p.files['claims']} ({int(orphan.sum())} rows like this)",
                                "unknown claim"))
     return out
+
+
+def read_export(path: Path, table: str = "claims", payers: pd.DataFrame | None = None) -> ledger.Export:
+    """One export file read as `table` (or as the known layout it is), with the column map practice.json
+    beside it gives that file, if any.
+
+    Raises `InputError` when the file cannot be read at all; every other problem is a finding.
+    """
+    path = Path(path)
+    _, maps, findings = read_settings(path.parent)
+    sheet = ledger.read_sheet(path)
+    export = _read_file(path, sheet, table, maps.get(path.name), payers)
+    export.findings[:0] = [f for f in findings if f.severity == "error"]
+    return export
+
+
+def _profile_of(sheet: ledger.Sheet, own: ColumnMap | None) -> profiles.Profile | None:
+    if own is not None and own.profile:
+        return profiles.BY_KEY.get(own.profile)
+    if own is not None and own.columns:
+        return None  # the practice's own map says how to read it
+    return profiles.recognize(list(sheet.frame.columns))
+
+
+def _partner(path: Path, profile: profiles.Profile) -> pd.DataFrame | None:
+    """The second file of a two-file layout (Synthea's claims_transactions.csv), from the same folder."""
+    wanted = profiles.BY_KEY[profile.joins]
+    for other in sorted(path.parent.iterdir()):
+        if other != path and other.is_file() and other.suffix.lower() in SPREADSHEET_SUFFIXES:
+            try:
+                sheet = ledger.read_sheet(other)
+            except InputError:
+                continue
+            if profiles.recognize(list(sheet.frame.columns)) == wanted:
+                return sheet.frame
+    return None
+
+
+def _read_file(path: Path, sheet: ledger.Sheet, table: str, own: ColumnMap | None,
+               payers: pd.DataFrame | None) -> ledger.Export:
+    """One file read: as its known layout (or refused), else as `table` with the practice's map."""
+    profile = _profile_of(sheet, own)
+    if profile is None:
+        return ledger.export_from_sheet(sheet, (own.table if own and own.table else table), payers, own)
+    if profile.table is None:
+        return ledger.Export({}, [profiles.refusal(profile, path.name)], profile.name)
+    partner = _partner(path, profile) if profile.joins else None
+    frame, lines, findings = profiles.prepare(profile, sheet.frame, path.name, partner)
+    export = ledger.export_from_sheet(ledger.Sheet(sheet.name, frame, sheet.first_row, sheet.findings + findings),
+                                      profile.table, payers, profile.column_map(own))
+    if lines is not None:
+        read, more = ledger.table_from_sheet(ledger.Sheet(sheet.name, lines), "claim_lines")
+        export.tables["claim_lines"] = read
+        export.findings += [f for f in more if f.severity == "error"]
+    export.profile = profile.name
+    return export
 
 
 def load_practice(folder: Path) -> PracticeFolder:

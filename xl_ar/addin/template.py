@@ -298,6 +298,29 @@ def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
             sheet.set_row(i, 15 * wrapped)
 
 
+COLUMNS_NOTE = (
+    "When you paste an export whose headers xl-ar does not know, say here once which header is which column: the "
+    "data sheet, the header as it is in the export, and the column it is (the canonical names of Instructions). "
+    "Leave the column empty to leave a header out. For a value every row of a sheet shares, give the sheet, no "
+    "header, the column and the value (e.g. Claims, , payer_id, SELF-PAY). The buttons read this sheet; the =AR_ "
+    "functions need headers they know.")
+"""What the Columns sheet is for, in plain words (shown beside its table)."""
+
+
+def _columns_sheet(book, formats) -> None:
+    """`Columns`: the workbook's column map (`xl_ar.columns.maps_from_rows`), an Excel Table `ColumnMap` at A1."""
+    from xl_ar.columns import MAP_HEADERS
+
+    sheet = book.add_worksheet("Columns")
+    sheet.set_column(0, 3, 24, formats["text"])
+    sheet.set_column(5, 5, 90, formats["wrap"])
+    sheet.add_table(0, 0, 1, len(MAP_HEADERS) - 1, {"name": "ColumnMap", "style": "Table Style Light 9",
+                                                   "columns": [{"header": h} for h in MAP_HEADERS]})
+    sheet.data_validation(1, 0, VALIDATED_ROWS, 0, {"validate": "list", "source": [d.sheet for d in DATA_SHEETS]})
+    sheet.write_string(0, 5, COLUMNS_NOTE, formats["wrap"])
+    sheet.set_row(0, 15 * _lines(COLUMNS_NOTE, 90))
+
+
 def _settings_sheet(book, formats) -> None:
     """`xl_ar.conf`: this workbook's settings, the first place the ribbon looks (`xl_ar.settings`); every key in
     column A, its value (empty: from the next place) in B, what it is for in C. Rows start at A1, no header:
@@ -331,6 +354,7 @@ def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None)
     _dashboard(book, formats)
     for data in DATA_SHEETS:
         _table_sheet(book, formats, data, tables.get(data.canonical))
+    _columns_sheet(book, formats)
     _settings_sheet(book, formats)
     book.close()
     return path
