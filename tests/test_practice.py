@@ -30,7 +30,8 @@ def test_a_generated_practice_reads_without_findings(practice_5k):
 def test_missing_claims_file_is_an_error(folder):
     (folder / "claims.csv").unlink()
     p = read_practice(folder)
-    assert [f.message for f in p.findings] == ["no claims.csv or claims.xlsx in the folder"]
+    assert [f.message for f in p.findings] == [
+        "no claims.csv or claims.xlsx in the folder, and no file recognised or mapped as claims"]
 
 
 def test_two_files_for_one_table_is_an_error(folder):

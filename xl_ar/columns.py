@@ -117,6 +117,16 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "modifier": ("Modifier", "Mod"),
         "allowed": ("Allowed", "Allowed Amount", "Allowed Amt", "Contract Rate", "Fee", "Rate"),
     },
+    "payments": {
+        "payment_id": ("Payment ID", "EOB ID", "ERA ID", "Check ID", "Remittance ID"),
+        "payer_name": ("Payer", "Payer Name", "Insurance", "Insurance Name", "Insurance Payer Name", "Carrier"),
+        "payer_ref": ("Payer ID", "Insurance Payer ID", "Payer Code"),
+        "method": ("Payment Method", "Method", "Payment Type"),
+        "amount": ("Total Paid", "Amount", "Payment Amount", "Check Amount", "EFT Amount", "Paid"),
+        "payment_date": ("Check Date", "Payment Date", "EFT Date", "Check/EFT Date", "Date"),
+        "trace_number": ("Check #", "Check Number", "EFT #", "EFT Number", "Trace", "Trace Number",
+                         "Insurance Payer Trace Number", "Check/EFT #", "Reference"),
+    },
     "deposits": {
         "deposit_id": ("Bank Reference", "Bank Ref", "Transaction ID", "Reference", "Reference #", "Ref #"),
         "deposit_date": ("Posting Date", "Date", "Transaction Date", "Effective Date", "Post Date", "Deposit Date"),

@@ -252,8 +252,7 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
     findings: list[Finding] = []
     if "procedure_code" not in raw.columns or "claim_id" not in raw.columns or raw.empty:
         return raw.drop(columns=[c for c in _LINE_COLUMNS if c in raw.columns]), {}, None, findings
-    claim = raw["claim_id"].astype(object).where(raw["claim_id"].notna(), None)
-    claim = claim.map(lambda v: None if v is None else str(v).strip() or None)
+    claim = _stripped(raw["claim_id"])
     line = pd.DataFrame(index=raw.index)
     line["claim_id"] = claim
     line["line_no"] = raw["line_no"] if "line_no" in raw.columns else (claim.groupby(claim).cumcount() + 1).astype(str)
@@ -304,6 +303,12 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
     return out, typed, lines, findings
 
 
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text cells trimmed, empty ones None (object dtype), without a Python call per cell."""
+    text = values.astype("string").str.strip()
+    return text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
+
+
 SELF_PAY = "SELF-PAY"
 """The payer id of claims the export names no payer for, when the practice's payers have no self-pay payer."""
 
@@ -315,13 +320,14 @@ def _payers_of_claims(raw: pd.DataFrame, name: str, first_row: int, payers: pd.D
     if "payer_id" not in raw.columns:
         return raw, findings
     out = raw.copy()
-    text = out["payer_id"].astype(object).map(lambda v: None if v is None or v != v else str(v).strip() or None)
+    text = _stripped(out["payer_id"])
     if payers is not None and len(payers):
-        ids = set(payers.payer_id.dropna())
-        by_name = {str(n).strip().casefold(): i for i, n in zip(payers.payer_id, payers.name, strict=False)
-                   if isinstance(n, str)}
-        named = text.notna() & ~text.isin(ids)
-        text[named] = text[named].map(lambda v: by_name.get(v.casefold(), v))
+        by_name = pd.Series(payers.payer_id.to_numpy(), index=payers.name.astype("string").str.strip().str.casefold())
+        by_name = by_name[~by_name.index.duplicated()]
+        named = text.notna() & ~text.isin(set(payers.payer_id.dropna()))
+        if named.any():
+            found = text[named].astype("string").str.casefold().map(by_name)
+            text[named] = found.where(found.notna(), text[named]).astype(object)
     empty = text.isna()
     if empty.any():
         self_pay = SELF_PAY

@@ -27,8 +27,9 @@ from xl_ar.columns import DATE_FORMATS, ColumnMap
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding, Location, has_errors
 
-EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule")
-"""The PM / bank export tables a practice folder may hold, in reading order."""
+EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule", "payments")
+"""The PM / bank export tables a practice folder may hold, in reading order. `payments` is a PM system's list
+of the payers' checks and EFTs (EOBs): they stand for the payment level of remittances the 835s lack."""
 REQUIRED_TABLES = ("claims",)
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
 ERA_SUFFIXES = (".835", ".era", ".edi", ".x12", ".txt", ".rmt")
@@ -74,6 +75,14 @@ class PracticeFolder:
         files = [sources.SourceFile(p.relative_to(self.folder / "era").as_posix(), p.read_bytes())
                  for p in self.era_files]
         found, findings = remittances.read_remittances(files, progress)
+        listed = self.tables.get("payments")
+        if listed is not None and len(listed):
+            # the PM's EOB list: each check or EFT the 835s do not already carry (same trace number)
+            new = listed[~listed.trace_number.isin(set(found["payments"].trace_number))].copy()
+            new["source_file"] = self.files.get("payments")
+            have = found["payments"]
+            new = new.reindex(columns=have.columns).astype(have.dtypes.to_dict())
+            found["payments"] = new.reset_index(drop=True) if have.empty else pd.concat([have, new], ignore_index=True)
         found["payments"] = remittances.assign_payers(found["payments"], self.tables.get("payers"))
         return found, findings
 

@@ -98,12 +98,10 @@ PROFILES: tuple[Profile, ...] = (
             ("ins_paid", "line_item", "appointment", "trace_number", "adjustment_group_code", "posted_date"),
             {"id": "posting_id", "appointment": "claim_id", "insurance.name": "payer_id", "ins_paid": "amount",
              "ins_name": "", "line_item": "", "patient": "", "doctor": ""}),
-    Profile("drchrono-eobs", "DrChrono EOBs", None,
+    Profile("drchrono-eobs", "DrChrono EOBs", "payments",
             ("insurance_payer_name", "insurance_payer_trace_number", "total_paid", "check_date", "scanned_eob"),
-            lacks="claims: each row is a payer's whole check or EFT (the payment level of an 835), with no claim, "
-                  "charge or balance",
-            instead="the payers' 835 ERA files in era/ (they carry the same payments with their claims) and the "
-                    "DrChrono line items and transactions exports"),
+            {"id": "payment_id", "insurance_payer_id": "payer_ref", "payment_method": "method",
+             "posted_date": "", "deposit_date": "", "updated_at": "", "doctor": "", "scanned_eob": ""}),
     Profile("synthea-claims", "Synthea claims.csv + claims_transactions.csv", "claims",
             ("Id", "PATIENTID", "PRIMARYPATIENTINSURANCEID", "SERVICEDATE", "OUTSTANDING1", "OUTSTANDINGP",
              "LASTBILLEDDATE1"),
@@ -170,8 +168,8 @@ def prepare(profile: Profile, frame: pd.DataFrame, file: str, partner: pd.DataFr
     for header in profile.fill_down:
         name = by_key.get(columns.header_key(header))
         if name is not None:
-            values = out[name].astype(object).map(lambda v: None if v is None or str(v).strip() == "" else v)
-            out = out.assign(**{name: values.ffill()})
+            values = out[name].astype("string")
+            out = out.assign(**{name: values.mask(values.str.strip() == "").ffill().astype(object)})
     for header, column in profile.columns.items():
         if column == "payer_id" and profile.no_payer and columns.header_key(header) in by_key:
             name = by_key[columns.header_key(header)]
