@@ -141,6 +141,12 @@ def test_an_unknown_date_format_is_refused_with_the_accepted_ones():
         tables.date_order("MM/YYYY")
 
 
+def test_a_separator_less_format_other_than_yyyymmdd_is_refused():
+    # 01232026 would be read as the compact year-first date 0123-20-26, so MMDDYYYY cannot be honoured
+    with pytest.raises(ValueError):
+        tables.date_order("MMDDYYYY")
+
+
 @pytest.mark.parametrize("text", ["2026-01-23T25:00:00Z", "2026-02-30", "13/13/2026", "1/2/3/2026", "soon"])
 def test_what_is_not_a_date_is_reported_per_row(text):
     frame, findings = read(claims(service_date=[text]))

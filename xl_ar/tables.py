@@ -542,8 +542,8 @@ def date_order(date_format: str) -> str:
     is accepted). Any separator, a two-digit year and strftime spellings (`%d/%m/%Y`) are accepted."""
     text = date_format.strip().upper().replace("%Y", "YYYY").replace("%M", "MM").replace("%D", "DD")
     parts = [p for p in re.split(r"[-/. ]", text) if p]
-    if len(parts) == 1 and len(parts[0]) == 8:  # YYYYMMDD, MMDDYYYY, DDMMYYYY
-        parts = re.findall(r"YYYY|MM|DD", parts[0])
+    if parts == ["YYYYMMDD"]:  # the only separator-less form read
+        parts = ["YYYY", "MM", "DD"]
     shape = tuple("Y" if p in ("YY", "YYYY") else p for p in parts)
     orders = {("MM", "DD", "Y"): "md", ("DD", "MM", "Y"): "dm", ("Y", "MM", "DD"): "ymd"}
     if shape not in orders:
