@@ -64,6 +64,18 @@ def test_a_us_date_with_a_12_hour_time_is_read():
     assert findings == [] and days(frame) == [dt.date(2026, 1, 23)] * 2
 
 
+def test_dates_with_english_month_names_are_read():
+    texts = ["23 Jan 2026", "23-Jan-26", "23 January 2026", "Jan 23, 2026", "Sept. 23, 2026", "January 23 2026"]
+    frame, findings = read(claims(service_date=texts))
+    assert findings == [] and days(frame) == [dt.date(2026, 1, 23)] * 4 + [dt.date(2026, 9, 23),
+                                                                           dt.date(2026, 1, 23)]
+
+
+def test_a_word_that_is_not_a_month_is_not_a_date():
+    _, findings = read(claims(service_date=["23 Foo 2026"]))
+    assert [f.message for f in findings] == ["'23 Foo 2026' is not a date"]
+
+
 def test_a_first_part_above_12_settles_day_month_for_the_file():
     # 13/02/2026 can only be 13 February, so 01/02/2026 is 1 February
     frame, findings = read(claims(service_date=["01/02/2026", "13/02/2026"]))

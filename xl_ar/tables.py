@@ -534,6 +534,13 @@ _TIME = (r"(?:(?:T|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(
          r"(?:\s*(?P<ampm>[AaPp])\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)?")
 _YEAR_FIRST = (rf"^(?P<year>\d{{4}})(?P<sep>[-/.])(?P<month>\d{{1,2}})(?P=sep)(?P<day>\d{{1,2}}){_TIME}\Z"
                r"|^(?P<cyear>\d{4})(?P<cmonth>\d{2})(?P<cday>\d{2})\Z")
+_MONTH_NAMED = (r"^(?:(?P<nday>\d{1,2})[ -](?P<nmonth>[A-Za-z]{3,9}\.?)[ -](?P<nyear>\d{4}|\d{2})"
+                r"|(?P<mmonth>[A-Za-z]{3,9}\.?) (?P<mday>\d{1,2}),? (?P<myear>\d{4}))" + _TIME + r"\Z")
+_MONTHS = {name: i for i, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
+"""English month names and their abbreviations (`23 Jan 2026`, `23-Jan-26`, `January 23, 2026`)."""
 _YEAR_LAST = (rf"^(?P<part1>\d{{1,2}})(?P<sep>[-/.])(?P<part2>\d{{1,2}})(?P=sep)(?P<year>\d{{4}}|\d{{2}}){_TIME}\Z")
 
 
@@ -600,6 +607,7 @@ def _date_cells(values: pd.Series) -> _DateCells:
         short = pd.Series(text[candidate], dtype=object)
         first = short.str.extract(_YEAR_FIRST)
         last = short.str.extract(_YEAR_LAST)
+        named = short.str.extract(_MONTH_NAMED)
 
         def number(frame: pd.DataFrame, *cols: str) -> np.ndarray:
             out = frame[cols[0]]
@@ -609,17 +617,24 @@ def _date_cells(values: pd.Series) -> _DateCells:
 
         is_first = first[["year", "cyear"]].notna().any(axis=1).to_numpy()
         is_last = last["year"].notna().to_numpy() & ~is_first
-        y = np.where(is_first, number(first, "year", "cyear"), number(last, "year"))
-        y = np.where(is_last & (y < 100), y + np.where(y <= 68, 2000, 1900), y)  # two-digit years as strptime's %y
-        m = np.where(is_first, number(first, "month", "cmonth"), number(last, "part1"))
-        d = np.where(is_first, number(first, "day", "cday"), number(last, "part2"))
-        hour = np.where(is_first, number(first, "hour"), number(last, "hour"))
-        minute = np.where(is_first, number(first, "minute"), number(last, "minute"))
-        second = np.where(is_first, number(first, "second"), number(last, "second"))
-        ampm = (first["ampm"].notna() & pd.Series(is_first)) | (last["ampm"].notna() & pd.Series(is_last))
-        ampm = ampm.to_numpy()
+        is_named = named[["nyear", "myear"]].notna().any(axis=1).to_numpy() & ~is_first & ~is_last
+        forms = [is_first, is_last, is_named]
+
+        def pick(*choices: np.ndarray) -> np.ndarray:
+            return np.select(forms, choices, -1)
+
+        y = pick(number(first, "year", "cyear"), number(last, "year"), number(named, "nyear", "myear"))
+        two_digit = (is_last | is_named) & (y >= 0) & (y < 100)
+        y = np.where(two_digit, y + np.where(y <= 68, 2000, 1900), y)  # two-digit years as strptime's %y
+        month_name = named["nmonth"].fillna(named["mmonth"]).str.lower().str.rstrip(".").map(_MONTHS)
+        m = pick(number(first, "month", "cmonth"), number(last, "part1"),
+                 month_name.fillna(-1).astype(np.int64).to_numpy())
+        d = pick(number(first, "day", "cday"), number(last, "part2"), number(named, "nday", "mday"))
+        hour, minute, second = (pick(number(first, t), number(last, t), number(named, t))
+                                for t in ("hour", "minute", "second"))
+        ampm = pick(*(f["ampm"].notna().to_numpy() for f in (first, last, named))) == 1
         ok_time = np.where(ampm, (hour >= 1) & (hour <= 12), hour <= 23) & (minute <= 59) & (second <= 59)
-        found = is_first | is_last
+        found = is_first | is_last | is_named
         year[candidate] = np.where(found, y, 0)
         month[candidate] = np.where(found, m, 0)
         day[candidate] = np.where(found, d, 0)
@@ -733,7 +748,8 @@ def from_frame(
 
     Dates are read as ISO dates and timestamps (`2026-01-23`, `2026-01-23T08:19:49Z`: the timestamp's own
     calendar date, no time-zone conversion), `20260123`, `2026/01/23`, dates with the year last
-    (`1/2/2026`, `01-02-26`, `23.01.2026`, with or without a time) and spreadsheet date cells. Whether a
+    (`1/2/2026`, `01-02-26`, `23.01.2026`, with or without a time), English month names (`23 Jan 2026`,
+    `Jan 23, 2026`) and spreadsheet date cells. Whether a
     year-last date is month/day or day/month is decided once for the file, over all its date columns
     (see `_date_order`); `date_format` (`MM/DD/YYYY`, `DD/MM/YYYY`, `YYYY-MM-DD`; see `date_order`), when
     given, is the only order accepted, and a date written otherwise is reported.
