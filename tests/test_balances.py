@@ -82,7 +82,7 @@ def test_aging_by_payer_keeps_a_claims_open_and_credit_parts_apart():
 def test_the_pm_export_fills_the_split_from_ins_bal_and_pat_bal(tmp_path: Path):
     path = tmp_path / "claims.csv"
     path.write_text("Claim #,Pat Acct,Ins Code,DOS,Charges,Payments,Adjustments,Ins Bal,Pat Bal\n"
-                    "C1,A1,ACME,08/01/2026,200.00,50.00,0.00,200.00,-50.00\n", encoding="utf-8")
+                    "C1,A1,ACME,08/21/2026,200.00,50.00,0.00,200.00,-50.00\n", encoding="utf-8")
     frame, findings = ledger.read_table(path, "claims")
     # balance = 200 - 50 = 150 = Ins Bal + Pat Bal; the parts are kept as they are
     assert findings == []
@@ -92,7 +92,7 @@ def test_the_pm_export_fills_the_split_from_ins_bal_and_pat_bal(tmp_path: Path):
 def test_a_split_that_does_not_add_up_to_the_balance_is_a_warning(tmp_path: Path):
     path = tmp_path / "claims.csv"
     path.write_text("Claim #,Pat Acct,Ins Code,DOS,Charges,Payments,Adjustments,Balance,Ins Bal,Pat Bal,Resp\n"
-                    "C1,A1,ACME,08/01/2026,200.00,50.00,0.00,150.00,100.00,-50.00,insurance\n", encoding="utf-8")
+                    "C1,A1,ACME,08/21/2026,200.00,50.00,0.00,150.00,100.00,-50.00,insurance\n", encoding="utf-8")
     _, findings = ledger.read_table(path, "claims")
     # 100 - 50 = 50, not the 150 balance
     assert [(f.severity, f.location, f.message) for f in findings] == [

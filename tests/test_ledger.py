@@ -11,7 +11,7 @@ from xl_ar.errors import InputError
 PM_CLAIMS = """Claim #,Pat Acct,Ins Code,DOS,Billed Date,Billed Amt,Paid Amt,Adj Amt,Ins Bal,Pat Bal
 C100,A1,MCR,03/01/2025,03/03/2025,185.00,73.60,92.00,0.00,19.40
 C101,A2,SMH,03/02/2025,03/04/2025,260.00,0.00,0.00,260.00,0.00
-C102,A3,SMH,03/02/2025,03/04/2025,90.00,115.00,0.00,0.00,-25.00
+C102,A3,SMH,03/02/2025,03/14/2025,90.00,115.00,0.00,0.00,-25.00
 """
 
 
@@ -55,7 +55,7 @@ def test_a_balance_that_disagrees_with_the_amounts_is_a_warning(tmp_path):
 
 
 def test_wrong_date_text_amount_and_missing_column_are_all_reported_at_once(tmp_path):
-    text = PM_CLAIMS.replace("03/02/2025,03/04/2025,260.00", "13/02/2025,03/04/2025,lots")
+    text = PM_CLAIMS.replace("03/02/2025,03/04/2025,260.00", "02/30/2025,03/04/2025,lots")
     _, findings = ledger.read_table(write(tmp_path, "claims.csv", text.replace(",Pat Acct", ",Acct Holder")),
                                     "claims")
     messages = [str(f) for f in findings]
@@ -63,7 +63,7 @@ def test_wrong_date_text_amount_and_missing_column_are_all_reported_at_once(tmp_
                                   "accepted headers: 'account_id', 'Pat Acct', 'Patient Account', ")
     assert "(did you mean 'Acct Holder'?)" in messages[0]
     assert "claims.csv row 3, column 'charge': 'lots' is not an amount" in messages
-    assert "claims.csv row 3, column 'service_date': '13/02/2025' is not a date" in messages
+    assert "claims.csv row 3, column 'service_date': '02/30/2025' is not a date" in messages
 
 
 def test_an_empty_file_cannot_be_read(tmp_path):

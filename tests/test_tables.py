@@ -76,7 +76,8 @@ def test_identifier_values_are_never_shown_in_findings():
 
 
 def test_us_and_x12_date_formats_are_read():
-    raw = pd.concat([claims_raw(service_date="03/01/2025"), claims_raw(service_date="20250301")],
+    # 03/31: the 31 settles month/day (a lone 03/01/2025 would be ambiguous: tests/test_dates.py)
+    raw = pd.concat([claims_raw(service_date="03/31/2025"), claims_raw(service_date="20250331")],
                     ignore_index=True)
     frame, findings = tables.from_frame("claims", raw, "claims.csv")
     assert findings == [] and frame.service_date.nunique() == 1

@@ -14,6 +14,7 @@ import xlwings as xw
 from udfs import sheets
 from xl_ar import columns, remittances, sources, tables
 from xl_ar.errors import InputError
+from xl_ar.findings import condense
 from xl_ar.settings import Settings, resolve
 from xl_ar.store import Store
 
@@ -68,9 +69,10 @@ def import_remittances(book=None) -> str:
     rows = claims.merge(payments[["payment_id", "payer_name", "trace_number", "payment_date", "method"]],
                         on="payment_id", how="left")
     lines = [f"Imported {sheets.stamp()}: {report.summary()}"]
-    lines += [f"{f.severity}: {f}" for f in report.findings[:50]]
-    if len(report.findings) > 50:
-        lines.append(f"... and {len(report.findings) - 50} more findings")
+    listed = condense(report.findings)  # the same problem on many rows: one line with a count
+    lines += [f"{f.severity}: {f}" for f in listed[:50]]
+    if len(listed) > 50:
+        lines.append(f"... and {len(listed) - 50} more findings")
     sheet = sheets.owned_sheet(book, REMITTANCES_SHEET)
     sheets.write_block(sheet, "A1", lines)
     shown = sheets.for_excel(rows[[*tables.TABLES["claim_payments"].column_names, "payer_name", "trace_number",

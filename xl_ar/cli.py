@@ -1,13 +1,14 @@
 """`xl-ar`: the command line (the imperative shell around the core).
 
 Each command reads its inputs, calls core functions and writes or prints the result. Input
-problems print one line each (file, row, column or segment) and exit with status 2 before
-anything is written; no traceback unless `--debug`.
+problems print one line each (file, row, column or segment; the same problem on many rows is one
+line with a count) and exit with status 2 before anything is written; no traceback unless `--debug`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from xl_ar import __version__
 from xl_ar.errors import InputError, SettingsError, ToolError
-from xl_ar.findings import Finding
+from xl_ar.findings import Finding, condense
 from xl_ar.progress import step
 from xl_ar.settings import Settings, resolve
 
@@ -39,11 +40,31 @@ def _positive(text: str) -> int:
     return value
 
 
-def _print_findings(findings: Sequence[Finding], limit: int = 50, stream=sys.stderr) -> None:
-    for f in findings[:limit]:
+NO_RESPONSIBILITY = ("no responsibility or insurance balance column: every balance is taken as owed by insurance "
+                     "(aged as insurance A/R, none as patient A/R); if patients owe some of it, add a Responsibility "
+                     "column (insurance or patient) or Ins Bal and Pat Bal columns, or map one in practice.json")
+"""What a claims file with no responsibility, insurance balance or self-pay payers is told: whose balance
+was assumed and how to say otherwise."""
+
+_READER_NO_RESPONSIBILITY = "no responsibility or insurance balance column"
+"""How the ledger reader's warning of that case begins (its wording is the ledger's; `NO_RESPONSIBILITY` is shown)."""
+
+
+def _as_shown(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings as printed: the reader's wording made actionable, the same problem on many rows once."""
+    worded = [dataclasses.replace(f, message=NO_RESPONSIBILITY)
+              if f.severity == "warning" and f.message.startswith(_READER_NO_RESPONSIBILITY) else f
+              for f in findings]
+    return condense(worded)
+
+
+def _print_findings(findings: Sequence[Finding], limit: int = 50, stream=None) -> None:
+    stream = stream or sys.stderr  # looked up when printing (a redirected stderr is honoured)
+    shown = _as_shown(findings)
+    for f in shown[:limit]:
         print(f"{f.severity}: {f}", file=stream)
-    if len(findings) > limit:
-        print(f"... and {len(findings) - limit} more", file=stream)
+    if len(shown) > limit:
+        print(f"... and {len(shown) - limit} more", file=stream)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -170,6 +191,7 @@ def _claims_and_date(args: argparse.Namespace):
     if has_errors(findings):
         raise InputError(f"{Path(args.claims).name}: the claims file has problems; nothing was computed",
                          [f for f in findings if f.severity == "error"])
+    _print_findings([f for f in findings if f.severity == "warning"])  # as `check` shows them (stderr: --json)
     if settings.as_of is None:
         raise InputError("give --as-of YYYY-MM-DD")
     return frame, settings.as_of, None, None

@@ -49,11 +49,15 @@ class InputError(XlArError):
         self.findings = list(findings)
 
     def report(self, limit: int = 20) -> str:
-        """The message followed by the first `limit` findings, one per line."""
+        """The message followed by the first `limit` findings, one per line (the same problem on many rows
+        is one line with a count)."""
+        from xl_ar.findings import condense  # findings imports nothing from here; keep it that way
+
+        listed = condense(self.findings)
         lines = [str(self)]
-        lines += [f"  {f}" for f in self.findings[:limit]]
-        if len(self.findings) > limit:
-            lines.append(f"  ... and {len(self.findings) - limit} more")
+        lines += [f"  {f}" for f in listed[:limit]]
+        if len(listed) > limit:
+            lines.append(f"  ... and {len(listed) - limit} more")
         return "\n".join(lines)
 
 

@@ -9,7 +9,9 @@ identifier (see `xl_ar.privacy`).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -174,3 +176,41 @@ class Collector:
         kept.append((finding.where.order, finding.location, finding.message, self._seq, finding))
         if len(kept) >= 2 * self.limit:  # prune to the first `limit`: bounded memory
             self._kept[code] = heapq.nsmallest(self.limit, kept)
+
+
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _alike(finding: Finding) -> tuple:
+    """What a finding shares with the same problem on other rows: all but its row and the quoted value."""
+    return (finding.severity, finding.source, finding.where.column, finding.where.key, finding.code,
+            _QUOTED.sub("''", finding.message))
+
+
+def condense(findings: Iterable[Finding], first: int = 5) -> list[Finding]:
+    """The findings as a person should read them: the same problem on many rows is one finding.
+
+    Row findings with the same severity, source, column and code whose messages differ only in the
+    quoted value become the first of them, its message ending with how many more rows have it and the
+    first `first` of those rows: `'abc' is not an amount (and 16 more rows like it: rows 5, 9, 12, 13, 20,
+    ...)`. Every other finding is unchanged; the order is kept (a group stands where its first finding
+    stood). For showing only: the findings themselves stay complete.
+    """
+    findings = list(findings)
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(findings):
+        if f.where.row is not None:
+            groups.setdefault(_alike(f), []).append(i)
+    out: list[Finding] = []
+    for i, f in enumerate(findings):
+        members = groups.get(_alike(f)) if f.where.row is not None else None
+        if members is None or len(members) == 1:
+            out.append(f)
+        elif members[0] == i:
+            rows = [str(findings[j].where.row) for j in members[1:]]
+            s = "s" if len(rows) > 1 else ""
+            text = f"and {len(rows)} more row{s} like it"
+            if first > 0:
+                text += f": row{s} {', '.join(rows[:first])}{', ...' if len(rows) > first else ''}"
+            out.append(dataclasses.replace(f, message=f"{f.message} ({text})"))
+    return out

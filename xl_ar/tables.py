@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args, get_origin
@@ -26,10 +27,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from xl_ar.findings import Finding, Location, in_reading_order
+from xl_ar.findings import NOWHERE, Finding, Location, in_reading_order
 from xl_ar.kinds import CODES as KIND_CODES
 from xl_ar.money import parse_cents
-from xl_ar.privacy import shown
+from xl_ar.privacy import is_identifier, shown
 
 DATE_DTYPE = "datetime64[us]"
 
@@ -515,38 +516,204 @@ def _empty_mask(values: pd.Series) -> pd.Series:
     return obj.isna() | obj.map(lambda v: isinstance(v, str) and v.strip() == "")
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%m/%d/%y", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%m-%d-%Y")
+DATE_ORDERS: dict[str, str] = {"MM/DD/YYYY": "md", "DD/MM/YYYY": "dm", "YYYY-MM-DD": "ymd"}
+"""The `date_format` settings a file can have, by the order they give its dates (other separators and a
+two-digit year, `DD.MM.YY`, are read the same way; see `date_order`)."""
+
+AMBIGUOUS_DATES = "ambiguous dates"
+"""The code of the finding that a file's dates could be month/day or day/month and none of them settles it."""
+
+MIXED_DATE_ORDER = "mixed date order"
+"""The code of the finding that a file has dates written month/day and others written day/month."""
+
+_DATE_MAX_LENGTH = 40
+"""No date or timestamp is written longer (`2026-01-23T08:19:49.123456789+05:30` is 35): a longer cell is
+not a date and is never matched against a pattern, so a huge cell costs one length check."""
+
+_TIME = (r"(?:(?:T|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d{1,9})?)?"
+         r"(?:\s*(?P<ampm>[AaPp])\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)?")
+_YEAR_FIRST = (rf"^(?P<year>\d{{4}})(?P<sep>[-/.])(?P<month>\d{{1,2}})(?P=sep)(?P<day>\d{{1,2}}){_TIME}\Z"
+               r"|^(?P<cyear>\d{4})(?P<cmonth>\d{2})(?P<cday>\d{2})\Z")
+_MONTH_NAMED = (r"^(?:(?P<nday>\d{1,2})[ -](?P<nmonth>[A-Za-z]{3,9}\.?)[ -](?P<nyear>\d{4}|\d{2})"
+                r"|(?P<mmonth>[A-Za-z]{3,9}\.?) (?P<mday>\d{1,2}),? (?P<myear>\d{4}))" + _TIME + r"\Z")
+_MONTHS = {name: i for i, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
+"""English month names and their abbreviations (`23 Jan 2026`, `23-Jan-26`, `January 23, 2026`)."""
+_YEAR_LAST = (rf"^(?P<part1>\d{{1,2}})(?P<sep>[-/.])(?P<part2>\d{{1,2}})(?P=sep)(?P<year>\d{{4}}|\d{{2}}){_TIME}\Z")
 
 
-def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Dates from text in the common export formats or from spreadsheet date cells.
+def date_order(date_format: str) -> str:
+    """The order a `date_format` setting gives: `md`, `dm` or `ymd` (`YYYY-MM-DD`: no day/month-first date
+    is accepted). Any separator, a two-digit year and strftime spellings (`%d/%m/%Y`) are accepted."""
+    text = date_format.strip().upper().replace("%Y", "YYYY").replace("%M", "MM").replace("%D", "DD")
+    parts = [p for p in re.split(r"[-/. ]", text) if p]
+    if parts == ["YYYYMMDD"]:  # the only separator-less form read
+        parts = ["YYYY", "MM", "DD"]
+    shape = tuple("Y" if p in ("YY", "YYYY") else p for p in parts)
+    orders = {("MM", "DD", "Y"): "md", ("DD", "MM", "Y"): "dm", ("Y", "MM", "DD"): "ymd"}
+    if shape not in orders:
+        raise ValueError(f"'{date_format}' is not a date format; use one of {', '.join(DATE_ORDERS)}")
+    return orders[shape]
 
-    Returns `(dates, bad)`; a date with a time part other than midnight is accepted (date kept).
-    """
-    out = pd.Series(pd.NaT, index=values.index, dtype=DATE_DTYPE)
-    if values.dtype.kind == "M":
-        return values.dt.normalize().astype(DATE_DTYPE), pd.Series(False, index=values.index)
-    obj = values.astype(object)
+
+@dataclass(frozen=True, slots=True)
+class _DateCells:
+    """The cells of one date column, split into parts once per distinct value (a column of 100,000 service
+    dates has a few hundred): `codes` maps each row to its value (-1: empty cell), the other arrays are per
+    value. A year-last date (`01/02/2026`) keeps its two first parts in `month` and `day` as written; the
+    file's order decides which is which."""
+
+    codes: np.ndarray
+    text: np.ndarray
+    year: np.ndarray
+    month: np.ndarray
+    day: np.ndarray
+    year_last: np.ndarray
+    time_ok: np.ndarray
+
+    def first_row(self, mask: np.ndarray) -> int | None:
+        """Position of the first row whose value is in `mask` (None when none is)."""
+        hit = np.flatnonzero(np.append(mask, False)[self.codes])
+        return int(hit[0]) if len(hit) else None
+
+
+def _date_cells(values: pd.Series) -> _DateCells:
+    """Split text dates (and spreadsheet date cells) into parts; no pattern sees a cell longer than a date."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    n = len(uniques)
+    year, month, day = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    native = np.zeros(n, dtype=bool)
     if _is_text(values):
-        is_date = pd.Series(False, index=values.index)
-    else:
-        is_date = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
-    if is_date.any():
-        out[is_date] = pd.to_datetime(obj[is_date]).dt.normalize().astype(DATE_DTYPE)
-    text = obj[~is_date & obj.notna()].astype(str).str.strip()
-    text = text[text != ""]
-    remaining = text
-    for fmt in _DATE_FORMATS:
-        if remaining.empty:
-            break
-        parsed = pd.to_datetime(remaining, format=fmt, errors="coerce")
-        ok = parsed.notna()
-        if ok.any():
-            out[ok[ok].index] = parsed[ok].dt.normalize().astype(DATE_DTYPE)
-        remaining = remaining[~ok]
-    bad = pd.Series(False, index=values.index)
-    bad[remaining.index] = True
-    return out, bad
+        text = np.asarray(uniques, dtype=object)
+    else:  # spreadsheet cells: date cells and numbers (20260123 typed as a number), once per distinct value
+        text = np.empty(n, dtype=object)
+        for i, v in enumerate(uniques):
+            if isinstance(v, np.datetime64):
+                v = pd.Timestamp(v)
+            if isinstance(v, dt.date):  # datetime and Timestamp too: their own calendar date
+                native[i], year[i], month[i], day[i] = True, v.year, v.month, v.day
+                text[i] = v.isoformat()
+            elif isinstance(v, float) and v.is_integer():
+                text[i] = str(int(v))
+            else:
+                text[i] = str(v).strip()
+    year_last = np.zeros(n, dtype=bool)
+    time_ok = np.ones(n, dtype=bool)
+    lengths = pd.Series(text, dtype=object).str.len().to_numpy()
+    candidate = ~native & (lengths <= _DATE_MAX_LENGTH)
+    if candidate.any():
+        short = pd.Series(text[candidate], dtype=object)
+        first = short.str.extract(_YEAR_FIRST)
+        last = short.str.extract(_YEAR_LAST)
+        named = short.str.extract(_MONTH_NAMED)
+
+        def number(frame: pd.DataFrame, *cols: str) -> np.ndarray:
+            out = frame[cols[0]]
+            for c in cols[1:]:
+                out = out.fillna(frame[c])
+            return pd.to_numeric(out, errors="coerce").fillna(-1).astype(np.int64).to_numpy()
+
+        is_first = first[["year", "cyear"]].notna().any(axis=1).to_numpy()
+        is_last = last["year"].notna().to_numpy() & ~is_first
+        is_named = named[["nyear", "myear"]].notna().any(axis=1).to_numpy() & ~is_first & ~is_last
+        forms = [is_first, is_last, is_named]
+
+        def pick(*choices: np.ndarray) -> np.ndarray:
+            return np.select(forms, choices, -1)
+
+        y = pick(number(first, "year", "cyear"), number(last, "year"), number(named, "nyear", "myear"))
+        two_digit = (is_last | is_named) & (y >= 0) & (y < 100)
+        y = np.where(two_digit, y + np.where(y <= 68, 2000, 1900), y)  # two-digit years as strptime's %y
+        month_name = named["nmonth"].fillna(named["mmonth"]).str.lower().str.rstrip(".").map(_MONTHS)
+        m = pick(number(first, "month", "cmonth"), number(last, "part1"),
+                 month_name.fillna(-1).astype(np.int64).to_numpy())
+        d = pick(number(first, "day", "cday"), number(last, "part2"), number(named, "nday", "mday"))
+        hour, minute, second = (pick(number(first, t), number(last, t), number(named, t))
+                                for t in ("hour", "minute", "second"))
+        ampm = pick(*(f["ampm"].notna().to_numpy() for f in (first, last, named))) == 1
+        ok_time = np.where(ampm, (hour >= 1) & (hour <= 12), hour <= 23) & (minute <= 59) & (second <= 59)
+        found = is_first | is_last | is_named
+        year[candidate] = np.where(found, y, 0)
+        month[candidate] = np.where(found, m, 0)
+        day[candidate] = np.where(found, d, 0)
+        year_last[candidate] = is_last
+        time_ok[candidate] = ok_time
+    return _DateCells(codes, text, year, month, day, year_last, time_ok)
+
+
+def _date_order(cells: dict[str, _DateCells], rows: np.ndarray, source: str) -> tuple[str | None, list[Finding]]:
+    """The order of a file's day/month-first dates, decided over all its date columns: a first part above
+    12 (`13/02/2026`) settles day/month, a second part above 12 (`02/13/2026`) settles month/day. None when
+    nothing settles it (each date is then read when it settles itself); an ambiguous date (`01/02/2026`)
+    with nothing to settle it, or dates settled both ways, is one finding for the file."""
+    md_at: list[tuple[int, str, str]] = []
+    dm_at: list[tuple[int, str, str]] = []
+    ambiguous_at: list[tuple[bool, int, str, str]] = []
+    for name, c in cells.items():
+        a, b, last = c.month, c.day, c.year_last & c.time_ok
+        for mask, found in (
+                (last & (a >= 1) & (a <= 12) & (b > 12) & (b <= 31), md_at),
+                (last & (b >= 1) & (b <= 12) & (a > 12) & (a <= 31), dm_at),
+                (last & (a >= 1) & (a <= 12) & (b >= 1) & (b <= 12) & (a != b), None)):
+            at = c.first_row(mask)
+            if at is None:
+                continue
+            text = str(c.text[c.codes[at]])
+            if found is None:
+                ambiguous_at.append((is_identifier(name), at, name, text))
+            else:
+                found.append((at, name, text))
+    if md_at and dm_at:
+        (r1, c1, v1), (r2, c2, v2) = min(md_at), min(dm_at)
+        return None, [Finding(
+            "error", source, NOWHERE,
+            f"dates in {source} are written both month/day (row {rows[r1]}, column '{c1}': {shown(c1, v1)}) and "
+            f"day/month (row {rows[r2]}, column '{c2}': {shown(c2, v2)}): set its date_format to MM/DD/YYYY or "
+            "DD/MM/YYYY in practice.json and correct the dates written the other way", MIXED_DATE_ORDER)]
+    if md_at or dm_at:
+        return ("md" if md_at else "dm"), []
+    if ambiguous_at:  # the example is a date a person may see (not a date of birth)
+        hidden, at, name, text = min(ambiguous_at)
+        example = "01/02/2026" if hidden else text
+        return None, [Finding(
+            "error", source, Location(row=int(rows[at]), column=name),
+            f"dates such as {example} could be month/day or day/month and no date in {source} settles it: "
+            "set its date_format to MM/DD/YYYY or DD/MM/YYYY in practice.json", AMBIGUOUS_DATES)]
+    return None, []
+
+
+def _dates(cells: _DateCells, order: str | None, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """`(dates, bad)` of one column read in the file's order (see `_date_order`). An ambiguous date in a
+    file whose order is not settled is left empty and not reported again (the file's finding covers it)."""
+    a, b, last = cells.month, cells.day, cells.year_last
+    swap = last & (a > 12) if order is None else last if order == "dm" else np.zeros(len(a), dtype=bool)
+    month, day = np.where(swap, b, a), np.where(swap, a, b)
+    undecided = (last & (a <= 12) & (b <= 12) & (a != b)) if order is None else np.zeros(len(a), dtype=bool)
+    refused = last if order == "ymd" else np.zeros(len(a), dtype=bool)
+    keep = (cells.year > 0) & cells.time_ok & ~undecided & ~refused
+    parts = pd.DataFrame({"year": np.where(keep, cells.year, 2000), "month": month, "day": day})
+    parsed = pd.to_datetime(parts, errors="coerce").where(keep)
+    per_value = np.append(parsed.to_numpy().astype(DATE_DTYPE), np.datetime64("NaT"))
+    bad_value = np.append(parsed.isna().to_numpy() & ~undecided, False)
+    return (pd.Series(per_value[cells.codes], index=index, dtype=DATE_DTYPE),
+            pd.Series(bad_value[cells.codes], index=index))
+
+
+def _parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Dates of one column on its own (its own day/month order): `(dates, bad)`; see `from_frame`."""
+    if values.dtype.kind == "M":
+        return _native_dates(values), pd.Series(False, index=values.index)
+    cells = _date_cells(values)
+    order = date_order(date_format) if date_format else _date_order({"": cells}, np.arange(len(values)), "")[0]
+    return _dates(cells, order, values.index)
+
+
+def _native_dates(values: pd.Series) -> pd.Series:
+    if getattr(values.dt, "tz", None) is not None:  # the timestamp's own calendar date
+        values = values.dt.tz_localize(None)
+    return values.dt.normalize().astype(DATE_DTYPE)
 
 
 def _as_code(values: pd.Series) -> pd.Series:
@@ -570,7 +737,7 @@ def _as_code(values: pd.Series) -> pd.Series:
 
 def from_frame(
     name: str, raw: pd.DataFrame, source: str | None = None, first_row: int = 2,
-    typed: dict[str, pd.Series] | None = None,
+    typed: dict[str, pd.Series] | None = None, date_format: str | None = None,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Validate and type a raw table whose headers are already canonical names.
 
@@ -578,6 +745,14 @@ def from_frame(
     findings point at the row a person sees. Every row is kept; a bad cell becomes NA (0 for a
     required amount) and is reported. Columns not in the spec are ignored. `typed` holds columns a
     reader already derived in canonical form (e.g. a balance in cents); they are used as they are.
+
+    Dates are read as ISO dates and timestamps (`2026-01-23`, `2026-01-23T08:19:49Z`: the timestamp's own
+    calendar date, no time-zone conversion), `20260123`, `2026/01/23`, dates with the year last
+    (`1/2/2026`, `01-02-26`, `23.01.2026`, with or without a time), English month names (`23 Jan 2026`,
+    `Jan 23, 2026`) and spreadsheet date cells. Whether a
+    year-last date is month/day or day/month is decided once for the file, over all its date columns
+    (see `_date_order`); `date_format` (`MM/DD/YYYY`, `DD/MM/YYYY`, `YYYY-MM-DD`; see `date_order`), when
+    given, is the only order accepted, and a date written otherwise is reported.
     """
     table = TABLES[name]
     source = source or name
@@ -601,6 +776,25 @@ def from_frame(
             findings.append(Finding("error", source, Location(row=int(rows[idx]), column=column),
                                     f"{value}{why}".strip(), code))
 
+    def stripped(values: pd.Series) -> pd.Series:
+        if _is_text(values):  # strip once; empty text is a missing value
+            values = values.str.strip()
+            values = values.where(values != "")
+        return values
+
+    order = date_order(date_format) if date_format else None
+    dates: dict[str, _DateCells] = {}
+    cleaned: dict[str, pd.Series] = {}
+    for col in table.columns:
+        if col.kind == Kind.DATE and col.name in raw.columns and not (typed and col.name in typed):
+            cleaned[col.name] = stripped(raw[col.name])
+            if cleaned[col.name].dtype.kind != "M":
+                dates[col.name] = _date_cells(cleaned[col.name])
+    if not date_format and dates:
+        order, more = _date_order(dates, rows.to_numpy(), source)
+        findings += more
+    not_a_date = "is not a date" if not date_format else f"is not a date in the format {date_format} (date_format)"
+
     for col in table.columns:
         if col.name not in raw.columns and col.name not in (typed or {}):
             dtype = _dtype(col)
@@ -610,14 +804,14 @@ def from_frame(
         if typed and col.name in typed:
             out[col.name] = typed[col.name]
             continue
-        values = raw[col.name]
-        if _is_text(values):  # strip once; empty text is a missing value
-            values = values.str.strip()
-            values = values.where(values != "")
+        values = cleaned[col.name] if col.name in cleaned else stripped(raw[col.name])
         empty_cells = _empty_mask(values)
         if col.kind == Kind.DATE:
-            parsed, bad = _parse_dates(values)
-            report(bad & ~empty_cells, col.name, "is not a date", values)
+            if col.name in dates:
+                parsed, bad = _dates(dates[col.name], order, values.index)
+            else:
+                parsed, bad = _native_dates(values), pd.Series(False, index=values.index)
+            report(bad & ~empty_cells, col.name, not_a_date, values)
         elif col.kind == Kind.MONEY:
             parsed, bad = parse_cents(values)
             report(bad & ~empty_cells, col.name, "is not an amount", values)
