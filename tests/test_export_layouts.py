@@ -133,3 +133,17 @@ def test_eobs_stand_for_the_missing_835s_when_deposits_are_reconciled(tmp_path):
     efts = {p["trace_number"] for p in EXPECTED["drchrono_eobs.csv"]["payments"] if p["method"] == "ACH"}
     # every ACH EOB is a Chase EFT credit with its trace (tests/corpus/exports/SOURCES.md): none is unmatched
     assert efts and set(bank_side.trace_number.dropna()) & efts == set()
+
+
+def test_check_names_the_layout_of_one_export_file(capsys):
+    assert main(["check", str(EXPORTS / "kareo_charges.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "kareo_charges.csv: 6 rows as claims (recognised: Kareo/Tebra charges (GetCharges))"
+    assert out[-1] == "0 errors, 4 warnings"
+
+
+def test_check_refuses_one_unusable_export_with_one_message(capsys):
+    assert main(["check", str(EXPORTS / "aged_analysis.csv")]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0].startswith("error: aged_analysis.csv: this is pre-aged A/R report")
+    assert out[1] == "1 errors, 0 warnings"

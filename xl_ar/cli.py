@@ -8,13 +8,13 @@ line with a count) and exit with status 2 before anything is written; no traceba
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from xl_ar import __version__
+from xl_ar import ledger as _ledger
 from xl_ar.errors import InputError, SettingsError, ToolError
 from xl_ar.findings import Finding, condense
 from xl_ar.progress import step
@@ -40,22 +40,13 @@ def _positive(text: str) -> int:
     return value
 
 
-NO_RESPONSIBILITY = ("no responsibility or insurance balance column: every balance is taken as owed by insurance "
-                     "(aged as insurance A/R, none as patient A/R); if patients owe some of it, add a Responsibility "
-                     "column (insurance or patient) or Ins Bal and Pat Bal columns, or map one in practice.json")
-"""What a claims file with no responsibility, insurance balance or self-pay payers is told: whose balance
-was assumed and how to say otherwise."""
-
-_READER_NO_RESPONSIBILITY = "no responsibility or insurance balance column"
-"""How the ledger reader's warning of that case begins (its wording is the ledger's; `NO_RESPONSIBILITY` is shown)."""
+NO_RESPONSIBILITY = _ledger.NO_RESPONSIBILITY
+"""What a claims file that does not say who owes its balances is told (the reader's own warning)."""
 
 
 def _as_shown(findings: Sequence[Finding]) -> list[Finding]:
-    """The findings as printed: the reader's wording made actionable, the same problem on many rows once."""
-    worded = [dataclasses.replace(f, message=NO_RESPONSIBILITY)
-              if f.severity == "warning" and f.message.startswith(_READER_NO_RESPONSIBILITY) else f
-              for f in findings]
-    return condense(worded)
+    """The findings as printed: the same problem on many rows once."""
+    return condense(list(findings))
 
 
 def _print_findings(findings: Sequence[Finding], limit: int = 50, stream=None) -> None:
@@ -98,6 +89,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from xl_ar.practice import read_practice
 
+    if args.file:
+        return _check_file(args)
     practice = read_practice(_practice_folder(_settings(args)))
     errors = [f for f in practice.findings if f.severity == "error"]
     warnings = [f for f in practice.findings if f.severity == "warning"]
@@ -107,6 +100,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{file}: {len(frame):,} rows as {name}{layout}")
     print(f"era/: {len(practice.era_files):,} files")
     if practice.findings:
+        _print_findings(errors + warnings, limit=args.limit, stream=sys.stdout)
+    print(f"{len(errors)} errors, {len(warnings)} warnings")
+    return EXIT_INPUT if errors else 0
+
+
+def _check_file(args: argparse.Namespace) -> int:
+    """`xl-ar check FILE`: one export read as what it is (its known layout, practice.json's map beside it, its
+    name, or the table its headers name best), with every finding."""
+    from xl_ar import ledger, mapping
+    from xl_ar.practice import EXPORT_TABLES, read_export
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError("no such file", source=path.name)
+    table = path.stem.lower() if path.stem.lower() in EXPORT_TABLES else None
+    if table is None:
+        table = mapping.guess_table(list(ledger.read_sheet(path).frame.columns))
+    export = read_export(path, table)
+    errors = [f for f in export.findings if f.severity == "error"]
+    warnings = [f for f in export.findings if f.severity == "warning"]
+    layout = f" (recognised: {export.profile})" if export.profile else ""
+    for name, frame in export.tables.items():
+        print(f"{path.name}: {len(frame):,} rows as {name}{layout}")
+    if export.findings:
         _print_findings(errors + warnings, limit=args.limit, stream=sys.stdout)
     print(f"{len(errors)} errors, {len(warnings)} warnings")
     return EXIT_INPUT if errors else 0
@@ -185,9 +202,6 @@ def _claims_and_date(args: argparse.Namespace):
         return practice.table("claims"), practice.as_of(settings.as_of), practice.table("payers"), practice
     export = read_export(Path(args.claims), "claims")
     frame, findings = export.tables["claims"], export.findings
-    for f in findings:
-        if f.severity == "warning" and f.code in ("assumed responsibility", "no payer", "service lines"):
-            print(f"warning: {f}", file=sys.stderr)
     if has_errors(findings):
         raise InputError(f"{Path(args.claims).name}: the claims file has problems; nothing was computed",
                          [f for f in findings if f.severity == "error"])
@@ -543,7 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("check", help="read a practice folder and report every problem in its files")
+    p = sub.add_parser("check", help="read a practice folder (or one export file) and report every problem in it, "
+                       "with the layout it recognised")
+    p.add_argument("file", nargs="?", help="one export file to check instead of the practice folder")
     p.add_argument("--practice", help="practice folder (default: the practice setting)")
     p.add_argument("--limit", type=int, default=200, help="findings to print at most")
     p.set_defaults(func=cmd_check)

@@ -191,7 +191,7 @@ def spellings(table: str, column: str) -> tuple[str, ...]:
     return (column, *SYNONYMS.get(table, {}).get(column, ()))
 
 
-DATE_FORMATS = ("MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD", "YYYYMMDD")
+DATE_FORMATS = tuple(tables.DATE_ORDERS)
 """The date formats a column map may name for a file."""
 
 

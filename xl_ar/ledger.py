@@ -163,7 +163,7 @@ def export_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = No
     typed: dict[str, pd.Series] = {}
     found: dict[str, pd.DataFrame] = {}
     if table == "claims":
-        renamed, typed, lines, more = _claim_lines(renamed, sheet.name, sheet.first_row)
+        renamed, typed, lines, more = _claim_lines(renamed, sheet.name, sheet.first_row, column_map.date_format)
         findings += more
         if lines is not None:
             found["claim_lines"] = lines
@@ -177,7 +177,8 @@ def export_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = No
         findings += more
     elif table == "postings" and "posting_id" not in renamed.columns:
         renamed["posting_id"] = [f"{sheet.name}:{i + sheet.first_row}" for i in renamed.index]
-    frame, more = tables.from_frame(table, renamed, sheet.name, sheet.first_row, typed=typed)
+    frame, more = tables.from_frame(table, renamed, sheet.name, sheet.first_row, typed=typed,
+                                    date_format=column_map.date_format)
     for f in more:
         if f.code == tables.MISSING_COLUMN and f.where.column:
             f = dataclasses.replace(f, message=f"{f.message}; {missing_column_hint(table, f.where.column, headers)}")
@@ -192,8 +193,7 @@ def export_from_sheet(sheet: Sheet, table: str, payers: pd.DataFrame | None = No
             findings.append(Finding("error", sheet.name, Location(row=int(rows[i])),
                                     f"duplicate {' + '.join(key)}: the same key appears on an earlier row",
                                     "duplicate key"))
-    found[table] = frame
-    return Export(found, in_reading_order(findings), column_map.profile or "")
+    return Export({table: frame, **found}, in_reading_order(findings), column_map.profile or "")
 
 
 def missing_column_hint(table: str, column: str, headers: list[object]) -> str:
@@ -208,6 +208,10 @@ def missing_column_hint(table: str, column: str, headers: list[object]) -> str:
     hint = f" (did you mean '{keys[best[1]]}'?)" if best[0] >= 0.6 else ""
     return (f"accepted headers: {shown_names}{hint}; or name the column in practice.json "
             "(`xl-ar map suggest FILE`)")
+
+
+UNUSED_SHOWN = 30
+"""How many unused headers a message names (an API export may have 170 columns)."""
 
 
 def _mapping_findings(name: str, table: str, mapping: columns.Mapping) -> list[Finding]:
@@ -229,14 +233,17 @@ def _mapping_findings(name: str, table: str, mapping: columns.Mapping) -> list[F
     ignored = [str(h) for h in mapping.unused if h not in clashed and str(h).strip() and not str(h).startswith("\x00")
                and not re.fullmatch(r"Unnamed: \d+", str(h))]  # pandas' name for a header cell left empty
     if ignored:
+        shown_names = ", ".join(ignored[:UNUSED_SHOWN]) + (f", ... ({len(ignored) - UNUSED_SHOWN} more)"
+                                                         if len(ignored) > UNUSED_SHOWN else "")
         out.append(Finding("warning", name, Location(part="header row"),
-                           f"{len(ignored)} column{'s' if len(ignored) != 1 else ''} not used: "
-                           + ", ".join(ignored), "unused column"))
+                           f"{len(ignored)} column{'s' if len(ignored) != 1 else ''} not used: {shown_names}",
+                           "unused column"))
     return out
 
 
 NO_RESPONSIBILITY = ("no responsibility or insurance balance column: every balance is taken as owed by insurance "
-                     "(add a Responsibility column, or Ins Bal and Pat Bal columns, or map one in practice.json)")
+                     "(aged as insurance A/R, none as patient A/R); if patients owe some of it, add a Responsibility "
+                     "column (insurance or patient) or Ins Bal and Pat Bal columns, or map one in practice.json")
 """The warning when an export does not say who owes its balances."""
 
 _LINE_COLUMNS = ("procedure_code", "modifiers", "units", "line_no")
@@ -244,7 +251,7 @@ _CLAIM_MONEY = ("charge", "paid", "adjusted", "written_off", "contractual", "bal
                 "patient_balance")
 
 
-def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
+def _claim_lines(raw: pd.DataFrame, name: str, first_row: int, date_format: str | None = None
                  ) -> tuple[pd.DataFrame, dict[str, pd.Series], pd.DataFrame | None, list[Finding]]:
     """A claims export with a procedure code on each row has one row per service line: the lines become
     `claim_lines`, and rows sharing a claim id become one claim (money summed, other values from its first
@@ -262,7 +269,7 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
             line[column] = raw[column]
     if "units" not in line.columns:
         line["units"] = "1"
-    lines, more = tables.from_frame("claim_lines", line, name, first_row)
+    lines, more = tables.from_frame("claim_lines", line, name, first_row, date_format=date_format)
     findings += [f for f in more if f.where.column in _LINE_COLUMNS and f.code != tables.MISSING_COLUMN]
     repeated = claim.notna() & claim.duplicated(keep=False)
     if not repeated.any():
@@ -281,7 +288,7 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
             typed[column] = pd.Series(summed.to_numpy(), index=first_index, dtype="Int64")
     out = raw.loc[first_index].drop(columns=[c for c in (*_LINE_COLUMNS, *typed) if c in raw.columns])
     if "service_date" in raw.columns:
-        earliest = tables._parse_dates(raw["service_date"])[0].groupby(keys, sort=False).min()
+        earliest = tables._parse_dates(raw["service_date"], date_format)[0].groupby(keys, sort=False).min()
         has = earliest.notna().to_numpy()
         shown_dates = pd.Series(out["service_date"].to_numpy(dtype=object), index=out.index)
         shown_dates[has] = earliest[has].dt.strftime("%Y-%m-%d").to_numpy()
@@ -293,7 +300,7 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int
                 findings.append(Finding(
                     "warning", name, Location(row=int(first_index[np.flatnonzero(differ.to_numpy())[0]] + first_row),
                                               column=column),
-                    f"the lines of {int(differ.sum())} claim{'s' if differ.sum() != 1 else ''} name different "
+                    f"the lines of {int(differ.sum()):,} claim{'s' if differ.sum() != 1 else ''} name different "
                     f"{column} values; each claim takes its first line's", "lines disagree"))
     n_claims = int(repeated.groupby(keys).any().sum())
     findings.append(Finding("warning", name, NOWHERE,

@@ -223,4 +223,5 @@ def _synthea(claims: pd.DataFrame, transactions: pd.DataFrame | None, file: str
     lines = pd.DataFrame({"claim_id": charge["CLAIMID"], "procedure_code": charge["PROCEDURECODE"],
                           "modifiers": charge.get("MODIFIER1", ""), "units": charge.get("UNITS", "1"),
                           "charge": charge["AMOUNT"], "service_date": charge["FROMDATE"]})
+    lines["line_no"] = (lines.groupby("claim_id").cumcount() + 1).astype(str)
     return out, lines, findings
