@@ -41,6 +41,12 @@ def test_camel_case_is_split_and_case_ignored(header, column):
     assert columns.known_column("claims", header) == column
 
 
+@pytest.mark.parametrize(("header", "column"), [("balance_total", "balance"), ("paid_total", "paid"),
+                                              ("balance_ins", "insurance_balance"), ("Date Service", "service_date")])
+def test_the_order_of_a_headers_words_does_not_matter(header, column):
+    assert columns.known_column("claims", header) == column
+
+
 @pytest.mark.parametrize(("column", "headers"), [
     ("claim_id", ("Invoice", "Encounter ID", "Visit")),
     ("account_id", ("Patient ID", "MRN", "Pubpid", "Chart #")),
@@ -224,7 +230,7 @@ def test_a_bad_column_map_in_practice_json_says_where(tmp_path):
 
 # --- map suggest ----------------------------------------------------------------------------------------------------
 
-NEW = ("Visit Nbr,Chart No,Insurance Name,Date Of Visit,Total Billed,Pymts,Adjust,Amt Owed,Notes\n"
+NEW = ("Visit Nbr,Chart No,Insurance Name,Date Of Visit,Total Billed,Pymts,Adjust,Balnce Due,Notes\n"
        "V1,P1,MCR,01/15/2026,200.00,100.00,50.00,50.00,x\n"
        "V2,P2,MCR,02/20/2026,100.00,0.00,0.00,100.00,\n")
 
@@ -232,14 +238,14 @@ NEW = ("Visit Nbr,Chart No,Insurance Name,Date Of Visit,Total Billed,Pymts,Adjus
 def test_map_suggest_asks_nothing_for_known_headers_and_proposes_the_others(tmp_path):
     found = mapping.suggest("new.csv", ledger.read_sheet(write(tmp_path, "new.csv", NEW)).frame)
     assert found.table == "claims" and found.missing == []
-    assert found.proposed == {"Pymts": "paid", "Amt Owed": "balance"}
+    assert found.proposed == {"Pymts": "paid", "Balnce Due": "balance"}  # abbreviated, misspelled
     assert "Visit Nbr" in found.known and found.unused == ["Notes"]
 
 
 def test_a_header_whose_values_do_not_fit_is_never_proposed(tmp_path):
-    text = NEW.replace("Amt Owed", "Owed Note").replace(",50.00,x", ",see chart,x").replace(",100.00,\n", ",n/a,\n")
+    text = NEW.replace(",50.00,x", ",see chart,x").replace(",100.00,\n", ",n/a,\n")
     found = mapping.suggest("new.csv", ledger.read_sheet(write(tmp_path, "new.csv", text)).frame)
-    assert "Owed Note" not in found.proposed  # text, not amounts
+    assert "Balnce Due" not in found.proposed  # named like balance, but its values are text, not amounts
     assert found.missing == ["balance"]
 
 
@@ -247,7 +253,7 @@ def test_the_map_suggest_writes_is_read_unedited(tmp_path, capsys):
     path = write(tmp_path, "new.csv", NEW)
     assert main(["map", "suggest", str(path), "--write"]) == 0
     assert json.loads((tmp_path / "practice.json").read_text())["files"]["new.csv"] == {
-        "table": "claims", "columns": {"Pymts": "paid", "Amt Owed": "balance"}}
+        "table": "claims", "columns": {"Pymts": "paid", "Balnce Due": "balance"}}
     capsys.readouterr()
     assert main(["aging", "--claims", str(path), "--as-of", "2026-09-30", "--json"]) == 0
     # V1 50.00 (258 days) and V2 100.00 (222 days) are both over 120 days: 150.00
@@ -292,3 +298,10 @@ def test_the_ribbon_reads_pasted_exports_through_the_columns_sheet(tmp_path):
                                                           ["as_of", "2026-09-30"]]
     data, _ = ribbon._workbook_tables(book, ribbon._settings(book))
     assert data["claims"].balance.tolist() == [3000, 5000]  # Owed 30.00 and 50.00, through the map
+
+
+def test_map_suggest_has_nothing_to_ask_of_a_known_layout(capsys):
+    corpus = Path(__file__).resolve().parent / "corpus" / "exports"
+    assert main(["map", "suggest", str(corpus / "openemr_collections.csv")]) == 0
+    assert capsys.readouterr().out == ("openemr_collections.csv: this is OpenEMR collections report, a layout xl-ar "
+                                       "knows: nothing to map.\n")

@@ -467,10 +467,16 @@ def cmd_map_suggest(args: argparse.Namespace) -> int:
     """Propose a column map for an export (and, with --write, keep it in practice.json beside the file)."""
     import json
 
-    from xl_ar import ledger, mapping
+    from xl_ar import ledger, mapping, profiles
 
     path = Path(args.file)
-    found = mapping.suggest(path.name, ledger.read_sheet(path).frame, args.table)
+    frame = ledger.read_sheet(path).frame
+    known = profiles.recognize(list(frame.columns))
+    if known is not None and not args.table:
+        print(f"{path.name}: this is {known.name}, a layout xl-ar knows: nothing to map"
+              + (f" (but xl-ar cannot use it: it lacks {known.lacks})" if known.table is None else "."))
+        return 0 if known.table else EXIT_INPUT
+    found = mapping.suggest(path.name, frame, args.table)
     entry = found.entry()
     print(f"{path.name}: read as {found.table}")
     for header, column in found.known.items():

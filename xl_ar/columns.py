@@ -49,7 +49,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                        "Medical Record Number", "Pubpid", "Chart #", "Chart", "Chart Number", "PID"),
         "payer_id": _PAYER_CODE,
         "service_date": ("DOS", "Date of Service", "Service Date", "Svc Date", "From Date", "DOS From",
-                         "Visit Date", "Encounter Date", "Date of Visit", "Service From", "Service Date From"),
+                         "Visit Date", "Encounter Date", "Date of Visit", "Service From", "Service Date From",
+                         "Service Start Date", "Start Date of Service"),
         "billed_date": ("Billed Date", "Bill Date", "Date Billed", "Submitted", "Submit Date", "First Billed",
                         "Claim Date", "Date Submitted", "Submitted Date"),
         "charge": ("Charges", "Charge", "Billed Amt", "Billed Amount", "Total Charge", "Total Charges",
@@ -62,7 +63,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "contractual": ("Contractual", "Contractual Adj", "Contractual Adjustments", "Contr Adj"),
         "balance": ("Balance", "Bal", "Claim Balance", "Current Balance", "Total Balance", "Outstanding",
                     "Balance Due", "Amount Due", "Open Balance", "Remaining Balance", "Total Due",
-                    "Outstanding Balance"),
+                    "Outstanding Balance", "Owed", "Amount Owed", "Total Owed"),
         "insurance_balance": ("Ins Bal", "Insurance Balance", "Ins Balance", "Insurance Due", "Ins Due"),
         "patient_balance": ("Pat Bal", "Patient Balance", "Pt Bal", "Pt Balance", "Patient Due", "Pt Due"),
         "responsibility": ("Resp", "Responsibility", "Responsible Party"),
@@ -158,9 +159,9 @@ def normalize_header(header: object) -> str:
 
 
 def header_key(header: object) -> str:
-    """What two headers share when they mean the same: the normalised words without spaces (`CLAIMID`,
-    `Claim ID` and `claim_id` all give `claimid`)."""
-    return normalize_header(header).replace(" ", "")
+    """What two headers share when they mean the same: the normalised words in alphabetical order, without
+    spaces (`CLAIMID`, `Claim ID` and `claim_id` all give `claimid`; `balance_total` is `Total Balance`)."""
+    return "".join(sorted(normalize_header(header).split()))
 
 
 def columns_of(table: str) -> tuple[str, ...]:

@@ -20,8 +20,11 @@ TABLE_ORDER = ("claims", "postings", "deposits", "claim_lines", "payers", "fee_s
 """The tables a file may hold, in the order a tie is settled."""
 _KINDS = {tables.Kind.TEXT: "text", tables.Kind.CODE: "codes", tables.Kind.DATE: "dates", tables.Kind.MONEY: "amounts",
           tables.Kind.COUNT: "whole numbers", tables.Kind.NUMBER: "numbers"}
-_MIN_NAME = 0.5
-"""The least name likeness (0-1) for a proposal made by name and kind together."""
+_WORD = 0.75
+"""How alike a header's word must be to a word of a column's name to be accounted for."""
+_MIN_NAME = 0.72
+"""The least name likeness (0-1) for a proposal made by name and kind together (`Pymts` is 0.77 like
+`payments`; `patient` is 0.62 like `amount`)."""
 
 
 @dataclass
@@ -60,28 +63,44 @@ def _kind_of(values: pd.Series) -> set[tables.Kind]:
     if not bad.any():
         fits.add(tables.Kind.DATE)
     cents, bad_money = parse_cents(text)
-    if not bad_money.any():
+    amounts = not bad_money.any()
+    if amounts:
         fits |= {tables.Kind.MONEY, tables.Kind.NUMBER}
         if (cents % 100 == 0).all():
             fits.add(tables.Kind.COUNT)
-    if text.str.len().max() <= 40 and not text.str.contains(r"\s{2,}").any():
-        fits.add(tables.Kind.CODE)
+    decimals = amounts and text.str.contains(r"[.,]\d\d$").any()
+    if text.str.len().max() <= 40 and not text.str.contains(r"\s{2,}").any() and not decimals \
+            and tables.Kind.DATE not in fits:
+        fits.add(tables.Kind.CODE)  # an amount with cents, or a date, is not an id or a code
+    if decimals or tables.Kind.DATE in fits:
+        fits.discard(tables.Kind.TEXT)
     return fits
 
 
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
 def _likeness(header: object, table: str, column: str) -> float:
-    """How close a header's name is to a column's names (0-1)."""
-    name = columns.normalize_header(header)
-    return max(difflib.SequenceMatcher(None, name, columns.normalize_header(s)).ratio()
-               for s in columns.spellings(table, column))
+    """How close a header's name is to a column's names (0-1): the best character likeness of their keys, among
+    the names that account for every word of the header (`Primary Insurance City` is not a payer: no name of
+    payer_id says "city"; `Pymts` is 0.77 like `payments`)."""
+    words = columns.normalize_header(header).split()
+    key = "".join(words)
+    best = 0.0
+    for spelling in columns.spellings(table, column):
+        theirs = columns.normalize_header(spelling).split()
+        if all(any(_similar(w, t) >= _WORD for t in theirs) for w in words):
+            best = max(best, _similar(key, "".join(theirs)))
+    return best
 
 
 def guess_table(headers: list[object]) -> str:
     """The table whose required columns the headers name best (by name alone)."""
-    def score(table: str) -> tuple[float, int]:
+    def score(table: str) -> tuple[int, int, int]:
         known = set(columns.map_headers(table, headers).columns.values())
         required = [c.name for c in tables.TABLES[table].columns if c.required]
-        return sum(c in known for c in required) / len(required), -TABLE_ORDER.index(table)
+        return sum(c in known for c in required), len(known), -TABLE_ORDER.index(table)
 
     return max(TABLE_ORDER, key=score)
 
@@ -114,6 +133,6 @@ def suggest(file: str, frame: pd.DataFrame, table: str | None = None, sample: in
     # a claim's paid or adjusted follows from the others (charge - paid - adjusted = balance)
     if table == "claims" and {"charge", "balance"} <= taken and len({"paid", "adjusted"} - taken) == 1:
         taken |= {"paid", "adjusted"}
-    result.missing = sorted(required - taken - derivable - {"responsibility", "deposit_id"})
+    result.missing = sorted(required - taken - derivable - {"responsibility", "deposit_id", "posting_id"})
     result.unused = [str(h) for h in open_headers if h not in used]
     return result
