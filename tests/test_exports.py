@@ -122,6 +122,14 @@ def test_grouping_lines_is_said_once_and_is_not_a_duplicate_claim(tmp_path):
             "its lines, its date the earliest; the lines are kept as claim_lines") in messages(export.findings)
 
 
+def test_service_lines_without_a_claim_id_stay_apart_and_are_errors(tmp_path):
+    text = LINES + ",P3,MCR,2026-09-11,99212,1,90.00,0.00,0.00,90.00,insurance\n" * 2
+    export = read_export(write(tmp_path, "visits.csv", text), "claims")
+    assert len(export.tables["claims"]) == 4  # E1, E2 and each line without an id on its own: never one claim
+    empty = [f for f in export.findings if f.severity == "error" and f.where.column == "claim_id"]
+    assert [f.where.row for f in empty] == [6, 7]
+
+
 def test_lines_that_name_different_payers_are_a_warning(tmp_path):
     text = LINES.replace("E1,P1,MCR,2026-09-01", "E1,P1,BCBS,2026-09-01")
     export = read_export(write(tmp_path, "visits.csv", text), "claims")

@@ -275,7 +275,7 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int, date_format: str 
     if not repeated.any():
         return raw.drop(columns=[c for c in _LINE_COLUMNS if c in raw.columns]), {}, lines, findings
     typed: dict[str, pd.Series] = {}
-    keys = claim.fillna(pd.Series([f"\x00row {i}" for i in raw.index], index=raw.index))
+    keys = claim.fillna(pd.Series(raw.index.astype(str), index=raw.index).radd("\x00row "))  # no id: alone
     groups = keys.groupby(keys, sort=False)
     first_index = groups.head(1).index
     for column in _CLAIM_MONEY:

@@ -183,10 +183,10 @@ def prepare(profile: Profile, frame: pd.DataFrame, file: str, partner: pd.DataFr
 
 def _dollars(cents: pd.Series) -> pd.Series:
     """Integer cents as exact dollar text (`-12.05`), for a column the reader then reads as money."""
-    values = cents.fillna(0).astype("int64").to_numpy()
-    sign = np.where(values < 0, "-", "")
-    whole = np.abs(values)
-    return pd.Series([f"{s}{w // 100}.{w % 100:02d}" for s, w in zip(sign, whole, strict=True)], index=cents.index)
+    values = cents.fillna(0).astype("int64")
+    whole = values.abs()
+    sign = pd.Series(np.where(values < 0, "-", ""), index=values.index)
+    return sign + (whole // 100).astype(str) + "." + (whole % 100).astype(str).str.zfill(2)
 
 
 def _synthea(claims: pd.DataFrame, transactions: pd.DataFrame | None, file: str
