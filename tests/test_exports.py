@@ -130,6 +130,33 @@ def test_service_lines_without_a_claim_id_stay_apart_and_are_errors(tmp_path):
     assert [f.where.row for f in empty] == [6, 7]
 
 
+def test_the_modifiers_of_a_line_are_read_whatever_their_list_style(tmp_path):
+    text = ("Encounter ID,Patient ID,Payer,DOS,CPT,Modifiers,Billed,Paid,Adjust,Balance Due,Resp\n"
+            "E1,P1,MCR,2026-09-03,99213,\"['25', '59']\",100.00,0,0,100.00,insurance\n"
+            "E1,P1,MCR,2026-09-03,36415,[],10.00,0,0,10.00,insurance\n"
+            "E2,P2,MCR,2026-09-04,97110,GP; 59,50.00,0,0,50.00,insurance\n")
+    lines = read_export(write(tmp_path, "visits.csv", text), "claims").tables["claim_lines"]
+    assert [None if m != m else m for m in lines.modifiers] == ["25:59", None, "GP:59"]  # '[]': no modifier
+
+
+def test_a_reports_title_rows_above_its_header_are_left_out(tmp_path):
+    text = ("Collections Report\nDate range: 01/01/2026 - 09/30/2026\n\n"
+            "Claim #,Pat Acct,Payer,DOS,Charges,Payments,Adj,Balance\n"
+            "C1,A1,MCR,2026-09-01,100.00,0,0,100.00\n")
+    frame, findings = ledger.read_table(write(tmp_path, "claims.csv", text), "claims")
+    assert frame.balance.tolist() == [10000]
+    title = [f for f in findings if f.code == "title rows"]
+    assert [(f.where.row, f.message) for f in title] == [
+        (4, "the header is row 4: the 3 rows above it (a report's title) are left out")]
+
+
+def test_a_row_of_data_is_never_taken_for_the_header(tmp_path):
+    text = ("Ticket,Person,Plan,Seen,Amt,Coll,WO,Owed\n"
+            "T1,P1,Paid,Balance,100.00,60.00,10.00,30.00\n")  # two header-like words in a data row
+    sheet = ledger.read_sheet(write(tmp_path, "export.csv", text))
+    assert list(sheet.frame.columns)[:2] == ["Ticket", "Person"] and sheet.first_row == 2
+
+
 def test_lines_that_name_different_payers_are_a_warning(tmp_path):
     text = LINES.replace("E1,P1,MCR,2026-09-01", "E1,P1,BCBS,2026-09-01")
     export = read_export(write(tmp_path, "visits.csv", text), "claims")

@@ -91,30 +91,71 @@ def _read_csv(name: str, data: bytes) -> Sheet:
             continue
     else:  # pragma: no cover - cp1252 decodes nearly everything
         raise InputError("not a text CSV file (unknown encoding)", source=name)
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max([",", "\t", ";", "|"], key=first_line.count)
-    if first_line.count(delimiter) == 0:
-        delimiter = ","
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    header = _header_row([next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines])
+    first_line = lines[header] if lines else ""
+    delimiter = _delimiter(first_line)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype="str", keep_default_na=False,
-                            na_values=[], skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL)
+                            na_values=[], skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL, skiprows=header)
     except (pd.errors.ParserError, csv.Error) as e:
         raise InputError(f"not a readable CSV file ({str(e).splitlines()[0]})", source=name) from None
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", source=name) from None
-    return Sheet(name, frame)
+    return Sheet(name, frame, header + 2, _title_rows(name, header))
+
+
+HEADER_SEARCH_ROWS = 30
+"""How far down a file its header row is looked for (reports start with a title, a date range, a blank row)."""
+
+
+TITLE_CELLS = 3
+"""The most cells a row above the header may fill (a title, a date range, a summary line)."""
+
+
+def _delimiter(line: str) -> str:
+    found = max([",", "\t", ";", "|"], key=line.count)
+    return found if line.count(found) else ","
+
+
+def _header_row(rows: list[list[object]]) -> int:
+    """The row that is the header: the first row, unless a row below it names more columns xl-ar knows (a
+    report's title, date range and blank rows come before its header)."""
+    def known(row: list[object]) -> int:
+        return sum(1 for cell in row if isinstance(cell, str) and cell.strip()
+                   and any(columns.known_column(t, cell) for t in columns.SYNONYMS))
+
+    def filled(row: list[object]) -> int:
+        return sum(1 for cell in row if cell is not None and str(cell).strip())
+
+    scores = [known(row) for row in rows]
+    if not scores:
+        return 0
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    title = all(filled(row) <= TITLE_CELLS for row in rows[:best])  # a title block, not rows of data
+    return best if scores[best] >= 2 and scores[best] > scores[0] and title else 0
+
+
+def _title_rows(name: str, header: int) -> list[Finding]:
+    if not header:
+        return []
+    return [Finding("warning", name, Location(row=header + 1), f"the header is row {header + 1}: the "
+                    f"{header} row{'s' if header != 1 else ''} above it (a report's title) are left out", "title rows")]
 
 
 def _read_workbook(name: str, data: bytes) -> Sheet:
     try:
-        frame = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=object, header=0,
+        top = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=object, header=None,
+                            nrows=HEADER_SEARCH_ROWS, keep_default_na=False, na_values=[""])
+        header = _header_row(top.astype(object).where(top.notna(), None).to_numpy().tolist())
+        frame = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=object, header=header,
                               keep_default_na=False, na_values=[""])
     except Exception as e:  # calamine raises its own error types for every malformed file
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"not a readable spreadsheet ({reason})", source=name) from None
     if frame.columns.size == 0:
         raise InputError("the first sheet is empty", source=name)
-    return Sheet(name, frame)
+    return Sheet(name, frame, header + 2, _title_rows(name, header))
 
 
 @dataclass
@@ -267,6 +308,10 @@ def _claim_lines(raw: pd.DataFrame, name: str, first_row: int, date_format: str 
     for column in ("modifiers", "units", "charge", "service_date"):
         if column in raw.columns:
             line[column] = raw[column]
+    if "modifiers" in line.columns:  # `25, 59`, `25 59` or a list as text (`['25', '59']`) -> 25:59
+        mods = (line["modifiers"].astype("string").str.replace(r"[\[\]'\"]", "", regex=True)
+                .str.replace(r"[\s,;:]+", ":", regex=True).str.strip(":"))
+        line["modifiers"] = mods.mask(mods == "").astype(object)
     if "units" not in line.columns:
         line["units"] = "1"
     lines, more = tables.from_frame("claim_lines", line, name, first_row, date_format=date_format)
