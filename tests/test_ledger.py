@@ -62,7 +62,7 @@ def test_wrong_date_text_amount_and_missing_column_are_all_reported_at_once(tmp_
     assert messages[0].startswith("claims.csv column 'account_id': required column 'account_id' is missing; "
                                   "accepted headers: 'account_id', 'Pat Acct', 'Patient Account', ")
     assert "(did you mean 'Acct Holder'?)" in messages[0]
-    assert "claims.csv row 3, column 'charge': 'lots' is not an amount" in messages
+    assert "claims.csv row 3, column 'charge': a value of 4 letters is not an amount" in messages
     assert "claims.csv row 3, column 'service_date': '02/30/2025' is not a date" in messages
 
 
@@ -98,7 +98,8 @@ def test_xlsx_export_is_read_with_spreadsheet_types(tmp_path):
     frame, findings = ledger.read_table(tmp_path / "claims.xlsx", "claims")
     assert frame.account_id.tolist() == ["1001", "1002"]  # whole numbers become codes, not 1001.0
     assert frame.paid.iloc[0] == 7360  # 73.6 as exact cents
-    assert [str(f) for f in findings] == ["claims.xlsx row 4, column 'service_date': 'bad date' is not a date"]
+    assert [str(f) for f in findings] == [
+        "claims.xlsx row 4, column 'service_date': a value of 8 characters is not a date"]
 
 
 def test_semicolon_delimited_windows_export(tmp_path):

@@ -114,7 +114,8 @@ def test_denial_rate_reads_claim_ids_billed_dates_and_charges(xl):
 def test_a_bad_cell_in_a_column_read_is_reported_with_row_and_column(xl):
     claims = table("DOS", "Balance")
     claims[2][1] = "lots"
-    assert both(xl, "ar_aging", claims, AS_OF) == "AR_AGING: claims row 3, column 'balance': 'lots' is not an amount"
+    assert both(xl, "ar_aging", claims, AS_OF) == (
+        "AR_AGING: claims row 3, column 'balance': a value of 4 letters is not an amount")
 
 
 def test_a_bad_cell_in_a_column_not_read_does_not_matter(xl):

@@ -216,7 +216,8 @@ def test_as_of_that_is_not_a_date(xl):
 def test_a_bad_cell_names_row_and_column(xl):
     bad = [list(r) for r in CLAIMS]
     bad[3][5] = "lots"
-    assert both(xl, "ar_kpis", bad, AS_OF) == "AR_KPIS: claims row 4, column 'charge': 'lots' is not an amount"
+    assert both(xl, "ar_kpis", bad, AS_OF) == (
+        "AR_KPIS: claims row 4, column 'charge': a value of 4 letters is not an amount")
 
 
 def test_bad_option_values(xl):

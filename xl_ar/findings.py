@@ -178,7 +178,8 @@ class Collector:
             self._kept[code] = heapq.nsmallest(self.limit, kept)
 
 
-_QUOTED = re.compile(r"'[^']*'")
+_QUOTED = re.compile(r"'[^']*'|\ba value of [\d,]+ (?:digit|letter|character)s?\b|\ba blank value\b")
+"""A value in a message: quoted, or described without showing it (`xl_ar.privacy.shown`)."""
 
 
 def _alike(finding: Finding) -> tuple:

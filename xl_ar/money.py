@@ -13,6 +13,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from xl_ar.privacy import shown
+
 # An amount as people and PM systems write it: optional sign or parentheses, optional $,
 # thousands separators, at most two decimals.
 _AMOUNT = re.compile(r"^\s*(?P<neg1>-)?\s*(?P<open>\()?\s*\$?\s*(?P<neg2>-)?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d*)"
@@ -22,31 +24,31 @@ _AMOUNT = re.compile(r"^\s*(?P<neg1>-)?\s*(?P<open>\()?\s*\$?\s*(?P<neg2>-)?\s*(
 def to_cents(value: str | int | float | Decimal) -> int:
     """Exact integer cents of one amount; `ValueError` names what is wrong."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not an amount")
+        raise ValueError(f"{shown('amount', value)} is not an amount")
     if isinstance(value, int):
         return value * 100
     if isinstance(value, Decimal):
         cents = value * 100
         if cents != cents.to_integral_value():
-            raise ValueError(f"'{value}' has more than two decimals")
+            raise ValueError(f"{shown('amount', value)} has more than two decimals")
         return int(cents)
     if isinstance(value, float):
         if not np.isfinite(value):
-            raise ValueError(f"'{value}' is not an amount")
+            raise ValueError(f"{shown('amount', value)} is not an amount")
         cents = round(value * 100)
         if abs(value * 100 - cents) > 1e-6 * max(1.0, abs(value)):
-            raise ValueError(f"'{value}' has more than two decimals")
+            raise ValueError(f"{shown('amount', value)} has more than two decimals")
         return int(cents)
     text = str(value)
     m = _AMOUNT.match(text)
     if not m or (m["int"] == "" and not m["frac"]) or bool(m["open"]) != bool(m["close"]):
-        raise ValueError(f"'{text.strip()}' is not an amount")
+        raise ValueError(f"{shown('amount', text)} is not an amount")
     whole = int(m["int"].replace(",", "") or 0)
     frac = int((m["frac"] or "").ljust(2, "0"))
     cents = whole * 100 + frac
     negatives = bool(m["neg1"]) + bool(m["neg2"]) + bool(m["open"])
     if negatives > 1:
-        raise ValueError(f"'{text.strip()}' is not an amount")
+        raise ValueError(f"{shown('amount', text)} is not an amount")
     return -cents if negatives else cents
 
 
@@ -61,7 +63,7 @@ def x12_cents(text: str) -> int:
     body = text[1:] if neg else text
     whole, _, frac = body.partition(".")
     if not (_ascii_digits(whole) or (whole == "" and _ascii_digits(frac))) or (frac and not _ascii_digits(frac)):
-        raise ValueError(f"'{text}' is not an X12 amount")
+        raise ValueError(f"{shown('amount', text)} is not an X12 amount")
     cents = int(whole or 0) * 100 + int(frac[:2].ljust(2, "0"))
     if frac[2:3] >= "5":  # what is dropped is half a cent or more
         cents += 1

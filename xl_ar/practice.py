@@ -26,6 +26,7 @@ from xl_ar import ledger, profiles, tables
 from xl_ar.columns import DATE_FORMATS, ColumnMap
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding, Location, has_errors
+from xl_ar.privacy import shown
 
 EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule", "payments")
 """The PM / bank export tables a practice folder may hold, in reading order. `payments` is a PM system's list
@@ -304,7 +305,8 @@ def _cross_checks(p: PracticeFolder) -> list[Finding]:
         for payer_id, rows in claims.index[unknown].to_series().groupby(claims.payer_id[unknown]):
             first = int(rows.iloc[0]) + 2
             out.append(Finding("error", p.files["claims"], Location(row=first, column="payer_id"),
-                               f"payer '{payer_id}' is not in {p.files['payers']} ({len(rows)} rows)", "unknown payer"))
+                               f"payer {shown('payer_id', payer_id)} is not in {p.files['payers']} ({len(rows)} rows)",
+                               "unknown payer"))
     lines = p.tables.get("claim_lines")
     if lines is not None and claims is not None and len(lines):
         orphan = lines.claim_id.notna() & ~lines.claim_id.isin(claims.claim_id)

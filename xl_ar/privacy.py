@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -48,14 +49,91 @@ def is_identifier(column: str) -> bool:
     return column in IDENTIFIER_COLUMNS
 
 
+_AMOUNT_SHAPE = re.compile(r"^(?=[^\d]*\d)[-+]?\s*\(?\s*[-+]?\s*\$?\s*[-+]?[\d,]*(?:\.\d*)?\s*\)?\s*[-+]?$"
+                           r"|^[-+]?\d+(?:\.\d*)?[eE][-+]?\d+$")
+"""What an amount looks like even when it is not a valid one (`12.345`, `1,23`, `(5`, `1e+20`): digits with a
+sign, parentheses, a dollar sign, grouping commas or a decimal point; letters only as an exponent."""
+
+_NUMBER_SHAPE = re.compile(r"^[-+]?[\d,]*(?:\.\d*)?(?:[eE][-+]?\d+)?$")
+"""What a count or quantity looks like (`1.5`, `1,5`, `2e3`)."""
+
+_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]{0,6})\.?")
+_CLOCK = (r"(?:(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+          r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?")
+_DATE_SHAPE = re.compile(
+    rf"^(?:\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}|(?:19|20)\d{{6}}|\d{{1,2}}[ -]{_MONTH}[ -]\d{{2,4}}"
+    rf"|{_MONTH} \d{{1,2}},? \d{{4}}){_CLOCK}$", re.IGNORECASE)
+"""What a date looks like even when it is not a valid one (`02/30/2026`, `2026-13-01`, `20261301`, `31 Feb 26`)."""
+
+_CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{1,8}(?:[-.:,;/ ]{1,2}[A-Za-z0-9]{1,8}){0,5}$")
+"""What a code or a list of codes looks like (`99213`, `25:59`, `E11.9, I10`, `CO-45`): short tokens."""
+
+_NAME_WORD = re.compile(r"\b[A-Z][a-z]+\b")
+"""A capitalised word (`Doe`): how names are written, never how a code is (codes are compared ignoring case,
+so a capitalised spelling of a valid code is never reported)."""
+
+SAFE_COLUMNS: dict[str, str] = {
+    **dict.fromkeys(("charge", "paid", "adjusted", "written_off", "balance", "insurance_balance", "patient_balance",
+                     "patient_resp", "amount", "allowed", "expected", "actual", "variance"), "amount"),
+    **dict.fromkeys(("service_date", "billed_date", "last_activity_date", "payment_date", "posted_date",
+                     "deposit_date", "fiscal_date", "deadline"), "date"),
+    **dict.fromkeys(("units", "quantity", "line_no", "claim_seq", "line_seq", "days_left", "priority",
+                     "timely_filing_days", "appeal_days"), "number"),
+    **dict.fromkeys(("procedure_code", "modifiers", "modifier", "reason_code", "group_code", "status", "status_code",
+                     "method", "code", "category", "kind", "payer_class", "responsibility", "diagnosis_codes",
+                     "payer_id"), "code"),
+}
+"""The columns whose values do not identify a patient (amounts, dates of service and business dates, counts,
+procedure / adjustment / status codes, the practice's payer ids), by the shape their values have. A value of
+one of them appears in a message only when it has that shape; any other column's value never does (names,
+birth dates, member ids, addresses, claim and account ids, free text such as payer names and bank
+descriptions, and any column xl-ar does not know)."""
+
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"n/a", "na", "n.a.", "tbd", "none", "null", "nil", "unknown", "pending", "-", "--", "?", "x",
+     "#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!"})
+"""Words people and spreadsheets put where a value is missing; shown under any safe column (never a name)."""
+
+_SHAPES: dict[str, re.Pattern[str]] = {"amount": _AMOUNT_SHAPE, "date": _DATE_SHAPE, "number": _NUMBER_SHAPE,
+                                       "code": _CODE_SHAPE}
+
+SHOWN_LENGTH = 40
+"""A shown value longer than this is cut (`...`)."""
+
+
+def looks_like(column: str, text: str) -> bool:
+    """Whether `text` has the shape of a value of the safe `column` (False for any other column)."""
+    shape = SAFE_COLUMNS.get(column)
+    if shape is None or len(text) > SHOWN_LENGTH:
+        return False
+    if text.lower() in PLACEHOLDERS:
+        return True
+    if not _SHAPES[shape].match(text):
+        return False
+    return not (shape == "code" and _NAME_WORD.search(text))
+
+
+def described(text: str) -> str:
+    """A value described without showing it: `a value of 8 letters`, `a value of 9 digits`."""
+    n = len(text)
+    if n == 0 or text.isspace():
+        return "a blank value"
+    what = "digit" if text.isascii() and text.isdigit() else "letter" if text.isalpha() else "character"
+    return f"a value of {n:,} {what}{'s' if n != 1 else ''}"
+
+
 def shown(column: str, value: object) -> str:
-    """How a cell value may appear in a message: quoted, or masked for identifier columns."""
+    """How a cell value may appear in a message: quoted only when its column is known not to identify a patient
+    (`SAFE_COLUMNS`) and the value looks like what the column holds; otherwise described by its length
+    (`a value of 8 letters`), whatever header it sat under, and for identifier columns not even that."""
     if is_identifier(column):
         return "(value hidden: patient identifier)"
-    text = str(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"'{text}'"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)  # a spreadsheet number as people wrote it
+    text = str(value).strip()
+    if looks_like(column, text):
+        return f"'{text}'"
+    return described(text)
 
 
 def default_key_path() -> Path:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from xl_ar.findings import NOWHERE, Finding, Location, in_reading_order
 from xl_ar.kinds import CODES as KIND_CODES
 from xl_ar.money import parse_cents
-from xl_ar.privacy import is_identifier, shown
+from xl_ar.privacy import is_identifier, looks_like, shown
 
 DATE_DTYPE = "datetime64[us]"
 
@@ -676,7 +676,7 @@ def _date_order(cells: dict[str, _DateCells], rows: np.ndarray, source: str) -> 
         return ("md" if md_at else "dm"), []
     if ambiguous_at:  # the example is a date a person may see (not a date of birth)
         hidden, at, name, text = min(ambiguous_at)
-        example = "01/02/2026" if hidden else text
+        example = text if not hidden and looks_like(name, text) else "01/02/2026"
         return None, [Finding(
             "error", source, Location(row=int(rows[at]), column=name),
             f"dates such as {example} could be month/day or day/month and no date in {source} settles it: "
