@@ -87,3 +87,22 @@ def test_to_cents_does_not_quote_a_name():
     from xl_ar.money import to_cents
     with pytest.raises(ValueError, match="a value of 8 characters is not an amount"):
         to_cents("Jane Doe")
+
+
+def test_an_export_without_a_header_row_does_not_name_its_first_row_as_headers(tmp_path, capsys):
+    # the first data row is read as the header row: its "headers" are a patient's data
+    path = tmp_path / "claims.csv"
+    path.write_text("CL1,PA1,AET,Jane Doe,2026-01-05,Q7RX55120,100,1980-03-14\n"
+                    "CL2,PA2,AET,Mary Major,2026-01-06,M44X01,100,1975-12-01\n")
+    main(["check", str(path), "--limit", "500"])
+    printed = capsys.readouterr().out
+    assert "not used: not named" in printed  # the unused columns are still counted
+    assert [v for v in PHI if v in printed] == []  # before the fix: Jane Doe, Q7RX55120 and 1980-03-14 appeared
+
+
+def test_real_header_names_are_still_named():
+    assert privacy.headers_shown(["Patient Name", "Notes", "Ins Bal.1"])
+
+
+def test_a_header_shaped_like_a_date_or_an_amount_hides_the_header_names():
+    assert not privacy.headers_shown(["Notes", "1980-03-14"]) and not privacy.headers_shown(["Notes", "100.00"])

@@ -28,7 +28,7 @@ from xl_ar import columns, tables
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding, Location, in_reading_order
 from xl_ar.money import parse_cents
-from xl_ar.privacy import shown
+from xl_ar.privacy import HEADERS_HIDDEN, headers_shown, shown
 
 HEADER_VARIANTS = columns.SYNONYMS
 """For each table, the export headers accepted for each column besides the canonical name (`xl_ar.columns`)."""
@@ -246,7 +246,7 @@ def missing_column_hint(table: str, column: str, headers: list[object]) -> str:
     keys = {columns.normalize_header(h): h for h in headers if str(h).strip()}
     targets = [columns.normalize_header(s) for s in accepted]
     best = max(((difflib.SequenceMatcher(None, k, t).ratio(), k) for k in keys for t in targets), default=(0.0, ""))
-    hint = f" (did you mean '{keys[best[1]]}'?)" if best[0] >= 0.6 else ""
+    hint = f" (did you mean '{keys[best[1]]}'?)" if best[0] >= 0.6 and headers_shown(headers) else ""
     return (f"accepted headers: {shown_names}{hint}; or name the column in practice.json "
             "(`xl-ar map suggest FILE`)")
 
@@ -276,6 +276,8 @@ def _mapping_findings(name: str, table: str, mapping: columns.Mapping) -> list[F
     if ignored:
         shown_names = ", ".join(ignored[:UNUSED_SHOWN]) + (f", ... ({len(ignored) - UNUSED_SHOWN} more)"
                                                          if len(ignored) > UNUSED_SHOWN else "")
+        if not headers_shown(ignored):
+            shown_names = HEADERS_HIDDEN
         out.append(Finding("warning", name, Location(part="header row"),
                            f"{len(ignored)} column{'s' if len(ignored) != 1 else ''} not used: {shown_names}",
                            "unused column"))

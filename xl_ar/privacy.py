@@ -15,6 +15,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -111,6 +112,20 @@ def looks_like(column: str, text: str) -> bool:
     if not _SHAPES[shape].match(text):
         return False
     return not (shape == "code" and _NAME_WORD.search(text))
+
+
+def headers_shown(headers: Iterable[object]) -> bool:
+    """Whether a file's header names may appear in messages: not when one of them has the shape of a date or an
+    amount, as the first row of an export without a header row does (its "headers" are a patient's data)."""
+    for header in headers:
+        text = re.sub(r"\.\d+$", "", str(header).strip())  # pandas' suffix of a repeated header (`Doe.1`)
+        if _DATE_SHAPE.match(text) or _AMOUNT_SHAPE.match(text):
+            return False
+    return True
+
+
+HEADERS_HIDDEN = "not named: the header row holds values such as dates or amounts (the file may have no header row)"
+"""What a message says instead of a file's header names when `headers_shown` is False."""
 
 
 def described(text: str) -> str:
