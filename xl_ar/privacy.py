@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from xl_ar import settings
+from xl_ar.errors import SettingsError
 
 IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
     {
@@ -151,27 +152,136 @@ def shown(column: str, value: object) -> str:
     return described(text)
 
 
+MIN_KEY_BYTES = 32
+"""The shortest tokenization key accepted: with fewer bytes, tokens of short ids can be reversed by trying keys."""
+
+
 def default_key_path() -> Path:
     """Where the tokenization key lives when none is given: the user's config folder, never a workbook."""
     return settings.home() / "token.key"
 
 
+def _parse_key(text: str, where: str) -> bytes:
+    """The key written as hex in `where` (the environment variable or the key file); never echoed in a message."""
+    how = (f"write {MIN_KEY_BYTES * 2} hex digits ({MIN_KEY_BYTES} random bytes), e.g. the output of "
+           f"`python -c \"import secrets; print(secrets.token_hex({MIN_KEY_BYTES}))\"`")
+    cleaned = "".join(text.split())
+    if not cleaned:
+        raise SettingsError(f"the tokenization key is empty; {how}", source=where)
+    try:
+        key = bytes.fromhex(cleaned)
+    except ValueError:
+        raise SettingsError(f"the tokenization key is not hexadecimal ({len(cleaned)} characters, digits 0-9 and "
+                            f"a-f only); {how}", source=where) from None
+    if len(key) < MIN_KEY_BYTES:
+        raise SettingsError(f"the tokenization key has {len(key)} byte{'s' if len(key) != 1 else ''}; at least "
+                            f"{MIN_KEY_BYTES} are needed, or the ids in de-identified reports can be recovered by "
+                            f"trying keys; {how}", source=where)
+    return key
+
+
 def load_key(path: Path | None = None, create: bool = True) -> bytes:
-    """The tokenization key: from `XL_AR_TOKEN_KEY`, else from the key file (created on first use)."""
+    """The tokenization key: from `XL_AR_TOKEN_KEY`, else from the key file (created on first use, owner-only and
+    atomically: a second process creating it at the same time reads the first one's key). A key shorter than
+    `MIN_KEY_BYTES` or not written in hex is refused (`SettingsError`), never replaced: a new key would change
+    every token."""
     env = os.environ.get(KEY_ENV)
-    if env:
-        return bytes.fromhex(env.strip())
+    if env is not None:
+        return _parse_key(env, KEY_ENV)
     path = path or default_key_path()
     if path.exists():
-        return bytes.fromhex(path.read_text().strip())
+        return _parse_key(path.read_text(encoding="ascii", errors="replace"), str(path))
     if not create:
         raise FileNotFoundError(f"no tokenization key at {path.name}; set {KEY_ENV} or create the key file")
-    key = secrets.token_bytes(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(key.hex())
-    with contextlib.suppress(OSError):  # e.g. file systems without modes
-        path.chmod(0o600)
+    key = secrets.token_bytes(MIN_KEY_BYTES)
+    try:
+        write_private(path, key.hex().encode("ascii"), replace=False)
+    except FileExistsError:  # another process created it first: use that one
+        return _parse_key(path.read_text(encoding="ascii", errors="replace"), str(path))
     return key
+
+
+# --- files holding patient data or keys: owner-only (POSIX modes 0600 / 0700) ----------------------------------------
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def private_folder(path: Path) -> Path:
+    """`path` as a folder, the folders created for it owner-only (0700 on POSIX); folders that exist are left as
+    they are (the user chose them)."""
+    path = Path(path)
+    missing: list[Path] = []
+    at = path
+    while not at.exists() and at != at.parent:
+        missing.append(at)
+        at = at.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """An owner-only file at `path` for a writer that opens it by name (SQLite, xlsxwriter): created 0600 when
+    absent (never world-readable, not even for an instant); an existing file is made owner-only before new data
+    goes in (opening it for writing keeps its mode)."""
+    path = Path(path)
+    private_folder(path.parent)
+    try:
+        fd = os.open(path, _OPEN_FLAGS, 0o600)
+    except FileExistsError:
+        if os.name == "posix" and path.is_file():
+            os.chmod(path, 0o600)
+    else:
+        os.close(fd)
+    return path
+
+
+def write_private(path: Path, data: bytes, replace: bool = True) -> None:
+    """Write `data` to `path` owner-only and atomically: a temporary file beside it created 0600 (O_CREAT|O_EXCL),
+    written, fsynced, then renamed over `path` (or, with `replace=False`, linked to `path` only if none exists:
+    `FileExistsError` otherwise). A crash leaves the previous file, or none, never half of one."""
+    path = Path(path)
+    private_folder(path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, _OPEN_FLAGS, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _sync_folder(path.parent)
+
+
+def _link_new(tmp: Path, path: Path) -> None:
+    """Give `tmp` the name `path` only if no file has it (atomic where hard links exist)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system: rename refuses an existing name on Windows only
+        if path.exists():
+            raise FileExistsError(str(path)) from None
+        os.rename(tmp, path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; Windows has no folder handles to sync)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def token(value: str, key: bytes, prefix: str = "T") -> str:
