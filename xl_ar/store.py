@@ -44,7 +44,7 @@ import pandas as pd
 from xl_ar import credentials, settings, tables
 from xl_ar.errors import StoreError
 from xl_ar.keys import KEY_COLUMNS, payment_key_columns
-from xl_ar.privacy import IDENTIFIER_COLUMNS
+from xl_ar.privacy import IDENTIFIER_COLUMNS, private_file
 
 _ID = "{id}"  # replaced per dialect by an auto-increment primary key (`_AUTO_ID`)
 
@@ -218,7 +218,7 @@ class _SQLite:
 
     def __init__(self, path: Path):
         _require_sqlite(sqlite3.sqlite_version, str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # owner-only from the start (SQLite gives its -wal and -shm files the same mode)
         self.conn = sqlite3.connect(str(path), isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")

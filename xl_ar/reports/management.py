@@ -20,7 +20,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from xl_ar import aging
+from xl_ar import aging, privacy
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports import printing
 from xl_ar.reports.content import ReportData, Targets
@@ -252,7 +252,9 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
     content = buffer.getvalue()
     if password:
         content = _encrypt(content, password)
-    if path is not None:
+    if path is not None and data.phi:  # patient identifiers: owner-only, written atomically
+        privacy.write_private(Path(path), content)
+    elif path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(content)
     return content

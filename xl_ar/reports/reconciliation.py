@@ -20,6 +20,7 @@ import pandas as pd
 import xlsxwriter
 
 from xl_ar import kinds
+from xl_ar.privacy import private_file
 from xl_ar.reconcile import Reconciliation
 from xl_ar.reports import printing
 
@@ -50,8 +51,7 @@ MIN_WIDTH = 10.0
 
 def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
     """Write the workbook: sheet `Reconciliation` (all exceptions), `Worklist` (ranked) and `Guide`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(Path(path))  # claim ids and trace numbers: owner-only
     book = xlsxwriter.Workbook(str(path), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
                                            "strings_to_formulas": False, "strings_to_urls": False})
     book.set_properties({"title": "Reconciliation", "subject": f"Exceptions as of {result.as_of}",
