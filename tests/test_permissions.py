@@ -66,10 +66,10 @@ def test_an_existing_workbook_is_made_owner_only_before_patient_data_goes_in(tmp
 
 
 def test_a_folder_the_user_made_keeps_its_mode(tmp_path):
-    shared = tmp_path / "shared"
-    shared.mkdir(mode=0o755)
-    privacy.private_folder(shared / "new" / "deeper")
-    assert mode(shared) == 0o755 and mode(shared / "new") == 0o700 and mode(shared / "new" / "deeper") == 0o700
+    chosen = tmp_path / "chosen"
+    chosen.mkdir(mode=0o755)
+    privacy.private_folder(chosen / "new" / "deeper")
+    assert mode(chosen) == 0o755 and mode(chosen / "new") == 0o700 and mode(chosen / "new" / "deeper") == 0o700
 
 
 def test_write_private_replaces_a_file_whole(tmp_path):
