@@ -17,7 +17,9 @@ import pytest
 from tests.era_builder import Claim, Line, era
 from xl_ar import ledger, tables
 from xl_ar.aging import aging
+from xl_ar.errors import SettingsError
 from xl_ar.money import MAX_CENTS, parse_cents, to_cents, x12_cents
+from xl_ar.settings import resolve
 from xl_ar.x12.era import read_835
 
 HUGE = "9" * 5000  # beyond Python's 4,300-digit limit of int(str)
@@ -150,3 +152,12 @@ def test_aging_totals_beyond_2_to_the_53_cents_are_exact():
             "responsibility": ["insurance"] * n}
     result = aging(tables.from_columns("claims", data), dt.date(2026, 9, 30), group_by="none")
     assert int(result.table["total"].sum()) == 9_999_999_999_999_000
+
+
+# -- settings ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["1e999999999", "-1e999999999", "100000000000"])
+def test_a_money_setting_of_100_billion_dollars_or_more_is_refused(tmp_path: Path, value: str):
+    # '1e999999999' as an int would take gigabytes: refused before it is built
+    with pytest.raises(SettingsError, match=r"variance_min: .* is beyond the largest amount xl-ar reads"):
+        resolve(sheet={"variance_min": value}, environ={"XL_AR_HOME": str(tmp_path)})
