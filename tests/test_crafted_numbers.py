@@ -161,3 +161,16 @@ def test_a_money_setting_of_100_billion_dollars_or_more_is_refused(tmp_path: Pat
     # '1e999999999' as an int would take gigabytes: refused before it is built
     with pytest.raises(SettingsError, match=r"variance_min: .* is beyond the largest amount xl-ar reads"):
         resolve(sheet={"variance_min": value}, environ={"XL_AR_HOME": str(tmp_path)})
+
+
+# -- counts in exports --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["99999999999999999999", 1e20])
+def test_a_count_of_1e20_is_a_bad_value_not_a_wrapped_int64(value):
+    raw = pd.DataFrame({"payer_id": ["P1", "P2"], "name": ["Acme", "Bolt"], "payer_class": ["commercial"] * 2,
+                        "timely_filing_days": ["90", value]}, dtype=object)
+    frame, findings = tables.from_frame("payers", raw, "payers.csv")
+    # row 2 reads 90; row 3 is a bad value (NA), not -9,223,372,036,854,775,808
+    assert frame.timely_filing_days.tolist()[0] == 90 and pd.isna(frame.timely_filing_days.tolist()[1])
+    assert [(f.location, f.message.endswith("is beyond the largest count xl-ar reads")) for f in findings] == [
+        ("row 3, column 'timely_filing_days'", True)]
