@@ -110,6 +110,6 @@ def test_vectorized_cents_agree_with_x12_cents(values):
             expected = x12_cents(value)
         except ValueError:
             expected = None
-        if expected is not None and abs(expected) >= 10**15:
-            expected = None  # 10**13 dollars and beyond: outside the reader's range, read as unreadable
+        if expected is not None and abs(expected) >= 10**13:
+            expected = None  # 100 billion dollars and beyond: outside the reader's range, read as unreadable
         assert (c if good else None) == expected, value

@@ -35,10 +35,6 @@ GROUP_COLUMN = {"payer": "payer_id", "payer_class": "payer_class", "responsibili
 Basis = Literal["service_date", "billed_date", "last_activity_date"]
 GroupBy = Literal["payer", "payer_class", "responsibility", "none"]
 
-_EXACT_LIMIT = 2**53
-"""Sums of cents are done with float64 bincount, exact while every total stays below 2**53 cents."""
-
-
 def bucket_edges(edges: Sequence[float] | None) -> tuple[int, ...]:
     """Validated bucket edges: whole days, increasing, starting at 0 (0 is added when missing)."""
     if edges is None or len(edges) == 0:
@@ -215,7 +211,6 @@ def aging(claims: pd.DataFrame, as_of: dt.date, group_by: str = "none", basis: s
     zero = n - int(np.count_nonzero(np.bincount(row, minlength=n))) if n else 0
     if zero:
         extra.append(_row(ZERO, zero, None, labels, None, total=0))
-    assert int(np.abs(amount).sum()) < _EXACT_LIMIT, "A/R total beyond exact float summation"
     return Aging(table, pd.DataFrame(extra, columns=table.columns), edges, basis, group_by, as_of)
 
 
@@ -244,8 +239,15 @@ def _groups(claims: pd.DataFrame, group_by: str, payers: pd.DataFrame | None) ->
 
 
 def _sum(index: np.ndarray, cents: np.ndarray, n: int) -> np.ndarray:
-    """Exact sums of cents per index (float64 bincount; exact below 2**53 cents)."""
-    return np.rint(np.bincount(index, weights=cents.astype(np.float64), minlength=n)).astype(np.int64)
+    """Exact sums of cents per index, in int64 whatever the totals (sorted by index, then summed per run)."""
+    out = np.zeros(n, dtype=np.int64)
+    if len(index) == 0:
+        return out
+    order = np.argsort(index, kind="stable")
+    keys = np.asarray(index)[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    out[keys[starts]] = np.add.reduceat(np.asarray(cents, dtype=np.int64)[order], starts)
+    return out
 
 
 def _row(name: str, claims: int, cells, labels: list[str], over_90: int | None, total: int | None = None) -> dict:

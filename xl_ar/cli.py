@@ -344,10 +344,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     practice = load_practice(_practice_folder(settings))
+    practice.as_of(settings.as_of)  # a missing as-of date is said before anything is read
+    # read (and refused when an ERA is unreadable) before the store is opened: an error writes nothing
+    with step("Reading remittances", not args.quiet) as tick:
+        remitted, _ = practice.remittances(tick)
     with Store.open(settings.store) as store:
         built = report.build_report(practice, store, Path(args.out), as_of=settings.as_of, phi=args.phi,
                                     password=args.password, months=args.months, show_progress=not args.quiet,
-                                    targets=settings.targets(), rules=settings.rules())
+                                    targets=settings.targets(), rules=settings.rules(), remittances=remitted)
     print(built.summary())
     return 0
 

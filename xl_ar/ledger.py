@@ -81,16 +81,25 @@ def read_sheet(path: Path) -> Sheet:
 
 
 def _read_csv(name: str, data: bytes) -> Sheet:
-    if data[:4] == b"PK\x03\x04" or b"\x00" in data[:4096]:
+    """A text export as raw cells: UTF-8 (with or without BOM), Windows-1252 or UTF-16 (Excel's "Unicode
+    text": BOM, tab-delimited). A NUL character anywhere is an error (a damaged or binary file): a cell
+    cut at it would be read as something else."""
+    utf16 = _utf16(data)
+    if data[:4] == b"PK\x03\x04" or (utf16 is None and b"\x00" in data[:4096]):
         raise InputError("not a text CSV file (it looks like a binary file)", source=name)
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in ((utf16,) if utf16 else ("utf-8-sig", "cp1252")):
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - cp1252 decodes nearly everything
+    else:
         raise InputError("not a text CSV file (unknown encoding)", source=name)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise InputError(f"not a text CSV file: line {line:,} holds a NUL character (a damaged or binary file)",
+                         source=name)
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     header = _header_row([next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines])
     first_line = lines[header] if lines else ""
@@ -103,6 +112,22 @@ def _read_csv(name: str, data: bytes) -> Sheet:
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", source=name) from None
     return Sheet(name, frame, header + 2, _title_rows(name, header))
+
+
+def _utf16(data: bytes) -> str | None:
+    """The codec of a UTF-16 text (`utf-16` with a BOM, `utf-16-le`/`-be` without one: every other byte of
+    its first characters is 0, as in ASCII text written as UTF-16); None for any other data."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:2048]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) == len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) == len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 HEADER_SEARCH_ROWS = 30
@@ -403,13 +428,15 @@ def _payers_of_claims(raw: pd.DataFrame, name: str, first_row: int, payers: pd.D
 
 
 def _blank_rows(raw: pd.DataFrame) -> pd.Series:
-    """Rows with no value in any cell (spreadsheets often end with some); they carry no data."""
+    """Rows with no value in any cell (spreadsheets often end with some); they carry no data. A cell of
+    only spaces (or tabs, non-breaking spaces) is empty: a row of spaces is a blank row."""
     blank = pd.Series(True, index=raw.index)
     for _, col in raw.items():
-        if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
-            blank &= col.isna() | (col == "")
+        if pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
+            # as text (a number or a date never reads as spaces), stripped; missing is empty
+            blank &= (col.astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
         else:
-            blank &= col.isna() | (col.astype(object).map(lambda v: isinstance(v, str) and not v.strip()))
+            blank &= col.isna().to_numpy()
     return blank
 
 

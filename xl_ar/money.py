@@ -15,6 +15,10 @@ import pandas as pd
 
 from xl_ar.privacy import shown
 
+MAX_CENTS = 10**13
+"""Amounts of this many cents (100 billion dollars) or more, either sign, are bad values wherever they are
+read: no claim or payment comes near, and sums of a million such amounts still fit int64 exactly."""
+
 # An amount as people and PM systems write it: optional sign or parentheses, optional $,
 # thousands separators, at most two decimals.
 _AMOUNT = re.compile(r"^\s*(?P<neg1>-)?\s*(?P<open>\()?\s*\$?\s*(?P<neg2>-)?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d*)"
@@ -22,12 +26,22 @@ _AMOUNT = re.compile(r"^\s*(?P<neg1>-)?\s*(?P<open>\()?\s*\$?\s*(?P<neg2>-)?\s*(
 
 
 def to_cents(value: str | int | float | Decimal) -> int:
-    """Exact integer cents of one amount; `ValueError` names what is wrong."""
+    """Exact integer cents of one amount; `ValueError` names what is wrong (also for amounts of
+    `MAX_CENTS` or more)."""
+    cents = _to_cents(value)
+    if abs(cents) >= MAX_CENTS:
+        raise ValueError(f"{shown('amount', value)} is beyond the largest amount xl-ar reads")
+    return cents
+
+
+def _to_cents(value: str | int | float | Decimal) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{shown('amount', value)} is not an amount")
     if isinstance(value, int):
         return value * 100
     if isinstance(value, Decimal):
+        if not value.is_finite() or value.adjusted() >= 18:
+            raise ValueError(f"{shown('amount', value)} is not an amount xl-ar reads")
         cents = value * 100
         if cents != cents.to_integral_value():
             raise ValueError(f"{shown('amount', value)} has more than two decimals")
@@ -43,7 +57,10 @@ def to_cents(value: str | int | float | Decimal) -> int:
     m = _AMOUNT.match(text)
     if not m or (m["int"] == "" and not m["frac"]) or bool(m["open"]) != bool(m["close"]):
         raise ValueError(f"{shown('amount', text)} is not an amount")
-    whole = int(m["int"].replace(",", "") or 0)
+    digits = m["int"].replace(",", "").lstrip("0")
+    if len(digits) > 18:  # range-checked before int(): no digit-limit error on 5,000 digits
+        raise ValueError(f"{shown('amount', text)} is beyond the largest amount xl-ar reads")
+    whole = int(digits or 0)
     frac = int((m["frac"] or "").ljust(2, "0"))
     cents = whole * 100 + frac
     negatives = bool(m["neg1"]) + bool(m["neg2"]) + bool(m["open"])
@@ -57,16 +74,21 @@ def x12_cents(text: str) -> int:
 
     Faster than `to_cents` for the hot path of the 835 reader. The R type allows any number of
     decimals: digits beyond the cent are rounded half away from zero, exactly (`135.825` -> 13583,
-    `-0.005` -> -1, `12.500` -> 1250); `ValueError` when the text is not an R value.
+    `-0.005` -> -1, `12.500` -> 1250); `ValueError` when the text is not an R value or its amount
+    is `MAX_CENTS` or more.
     """
     neg = text.startswith("-")
     body = text[1:] if neg else text
     whole, _, frac = body.partition(".")
     if not (_ascii_digits(whole) or (whole == "" and _ascii_digits(frac))) or (frac and not _ascii_digits(frac)):
         raise ValueError(f"{shown('amount', text)} is not an X12 amount")
+    if len(whole.lstrip("0")) > 11:  # 10**11 dollars and more; checked before int() meets 5,000 digits
+        raise ValueError(f"{shown('amount', text)} is beyond the largest amount xl-ar reads")
     cents = int(whole or 0) * 100 + int(frac[:2].ljust(2, "0"))
     if frac[2:3] >= "5":  # what is dropped is half a cent or more
         cents += 1
+    if cents >= MAX_CENTS:
+        raise ValueError(f"{shown('amount', text)} is beyond the largest amount xl-ar reads")
     return -cents if neg else cents
 
 
@@ -80,7 +102,8 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Returns `(cents, bad)`: `cents` is nullable Int64 (NA where empty or bad), `bad` is a boolean
     mask of non-empty values that are not amounts. Numbers from spreadsheets are checked to be
-    whole cents; text is checked against the amount pattern and converted exactly.
+    whole cents; text is checked against the amount pattern and converted exactly. Amounts of
+    `MAX_CENTS` or more (either sign) are bad, never wrapped around in int64.
     """
     n = len(values)
     cents = pd.Series(pd.array([pd.NA] * n, dtype="Int64"), index=values.index)
@@ -99,7 +122,9 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         finite = np.isfinite(num.to_numpy())
         scaled = num.to_numpy() * 100
         rounded = np.round(scaled)
-        ok = finite & (np.abs(scaled - rounded) <= 1e-6 * np.maximum(1.0, np.abs(num.to_numpy())))
+        with np.errstate(invalid="ignore"):
+            ok = (finite & (np.abs(rounded) < MAX_CENTS)
+                  & (np.abs(scaled - rounded) <= 1e-6 * np.maximum(1.0, np.abs(num.to_numpy()))))
         nan = num.isna().to_numpy()
         cents.loc[num.index[ok]] = rounded[ok].astype("int64")
         bad.loc[num.index[~ok & ~nan]] = True
@@ -113,19 +138,27 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         plain = text.str.fullmatch(r"-?\d{1,13}(?:\.\d{0,2})?|-?\.\d{1,2}")
         simple = text[plain]
         if len(simple):
-            cents.loc[simple.index] = np.round(pd.to_numeric(simple).to_numpy(dtype="float64") * 100).astype("int64")
+            value = np.round(pd.to_numeric(simple).to_numpy(dtype="float64") * 100).astype("int64")
+            big = np.abs(value) >= MAX_CENTS
+            cents.loc[simple.index[~big]] = value[~big]
+            bad.loc[simple.index[big]] = True
         text = text[~plain]
     if len(text):
         parts = text.str.extract(_AMOUNT)
         matched = parts["int"].notna() & ~((parts["int"] == "") & parts["frac"].fillna("").eq(""))
         paren_ok = parts["open"].notna() == parts["close"].notna()
         negs = parts["neg1"].notna().astype(int) + parts["neg2"].notna().astype(int) + parts["open"].notna().astype(int)
-        good = matched & paren_ok & (negs <= 1)
+        digits = parts["int"].fillna("").str.replace(",", "", regex=False).str.lstrip("0")
+        # at most 11 digits of dollars (below MAX_CENTS), checked before int64 can overflow or wrap around
+        good = matched & paren_ok & (negs <= 1) & (digits.str.len() <= 11)
         g = parts[good]
-        whole = g["int"].str.replace(",", "", regex=False).replace("", "0").astype("int64")
+        whole = digits[good].replace("", "0").astype("int64")
         frac = g["frac"].fillna("").str.ljust(2, "0").astype("int64")
         value = whole * 100 + frac
-        value = value.where(negs[good] == 0, -value)
+        big = (value >= MAX_CENTS).to_numpy()
+        good.loc[g.index[big]] = False
+        g, value, negs_g = g[~big], value[~big], negs[good]
+        value = value.where(negs_g == 0, -value)
         cents.loc[g.index] = value.astype("int64")
         bad.loc[text.index[~good.to_numpy()]] = True
     return cents, bad

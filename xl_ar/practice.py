@@ -70,12 +70,28 @@ class PracticeFolder:
 
     def remittances(self, progress=None) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
         """Every 835 under `era/` read into the remittance tables (duplicates kept), with findings;
-        payer ids filled from the practice's payer list."""
+        payer ids filled from the practice's payer list.
+
+        Raises `InputError` naming every file of `era/` that cannot be read at all (empty, not X12,
+        no readable ISA, unreadable from disk): a reconciliation or report without the payments of
+        one of its ERAs would be wrong without saying so, so nothing is computed from the others."""
         from xl_ar import remittances, sources
 
-        files = [sources.SourceFile(p.relative_to(self.folder / "era").as_posix(), p.read_bytes())
-                 for p in self.era_files]
+        era = self.folder / "era"
+        files, unreadable = [], []
+        for p in self.era_files:
+            name = p.relative_to(era).as_posix()
+            try:
+                files.append(sources.SourceFile(name, p.read_bytes()))
+            except OSError as e:
+                unreadable.append(Finding("error", name, NOWHERE, f"cannot be read ({e.strerror or e})", "unreadable"))
         found, findings = remittances.read_remittances(files, progress)
+        unreadable += [f for f in findings if f.code == "unreadable"]
+        if unreadable:
+            named = [Finding(f.severity, f"era/{f.source}", f.where, f.message, f.code) for f in unreadable]
+            what = named[0].source if len(named) == 1 else f"{len(named)} files in era/"
+            raise InputError(f"{what}: cannot be read as an 835 remittance; fix or remove "
+                             f"{'it' if len(named) == 1 else 'them'} (nothing was written)", named)
         listed = self.tables.get("payments")
         if listed is not None and len(listed):
             # the PM's EOB list: each check or EFT the 835s do not already carry (same trace number)

@@ -170,8 +170,12 @@ def _days(value: object) -> int:
 
 def _money(value: object) -> int:
     """An amount in dollars (`5`, `5.00`, `$5`), as integer cents; whole cents only, not negative."""
+    from xl_ar.money import MAX_CENTS  # here: money -> privacy -> settings would be a cycle at import
+
     text = str(value).strip().replace("$", "") if not isinstance(value, (int, float)) else value
     number = _decimal(text)
+    if number.copy_abs() >= Decimal(MAX_CENTS) / 100:  # checked before any arithmetic: '1e999999999' overflows
+        raise ValueError(f"'{str(value)[:24]}' is beyond the largest amount xl-ar reads")
     cents = number * 100
     if cents != cents.to_integral_value() or number < 0:
         raise ValueError(f"'{value}' is not an amount in dollars and whole cents (like 5.00)")

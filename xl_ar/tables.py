@@ -735,6 +735,10 @@ def _as_code(values: pd.Series) -> pd.Series:
     return obj.map(one).astype("str")
 
 
+_MAX_COUNT = 10**9
+"""Counts (days, line and sequence numbers) of this size or more are bad values."""
+
+
 def from_frame(
     name: str, raw: pd.DataFrame, source: str | None = None, first_row: int = 2,
     typed: dict[str, pd.Series] | None = None, date_format: str | None = None,
@@ -823,7 +827,9 @@ def from_frame(
             if col.kind == Kind.COUNT:
                 frac = num.notna() & (num != np.floor(num.fillna(0)))
                 report(frac, col.name, "is not a whole number", values)
-                num = num.where(~frac)
+                big = num.notna() & ~frac & (num.abs() >= _MAX_COUNT)  # never wrapped around in int64
+                report(big, col.name, "is beyond the largest count xl-ar reads", values)
+                num = num.where(~frac & ~big)
                 parsed = num.astype("Float64").round().astype("Int64")
             else:
                 parsed = num.astype("float64")

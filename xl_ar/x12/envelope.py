@@ -20,6 +20,8 @@ from xl_ar.x12.tokens import ENVELOPE_IDS, OTHER, Segments
 _ISA, _GS, _ST, _SE, _GE, _IEA, _TA1 = range(1, len(ENVELOPE_IDS) + 1)
 _SHOWN_CONTROL = re.compile(r"^[A-Za-z0-9]{1,12}$")
 _SHOWN_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
+_COUNT_DIGITS = {"SE": 10, "GE": 6, "IEA": 5}
+"""The longest count each trailer's element 1 may have (X12 element sizes: SE01 N0 1/10, GE01 N0 1/6, IEA01 N0 1/5)."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,12 @@ class _Check:
         sid = where.segment_id
         unit, container, count = counted
         number, repeated = _el(e, 1), _el(e, 2)
+        digits = _COUNT_DIGITS[sid or ""]
         if not _number(number):
             self.error(where, f"{sid}01 ({unit} count) is missing or not a number")
+        elif len(number.lstrip("0")) > digits:  # range-checked before int(): 5,000 digits are no crash
+            self.error(where, f"{sid}01 ({unit} count) is a number of {len(number.lstrip('0')):,} digits; "
+                              f"at most {digits} are allowed")
         elif int(number) != count:
             self.error(where, f"{sid}01 says {int(number)} {unit}s but the {container} has {count}")
         if repeated != control[0]:

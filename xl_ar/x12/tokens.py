@@ -29,6 +29,7 @@ import pandas as pd
 
 from xl_ar.errors import TokenError
 from xl_ar.findings import Finding, Location
+from xl_ar.money import MAX_CENTS
 
 _WS_CHARS = " \t\r\n\x0b\x0c"
 _WS_BYTES = frozenset(_WS_CHARS.encode())
@@ -555,8 +556,8 @@ def split_segments(data: bytes | str, source: str = "") -> list[list[str]]:
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 _PACK7 = np.array([1 << (8 * (6 - j)) for j in range(7)], dtype=np.int64)
 _CHUNK = 65536
-_MAX_CENTS = 10**15
-"""Amounts at or beyond 10**13 dollars are treated as unreadable (they would not fit exact cents)."""
+_MAX_CENTS = MAX_CENTS
+"""Amounts of 10**13 cents (100 billion dollars) or more are treated as unreadable (`xl_ar.money.MAX_CENTS`)."""
 
 
 def _gather(buf: np.ndarray, a: np.ndarray, length: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -640,8 +641,8 @@ def to_cents(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> tuple[np.ndar
 
     The X12 R type allows digits beyond the cent (`135.821`): they are rounded to the cent half
     away from zero (`135.825` -> 13583, `-0.005` -> -1) in integer arithmetic, and `rounded` marks
-    the values that changed (`12.500` is exact, not rounded). Amounts of 10**13 dollars or more
-    are not ok (`_MAX_CENTS`).
+    the values that changed (`12.500` is exact, not rounded). Amounts of 10**13 cents (100 billion
+    dollars) or more are not ok (`_MAX_CENTS`).
     """
     mant = np.asarray(mant, dtype=np.int64)
     dec = np.asarray(dec, dtype=np.int64)
