@@ -21,7 +21,7 @@ import xlsxwriter
 
 from xl_ar import kinds
 from xl_ar.reconcile import Reconciliation
-from xl_ar.reports import printing
+from xl_ar.reports import printing, safety
 
 FONT = "Calibri"
 SIZE = 10
@@ -52,8 +52,7 @@ def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
     """Write the workbook: sheet `Reconciliation` (all exceptions), `Worklist` (ranked) and `Guide`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
+    book = safety.workbook(str(path), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True})
     book.set_properties({"title": "Reconciliation", "subject": f"Exceptions as of {result.as_of}",
                          "author": "xl-ar", "created": dt.datetime.combine(result.as_of, dt.time())})
     book.formats[0].set_font_name(FONT)
