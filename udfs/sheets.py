@@ -147,7 +147,7 @@ def excel_text(frame: pd.DataFrame) -> pd.DataFrame:
 def write_block(sheet, top_left: str, lines: Sequence[str]) -> None:
     """A column of text lines (a summary above a table), each kept as text."""
     if lines:
-        sheet.range(top_left).options(transpose=True).value = [text_cell(line) for line in lines]
+        sheet.range(top_left).options(transpose=True).value = [text_cell(v) if isinstance(v, str) else v for v in lines]
 
 
 def write_rows(sheet, top_left: str, rows: Sequence[Sequence[object]]) -> None:
