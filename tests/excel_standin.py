@@ -2,7 +2,9 @@
 
 It follows the xlwings calls the macros use (`book.sheets[...]`, `.add`, `sheet.clear()`,
 `sheet.range(addr).options(...).value = ...`, `app.alert`) and keeps what was written as a grid of
-cells, converting DataFrames the way xlwings does (header row, then rows; `index=False`).
+cells, converting DataFrames the way xlwings does (header row, then rows; `index=False`). Like Excel, it
+takes a leading `'` as the mark of text and keeps apart the cells that text would make formulas
+(`Sheet.formulas`).
 """
 
 from __future__ import annotations
@@ -64,19 +66,44 @@ class Range:
             grid = [list(data)]
         for i, row in enumerate(grid):
             for j, v in enumerate(row):
-                self.sheet.cells[(self.row + i, self.col + j)] = v
+                self.sheet.put((self.row + i, self.col + j), v)
+
+
+def _read_as_formula(text: str) -> bool:
+    """Whether Excel makes a formula of `text` written to a cell's value, as it does with typed input: text
+    starting with `=`, `+`, `-` or `@` that is not a plain number (`-5` is the number -5)."""
+    if len(text) < 2 or text[0] not in "=+-@":
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
 
 
 class Sheet:
     def __init__(self, name: str):
         self.name = name
         self.cells: dict[tuple[int, int], object] = {}
+        self.formulas: set[tuple[int, int]] = set()
+        """The cells Excel would hold as formulas (their text is in `cells`)."""
 
     def range(self, address: str) -> Range:
         return Range(self, address)
 
+    def put(self, at: tuple[int, int], value: object) -> None:
+        """A value written to a cell, as Excel takes it: a leading `'` only says "text" (it is not part of the
+        value), and text that reads as a formula becomes one."""
+        self.formulas.discard(at)
+        if isinstance(value, str) and value.startswith("'"):
+            value = value[1:]
+        elif isinstance(value, str) and _read_as_formula(value):
+            self.formulas.add(at)
+        self.cells[at] = value
+
     def clear(self) -> None:
         self.cells.clear()
+        self.formulas.clear()
 
     def frame(self, header_row: int) -> pd.DataFrame:
         """The table whose header is on `header_row` (for assertions)."""

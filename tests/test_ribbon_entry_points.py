@@ -63,15 +63,6 @@ def test_settings_lists_every_setting_with_its_origin(book, tmp_path):
     assert {name: book.sheets[name].cells for name in before} == before  # the settings sheet is only read
 
 
-def test_a_setting_that_looks_like_a_formula_is_written_as_text(tmp_path):
-    b = Book(sheets.CONFIG_SHEET)
-    b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(tmp_path / "s.sqlite")],
-                                                       ["practice_name", "=HYPERLINK(\"http://x\")"]]
-    ribbon.settings(b)
-    rows = b.sheets["Settings"].frame(header_row=4).set_index("setting")
-    assert rows.loc["practice_name", "value"] == "'=HYPERLINK(\"http://x\")"
-
-
 def test_a_misspelled_setting_is_reported(tmp_path):
     b = Book(sheets.CONFIG_SHEET)
     b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["stor", str(tmp_path / "s.sqlite")]]

@@ -249,11 +249,6 @@ BUTTON_HELP = {
 """What each ribbon button does: the Help sheet's text and, word for word, the button's supertip in customUI.xml."""
 
 
-def _text(value: str) -> str:
-    """Text that Excel keeps as text: a leading `'` before what would otherwise start a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def settings(book=None) -> str:
     """**Settings**: every setting (places, thresholds, targets), its value and where it comes from, on the owned
     `Settings` sheet, with where to change it. Credentials are never settings."""
@@ -267,16 +262,16 @@ def settings(book=None) -> str:
         book.app.alert(message, title="Settings")
         return message
     rows = [["setting", "value", "from", "what it is for"]]
-    rows += [[key, _text(value), where, SETTINGS[key].doc] for key, value, where in resolved.describe()]
+    rows += [[key, value, where, SETTINGS[key].doc] for key, value, where in resolved.describe()]
     sheet = sheets.owned_sheet(book, SETTINGS_SHEET)
     sheets.write_block(sheet, "A1", [
         f"Settings {sheets.stamp()}. The first place that has a setting wins: this workbook's {sheets.CONFIG_SHEET} "
         f"sheet, the add-in's {sheets.CONFIG_SHEET} sheet, an {sheets.CONFIG_SHEET} file beside the workbook, "
-        f"your user file ({_text(str(user_file()))}), the environment, the default.",
+        f"your user file ({user_file()}), the environment, the default.",
         "In a sheet: the setting in column A, its value in column B. In a file: one \"setting\",\"value\" line "
         "each (`xl-ar settings set KEY VALUE` writes your user file). Passwords only ever go in the OS keyring "
         "(`xl-ar credentials set ADDRESS`)."])
-    sheet.range("A4").value = rows
+    sheets.write_rows(sheet, "A4", rows)
     given = sum(1 for _, _, where in resolved.describe() if where not in ("default", "not set"))
     message = f"{len(rows) - 1} settings, {given} set by you; see the {SETTINGS_SHEET} sheet."
     book.app.alert(message, title="Settings")
@@ -298,7 +293,7 @@ def help(book=None) -> str:
         doc = " ".join(inspect.cleandoc(getattr(functions, name).__doc__ or "").split())
         lines.append(f"={name.upper()}: {doc}")
     lines += ["", f"Install and daily routine: {GUIDE}."]
-    sheets.write_block(sheets.owned_sheet(book, HELP_SHEET), "A1", [_text(line) for line in lines])
+    sheets.write_block(sheets.owned_sheet(book, HELP_SHEET), "A1", lines)
     message = f"See the {HELP_SHEET} sheet, and {GUIDE}."
     book.app.alert(message, title="Help")
     return message

@@ -111,15 +111,54 @@ def for_excel(frame: pd.DataFrame, table: str | None = None, money: tuple[str, .
     return out
 
 
+TEXT_MARK = "'"
+"""What tells Excel that the rest of a value written to a cell is text (it is not part of the cell's value)."""
+
+
+def text_cell(value: str) -> str:
+    """A text as a cell value Excel keeps as that very text: marked with `TEXT_MARK` whatever it holds.
+
+    Excel reads a value written through xlwings (COM `Range.Value`) as if it were typed: text starting with `=`,
+    `+`, `-` or `@` becomes a formula (`=HYPERLINK(...)` in a payer name, `=cmd|...` in a claim id), `00123`
+    becomes 123 and a 19-digit trace number loses digits. Every text from data is written marked; the empty text
+    stays empty."""
+    return TEXT_MARK + value if value else value
+
+
+def excel_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells are marked as text (`text_cell`), column by column; numbers, dates and
+    empty cells are left as they are."""
+    out = frame.copy()
+    for col in out.columns:
+        column = out[col]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        if column.dtype.kind != "O" and not isinstance(column.dtype, pd.StringDtype):
+            continue
+        if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "mixed", "mixed-integer"):
+            continue
+        is_text = column.str.len().gt(0).fillna(False).astype(bool)  # not a string: NaN, then False
+        if is_text.any():
+            marked = TEXT_MARK + column.where(is_text, "").astype(object)
+            out[col] = column.astype(object).where(~is_text, marked)
+    return out
+
+
 def write_block(sheet, top_left: str, lines: Sequence[str]) -> None:
-    """A column of text lines (a summary above a table)."""
+    """A column of text lines (a summary above a table), each kept as text."""
     if lines:
-        sheet.range(top_left).options(transpose=True).value = list(lines)
+        sheet.range(top_left).options(transpose=True).value = [text_cell(v) if isinstance(v, str) else v for v in lines]
+
+
+def write_rows(sheet, top_left: str, rows: Sequence[Sequence[object]]) -> None:
+    """Rows of cells from `top_left`, text kept as text (numbers, dates and empty cells as they are)."""
+    if rows:
+        sheet.range(top_left).value = [[text_cell(v) if isinstance(v, str) else v for v in row] for row in rows]
 
 
 def write_frame(sheet, top_left: str, frame: pd.DataFrame) -> None:
-    """A frame with its header at `top_left` (no index)."""
-    sheet.range(top_left).options(index=False).value = frame
+    """A frame with its header at `top_left` (no index), its text cells kept as text (`excel_text`)."""
+    sheet.range(top_left).options(index=False).value = excel_text(frame)
 
 
 def stamp() -> str:

@@ -26,6 +26,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from xl_ar import settings
+from xl_ar.reports import safety
 from xl_ar.tables import TABLES, Kind
 
 
@@ -347,7 +348,7 @@ def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tables = dict(practice_tables or {})
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    book = safety.workbook(str(path))
     book.set_properties({"title": "Medical A/R workbook", "author": "xl-ar", "created": CREATED})
     formats = _formats(book)
     _instructions(book, formats)

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
 from xl_ar import aging, privacy
 from xl_ar.kinds import BY_CODE
-from xl_ar.reports import printing
+from xl_ar.reports import printing, safety
 from xl_ar.reports.content import ReportData, Targets
 
 FONT = "Calibri"
@@ -69,9 +68,8 @@ class _Writer:
 
     def __init__(self, target, data: ReportData):
         self.data = data
-        self.book = xlsxwriter.Workbook(target, {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
-                                                 "in_memory": True, "strings_to_formulas": False,
-                                                 "strings_to_urls": False})
+        self.book = safety.workbook(target, {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
+                                             "in_memory": True})
         self.book.formats[0].set_font_name(FONT)
         self.book.formats[0].set_font_size(SIZE)
         base = {"font_name": FONT, "font_size": SIZE}

@@ -22,7 +22,7 @@ import xlsxwriter
 from xl_ar import kinds
 from xl_ar.privacy import private_file
 from xl_ar.reconcile import Reconciliation
-from xl_ar.reports import printing
+from xl_ar.reports import printing, safety
 
 FONT = "Calibri"
 SIZE = 10
@@ -52,8 +52,7 @@ MIN_WIDTH = 10.0
 def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
     """Write the workbook: sheet `Reconciliation` (all exceptions), `Worklist` (ranked) and `Guide`."""
     path = private_file(Path(path))  # claim ids and trace numbers: owner-only
-    book = xlsxwriter.Workbook(str(path), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
+    book = safety.workbook(str(path), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True})
     book.set_properties({"title": "Reconciliation", "subject": f"Exceptions as of {result.as_of}",
                          "author": "xl-ar", "created": dt.datetime.combine(result.as_of, dt.time())})
     book.formats[0].set_font_name(FONT)
