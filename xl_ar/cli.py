@@ -471,7 +471,7 @@ def cmd_map_suggest(args: argparse.Namespace) -> int:
     """Propose a column map for an export (and, with --write, keep it in practice.json beside the file)."""
     import json
 
-    from xl_ar import ledger, mapping, profiles
+    from xl_ar import ledger, mapping, outputs, profiles
 
     path = Path(args.file)
     frame = ledger.read_sheet(path).frame
@@ -498,7 +498,7 @@ def cmd_map_suggest(args: argparse.Namespace) -> int:
         if not isinstance(data, dict):
             raise InputError("practice.json is not a JSON object; nothing was written", source=target.name)
         data.setdefault("files", {})[path.name] = entry
-        target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        outputs.write_text(target, json.dumps(data, indent=2) + "\n")  # whole or not at all
         print(f"Wrote the map for {path.name} into {target}.")
     else:
         print("Put this in practice.json (or run again with --write):")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xl_ar import settings
+from xl_ar import outputs, settings
 from xl_ar.errors import InputError
 
 CATEGORIES = (
@@ -144,6 +144,6 @@ def load_official(path: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
-    (folder / "carc_official.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    outputs.write_text(folder / "carc_official.csv", buffer.getvalue())  # whole or not at all
     carc_table.cache_clear()
     return len(out)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_ar import kpi, remittances, settings, sources
+from xl_ar import kpi, outputs, remittances, settings, sources
 from xl_ar.addin import template
 from xl_ar.aging import aging
 from xl_ar.kinds import BY_CODE
@@ -64,7 +64,7 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
     summary.lines.append(f"Wrote {filled.name}: the add-in's workbook filled with this practice's tables.")
     store_path = out / "xl-ar.sqlite"
     beside = out / settings.FILE  # the workbook's folder settings: its ribbon buttons use this demo's practice
-    beside.write_bytes(settings.conf_text(
+    outputs.write_bytes(beside, settings.conf_text(
         [("store", str(store_path.resolve())), ("practice", str(folder.resolve())),
          ("era_source", str((folder / "era").resolve())), ("as_of", practice.as_of().isoformat())],
         "\r\n" if sys.platform == "win32" else "\n").encode("utf-8"))

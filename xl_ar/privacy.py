@@ -9,7 +9,6 @@ up and a reader without the key cannot.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -20,8 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_ar import settings
+from xl_ar import outputs, settings
 from xl_ar.errors import SettingsError
+from xl_ar.outputs import private_folder
 
 IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
     {
@@ -206,21 +206,6 @@ def load_key(path: Path | None = None, create: bool = True) -> bytes:
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
-def private_folder(path: Path) -> Path:
-    """`path` as a folder, the folders created for it owner-only (0700 on POSIX); folders that exist are left as
-    they are (the user chose them)."""
-    path = Path(path)
-    missing: list[Path] = []
-    at = path
-    while not at.exists() and at != at.parent:
-        missing.append(at)
-        at = at.parent
-    for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-    return path
-
-
 def private_file(path: Path) -> Path:
     """An owner-only file at `path` for a writer that opens it by name (SQLite, xlsxwriter): created 0600 when
     absent (never world-readable, not even for an instant); an existing file is made owner-only before new data
@@ -241,47 +226,7 @@ def write_private(path: Path, data: bytes, replace: bool = True) -> None:
     """Write `data` to `path` owner-only and atomically: a temporary file beside it created 0600 (O_CREAT|O_EXCL),
     written, fsynced, then renamed over `path` (or, with `replace=False`, linked to `path` only if none exists:
     `FileExistsError` otherwise). A crash leaves the previous file, or none, never half of one."""
-    path = Path(path)
-    private_folder(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, _OPEN_FLAGS, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            _link_new(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    _sync_folder(path.parent)
-
-
-def _link_new(tmp: Path, path: Path) -> None:
-    """Give `tmp` the name `path` only if no file has it (atomic where hard links exist)."""
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise
-    except OSError:  # no hard links on this file system: rename refuses an existing name on Windows only
-        if path.exists():
-            raise FileExistsError(str(path)) from None
-        os.rename(tmp, path)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (POSIX; Windows has no folder handles to sync)."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    outputs.write_bytes(path, data, private=True, replace=replace)
 
 
 def token(value: str, key: bytes, prefix: str = "T") -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from xl_ar import outputs
 from xl_ar.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -457,8 +458,7 @@ def update_conf(path: Path, changes: Mapping[str, str | None], newline: str = "\
     if not rows:
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(conf_text(rows.items(), newline).encode("utf-8"))
+    outputs.write_bytes(path, conf_text(rows.items(), newline).encode("utf-8"))  # whole or not at all
 
 
 # --- resolution ---------------------------------------------------------------------------------------------------

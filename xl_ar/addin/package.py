@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from xl_ar import settings
+from xl_ar import outputs, settings
 from xl_ar.addin import project
 
 ADDIN_FILE = "xl_ar.xlam"
@@ -377,7 +377,7 @@ def build(out_dir: Path, sources: Path = SOURCES) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / ADDIN_FILE
-    path.write_bytes(addin_bytes(sources))
+    outputs.write_bytes(path, addin_bytes(sources))  # whole or not at all
     return path
 
 

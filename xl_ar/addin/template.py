@@ -25,7 +25,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from xl_ar import settings
+from xl_ar import outputs, settings
 from xl_ar.reports import safety
 from xl_ar.tables import TABLES, Kind
 
@@ -346,9 +346,15 @@ def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None)
     Tables missing from `practice_tables` stay empty. The same inputs always give the same bytes.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tables = dict(practice_tables or {})
-    book = safety.workbook(str(path))
+    with outputs.whole_file(path) as tmp:  # whole or not at all: a failure leaves the previous workbook
+        _workbook(tmp, tables).close()
+    return path
+
+
+def _workbook(target: Path, tables: dict[str, pd.DataFrame]) -> xlsxwriter.Workbook:
+    """The workbook's sheets on `target`, not yet closed (closing writes the file)."""
+    book = safety.workbook(str(target))
     book.set_properties({"title": "Medical A/R workbook", "author": "xl-ar", "created": CREATED})
     formats = _formats(book)
     _instructions(book, formats)
@@ -357,7 +363,6 @@ def write(path: Path, practice_tables: Mapping[str, pd.DataFrame] | None = None)
         _table_sheet(book, formats, data, tables.get(data.canonical))
     _columns_sheet(book, formats)
     _settings_sheet(book, formats)
-    book.close()
-    return path
+    return book
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from xl_ar import aging, privacy
+from xl_ar import aging, outputs
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports import printing, safety
 from xl_ar.reports.content import ReportData, Targets
@@ -250,11 +250,8 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
     content = buffer.getvalue()
     if password:
         content = _encrypt(content, password)
-    if path is not None and data.phi:  # patient identifiers: owner-only, written atomically
-        privacy.write_private(Path(path), content)
-    elif path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(content)
+    if path is not None:  # whole or not at all; with patient identifiers, owner-only
+        outputs.write_bytes(Path(path), content, private=data.phi)
     return content
 
 

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from xl_ar import kinds
-from xl_ar.privacy import private_file
+from xl_ar import kinds, outputs
 from xl_ar.reconcile import Reconciliation
 from xl_ar.reports import printing, safety
 
@@ -51,8 +50,15 @@ MIN_WIDTH = 10.0
 
 def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
     """Write the workbook: sheet `Reconciliation` (all exceptions), `Worklist` (ranked) and `Guide`."""
-    path = private_file(Path(path))  # claim ids and trace numbers: owner-only
-    book = safety.workbook(str(path), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True})
+    path = Path(path)
+    with outputs.whole_file(path, private=True) as tmp:  # claim ids and trace numbers: owner-only, whole or nothing
+        _workbook(tmp, result, practice).close()
+    return path
+
+
+def _workbook(target: Path, result: Reconciliation, practice: str) -> xlsxwriter.Workbook:
+    """The workbook's sheets on `target`, not yet closed (closing writes the file)."""
+    book = safety.workbook(str(target), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True})
     book.set_properties({"title": "Reconciliation", "subject": f"Exceptions as of {result.as_of}",
                          "author": "xl-ar", "created": dt.datetime.combine(result.as_of, dt.time())})
     book.formats[0].set_font_name(FONT)
@@ -76,8 +82,7 @@ def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
                    f"({len(frame):,} exceptions)")
         _exceptions_sheet(book, sheet_name, heading, frame, extra + SHEET_COLUMNS, formats, footer)
     _guide(book, formats, footer)
-    book.close()
-    return path
+    return book
 
 
 def _values(frame: pd.DataFrame, key: str, kind: str) -> list:
