@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +24,45 @@ from xl_ar.progress import step
 from xl_ar.settings import Settings, resolve
 
 EXIT_INPUT = 2
+
+LOG_LEVEL_ENV = "XL_AR_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+log = logging.getLogger("xl_ar.cli")  # also when run as `python -m xl_ar.cli`
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a log level (use one of {', '.join(LOG_LEVELS)})")
+    return level
+
+
+def _setup_logging(flag: str | None) -> None:
+    """Log records of xl-ar's modules to stderr at the level of --log-level, else XL_AR_LOG_LEVEL, else WARNING,
+    through the filter that hides patient identifiers. The one handler xl-ar sets up (library use logs nothing
+    unless the caller configures logging); a second call replaces it."""
+    env = os.environ.get(LOG_LEVEL_ENV)
+    level = flag or "WARNING"
+    if flag is None and env and env.strip():
+        try:
+            level = _log_level(env)
+        except argparse.ArgumentTypeError as e:
+            raise InputError(f"{e}; unset it or fix it", source=LOG_LEVEL_ENV) from None
+    from xl_ar.privacy import IdentifierFilter
+
+    package = logging.getLogger("xl_ar")
+    for old in [h for h in package.handlers if getattr(h, "xl_ar_cli", False)]:
+        package.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.xl_ar_cli = True  # type: ignore[attr-defined]
+    formatter = logging.Formatter(LOG_FORMAT)
+    formatter.converter = time.gmtime  # UTC, as the audit trail
+    handler.setFormatter(formatter)
+    handler.addFilter(IdentifierFilter())
+    package.addHandler(handler)
+    package.setLevel(level)
 
 
 def _date(text: str) -> dt.date:
@@ -295,6 +337,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         remitted, findings = practice.remittances(tick)
     with step("Reconciling", not args.quiet and not args.json):
         result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
+    log.info("reconciled as of %s: %d exceptions (%s)", as_of, len(result.exceptions),
+             ", ".join(f"{kind} {n}" for kind, n in result.exceptions["kind"].value_counts().sort_index().items()))
     if args.out:
         from xl_ar.reports import reconciliation
 
@@ -513,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "reconciliation and reports.")
     parser.add_argument("--version", action="version", version=f"xl-ar {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    parser.add_argument("--log-level", type=_log_level, default=None, metavar="LEVEL",
+                        help=f"log to stderr from this level: {', '.join(LOG_LEVELS)} (default: {LOG_LEVEL_ENV}, "
+                        "else WARNING); never patient identifiers")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="generate a practice and run every step on it (the main job)")
@@ -648,9 +695,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     try:
+        _setup_logging(args.log_level)
+        log.info("xl-ar %s: %s", __version__, _command_name(args))
         code = args.func(args)
     except InputError as e:
+        log.info("%s stopped on an input error after %.2f s", _command_name(args), time.perf_counter() - started)
         print(f"error: {e}", file=sys.stderr)
         _print_findings(e.findings)
         return EXIT_INPUT
@@ -665,7 +716,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"xl-ar: unexpected error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
         return 1
+    log.info("%s finished in %.2f s (exit %d)", _command_name(args), time.perf_counter() - started, code)
     return code
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """The command run (`import`, `era summary`), never its arguments (paths and values are the user's)."""
+    sub = next((getattr(args, k) for k in ("era_command", "codes_command", "addin_command", "map_command")
+                if getattr(args, k, None)), None)
+    return f"{args.command} {sub}" if sub else args.command
 
 
 if __name__ == "__main__":  # pragma: no cover

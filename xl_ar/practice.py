@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from xl_ar.columns import DATE_FORMATS, ColumnMap
 from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding, Location, has_errors
 from xl_ar.privacy import shown
+
+log = logging.getLogger(__name__)
 
 EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule", "payments")
 """The PM / bank export tables a practice folder may hold, in reading order. `payments` is a PM system's list
@@ -308,8 +311,20 @@ def read_practice(folder: Path) -> PracticeFolder:
         if export.profile:
             result.profiles[path.name] = export.profile
         result.findings += export.findings
+        log.info("read %s as %s: %d bytes, %s, %d findings", path.name, table, _size(path),
+                 ", ".join(f"{len(frame)} {name} rows" for name, frame in export.tables.items()),
+                 len(export.findings))
     result.findings += _cross_checks(result)
+    log.info("practice folder %s: %d exports, %d ERA files, %d findings", folder.name, len(result.tables),
+             len(result.era_files), len(result.findings))
     return result
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 def _cross_checks(p: PracticeFolder) -> list[Finding]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -251,3 +252,62 @@ def deidentify(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
             prefix = {"claim_id": "C", "account_id": "A", "payer_claim_id": "P", "line_control": "L"}[column]
             out[column] = tokenize(out[column], key, prefix)
     return out
+
+
+# --- logs: the filter every log handler xl-ar sets up carries -------------------------------------------------------
+
+HIDDEN = "(hidden: patient identifier)"
+"""What a log record shows in place of an identifying field."""
+
+_IDENTIFYING_KEY = re.compile(
+    r"name|birth|dob|member|subscriber|insured|patient|address|street|city|zip|postal|ssn|social_security|mrn"
+    r"|medical_record|phone|email|account|acct|claim_?(?:id|no|num|number)|icn|control_?(?:id|no|num|number)"
+    r"|line_control|payer_claim",
+    re.IGNORECASE)
+"""Field names that identify a patient or lead to one, however a caller spelled them (`patient_name`, `DOB`,
+`memberId`, `claim_no`, `acct`): a field of a log record so named is hidden, whatever it holds."""
+
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {"message",
+                                                                                                   "asctime"}
+"""The fields every log record has (its logger's `name`, `filename`, ...): never identifiers."""
+
+
+def identifying_key(key: object) -> bool:
+    """Whether a field of that name holds identifiers (the identifier columns and their usual spellings)."""
+    text = str(key).strip()
+    return text in IDENTIFIER_COLUMNS or bool(_IDENTIFYING_KEY.search(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", text)))
+
+
+def masked(value: object) -> object:
+    """A value fit for a log record: identifying fields of mappings hidden (nested too), tables and columns
+    described by their size only (their cells may be anything), other values as they are."""
+    if isinstance(value, pd.DataFrame):
+        return f"(a table of {len(value):,} rows and {len(value.columns):,} columns)"
+    if isinstance(value, pd.Series):
+        return f"(a column of {len(value):,} values)"
+    if isinstance(value, Mapping):
+        return {k: HIDDEN if identifying_key(k) else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(masked(v) for v in value)
+    return value
+
+
+class IdentifierFilter(logging.Filter):
+    """Hides identifier fields in log records before any handler formats them: `extra` fields named like an
+    identifier (`extra={"member_id": ...}`), the same keys in a mapping passed as the message's arguments
+    (`log.info("%(patient_name)s", row)`) or as the message, and tables or columns passed whole. Put on every
+    handler (the CLI's, the add-in's), it lets no module's mistake print a patient's data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key in [k for k in vars(record) if k not in _RECORD_FIELDS]:
+            value = getattr(record, key)
+            setattr(record, key, HIDDEN if identifying_key(key) else masked(value))
+        if isinstance(record.args, Mapping):
+            record.args = masked(record.args)  # type: ignore[assignment]
+        elif isinstance(record.args, tuple):
+            record.args = tuple(masked(a) for a in record.args)
+        if not isinstance(record.msg, str):
+            record.msg = masked(record.msg)
+        return True

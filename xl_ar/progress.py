@@ -7,11 +7,14 @@ ribbon macro can show it in Excel's status bar instead.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TextIO
+
+log = logging.getLogger(__name__)
 
 
 class Progress(Protocol):
@@ -56,12 +59,18 @@ class Reporter:
 
 @contextmanager
 def step(label: str, enabled: bool = True, stream: TextIO | None = None) -> Iterator[Callable[..., None]]:
-    """`with step("Writing 835 files") as tick: ... tick(i, n)`: progress for one step of a command."""
-    if not enabled:
-        yield quiet
-        return
-    reporter = Reporter(label, stream)
+    """`with step("Writing 835 files") as tick: ... tick(i, n)`: progress for one step of a command (and, shown
+    or not, an INFO log line with its time)."""
+    started = time.perf_counter()
+    log.debug("%s ...", label)
     try:
-        yield reporter
+        if not enabled:
+            yield quiet
+            return
+        reporter = Reporter(label, stream)
+        try:
+            yield reporter
+        finally:
+            reporter.finish()
     finally:
-        reporter.finish()
+        log.info("%s: %.2f s", label, time.perf_counter() - started)

@@ -19,6 +19,8 @@ claim, both independent of the order of the loops in the files.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,6 +34,8 @@ from xl_ar.findings import NOWHERE, Finding
 from xl_ar.keys import payment_key_columns
 from xl_ar.sources import SourceFile
 from xl_ar.x12.era import Remittance, read_835, read_835_columns
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from xl_ar.store import Store
@@ -259,6 +263,7 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
         except InputError as e:
             report.files.append(FileResult(file.name, "rejected", findings=[
                 Finding("error", file.name, NOWHERE, e.reason, "unreadable")]))
+            log.info("%s: rejected, not readable as an 835 (%d bytes)", file.name, len(file.data))
             continue
         sha = hashlib.sha256(file.data).hexdigest()
         result = FileResult(file.name, "imported", findings=list(remittance.findings))
@@ -291,6 +296,8 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
                 result.status = "duplicate" if repeated.any() else "empty"
             report.reversals += int((new["claim_payments"].status_code == "22").sum())
         report.files.append(result)
+        log.debug("%s: %s, %d bytes, %d new payments, %d duplicates, %d findings", file.name, result.status,
+                  len(file.data), result.payments, len(result.duplicates), len(result.findings))
     store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
                 rejected=sum(f.status == "rejected" for f in report.files))
     return report
@@ -342,6 +349,7 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
     taken too). Use `counted_once` to leave the copies out.
     """
     files = list(files)
+    started = time.perf_counter()
     parts: dict[str, list[tuple[int, dict]]] = {name: [] for name in tables.REMITTANCE_TABLES}
     findings: list[Finding] = []
     for i, file in enumerate(files, start=1):
@@ -351,14 +359,19 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
             columns, found = read_835_columns(file.data, file.name)
         except InputError as e:
             findings.append(Finding("error", file.name, NOWHERE, e.reason, "unreadable"))
+            log.info("%s: not readable as an 835 (%d bytes)", file.name, len(file.data))
             continue
         findings += found
+        log.debug("%s: read, %d bytes, %d findings", file.name, len(file.data), len(found))
         for name, data in columns.items():
             if len(next(iter(data.values()), ())):
                 parts[name].append((i - 1, data))
     renamed = _copy_ids([(n, files[n].name, data["payment_id"]) for n, data in parts["payments"]])
     merged = {name: tables.from_columns(name, _join([_renamed(data, renamed.get(n)) for n, data in chunks]))
               if chunks else tables.empty(name) for name, chunks in parts.items()}
+    log.info("read %d 835 files (%d bytes) in %.2f s: %d payments, %d claim payments, %d findings", len(files),
+             sum(len(f.data) for f in files), time.perf_counter() - started, len(merged["payments"]),
+             len(merged["claim_payments"]), len(findings))
     return merged, findings
 
 

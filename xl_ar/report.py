@@ -8,6 +8,7 @@ and the Build report ribbon button.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from xl_ar.progress import step
 from xl_ar.reconcile import Reconciliation, Rules, reconcile_tables
 from xl_ar.reports import content, management
 from xl_ar.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,6 +59,8 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
                              months=months, phi=phi)
         management.write(out, data, password=password)
+    log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
+             "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))
     store.save_snapshot(name, as_of, data.figures())
     store.audit("report", as_of=as_of.isoformat(), phi=phi, encrypted=bool(password), exceptions=len(result.exceptions))
     return BuiltReport(Path(out), data, result)
