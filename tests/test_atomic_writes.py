@@ -101,8 +101,16 @@ def test_a_full_disk_while_writing_the_report_leaves_the_previous_report(tmp_pat
     out = previous(tmp_path / "out", "report.xlsx")
     monkeypatch.setattr(os, "fsync", disk_full)
     assert main(["report", "--practice", str(practice), "--out", str(out), "--store", str(tmp_path / "s.db"),
-                 "--quiet"]) != 0
+                 "--quiet"]) == 2
     assert out.read_bytes() == PREVIOUS and only(out)
+
+
+def test_a_full_disk_is_said_in_words_with_what_to_do(tmp_path, practice, monkeypatch, capsys):
+    out = previous(tmp_path / "out", "reconciliation.xlsx")
+    monkeypatch.setattr(os, "fsync", disk_full)
+    assert main(["reconcile", "--practice", str(practice), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "reconciliation.xlsx: cannot be written, the disk is full" in err and "unexpected" not in err
 
 
 def test_a_failing_reconciliation_workbook_leaves_the_previous_workbook(tmp_path, practice, monkeypatch):

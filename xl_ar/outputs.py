@@ -30,6 +30,14 @@ class OutputLockedError(InputError):
     """The target of an output cannot be replaced: open in Excel (locked), read-only, or a folder."""
 
 
+class DiskFullError(InputError, OSError):
+    """An output did not fit on the disk (or in the user's quota); the previous file is unchanged. Still an
+    `OSError` for callers that catch those."""
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+
+
 def locked_message(path: Path) -> str:
     return (f"cannot replace {path.name}: it is open in another program (Excel?), read-only or a folder; "
             f"close it in Excel and try again (nothing was written)")
@@ -63,7 +71,8 @@ def whole_file(path: Path, private: bool = False, replace: bool = True) -> Itera
 
     `private`: the file (and the folders made for it) is owner-only (0600 / 0700 on POSIX) from its creation;
     otherwise it gets the usual mode (0666 less the umask). `replace=False`: `path` is given the file only if
-    it does not exist yet (`FileExistsError` otherwise), as for a key another process may create at once."""
+    it does not exist yet (`FileExistsError` otherwise), as for a key another process may create at once. A full
+    disk is `DiskFullError`, a target open in Excel `OutputLockedError`: both say what to do."""
     path = Path(path)
     if private:
         private_folder(path.parent)
@@ -80,6 +89,11 @@ def whole_file(path: Path, private: bool = False, replace: bool = True) -> Itera
             _replace(tmp, path)
         else:
             _link_new(tmp, path)
+    except OSError as e:
+        if e.errno not in _FULL:
+            raise
+        raise DiskFullError(f"cannot be written, the disk is full ({e.strerror or e}); free some space and try "
+                            f"again (the previous file is unchanged)", source=path.name) from e
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
