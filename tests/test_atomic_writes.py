@@ -200,3 +200,21 @@ def test_a_reconciliation_target_that_is_a_folder_exits_2_with_a_clear_message(t
     err = capsys.readouterr().err
     assert "reconciliation.xlsx" in err and "close it in Excel and try again" in err
     assert out.is_dir() and list(out.parent.iterdir()) == [out]
+
+
+def test_installing_over_an_addin_excel_holds_open_keeps_it_and_says_to_close_excel(tmp_path, monkeypatch):
+    from xl_ar.addin import install
+
+    build = previous(tmp_path / "build", "xl_ar.xlam")
+    where = {"system": "Windows", "home": tmp_path / "home",
+             "env": {"APPDATA": str(tmp_path / "Roaming"), "USERPROFILE": str(tmp_path / "profile")}}
+    install.install(build, executable="python", **where)
+    installed = tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xl_ar.xlam"
+    build.write_bytes(b"a newer build")
+
+    def locked(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied")
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(outputs.OutputLockedError, match="close it in Excel and try again"):
+        install.install(build, executable="python", **where)
+    assert installed.read_bytes() == PREVIOUS and only(installed)

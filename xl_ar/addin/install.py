@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
 
-from xl_ar import settings
+from xl_ar import outputs, settings
 
 ADDIN_NAME = "xl_ar.xlam"
 """The add-in's file name: a Python identifier plus `.xlam`, as xlwings needs (its UDF module and MacroOptions)."""
@@ -114,7 +113,7 @@ def install(addin: Path | None = None, *, system: str | None = None, env: Mappin
         return (f"No add-in to install: {source} does not exist." if addin is not None else
                 "No add-in in this installation: build one with `xl-ar addin build` and give its path with --addin.")
     where.addin_folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, where.addin)
+    outputs.write_bytes(where.addin, source.read_bytes())  # whole or not at all (Excel may hold the old one open)
     settings.update_conf(where.config_file, config_lines(system, python), _newline(system))  # settings kept
     return (f"Installed the Medical A/R add-in: {where.addin}\n"
             f"Wrote the user config {where.config_file} (interpreter {python}, functions from {UDF_MODULES}).\n"

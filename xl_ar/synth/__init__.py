@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xl_ar import outputs
 from xl_ar.kinds import CODES
 from xl_ar.money import cents_text
 from xl_ar.progress import step
@@ -62,7 +63,7 @@ def _iso_date(values) -> np.ndarray:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n")
+    outputs.write_text(path, frame.to_csv(index=False, lineterminator="\n"))  # whole or not at all
 
 
 def _dotted(icd: str) -> str:
@@ -118,8 +119,8 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
             "as_of": as_of.isoformat(),
             "generator": {"program": "xl-ar synth", "claims": claims, "months": months, "seed": seed},
         }
-        (out / "practice.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        (out / "truth.json").write_text(json.dumps({
+        outputs.write_text(out / "practice.json", json.dumps(info, indent=2) + "\n")
+        outputs.write_text(out / "truth.json", json.dumps({
             "as_of": as_of.isoformat(),
             "rules": {
                 "posting_grace_days": _books.POSTING_GRACE_DAYS,
