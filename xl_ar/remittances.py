@@ -292,7 +292,8 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
             report.reversals += int((new["claim_payments"].status_code == "22").sum())
         report.files.append(result)
     store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
-                rejected=sum(f.status == "rejected" for f in report.files))
+                rejected=sum(f.status == "rejected" for f in report.files),
+                inputs={f.name: hashlib.sha256(f.data).hexdigest() for f in files})
     return report
 
 
