@@ -26,6 +26,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,18 @@ def record(action: str, store: str | Path | None = None, *, result: str = "ok", 
 
     with Store.open(store) as s:
         return s.audit(action, result=result, message=message, **detail)
+
+
+def record_button(button: str, store: str | Path | None, result: str = "ok", message: str = "") -> None:
+    """Record a ribbon button press (action `addin`, the button's label); an error's message is kept,
+    a success's is not (the event's detail says what was pressed). Never raises: a store that cannot
+    be written is logged, and the button's own result stands."""
+    try:
+        record("addin", store, result=result, message=message[:MESSAGE_LIMIT] if result == "error" else "",
+               button=button)
+    except Exception as e:
+        logging.getLogger(__name__).warning("the %s button could not be recorded in the audit trail (%s)",
+                                            button, type(e).__name__)
 
 
 # -- verification -----------------------------------------------------------------------------------
