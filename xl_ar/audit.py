@@ -154,16 +154,16 @@ def verify(store: Store, head: str | None = None) -> Verification:
     hashes_seen: dict[str, int] = {}
     for row in events.itertuples(index=False):
         event_id = int(row.event_id)
-        if row.event_hash is None:
+        if not isinstance(row.event_hash, str):  # NULL: an event from before the chain
             if chained:
                 return _broken(events, chained, prev, f"event {event_id} has no hash but comes after chained "
                                "events: it was inserted or its hash was removed", event_id)
             continue
-        fields = {k: getattr(row, k) for k in HASHED_FIELDS}
+        fields = {k: _text(getattr(row, k)) for k in HASHED_FIELDS}
         if event_hash(fields) != row.event_hash:
             return _broken(events, chained, prev, f"event {event_id} ({row.action}, {row.at}) was edited: its "
                            "content does not match its hash", event_id)
-        if (row.prev_hash or "") != prev:
+        if _text(row.prev_hash) != prev:
             after = f"event {previous_id}" if previous_id is not None else "the start of the chain"
             return _broken(events, chained, prev, f"event {event_id} ({row.action}, {row.at}) does not follow "
                            f"{after}: an event before it was deleted, or events were reordered", event_id)
@@ -185,6 +185,11 @@ def verify(store: Store, head: str | None = None) -> Verification:
             return _broken(events, chained, prev, f"the head noted earlier ({head[:24]}...) is not in the chain: "
                            "the trail was rebuilt or cut before it", None)
     return Verification(len(events), chained, prev)
+
+
+def _text(value: object) -> str:
+    """A field as read back: text, "" for NULL (a database NULL may come back as None or NaN)."""
+    return value if isinstance(value, str) else ""
 
 
 def _broken(events, chained: int, prev: str, problem: str, event_id: int | None) -> Verification:
