@@ -197,7 +197,13 @@ def test_an_import_records_one_event_with_each_files_hash(practice, trail):
     assert detail(trail)["inputs"] == {p.name: sha(p) for p in files}
 
 
+def existing(path: Path) -> Path:
+    Store.open(path).close()
+    return path
+
+
 def test_a_failed_import_records_an_error_event(trail, tmp_path):
+    existing(trail)
     assert main(["import", str(tmp_path / "nowhere"), "--quiet"]) == 2
     found = events(trail)
     assert found.action.tolist() == ["import"] and found.result.tolist() == ["error"]
@@ -252,7 +258,13 @@ def test_showing_the_settings_records_nothing(trail):
     assert events(trail).empty
 
 
+def test_a_refused_command_creates_no_store_to_record_it(trail, tmp_path):
+    assert main(["import", str(tmp_path / "nowhere"), "--quiet"]) == 2
+    assert not trail.exists()  # refused for its input: nothing written
+
+
 def test_a_refused_setting_records_an_error_event(trail):
+    existing(trail)
     assert main(["settings", "set", "no_such_setting", "1"]) == 2
     found = events(trail)
     assert found.action.tolist() == ["setting"] and found.result.tolist() == ["error"]
@@ -285,7 +297,7 @@ def test_a_ribbon_button_records_one_add_in_event(tmp_path):
 
 def test_a_refused_ribbon_button_records_its_error(tmp_path, monkeypatch):
     monkeypatch.delenv("XL_AR_PRACTICE", raising=False)
-    path = tmp_path / "s.sqlite"
+    path = existing(tmp_path / "s.sqlite")
     message = ribbon.reconcile(ribbon_book(path))  # no Claims sheet, no practice folder
     found = events(path)
     assert found.action.tolist() == ["addin"] and found.result.tolist() == ["error"]

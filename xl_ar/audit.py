@@ -99,21 +99,29 @@ def failure_message(error: BaseException) -> str:
 
 
 def record(action: str, store: str | Path | None = None, *, result: str = "ok", message: str = "",
-           **detail: object) -> str:
-    """Append an event to the store at `store` (default: the `store` setting); returns its hash."""
+           create: bool = True, **detail: object) -> str:
+    """Append an event to the store at `store` (default: the `store` setting); returns its hash.
+
+    With `create=False` a store file that does not exist yet is left uncreated and nothing is recorded
+    (returns ""): a command refused for its input writes nothing, not even a new store to say so."""
+    from xl_ar import settings
     from xl_ar.store import Store
 
-    with Store.open(store) as s:
+    where = settings.resolve().store if store is None else str(store)
+    if not create and "://" not in where and not Path(where).exists():
+        return ""
+    with Store.open(where) as s:
         return s.audit(action, result=result, message=message, **detail)
 
 
 def record_button(button: str, store: str | Path | None, result: str = "ok", message: str = "") -> None:
     """Record a ribbon button press (action `addin`, the button's label); an error's message is kept,
-    a success's is not (the event's detail says what was pressed). Never raises: a store that cannot
+    a success's is not (the event's detail says what was pressed). A refused press records into an
+    existing store only (it creates nothing). Never raises: a store that cannot
     be written is logged, and the button's own result stands."""
     try:
         record("addin", store, result=result, message=message[:MESSAGE_LIMIT] if result == "error" else "",
-               button=button)
+               create=result == "ok", button=button)
     except Exception as e:
         logging.getLogger(__name__).warning("the %s button could not be recorded in the audit trail (%s)",
                                             button, type(e).__name__)

@@ -729,8 +729,9 @@ def _audited_action(args: argparse.Namespace) -> str | None:
 
 
 def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
-    """Record a failed audited command as an `error` event (its message masked, no traceback). A store
-    that cannot be opened (the failure may be that very store) is said on stderr, not raised."""
+    """Record a failed audited command as an `error` event (its message masked, no traceback) in the store,
+    when it exists (a refused command creates nothing). A store that cannot be opened (the failure may be
+    that very store) is said on stderr, not raised."""
     action = _audited_action(args)
     if action is None:
         return
@@ -742,7 +743,8 @@ def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
     elif action == "addin":
         detail = {"command": "install" if args.func is cmd_addin_install else "remove"}
     try:
-        audit.record(action, _settings(args).store, result="error", message=audit.failure_message(error), **detail)
+        audit.record(action, _settings(args).store, result="error", message=audit.failure_message(error),
+                     create=False, **detail)
     except Exception as e:
         print(f"note: the failure could not be recorded in the audit trail ({type(e).__name__})", file=sys.stderr)
 
