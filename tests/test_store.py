@@ -126,6 +126,7 @@ RELEASED_STEPS = {
     1: "199cdad279236a2ca1731ade43ea90e98eada44060f5cd1a6254cc2834f883c1",
     2: "44618fd3d9ea112f705cf0c59e539985ed53a983c7fdc1d5a59fd7a5f8ea45b0",
     3: "f168ca798b31e2c2a8aa050bbf31d503aaed5f4d11d35662f9aefd4723f3b9b4",
+    4: "5e169c38a4b984a617152db7aab3791e4498149b3457230c801f692214088b13",
 }
 
 
@@ -177,7 +178,7 @@ def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(tmp_path):
     conn.commit()
     conn.close()
     with Store.open(tmp_path / "v1.sqlite") as s:
-        assert s.schema_version == 3
+        assert s.schema_version == store_mod.SCHEMA_VERSION
         rem = s.remittances()
         assert rem["payments"].payment_id.tolist() == ["P1"] and rem["payments"].amount.tolist() == [8000]
         assert rem["claim_payments"].paid.tolist() == [8000] and rem["adjustments"].amount.tolist() == [2000]

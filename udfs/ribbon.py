@@ -12,7 +12,7 @@ from pathlib import Path
 import xlwings as xw
 
 from udfs import sheets
-from xl_ar import columns, remittances, sources, tables
+from xl_ar import audit, columns, remittances, sources, tables
 from xl_ar.errors import InputError
 from xl_ar.findings import condense
 from xl_ar.settings import Settings, resolve
@@ -30,6 +30,18 @@ def _settings(book) -> Settings:
     """The settings of a macro, in xlwings' order: the workbook's `xl_ar.conf` sheet, the add-in's, the
     `xl_ar.conf` file beside the workbook, the user file; then the environment and the defaults."""
     return resolve(sheet=sheets.config(book), addin=sheets.addin_config(book), folder=sheets.folder(book))
+
+
+def _done(book, button: str, message: str, result: str = "ok") -> str:
+    """The end of every macro: show the message, record the button press in the audit trail (an add-in
+    action; an import or a report also records its own event) and return the message."""
+    book.app.alert(message, title=button)
+    try:
+        store = _settings(book).store
+    except InputError:  # settings the user must fix: the default store keeps the event
+        store = None
+    audit.record_button(button, store, result, message)
+    return message
 
 
 def _era_sources(book, settings: Settings) -> list[str]:
@@ -63,9 +75,7 @@ def import_remittances(book=None) -> str:
             claims = store.read_table("claim_payments")
             adjustments = store.read_table("adjustments")
     except InputError as e:
-        message = str(e)
-        book.app.alert(message, title="Import remittances")
-        return message
+        return _done(book, "Import remittances", str(e), "error")
     rows = claims.merge(payments[["payment_id", "payer_name", "trace_number", "payment_date", "method"]],
                         on="payment_id", how="left")
     lines = [f"Imported {sheets.stamp()}: {report.summary()}"]
@@ -80,8 +90,7 @@ def import_remittances(book=None) -> str:
     sheets.write_frame(sheet, f"A{len(lines) + 2}", shown)
     sheet = sheets.owned_sheet(book, ADJUSTMENTS_SHEET)
     sheets.write_frame(sheet, "A1", sheets.for_excel(adjustments, "adjustments"))
-    book.app.alert(report.summary(), title="Import remittances")
-    return report.summary()
+    return _done(book, "Import remittances", report.summary())
 
 
 DATA_SHEETS = {"claims": "Claims", "claim_lines": "Claim Lines", "postings": "Postings", "deposits": "Deposits",
@@ -146,9 +155,7 @@ def _reconciliation(book, title: str):
         as_of = _as_of(settings, practice)
         return core.reconcile_tables(data, remitted, as_of, settings.rules()), as_of
     except (InputError, ArgumentError) as e:
-        message = str(e)
-        book.app.alert(message, title=title)
-        return message
+        return _done(book, title, str(e), "error")
 
 
 def _write_exceptions(book, name: str, first_line: str, frame) -> None:
@@ -175,8 +182,7 @@ def reconcile(book=None) -> str:
     _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[shown])
     _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.",
                       result.worklist()[["rank", *shown]])
-    book.app.alert(summary, title="Reconcile")
-    return summary
+    return _done(book, "Reconcile", summary)
 
 
 def worklist(book=None) -> str:
@@ -192,8 +198,7 @@ def worklist(book=None) -> str:
     work = result.worklist()
     message = f"Worklist as of {as_of}: {len(work):,} items to work, highest priority first."
     _write_exceptions(book, WORKLIST_SHEET, message, work[["rank", *core.COLUMNS]])
-    book.app.alert(message, title="Worklist")
-    return message
+    return _done(book, "Worklist", message)
 
 
 def build_report(book=None) -> str:
@@ -219,12 +224,9 @@ def build_report(book=None) -> str:
             built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
                                         remittances=remitted, targets=settings.targets(), rules=settings.rules())
     except (InputError, ArgumentError) as e:
-        message = str(e)
-        book.app.alert(message, title="Build report")
-        return message
+        return _done(book, "Build report", str(e), "error")
     message = built.summary()
-    book.app.alert(message, title="Build report")
-    return message
+    return _done(book, "Build report", message)
 
 
 SETTINGS_SHEET = "Settings"
@@ -258,9 +260,7 @@ def settings(book=None) -> str:
     try:
         resolved = _settings(book)
     except InputError as e:
-        message = str(e)
-        book.app.alert(message, title="Settings")
-        return message
+        return _done(book, "Settings", str(e), "error")
     rows = [["setting", "value", "from", "what it is for"]]
     rows += [[key, value, where, SETTINGS[key].doc] for key, value, where in resolved.describe()]
     sheet = sheets.owned_sheet(book, SETTINGS_SHEET)
@@ -274,8 +274,7 @@ def settings(book=None) -> str:
     sheets.write_rows(sheet, "A4", rows)
     given = sum(1 for _, _, where in resolved.describe() if where not in ("default", "not set"))
     message = f"{len(rows) - 1} settings, {given} set by you; see the {SETTINGS_SHEET} sheet."
-    book.app.alert(message, title="Settings")
-    return message
+    return _done(book, "Settings", message)
 
 
 def help(book=None) -> str:
@@ -295,5 +294,4 @@ def help(book=None) -> str:
     lines += ["", f"Install and daily routine: {GUIDE}."]
     sheets.write_block(sheets.owned_sheet(book, HELP_SHEET), "A1", lines)
     message = f"See the {HELP_SHEET} sheet, and {GUIDE}."
-    book.app.alert(message, title="Help")
-    return message
+    return _done(book, "Help", message)

@@ -343,6 +343,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         from xl_ar.reports import reconciliation
 
         reconciliation.write(Path(args.out), result, practice.info.name)
+    _record_reconcile(settings, practice, as_of, result, args.out)
     if args.json:
         print(json.dumps({"exceptions": _exception_rows(result), "summary": result.summary}, indent=1))
         return 0
@@ -360,6 +361,22 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.out:
         print(f"Wrote {args.out}")
     return 0
+
+
+def _record_reconcile(settings: Settings, practice, as_of: dt.date, result, out: str | None) -> None:
+    """The audit events of a reconciliation: `reconcile` (its inputs and counts) and, with --out, `export`
+    (the reconciliation workbook's SHA-256)."""
+    from xl_ar import audit
+    from xl_ar.store import Store
+
+    inputs = audit.practice_inputs(practice)
+    kinds = {kind: int(n) for kind, n in result.summary.items() if n}
+    with Store.open(settings.store) as store:
+        store.audit("reconcile", as_of=as_of.isoformat(), exceptions=len(result.exceptions), kinds=kinds,
+                    inputs=inputs)
+        if out:
+            store.audit("export", what="reconciliation workbook", as_of=as_of.isoformat(),
+                        exceptions=len(result.exceptions), inputs=inputs, outputs=audit.hashes([Path(out)]))
 
 
 def _exception_rows(result) -> list[dict]:
@@ -412,9 +429,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_codes_load(args: argparse.Namespace) -> int:
-    from xl_ar import codes
+    from xl_ar import audit, codes
 
     n = codes.load_official(Path(args.file))
+    audit.record("codes-load", _settings(args).store, list="CARC", codes=n, inputs=audit.hashes([Path(args.file)]))
     print(f"Loaded {n:,} official CARC descriptions; they are shown next to xl-ar's labels.")
     return 0
 
@@ -450,12 +468,30 @@ def _change_setting(args: argparse.Namespace) -> int:
             config.check(key, "")
     except ValueError as e:
         raise SettingsError(f"{key}: {e}" if key in config.SETTINGS else str(e), source="xl-ar settings") from None
+    from xl_ar import audit
+
+    store = _settings(args).store  # the trail of the store in use before the change (also when it moves)
     path = config.user_file()
     newline = "\r\n" if sys.platform == "win32" else "\n"
     config.update_conf(path, {key: args.value.strip() if args.action == "set" else None}, newline)
+    audit.record("setting", store, **_setting_detail(args))
     said = f"{key} = {args.value.strip()}" if args.action == "set" else f"{key} removed"
     print(f"{said} in {path}")
     return 0
+
+
+def _setting_detail(args: argparse.Namespace) -> dict[str, object]:
+    """What a setting event says: the key, set or unset, and the new value's SHA-256 (not the value)."""
+    import hashlib
+
+    from xl_ar import settings as config
+
+    detail: dict[str, object] = {"change": args.action}
+    if args.key:
+        detail["key"] = config.normal_key(args.key)
+    if args.action == "set" and args.value is not None:
+        detail["value_sha256"] = hashlib.sha256(args.value.strip().encode("utf-8")).hexdigest()
+    return detail
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -475,16 +511,23 @@ def cmd_addin_build(args: argparse.Namespace) -> int:
 
 
 def cmd_addin_install(args: argparse.Namespace) -> int:
+    from xl_ar import audit
     from xl_ar.addin import install
 
-    print(install.install(Path(args.addin) if args.addin else None))
+    said = install.install(Path(args.addin) if args.addin else None)
+    audit.record("addin", _settings(args).store, command="install", done=said.startswith("Installed"),
+                 inputs=audit.hashes([Path(args.addin)]) if args.addin else {})
+    print(said)
     return 0
 
 
 def cmd_addin_remove(args: argparse.Namespace) -> int:
+    from xl_ar import audit
     from xl_ar.addin import install
 
-    print(install.remove())
+    said = install.remove()
+    audit.record("addin", _settings(args).store, command="remove", done=said.startswith("Removed"))
+    print(said)
     return 0
 
 
@@ -509,6 +552,24 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         print(f"Removed the password of {where} from the OS keyring." if credentials.forget(args.address) else
               f"The OS keyring kept no password for {where}; nothing to remove.")
     return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """`xl-ar audit verify`: recompute the audit trail's hash chain (exit 1 naming the first bad event);
+    `xl-ar audit show`: list the events."""
+    from xl_ar import audit
+    from xl_ar.store import Store
+
+    with Store.open(_settings(args).store) as store:
+        if args.audit_command == "show":
+            lines = audit.show_lines(store, args.since)
+            for line in lines:
+                print(line)
+            print(f"{len(lines)} events" + (f" since {args.since}" if args.since else ""))
+            return 0
+        found = audit.verify(store, head=args.head)
+    print(found.text(), file=sys.stdout if found.ok else sys.stderr)
+    return 0 if found.ok else 1
 
 
 def cmd_map_suggest(args: argparse.Namespace) -> int:
@@ -681,6 +742,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--findings", type=int, default=0, metavar="N", help="also print up to N findings per file")
     q.set_defaults(func=cmd_era_summary)
 
+    p = sub.add_parser("audit", help="the audit trail in the store: verify its hash chain, or list its events")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
+    q = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 naming the first edited, deleted or "
+                             "moved event")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.add_argument("--head", help="a head printed by an earlier verify (COUNT:HASH), kept elsewhere: it must still "
+                   "be in the chain")
+    q.set_defaults(func=cmd_audit)
+    q = audit_sub.add_parser("show", help="list the events (who, when, what, result), oldest first")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.add_argument("--since", type=_date, default=None, help="from this UTC day on (YYYY-MM-DD)")
+    q.set_defaults(func=cmd_audit)
+
     p = sub.add_parser("import", help="import 835 remittances from files, folders, zips or an SFTP mailbox")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder, .zip or sftp://user@host[:port]/path")
     p.add_argument("--store", help="store file or database URL (default: the store setting)")
@@ -690,6 +764,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     return parser
+
+
+def _audited_action(args: argparse.Namespace) -> str | None:
+    """The audit action of a command that changes something (None for those that only read)."""
+    actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
+               cmd_addin_install: "addin", cmd_addin_remove: "addin"}
+    if args.func is cmd_settings:
+        return "setting" if args.action in ("set", "unset") else None
+    return actions.get(args.func)
+
+
+def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
+    """Record a failed audited command as an `error` event (its message masked, no traceback) in the store,
+    when it exists (a refused command creates nothing). A store that cannot be opened (the failure may be
+    that very store) is said on stderr, not raised."""
+    action = _audited_action(args)
+    if action is None:
+        return
+    from xl_ar import audit
+
+    detail: dict[str, object] = {}
+    if args.func is cmd_settings:
+        detail = _setting_detail(args)
+    elif action == "addin":
+        detail = {"command": "install" if args.func is cmd_addin_install else "remove"}
+    try:
+        audit.record(action, _settings(args).store, result="error", message=audit.failure_message(error),
+                     create=False, **detail)
+    except Exception as e:
+        print(f"note: the failure could not be recorded in the audit trail ({type(e).__name__})", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -704,14 +808,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("%s stopped on an input error after %.2f s", _command_name(args), time.perf_counter() - started)
         print(f"error: {e}", file=sys.stderr)
         _print_findings(e.findings)
+        _record_failure(args, e)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("interrupted", file=sys.stderr)
+        _record_failure(args, e)
         return 130
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
         sys.stderr.close()
         return 0
     except Exception as e:  # an unexpected failure: short message, traceback on request
+        _record_failure(args, e)
         if args.debug:
             raise
         print(f"xl-ar: unexpected error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)

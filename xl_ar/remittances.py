@@ -299,7 +299,8 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
         log.debug("%s: %s, %d bytes, %d new payments, %d duplicates, %d findings", file.name, result.status,
                   len(file.data), result.payments, len(result.duplicates), len(result.findings))
     store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
-                rejected=sum(f.status == "rejected" for f in report.files))
+                rejected=sum(f.status == "rejected" for f in report.files),
+                inputs={f.name: hashlib.sha256(f.data).hexdigest() for f in files})
     return report
 
 

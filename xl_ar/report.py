@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xl_ar import audit
 from xl_ar.practice import PracticeFolder
 from xl_ar.progress import step
 from xl_ar.reconcile import Reconciliation, Rules, reconcile_tables
@@ -62,5 +63,7 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))
     store.save_snapshot(name, as_of, data.figures())
-    store.audit("report", as_of=as_of.isoformat(), phi=phi, encrypted=bool(password), exceptions=len(result.exceptions))
+    store.audit("report", as_of=as_of.isoformat(), phi=phi, encrypted=bool(password), exceptions=len(result.exceptions),
+                claims=len(practice.table("claims")), inputs=audit.practice_inputs(practice),
+                outputs=audit.hashes([Path(out)]))
     return BuiltReport(Path(out), data, result)

@@ -166,6 +166,13 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX payments_trace ON payments (trace_number)",
         "CREATE UNIQUE INDEX payments_key ON payments (payer_key, trace_key, amount)",
     ],
+    # 4: a tamper-evident audit trail: each event's result, the hash of the event before it and its own hash
+    [
+        "ALTER TABLE audit_events ADD COLUMN result TEXT",
+        "ALTER TABLE audit_events ADD COLUMN message TEXT",
+        "ALTER TABLE audit_events ADD COLUMN prev_hash TEXT",
+        "ALTER TABLE audit_events ADD COLUMN event_hash TEXT",
+    ],
 ]
 """Schema steps; step i brings the store from version i to i + 1. Literal SQL: never edit a
 released step (tests/test_store.py records their SHA-256), add a new one."""
@@ -534,19 +541,52 @@ class Store:
                          {"p": payments, "d": duplicates, "i": import_id})
 
     # -- audit ------------------------------------------------------------------------------------
-    def audit(self, action: str, actor: str = "xl-ar", **detail: object) -> None:
-        """Record what was done. Details are counts, file names, dates: never patient identifiers."""
+    def audit(self, action: str, actor: str | None = None, *, result: str = "ok", message: str = "",
+              **detail: object) -> str:
+        """Append an event to the audit trail: who (`actor`, the OS user by default), when (UTC), what
+        (`action` and `detail`: counts, file names and SHA-256s, dates; never patient identifiers) and
+        the result ("ok" or "error" with its message). Returns the event's hash.
+
+        The trail is a hash chain (`xl_ar.audit`): each event stores the hash of the one before and its
+        own hash over its fields; `meta.audit_head` keeps the number of chained events and the last hash,
+        so a deleted last event is seen too. Written in one transaction with the head.
+        """
+        from xl_ar import audit as trail  # the chain's hashing (audit imports nothing from here at load)
+
         bad = sorted(k for k in detail if k in IDENTIFIER_COLUMNS)
         if bad:
             raise ValueError(f"audit events must not carry patient identifiers ({', '.join(bad)})")
-        self._db.execute(
-            "INSERT INTO audit_events (at, actor, action, detail) VALUES (:at, :actor, :action, :detail)",
-            {"at": _now(), "actor": actor, "action": action, "detail": json.dumps(detail, default=str, sort_keys=True)},
-        )
+        if result not in trail.RESULTS:
+            raise ValueError(f"an audit result is one of {', '.join(trail.RESULTS)}, not {result!r}")
+        fields = {"at": _now(), "actor": actor or trail.os_user(), "action": action,
+                  "detail": json.dumps(detail, default=str, sort_keys=True), "result": result,
+                  "message": message[: trail.MESSAGE_LIMIT]}
+        with self._db.transaction():
+            # the head row is written first: on a server database its row lock queues concurrent writers
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('audit_head', '0:') ON CONFLICT (key) DO NOTHING")
+            self._db.execute("UPDATE meta SET value = value WHERE key = 'audit_head'")
+            last = self._db.execute("SELECT event_hash FROM audit_events ORDER BY event_id DESC LIMIT 1")
+            chained = int(self._db.execute("SELECT COUNT(*) FROM audit_events WHERE event_hash IS NOT NULL")[0][0])
+            fields["prev_hash"] = (last[0][0] or "") if last else ""
+            fields["event_hash"] = trail.event_hash(fields)
+            self._db.execute(
+                "INSERT INTO audit_events (at, actor, action, detail, result, message, prev_hash, event_hash) "
+                "VALUES (:at, :actor, :action, :detail, :result, :message, :prev_hash, :event_hash)", fields)
+            self._db.execute("UPDATE meta SET value = :v WHERE key = 'audit_head'",
+                             {"v": f"{chained + 1}:{fields['event_hash']}"})
+        return str(fields["event_hash"])
 
-    def audit_events(self) -> pd.DataFrame:
-        rows = self._db.execute("SELECT event_id, at, actor, action, detail FROM audit_events ORDER BY event_id")
-        return pd.DataFrame(rows, columns=["event_id", "at", "actor", "action", "detail"])
+    def audit_events(self, since: dt.date | None = None) -> pd.DataFrame:
+        """The audit trail in order (oldest first); from the UTC day `since` on when given."""
+        columns = ["event_id", "at", "actor", "action", "detail", "result", "message", "prev_hash", "event_hash"]
+        where, params = ("WHERE at >= :since", {"since": since.isoformat()}) if since else ("", {})
+        rows = self._db.execute(f"SELECT {', '.join(columns)} FROM audit_events {where} ORDER BY event_id", params)
+        return pd.DataFrame(rows, columns=columns)
+
+    def audit_head(self) -> str | None:
+        """What the store recorded as the end of the chain ("count:hash"), None when it recorded none."""
+        rows = self._db.execute("SELECT value FROM meta WHERE key = 'audit_head'")
+        return str(rows[0][0]) if rows else None
 
     # -- snapshots --------------------------------------------------------------------------------
     def save_snapshot(self, practice: str, as_of: dt.date, figures: dict[str, object]) -> None:
