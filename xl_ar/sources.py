@@ -17,6 +17,7 @@ import io
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,13 @@ from xl_ar.errors import InputError
 
 MAX_FILE_BYTES = 2 * 1024**3
 """Largest single file taken from a zip or mailbox (a guard against zip bombs)."""
+MAX_ZIP_TOTAL_BYTES = 4 * 1024**3
+"""Largest total a zip may expand to (all its members together)."""
+MAX_ZIP_RATIO = 200
+"""Largest compression ratio (expanded : stored) of a zip member over `ZIP_RATIO_FROM` bytes, and of a whole
+zip over that size: remittance text compresses about 10:1, a zip bomb by a thousand or more."""
+ZIP_RATIO_FROM = 1024**2
+_ZIP_CHUNK = 1024**2
 
 
 @dataclass(frozen=True)
@@ -87,24 +95,71 @@ def read_source(source: str | Path) -> Listing:
 
 
 def _zip(data: bytes, name: str) -> Listing:
+    """The X12 members of a zip. An archive over a limit (`MAX_FILE_BYTES` a member, `MAX_ZIP_TOTAL_BYTES` in
+    all, `MAX_ZIP_RATIO` for large members and the whole) is refused, nothing taken from it: checked first from
+    its central directory, then again while each member is inflated (in 1 MB chunks, stopping at the limit),
+    so a header that understates the sizes does not get a bomb past it."""
     listing = Listing()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
         raise InputError("not a readable zip file", source=name) from None
     with archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
-            if info.is_dir():
-                continue
+        members = sorted((i for i in archive.infolist() if not i.is_dir()), key=lambda i: i.filename)
+        _zip_limits(name, [(i.filename, i.file_size, i.compress_size) for i in members], declared=True)
+        total = 0
+        for info in members:
             member = f"{name}/{info.filename}"
-            if info.file_size > MAX_FILE_BYTES:
+            try:
+                content = _inflate(archive, info, name, total, len(data))
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, EOFError, OSError,
+                    zlib.error):  # encrypted or damaged member
                 listing.skipped.append(member)
                 continue
-            try:
-                _take(member, archive.read(info), name, listing)
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError):  # encrypted or damaged member
-                listing.skipped.append(member)
+            total += len(content)
+            _take(member, content, name, listing)
     return listing
+
+
+def _zip_limits(name: str, members: list[tuple[str, int, int]], declared: bool) -> None:
+    """Refuse the zip `name` when a member (name, expanded, stored bytes) or the whole is over a limit."""
+    said = "says it expands" if declared else "expands"
+    for member, size, stored in members:
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"refused: member {member} {said} to more than {_size(MAX_FILE_BYTES)} (the limit for "
+                             "one file); nothing was imported from this zip", source=name)
+        if size > ZIP_RATIO_FROM and size > MAX_ZIP_RATIO * max(stored, 1):
+            raise InputError(f"refused: member {member} {said} more than {MAX_ZIP_RATIO} times its stored size "
+                             "(a zip bomb?); nothing was imported from this zip", source=name)
+    total = sum(m[1] for m in members)
+    stored = sum(m[2] for m in members)
+    if total > MAX_ZIP_TOTAL_BYTES:
+        raise InputError(f"refused: the zip {said} to more than {_size(MAX_ZIP_TOTAL_BYTES)} in all; "
+                         "nothing was imported from it", source=name)
+    if total > ZIP_RATIO_FROM and total > MAX_ZIP_RATIO * max(stored, 1):
+        raise InputError(f"refused: the zip {said} more than {MAX_ZIP_RATIO} times its stored size "
+                         "(a zip bomb?); nothing was imported from it", source=name)
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, before: int, archive_size: int) -> bytes:
+    """One member's bytes, read in chunks and refused as soon as it passes a limit (whatever its header said:
+    the stored size counted is at most the archive's own size)."""
+    stored = min(info.compress_size, archive_size)
+    parts: list[bytes] = []
+    size = 0
+    with archive.open(info) as f:
+        while chunk := f.read(_ZIP_CHUNK):
+            size += len(chunk)
+            _zip_limits(name, [(info.filename, size, stored)], declared=False)
+            if before + size > MAX_ZIP_TOTAL_BYTES:
+                raise InputError(f"refused: the zip expands to more than {_size(MAX_ZIP_TOTAL_BYTES)} in all; "
+                                 "nothing was imported from it", source=name)
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / 1024**2:g} MiB"
 
 
 @dataclass(frozen=True)
