@@ -534,7 +534,7 @@ _SCAN = 1 << 20
 
 
 def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
-                dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Bounds of the non-blank segments (trimmed), element separators, and per segment the separators
     before it and inside it.
 
@@ -578,9 +578,14 @@ def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
         ends.append(end[keep])
         firsts.append(first[keep])
         counts.append(count[keep])
-    joined = [np.concatenate(x) if x else np.zeros(0, dtype) for x in (starts, ends, seps, firsts, counts)]
-    start, end, sep, first, count = (x.astype(dtype, copy=False) for x in joined)
-    return start, end, sep, np.stack((first, count))
+    return _join(starts, dtype), _join(ends, dtype), _join(seps, dtype), _join(firsts, dtype), _join(counts, dtype)
+
+
+def _join(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """One array of the slices' parts, emptying the list as it goes (one column's copy at a time, not all)."""
+    out = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+    parts.clear()
+    return out
 
 
 def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Segments:
@@ -593,23 +598,26 @@ def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Se
     starts, ends, seps, firsts, counts, block_of = [], [], [], [], [], []
     offset = 0
     for bi, blk in enumerate(blocks):
-        s, e, sep, fc = _scan_block(buf, raw, blk, dtype)
+        s, e, sep, first, count = _scan_block(buf, raw, blk, dtype)
         starts.append(s)
         ends.append(e)
-        firsts.append(fc[0] + dtype(offset))
-        counts.append(fc[1])
+        if offset:
+            first += dtype(offset)
+        firsts.append(first)
+        counts.append(count)
         seps.append(sep)
         block_of.append(np.full(len(s), bi, dtype=np.int16 if len(blocks) < 2**15 else np.int32))
         offset += len(sep)
     start, end, sep, first_sep, nsep = (parts[0] if len(parts) == 1 else np.concatenate(parts)
                                         for parts in (starts, ends, seps, firsts, counts))
     del starts, ends, seps, firsts, counts
-    # Segment id: bytes before the first separator (or the whole segment), as an integer code.
-    id_end = np.where(nsep > 0, sep[np.minimum(first_sep, len(sep) - 1)], end) if len(sep) else end
-    key = _keys(buf, start, id_end)
-    del id_end
-    code = ids.of_keys(key)
-    del key
+    # Segment id: bytes before the first separator (or the whole segment), as an integer code; in slices of
+    # a million segments, so that the temporaries stay small next to the columns kept.
+    code = np.empty(len(start), dtype=np.int16)
+    for sl in _chunks(len(start), 1 << 20):
+        e = end[sl]
+        id_end = np.where(nsep[sl] > 0, sep[np.minimum(first_sep[sl], len(sep) - 1)], e) if len(sep) else e
+        code[sl] = ids.of_keys(_keys(buf, start[sl], id_end))
     return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, nsep=nsep,
                     seps=sep, block_of=np.concatenate(block_of) if block_of else np.zeros(0, np.int16),
                     blocks=blocks, ascii=raw.isascii(), ids=ids, findings=findings)
