@@ -141,7 +141,9 @@ class Collector:
         if not len(rows):
             return
         self._count(code, severity, len(rows))
-        for r in np.sort(rows)[: self.limit].tolist():  # rows are in reading order: later ones cannot be listed
+        ordered = len(rows) < 2 or bool((rows[1:] >= rows[:-1]).all())  # usually already (np.flatnonzero)
+        first = rows[: self.limit] if ordered else np.sort(rows)[: self.limit]  # no copy of millions of rows
+        for r in first.tolist():  # rows are in reading order: later ones cannot be listed
             text = message if isinstance(message, str) else message(r)
             self._keep(code, Finding(severity, self.source, where(r), text, code))
 

@@ -111,6 +111,9 @@ def _read_csv(name: str, data: bytes) -> Sheet:
         raise InputError(f"not a readable CSV file ({str(e).splitlines()[0]})", source=name) from None
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", source=name) from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra leading cells as the row index
+        raise InputError(f"not a readable CSV file: row {header + 2:,} has more cells than the header row "
+                         f"({len(frame.columns):,}); check the delimiter and quoting", source=name)
     return Sheet(name, frame, header + 2, _title_rows(name, header))
 
 

@@ -370,6 +370,7 @@ def _bare_delimiters(text: str, p: int) -> Delimiters | None:
 
 
 _START = Location(part="start of file")
+_BLANKS = re.compile(rb"[ \t\r\n\x0b\x0c]*")
 _ISA_START = re.compile(rb"ISA[^0-9A-Za-z\s]")
 _ST_START = re.compile(rb"(?:^|[~\n\r])[ \t\r\n]*(ST[^0-9A-Za-z\s])")
 
@@ -377,9 +378,7 @@ _ST_START = re.compile(rb"(?:^|[~\n\r])[ \t\r\n]*(ST[^0-9A-Za-z\s])")
 def find_blocks(raw: bytes, source: str) -> tuple[list[Block], list[Finding]]:
     """The byte ranges of the file and their delimiters; raises `TokenError` when nothing is X12."""
     findings: list[Finding] = []
-    p = 0
-    while p < len(raw) and raw[p] in _WS_BYTES:
-        p += 1
+    p = _BLANKS.match(raw).end()  # a regex, not a Python loop: 100 MB of leading blanks is linear
     if p >= len(raw):
         raise TokenError("the file is empty", source=source)
     first_isa = p if _ISA_START.match(raw, p) else None
@@ -420,23 +419,68 @@ def find_blocks(raw: bytes, source: str) -> tuple[list[Block], list[Finding]]:
 
 
 def _next_isa(raw: bytes, start: int, current: Delimiters) -> tuple[int, Delimiters | None]:
-    """The next ISA that starts a segment (after the terminator or at the start of a line)."""
-    term = ord(current.segment) & 0xFF
-    p = start
-    while True:
-        p = raw.find(b"ISA", p)
-        if p < 0:
-            return -1, None
-        q = p - 1
-        while q >= start and raw[q] in _WS_BYTES:
-            q -= 1
-        at_boundary = q >= start and (raw[q] == term or b"\n" in raw[q + 1:p])
-        after = raw[p + 3] if p + 3 < len(raw) else None
-        if at_boundary and after is not None and not chr(after).isalnum() and after not in _WS_BYTES:
-            got = isa_delimiters(_window(raw, p), 0)
-            if not isinstance(got, str):
-                return p, got[0]
-        p += 3
+    """The next ISA that starts a segment (after the terminator or at the start of a line).
+
+    Candidates are screened a window at a time with numpy (an `ISA`, a separator after it, 16
+    element separators within `_ISA_MAX` bytes, then a component separator): only the few that pass
+    are read by `isa_delimiters`, so a file of `~ISA*` repeated costs linear time, not a header
+    parse per repetition.
+    """
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    lo = start
+    while lo < len(raw):
+        hi = min(len(raw), lo + _SCAN)
+        for p in _isa_candidates(buf, lo, hi).tolist():
+            q = p - 1
+            while q >= start and raw[q] in _WS_BYTES:
+                q -= 1
+            at_boundary = q >= start and (raw[q] == (ord(current.segment) & 0xFF) or b"\n" in raw[q + 1:p])
+            if at_boundary:
+                got = isa_delimiters(_window(raw, p), 0)
+                if not isinstance(got, str):
+                    return p, got[0]
+        lo = hi
+    return -1, None
+
+
+def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Positions p in [lo, hi) where an ISA header may start: `ISA`, a non-alphanumeric, non-blank
+    separator, 16 of them within `_ISA_MAX` bytes, a usable ISA16 after the 16th and no letter or digit
+    where the terminator goes (vectorised)."""
+    n = len(buf)
+    end = min(hi, n - 4)
+    if end <= lo:
+        return np.zeros(0, dtype=np.int64)
+    p = lo + np.flatnonzero((buf[lo:end] == 73) & (buf[lo + 1:end + 1] == 83) & (buf[lo + 2:end + 2] == 65))
+    if not len(p):
+        return p
+    sep = buf[p + 3]
+    p, sep = p[_USABLE[sep]], sep[_USABLE[sep]]
+    keep = np.zeros(len(p), dtype=bool)
+    for s in np.unique(sep).tolist():  # a handful of distinct separators
+        mine = np.flatnonzero(sep == s)
+        top = min(n, int(p[mine].max()) + _ISA_MAX)
+        where = int(p[mine].min()) + 3
+        at = where + np.flatnonzero(buf[where:top] == s)
+        i = np.searchsorted(at, p[mine] + 3)  # the separator right after ISA
+        ok = i + 15 < len(at)
+        q = np.where(ok, at[np.minimum(i + 15, len(at) - 1)], n)
+        ok &= (q - p[mine] < _ISA_MAX) & (q + 1 < n)
+        comp = buf[np.minimum(q + 1, n - 1)]
+        term = buf[np.minimum(q + 2, n - 1)]  # the terminator, or a blank before it (read exactly later)
+        ok &= _USABLE[comp] & (comp != s) & (q + 2 < n) & (_USABLE[term] | _WS[term]) & (term != s) & (term != comp)
+        keep[mine[ok]] = True
+    return p[keep]
+
+
+_USABLE = np.ones(256, dtype=bool)
+"""Bytes that can be a separator: not ASCII letters or digits, not blanks."""
+_USABLE[[*range(48, 58), *range(65, 91), *range(97, 123)]] = False
+_USABLE[[ord(c) for c in _WS_CHARS]] = False
+
+
+_FEW = 64
+"""Segments with long blank runs trimmed one by one; more are trimmed together."""
 
 
 def _trim(buf: np.ndarray, raw: bytes, start: np.ndarray, end: np.ndarray) -> None:
@@ -452,9 +496,13 @@ def _trim(buf: np.ndarray, raw: bytes, start: np.ndarray, end: np.ndarray) -> No
         idx = idx[w]
         start[idx] += 1
         idx = idx[start[idx] < end[idx]]
-    for i in idx.tolist():  # long runs of blanks: rare, finish them one segment at a time
-        s = raw[start[i]:end[i]]
-        start[i] += len(s) - len(s.lstrip(_WS_CHARS.encode()))
+    while len(idx) > _FEW:  # many long runs of blanks: one byte a step for all of them (linear in the blanks)
+        w = _WS[buf[start[idx]]]
+        idx = idx[w]
+        start[idx] += 1
+        idx = idx[start[idx] < end[idx]]
+    for i in idx.tolist():  # a few long runs: a regex each (C speed, no copy)
+        start[i] = min(int(end[i]), _BLANKS.match(raw, int(start[i])).end())
     idx = np.flatnonzero(start < end)
     for _ in range(4):
         if not len(idx):
@@ -463,8 +511,13 @@ def _trim(buf: np.ndarray, raw: bytes, start: np.ndarray, end: np.ndarray) -> No
         idx = idx[w]
         end[idx] -= 1
         idx = idx[start[idx] < end[idx]]
+    while len(idx) > _FEW:
+        w = _WS[buf[end[idx] - 1]]
+        idx = idx[w]
+        end[idx] -= 1
+        idx = idx[start[idx] < end[idx]]
     for i in idx.tolist():
-        s = raw[start[i]:end[i]]
+        s = raw[start[i]:end[i]]  # one segment's text, then C-speed stripping
         end[i] -= len(s) - len(s.rstrip(_WS_CHARS.encode()))
 
 
@@ -477,36 +530,62 @@ def _pos_dtype(size: int) -> type:
     return np.int32 if size < 2**31 - 1 else np.int64
 
 
-_SCAN = 1 << 22
+_SCAN = 1 << 20
 
 
-def _scan_block(buf: np.ndarray, blk: Block, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Segment bounds, element separators, and per segment the separators before it and inside it.
+def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
+                dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bounds of the non-blank segments (trimmed), element separators, and per segment the separators
+    before it and inside it.
 
-    One pass finds separators and terminators together (in 4 MB slices, so no file-sized
-    temporaries); the number of separators before each terminator then gives, without any search,
-    where each segment's elements start in the separator array.
+    One pass finds separators and terminators together, in 1 MB slices: each slice's segments are
+    trimmed and the empty ones dropped before the next, so memory follows the segments kept, not the
+    terminators written (100 MB of `~` is no 100 million rows). The number of separators before each
+    terminator gives, without any search, where each segment's elements start in the separator array.
     """
     el, term = _byte(blk.delimiters.element), _byte(blk.delimiters.segment)
-    found = []
-    for lo in range(blk.lo, blk.hi, _SCAN):
-        chunk = buf[lo:min(blk.hi, lo + _SCAN)]
-        mask = chunk == el
-        mask |= chunk == term
-        found.append(np.flatnonzero(mask).astype(dtype) + dtype(lo))
-    special = np.concatenate(found) if found else np.zeros(0, dtype)
-    is_term = buf[special] == term
-    term_at = np.flatnonzero(is_term)
-    term_pos = special[term_at]
-    seps = special[~is_term]
-    del special, is_term
-    seps_before = (term_at - np.arange(len(term_at))).astype(dtype)  # separators before each terminator
-    del term_at
-    start = np.concatenate(([blk.lo], term_pos + 1)).astype(dtype)
-    end = np.concatenate((term_pos, [blk.hi])).astype(dtype)
-    first = np.concatenate(([0], seps_before)).astype(dtype)
-    count = np.concatenate((seps_before, [len(seps)])).astype(dtype) - first
-    return start, end, seps, np.stack((first, count))
+    seps, starts, ends, firsts, counts = [], [], [], [], []
+    seg_start, first_carry, nsep = blk.lo, 0, 0
+    for lo in [*range(blk.lo, blk.hi, _SCAN), blk.hi]:
+        last = lo == blk.hi
+        if last:  # the segment after the last terminator (up to the end of the block)
+            term_pos = np.array([blk.hi], dtype=dtype)
+            before = np.array([nsep], dtype=np.int64)
+        else:
+            chunk = buf[lo:min(blk.hi, lo + _SCAN)]
+            mask = chunk == el
+            mask |= chunk == term
+            special = np.flatnonzero(mask).astype(dtype) + dtype(lo)
+            del mask
+            is_term = buf[special] == term
+            term_at = np.flatnonzero(is_term)
+            term_pos = special[term_at]
+            sep = special[~is_term]
+            before = nsep + term_at - np.arange(len(term_at))  # separators before each terminator
+            seps.append(sep)
+            nsep += len(sep)
+            del special, is_term, term_at
+        if not len(term_pos):
+            continue
+        start = np.concatenate(([seg_start], term_pos[:-1] + 1)).astype(dtype)
+        end = term_pos.astype(dtype, copy=True)
+        first = np.concatenate(([first_carry], before[:-1])).astype(dtype)
+        count = before.astype(dtype) - first
+        seg_start, first_carry = int(term_pos[-1]) + 1, int(before[-1])
+        _trim(buf, raw, start, end)
+        keep = start < end
+        starts.append(start[keep])
+        ends.append(end[keep])
+        firsts.append(first[keep])
+        counts.append(count[keep])
+    return _join(starts, dtype), _join(ends, dtype), _join(seps, dtype), _join(firsts, dtype), _join(counts, dtype)
+
+
+def _join(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """One array of the slices' parts, emptying the list as it goes (one column's copy at a time, not all)."""
+    out = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+    parts.clear()
+    return out
 
 
 def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Segments:
@@ -519,25 +598,26 @@ def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Se
     starts, ends, seps, firsts, counts, block_of = [], [], [], [], [], []
     offset = 0
     for bi, blk in enumerate(blocks):
-        s, e, sep, fc = _scan_block(buf, blk, dtype)
-        _trim(buf, raw, s, e)
-        keep = s < e
-        starts.append(s[keep])
-        ends.append(e[keep])
-        firsts.append(fc[0][keep] + dtype(offset))
-        counts.append(fc[1][keep])
+        s, e, sep, first, count = _scan_block(buf, raw, blk, dtype)
+        starts.append(s)
+        ends.append(e)
+        if offset:
+            first += dtype(offset)
+        firsts.append(first)
+        counts.append(count)
         seps.append(sep)
-        block_of.append(np.full(int(keep.sum()), bi, dtype=np.int16 if len(blocks) < 2**15 else np.int32))
+        block_of.append(np.full(len(s), bi, dtype=np.int16 if len(blocks) < 2**15 else np.int32))
         offset += len(sep)
     start, end, sep, first_sep, nsep = (parts[0] if len(parts) == 1 else np.concatenate(parts)
                                         for parts in (starts, ends, seps, firsts, counts))
     del starts, ends, seps, firsts, counts
-    # Segment id: bytes before the first separator (or the whole segment), as an integer code.
-    id_end = np.where(nsep > 0, sep[np.minimum(first_sep, len(sep) - 1)], end) if len(sep) else end
-    key = _keys(buf, start, id_end)
-    del id_end
-    code = ids.of_keys(key)
-    del key
+    # Segment id: bytes before the first separator (or the whole segment), as an integer code; in slices of
+    # a million segments, so that the temporaries stay small next to the columns kept.
+    code = np.empty(len(start), dtype=np.int16)
+    for sl in _chunks(len(start), 1 << 20):
+        e = end[sl]
+        id_end = np.where(nsep[sl] > 0, sep[np.minimum(first_sep[sl], len(sep) - 1)], e) if len(sep) else e
+        code[sl] = ids.of_keys(_keys(buf, start[sl], id_end))
     return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, nsep=nsep,
                     seps=sep, block_of=np.concatenate(block_of) if block_of else np.zeros(0, np.int16),
                     blocks=blocks, ascii=raw.isascii(), ids=ids, findings=findings)
@@ -717,9 +797,15 @@ def components(buf: np.ndarray, raw: bytes, a: np.ndarray, b: np.ndarray, comp: 
             rank = np.arange(len(r)) - np.searchsorted(r, r)
             keep = rank < parts
             pos[fast[r[keep]], rank[keep]] = c[keep]
-    for i in np.flatnonzero(length > 64).tolist():
-        found = [j for j, ch in enumerate(raw[a[i]:b[i]]) if ch == comp][:parts]
-        pos[i, :len(found)] = found
+    sep = bytes([comp])
+    for i in np.flatnonzero(length > 64).tolist():  # long elements: at most `parts` searches in C, no byte loop
+        lo, hi = int(a[i]), int(b[i])
+        for k in range(parts):
+            j = raw.find(sep, lo, hi)
+            if j < 0:
+                break
+            pos[i, k] = j - int(a[i])
+            lo = j + 1
     starts = np.empty((n, parts), dtype=np.int64)
     starts[:, 0] = 0
     starts[:, 1:] = np.minimum(pos[:, :-1] + 1, length[:, None])
