@@ -8,24 +8,15 @@ leading blanks. `benchmarks/bench_hostile.py` measures the same inputs at 100 MB
 from __future__ import annotations
 
 import time
-import tracemalloc
 
 import numpy as np
 
+from benchmarks._table import peak_mb
 from xl_ar.x12 import envelope, read_835, tokens
 
 HEAD = ("ISA*00*          *00*          *ZZ*PAYERID        *ZZ*PROVIDERID     *240120*1200*^*00501*"
         "000000001*0*P*:~GS*HP*PAYERID*PROVIDERID*20240120*1200*1*X*005010X221A1~ST*835*0001~")
 TAIL = "~SE*3*0001~GE*1*1~IEA*1*000000001~"
-
-
-def _peak_mb(fn) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def test_repeated_isa_fragments_are_not_parsed_one_by_one(monkeypatch):
@@ -58,7 +49,7 @@ def test_components_of_a_long_element_do_not_list_every_separator():
     raw = b"HC" + b":" * 2_000_000
     buf = np.frombuffer(raw, dtype=np.uint8)
     a, b = np.array([0]), np.array([len(raw)])
-    peak = _peak_mb(lambda: tokens.components(buf, raw, a, b, ord(":"), 6))
+    peak = peak_mb(lambda: tokens.components(buf, raw, a, b, ord(":"), 6))
     _starts, ends = tokens.components(buf, raw, a, b, ord(":"), 6)
     assert ends[0].tolist() == [2, 3, 4, 5, 6, 7]  # "HC" then five empty components, each ending at the next ':'
     assert peak < 5  # a list of 2 million positions would be tens of MB
@@ -66,7 +57,7 @@ def test_components_of_a_long_element_do_not_list_every_separator():
 
 def test_a_file_of_empty_segments_keeps_no_row_per_terminator():
     data = (HEAD + "~" * 8_000_000 + TAIL).encode()
-    peak = _peak_mb(lambda: tokens.tokenize(data, "x.835"))
+    peak = peak_mb(lambda: tokens.tokenize(data, "x.835"))
     assert len(tokens.tokenize(data, "x.835")) == 6  # ISA GS ST SE GE IEA: the 8 million empty ones are dropped
     assert peak < 120  # 8 million rows of positions were about 300 MB
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import io
 import struct
-import tracemalloc
 import zipfile
 
 import pytest
 
+from benchmarks._table import peak_mb
 from xl_ar import sources
 from xl_ar.errors import InputError
 
@@ -23,15 +23,6 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             z.writestr(name, data)
     return out.getvalue()
-
-
-def _peak_mb(fn) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def _refusal(path) -> str:
@@ -56,7 +47,7 @@ def test_a_zip_bomb_is_refused_by_name(bomb, tmp_path):
 def test_a_zip_bomb_is_refused_in_bounded_memory(bomb, tmp_path):
     path = tmp_path / "download.zip"
     path.write_bytes(bomb)
-    assert _peak_mb(lambda: _refusal(path)) < 20  # inflating it would take 50 MB
+    assert peak_mb(lambda: _refusal(path)) < 20  # inflating it would take 50 MB
 
 
 def _understate(data: bytes, stored: int) -> bytes:
@@ -78,7 +69,7 @@ def test_a_bomb_whose_headers_lie_is_not_imported_and_not_inflated(bomb, tmp_pat
         with contextlib.suppress(InputError):  # refused, or the member skipped as damaged: both are fine
             listing = sources.read_source(path)
 
-    assert _peak_mb(read) < 30  # the archive is ~50 KB: at most 200 x 50 KB = ~10 MB is ever inflated
+    assert peak_mb(read) < 30  # the archive is ~50 KB: at most 200 x 50 KB = ~10 MB is ever inflated
     assert listing.files == []
 
 
@@ -89,7 +80,7 @@ def test_the_limits_are_enforced_while_reading_not_only_from_the_directory(bomb,
                         checks(name, members, declared))
     path = tmp_path / "download.zip"
     path.write_bytes(bomb)
-    peak = _peak_mb(lambda: _refusal(path))
+    peak = peak_mb(lambda: _refusal(path))
     assert "download.zip: refused: member era.835 expands more than 200 times" in _refusal(path)
     assert peak < 30  # stopped after ~10 MB (200 x ~50 KB stored), not 50 MB
 
