@@ -127,6 +127,7 @@ def _plan(folder: Path, maps: dict[str, ColumnMap], findings: list[Finding]
     plan: dict[str, list[Path]] = {t: [] for t in EXPORT_TABLES}
     sheets: dict[Path, ledger.Sheet] = {}
     partners = []
+    joined: set[str] = set()
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES):
         own = maps.get(path.name)
         if own is not None and own.table:
@@ -148,19 +149,15 @@ def _plan(folder: Path, maps: dict[str, ColumnMap], findings: list[Finding]
                                     "it (xl-ar map suggest)", "not read"))
         elif profile.table is None:
             partners.append((path, profile))
+            sheets[path] = sheet  # kept: a two-file layout reads it again as its partner
         else:
             plan[profile.table].append(path)
             sheets[path] = sheet
-    joined = {profiles.BY_KEY[p].joins for p in (_profile_key(s) for s in sheets.values()) if p}
+            joined.add(profile.joins)
     for path, profile in partners:
         if profile.key not in joined:
             findings.append(profiles.refusal(profile, path.name))
     return plan, sheets
-
-
-def _profile_key(sheet: ledger.Sheet) -> str:
-    found = profiles.recognize(list(sheet.frame.columns))
-    return found.key if found is not None and found.joins else ""
 
 
 def column_maps(data: object, source: str = "practice.json") -> tuple[dict[str, ColumnMap], list[Finding]]:
@@ -300,7 +297,7 @@ def read_practice(folder: Path) -> PracticeFolder:
         result.files[table] = path.name
         try:
             sheet = sheets[path] if path in sheets else ledger.read_sheet(path)
-            export = _read_file(path, sheet, table, maps.get(path.name), result.tables.get("payers"))
+            export = _read_file(path, sheet, table, maps.get(path.name), result.tables.get("payers"), sheets)
         except InputError as e:
             result.findings.append(Finding("error", e.source or path.name, NOWHERE, e.reason, "unreadable"))
             continue
@@ -371,13 +368,14 @@ def _profile_of(sheet: ledger.Sheet, own: ColumnMap | None) -> profiles.Profile 
     return profiles.recognize(list(sheet.frame.columns))
 
 
-def _partner(path: Path, profile: profiles.Profile) -> pd.DataFrame | None:
-    """The second file of a two-file layout (Synthea's claims_transactions.csv), from the same folder."""
+def _partner(path: Path, profile: profiles.Profile, read: dict[Path, ledger.Sheet]) -> pd.DataFrame | None:
+    """The second file of a two-file layout (Synthea's claims_transactions.csv), from the same folder; files
+    already read (`read`) are not read again."""
     wanted = profiles.BY_KEY[profile.joins]
     for other in sorted(path.parent.iterdir()):
         if other != path and other.is_file() and other.suffix.lower() in SPREADSHEET_SUFFIXES:
             try:
-                sheet = ledger.read_sheet(other)
+                sheet = read[other] if other in read else ledger.read_sheet(other)
             except InputError:
                 continue
             if profiles.recognize(list(sheet.frame.columns)) == wanted:
@@ -386,14 +384,14 @@ def _partner(path: Path, profile: profiles.Profile) -> pd.DataFrame | None:
 
 
 def _read_file(path: Path, sheet: ledger.Sheet, table: str, own: ColumnMap | None,
-               payers: pd.DataFrame | None) -> ledger.Export:
+               payers: pd.DataFrame | None, read: dict[Path, ledger.Sheet] | None = None) -> ledger.Export:
     """One file read: as its known layout (or refused), else as `table` with the practice's map."""
     profile = _profile_of(sheet, own)
     if profile is None:
         return ledger.export_from_sheet(sheet, (own.table if own and own.table else table), payers, own)
     if profile.table is None:
         return ledger.Export({}, [profiles.refusal(profile, path.name)], profile.name)
-    partner = _partner(path, profile) if profile.joins else None
+    partner = _partner(path, profile, read or {}) if profile.joins else None
     frame, lines, findings = profiles.prepare(profile, sheet.frame, path.name, partner)
     export = ledger.export_from_sheet(ledger.Sheet(sheet.name, frame, sheet.first_row, sheet.findings + findings),
                                       profile.table, payers, profile.column_map(own))
