@@ -58,18 +58,29 @@ def _claim(rng: random.Random, n: int) -> tuple[list[str], int]:
     return head + lines, paid
 
 
-def build_835(path: Path, target_mb: float, seed: int = 0) -> int:
-    """Write a valid, balanced 5010 835 of about `target_mb` MB with many ST; returns its size."""
+def build_835(path: Path, target_mb: float, seed: int = 0, claims_per_payment: int = CLAIMS_PER_PAYMENT,
+              interchanges: bool = False) -> int:
+    """Write a valid, balanced 5010 835 of about `target_mb` MB with many ST; returns its size.
+
+    With `interchanges`, each payment comes in its own ISA..IEA (as when a clearinghouse's small
+    files are concatenated) instead of all payments in one interchange.
+    """
     rng = random.Random(seed)
-    isa = ("ISA*00*          *00*          *ZZ*PAYERID        *ZZ*PROVIDERID     *240120*1200*^*00501*"
-           "000000001*0*P*:")
-    out = [isa, "GS*HP*PAYERID*PROVIDERID*20240120*1200*1*X*005010X221A1"]
+
+    def isa(control: int) -> str:
+        return ("ISA*00*          *00*          *ZZ*PAYERID        *ZZ*PROVIDERID     *240120*1200*^*00501*"
+                f"{control:09d}*0*P*:")
+
+    def gs(control: int) -> str:
+        return f"GS*HP*PAYERID*PROVIDERID*20240120*1200*{control}*X*005010X221A1"
+
+    out = [] if interchanges else [isa(1), gs(1)]
     size, st, n = 0, 0, 0
     target = int(target_mb * 1_000_000)
     while size < target:
         st += 1
         claims, total = [], 0
-        for _ in range(CLAIMS_PER_PAYMENT):
+        for _ in range(claims_per_payment):
             n += 1
             segs, paid = _claim(rng, n)
             claims += segs
@@ -80,10 +91,13 @@ def build_835(path: Path, target_mb: float, seed: int = 0) -> int:
                 "N3*1 MAIN STREET", "N4*ANYTOWN*CA*94066", "REF*2U*ACME01", "PER*BL*EDI*TE*8005551212",
                 "N1*PE*GOOD CLINIC*XX*1234567893", "REF*TJ*123456789", "LX*1", *claims]
         body.append(f"SE*{len(body) + 1}*{st:09d}")
+        if interchanges:
+            body = [isa(st), gs(st), *body, f"GE*1*{st}", f"IEA*1*{st:09d}"]
         text = "~\n".join(body) + "~\n"
         out.append(text.rstrip("\n").removesuffix("~"))
         size += len(text)
-    out += [f"GE*{st}*1", "IEA*1*000000001"]
+    if not interchanges:
+        out += [f"GE*{st}*1", "IEA*1*000000001"]
     data = "~\n".join(out) + "~\n"
     path.write_text(data)
     return len(data)

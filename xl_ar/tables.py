@@ -491,6 +491,8 @@ def from_columns(name: str, data: dict[str, Sequence | np.ndarray | pd.Series]) 
                 else (values.array if isinstance(values, pd.Series) else values)
         elif dtype in ("int64", "float64"):
             out[c.name] = np.asarray(values, dtype=dtype)
+        elif dtype == "Int64" and isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+            out[c.name] = pd.arrays.IntegerArray(values.astype(np.int64), np.zeros(len(values), dtype=bool))
         else:
             out[c.name] = pd.array(values.astype(object) if isinstance(values, np.ndarray) else list(values)
                                    if not isinstance(values, pd.Series) else values.astype(object), dtype=dtype)

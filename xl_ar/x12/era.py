@@ -45,7 +45,7 @@ from xl_ar.findings import Finding
 from xl_ar.money import format_cents
 from xl_ar.tables import REMITTANCE_TABLES, from_columns
 from xl_ar.x12.reader import Document, TransactionSet, read_document
-from xl_ar.x12.tokens import OTHER, Delimiters, components, small_key
+from xl_ar.x12.tokens import OTHER, Delimiters, small_key
 
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
 """CAS01 claim adjustment group codes (CR: correction and reversal, 4010 only)."""
@@ -73,6 +73,7 @@ _AREA = np.full(len(_IDS.ids) + 1, -1, dtype=np.int64)
 _AREA[[_IDS[s] for s in _HEADER_AREA]] = 0
 _AREA[[_IDS[s] for s in _DETAIL_AREA]] = 1
 _AREA[_IDS["PLB"]] = 2
+_GROUP_KEYS = np.array([small_key(g) for g in GROUP_CODES], dtype=np.int32)
 _K = {q: small_key(q) for q in ("PR", "PE", "XX", "2U", "6R", "B6", "472", "150", "232")}
 _SHOWN_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 _NAT = np.datetime64("NaT")
@@ -445,21 +446,24 @@ def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:
     """`<TRN02>-<ST02>-<8 hex of SHA-256 of the interchange header (ISA) and the transaction's bytes>`,
     `-2`, `-3` for repeats in one file."""
     segs, env = doc.segs, doc.envelope
-    view = memoryview(segs.buf)
+    st_row = env.st_row[doc.txs]
+    isa_rows = np.flatnonzero(segs.code == doc.ids["ISA"])
+    k = np.searchsorted(isa_rows, st_row, side="left") - 1  # the interchange of each transaction
+    isa = isa_rows[np.maximum(k, 0)] if len(isa_rows) else np.zeros(len(st_row), dtype=np.int64)
+    isa_lo = np.where(k >= 0, segs.start[isa] if len(isa_rows) else 0, 0).tolist()
+    isa_hi = np.where(k >= 0, segs.end[isa] if len(isa_rows) else 0, 0).tolist()
+    end_row = env.end_row[doc.txs]  # the SE, or the segment that ended a transaction without SE
+    past = end_row >= len(segs)
+    end_row = np.where(past | (segs.code[np.minimum(end_row, len(segs) - 1)] != doc.ids["SE"]), end_row - 1, end_row)
+    lo = segs.start[st_row].tolist()
+    hi = np.maximum(segs.end[end_row], segs.start[st_row]).tolist()
+    view = memoryview(segs.raw)
     ids: list[str] = []
     seen: Counter[str] = Counter()
-    isa_rows = np.flatnonzero(segs.code == doc.ids["ISA"])
     for j, tx in enumerate(doc.txs.tolist()):
-        st_row = int(env.st_row[tx])
-        lo = int(segs.start[st_row])
-        k = int(np.searchsorted(isa_rows, st_row, side="left")) - 1
-        isa = bytes(view[int(segs.start[isa_rows[k]]):int(segs.end[isa_rows[k]])]) if k >= 0 else b""
-        end_row = int(env.end_row[tx])  # the SE, or the segment that ended a transaction without SE
-        if end_row >= len(segs) or segs.code[end_row] != doc.ids["SE"]:
-            end_row -= 1
-        hi = int(segs.end[end_row])
-        h = hashlib.sha256(isa + bytes(view[lo:max(lo, hi)])).hexdigest()[:8]
-        base = f"{trn02[j] or 'NOTRACE'}-{env.st02[tx] or 'NOST'}-{h}"
+        digest = hashlib.sha256(view[isa_lo[j]:isa_hi[j]])
+        digest.update(view[lo[j]:hi[j]])
+        base = f"{trn02[j] or 'NOTRACE'}-{env.st02[tx] or 'NOST'}-{digest.hexdigest()[:8]}"
         seen[base] += 1
         ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
     return ids
@@ -500,7 +504,10 @@ def _lines(doc: Document, loops: _Loops) -> _Lines:
     def first_of_line(seg_id: str, qualifiers: tuple[int, ...]) -> np.ndarray:
         found = loops.attached(doc, seg_id)
         q = doc.keys(found, 1)
-        found = found[(line_of[found] >= 0) & np.isin(q, qualifiers)]
+        wanted = q == qualifiers[0]
+        for other in qualifiers[1:]:
+            wanted |= q == other
+        found = found[(line_of[found] >= 0) & wanted]
         return _first(line_of[found], found, n)
 
     first = first_of_line("DTM", (_K["472"], _K["150"]))
@@ -520,35 +527,42 @@ def _lines(doc: Document, loops: _Loops) -> _Lines:
 def _procedures(doc: Document, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Procedure code and modifiers from SVC01 (qualifier:code:mod1..mod4), vectorized.
 
+    SVC01 repeats a lot (a practice bills a few hundred code and modifier combinations), so each
+    distinct SVC01 (with its component separator) is split once, and rows take their values from it.
     Some TR3 transcriptions write `>` between components while ISA16 is `:`; when SVC01 holds no
     ISA16 but does hold `>`, `>` is used so their lines keep their procedure code.
     """
     segs = doc.segs
     a, b = segs.element(rows, 1)
     n = len(rows)
+    group, first = segs.distinct(a, b)
+    if len(segs.blocks) > 1:  # the same text under different separators is a different SVC01
+        comp = np.array([ord(d.component) & 0xFF for d in segs.delimiters_of(rows)], dtype=np.int64)
+        group = np.where(group >= 0, group * 256 + comp, -1)
+        keyed = np.flatnonzero(group >= 0)
+        codes, _ = pd.factorize(group[keyed])
+        group[keyed] = codes
+        first = keyed[np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)]
+    seps = [d.component for d in segs.delimiters_of(rows[first])] if len(segs.blocks) > 1 else (
+        [segs.blocks[0].delimiters.component] * len(first) if segs.blocks else [])
+    procedures, modifiers, qualifier_only = [], [], []
+    for text, sep in zip(segs.texts(a[first], b[first]), seps, strict=True):
+        if sep not in text and ">" in text:
+            sep = ">"
+        parts = text.split(sep)
+        procedures.append(parts[1] if len(parts) > 1 and parts[1] else None)
+        mods = parts[2:6] if len(parts) > 2 and parts[2] else []
+        modifiers.append(":".join(m for m in mods if m) or None)
+        qualifier_only.append(len(parts) < 2 or not parts[1])
+    has = group >= 0
     procedure = np.full(n, None, dtype=object)
-    modifiers = np.full(n, None, dtype=object)
-    comp = np.array([ord(d.component) & 0xFF for d in segs.delimiters_of(rows)] if len(segs.blocks) > 1
-                    else np.full(n, ord(segs.blocks[0].delimiters.component) & 0xFF if segs.blocks else 58),
-                    dtype=np.int64)
-    for c in np.unique(comp).tolist():
-        sel = comp == c
-        use_gt = ~segs.contains(a[sel], b[sel], chr(c)) & segs.contains(a[sel], b[sel], ">")
-        comp[np.flatnonzero(sel)[use_gt]] = ord(">")
-    for c in np.unique(comp).tolist():
-        sel = np.flatnonzero(comp == c)
-        starts, ends = components(segs.buf, segs.raw, a[sel], b[sel], c, 6)
-        procedure[sel] = segs.codes(starts[:, 1], ends[:, 1])
-        has_mods = np.flatnonzero(ends[:, 2] > starts[:, 2])
-        sep = chr(c)
-
-        def join(s: str, sep: str = sep) -> str | None:
-            return ":".join(p for p in s.split(sep)[:4] if p) or None
-
-        modifiers[sel[has_mods]] = segs.codes(starts[has_mods, 2], ends[has_mods, 5], join)
-        doc.report("missing element", "warning", rows[sel[(b[sel] > a[sel]) & (ends[:, 1] <= starts[:, 1])]],
-                   "SVC01 has no procedure code (only a qualifier)")
-    return procedure, modifiers
+    modifier = np.full(n, None, dtype=object)
+    procedure[has] = _objects(procedures)[group[has]]
+    modifier[has] = _objects(modifiers)[group[has]]
+    missing = np.zeros(n, dtype=bool)
+    missing[has] = np.array(qualifier_only, dtype=bool)[group[has]]
+    doc.report("missing element", "warning", rows[missing], "SVC01 has no procedure code (only a qualifier)")
+    return procedure, modifier
 
 
 def _adjustments(doc: Document, loops: _Loops) -> _Adjustments:
@@ -556,32 +570,37 @@ def _adjustments(doc: Document, loops: _Loops) -> _Adjustments:
     segs = doc.segs
     cas = loops.attached(doc, "CAS")
     doc.require(cas, 1, "CAS01 (group code)")
-    group = doc.codes(cas, 1)
+    ag, bg = segs.element(cas, 1)
+    group = segs.codes(ag, bg)
+    known = np.isin(segs.keys(ag, bg), _GROUP_KEYS)
 
     def unknown_group(i: int) -> str:
         g = group[np.searchsorted(cas, i)]
         shown = f" '{g}'" if _SHOWN_ID.match(g) and len(g) == 2 else ""
         return f"CAS01{shown} is not a group code (CO, PR, OA, PI or CR)"
 
-    doc.report("group code", "warning", cas[pd.notna(group) & ~np.isin(group, GROUP_CODES)], unknown_group)
+    doc.report("group code", "warning", cas[pd.notna(group) & ~known], unknown_group)
     doc.report("cas", "error", cas[segs.count(cas) > 19], "CAS has more than 6 adjustments; the extra ones are ignored")
     keys, reasons, amounts, decs, qtys = [], [], [], [], []
+    count = segs.count(cas)
     for t in range(6):
-        ar, br = segs.element(cas, 2 + 3 * t)
-        aa, ba = segs.element(cas, 3 + 3 * t)
-        aq, bq = segs.element(cas, 4 + 3 * t)
+        written = np.flatnonzero(count >= 2 + 3 * t)  # the CAS that reach triplet t (most have one triplet)
+        if not len(written):
+            break
+        ranges = segs.element_ranges(cas[written], (2 + 3 * t, 3 + 3 * t, 4 + 3 * t))
+        (ar, br), (aa, ba), (aq, bq) = ranges[2 + 3 * t], ranges[3 + 3 * t], ranges[4 + 3 * t]
         has = (br > ar) | (ba > aa) | (bq > aq)
-        rows = cas[has]
+        rows = cas[written[has]]
         if not len(rows):
             continue
         ar, br = ar[has], br[has]
-        cents, dec, _ = doc.amounts(rows, 3 + 3 * t, f"CAS{3 + 3 * t:02d} (adjustment amount)", True)
+        cents, dec, _ = doc.amounts_of(rows, aa[has], ba[has], f"CAS{3 + 3 * t:02d} (adjustment amount)", True)
         doc.report("missing element", "error", rows[br <= ar], f"CAS{2 + 3 * t:02d} (reason code) is missing")
-        keys.append(np.flatnonzero(has) * 8 + t)
+        keys.append(written[has] * 8 + t)
         reasons.append(segs.codes(ar, br))
         amounts.append(cents)
         decs.append(dec)
-        qtys.append(doc.numbers(rows, 4 + 3 * t, f"CAS{4 + 3 * t:02d} (quantity)"))
+        qtys.append(doc.numbers_of(rows, aq[has], bq[has], f"CAS{4 + 3 * t:02d} (quantity)"))
     if not keys:
         e = np.zeros(0, np.int64)
         return _Adjustments(row=e, claim=e, line=e, line_seq=e, group=np.zeros(0, object),
@@ -639,7 +658,7 @@ def _provider_adjustments(doc: Document, loops: _Loops) -> _ProviderAdjustments:
         if not len(rows):
             continue
         ac, bc = ac[has], bc[has]
-        cents, dec, _ = doc.amounts(rows, 4 + 2 * t, f"PLB{4 + 2 * t:02d} (adjustment amount)", True)
+        cents, dec, _ = doc.amounts_of(rows, aa[has], ba[has], f"PLB{4 + 2 * t:02d} (adjustment amount)", True)
         doc.report("missing element", "error", rows[bc <= ac], f"PLB{3 + 2 * t:02d} (adjustment reason) is missing")
         keys.append(np.flatnonzero(has) * 8 + t)
         codes.extend(segs.texts(ac, bc))
@@ -819,7 +838,7 @@ def _freeze(value: object) -> list[np.ndarray]:
     out = []
     for f in dataclasses.fields(value):
         array = getattr(value, f.name)
-        if isinstance(array, np.ndarray) and array.flags.writeable and array.flags.owndata:
+        if isinstance(array, np.ndarray) and array.flags.writeable:
             array.setflags(write=False)
             out.append(array)
     return out

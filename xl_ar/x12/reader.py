@@ -100,6 +100,7 @@ class Document:
         """Rows inside a transaction of the set."""
         self._tx_index = np.full(max(ntx, 1), -1, dtype=np.int64)
         self._tx_index[self.txs] = np.arange(len(self.txs))
+        self._kept_rows: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         self.other = dict(Counter(s or "?" for s in envelope.st01 if s != transaction_set.id))
         """Transactions of other sets in the file, counted by ST01 (they are skipped)."""
 
@@ -108,11 +109,23 @@ class Document:
 
     # -- rows --------------------------------------------------------------------------------------
     def rows(self, seg_id: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """Rows of one segment id inside the set's transactions (and inside `mask` when given)."""
+        """Rows of one segment id inside the set's transactions (and inside `mask` when given).
+
+        With a read-only `mask` (a mapper's frozen loop membership) the rows are kept, read-only, and
+        handed out again to the next step that asks while that mask lives.
+        """
+        if mask is not None and not mask.flags.writeable:
+            kept = self._kept_rows.get((seg_id, id(mask)))
+            if kept is not None and kept[0] is mask:
+                return kept[1]
         selected = self.body & (self.segs.code == self.ids[seg_id])
         if mask is not None:
             selected &= mask
-        return np.flatnonzero(selected)
+        found = np.flatnonzero(selected)
+        if mask is not None and not mask.flags.writeable:
+            found.setflags(write=False)
+            self._kept_rows[(seg_id, id(mask))] = (mask, found)
+        return found
 
     def tx_index(self, rows: np.ndarray) -> np.ndarray:
         """Each row's place among the set's transactions (`txs`), -1 outside them."""
@@ -145,7 +158,11 @@ class Document:
         from zero, with a warning naming the element and both values; its decimals are then 2 (the
         figure kept), otherwise the number of decimals written.
         """
-        a, b = self.segs.element(rows, k)
+        return self.amounts_of(rows, *self.segs.element(rows, k), name, required)
+
+    def amounts_of(self, rows: np.ndarray, a: np.ndarray, b: np.ndarray, name: str,
+                   required: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`amounts` of byte ranges already found (`Segments.element` of `rows`)."""
         mant, dec, ok = parse_decimal(self.segs.buf, a, b)
         cents, good, rounded = to_cents(mant, dec, ok)
         present = b > a
@@ -167,7 +184,11 @@ class Document:
 
     def numbers(self, rows: np.ndarray, k: int, name: str, default: float = np.nan) -> np.ndarray:
         """Element k as floats (quantities, units): `default` when empty; a bad one is a warning (NaN)."""
-        a, b = self.segs.element(rows, k)
+        return self.numbers_of(rows, *self.segs.element(rows, k), name, default)
+
+    def numbers_of(self, rows: np.ndarray, a: np.ndarray, b: np.ndarray, name: str,
+                   default: float = np.nan) -> np.ndarray:
+        """`numbers` of byte ranges already found (`Segments.element` of `rows`)."""
         mant, dec, ok = parse_decimal(self.segs.buf, a, b)
         self.report("bad number", "warning", rows[(b > a) & ~ok], f"{name} is not a number")
         return np.where(b > a, to_float(mant, dec, ok), default)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from xl_ar.errors import TokenError
 from xl_ar.findings import Finding, Location
@@ -60,12 +61,12 @@ OTHER = 0
 
 
 def small_key(text: str) -> int:
-    """The integer key of a 1-3 character ASCII string, as `Segments.keys` computes it."""
+    """The integer key of a 1-3 character ASCII string, as `Segments.keys` computes it (its bytes
+    little-endian: the first byte lowest)."""
     b = text.encode("latin-1")
     if not 1 <= len(b) <= 3:
         return -1
-    b = b + b"\0" * (3 - len(b))
-    return (b[0] << 16) | (b[1] << 8) | b[2]
+    return int.from_bytes(b, "little")
 
 
 class SegmentCodes:
@@ -142,6 +143,8 @@ class Segments:
     ids: SegmentCodes
     """The segment codes `code` was computed with."""
     findings: list[Finding] = field(default_factory=list)
+    _memo: dict = field(default_factory=dict, repr=False)
+    """Element ranges already computed for read-only row arrays (see `element_ranges`)."""
 
     def __len__(self) -> int:
         return len(self.start)
@@ -169,21 +172,53 @@ class Segments:
 
     def element(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Byte ranges `(a, b)` of element k (1-based) of each row; `a == b` when absent or empty."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if k < 1:
+        return self.element_ranges(rows, (k,))[k]
+
+    def element_ranges(self, rows: np.ndarray, ks) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """`element` for several k of the same rows (each row's bounds looked up once).
+
+        For a read-only `rows` array (a mapper's frozen row sets, asked for element after element)
+        the ranges are kept and handed out again, read-only, while that array lives.
+        """
+        ks = tuple(ks)
+        if min(ks, default=1) < 1:
             raise ValueError("elements are numbered from 1")
+        if isinstance(rows, np.ndarray) and not rows.flags.writeable:
+            return self._kept_ranges(rows, ks)
+        return self._ranges(np.asarray(rows), ks)
+
+    def _kept_ranges(self, rows: np.ndarray, ks: tuple[int, ...]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        kept = self._memo.get(id(rows))
+        if kept is None or kept[0] is not rows:
+            if len(self._memo) >= 32:
+                self._memo.clear()
+            kept = self._memo[id(rows)] = (rows, {})
+        done = kept[1]
+        missing = tuple(k for k in ks if k not in done)
+        if missing:
+            for k, (a, b) in self._ranges(rows, missing).items():
+                a.setflags(write=False)
+                b.setflags(write=False)
+                done[k] = (a, b)
+        return {k: done[k] for k in ks}
+
+    def _ranges(self, rows: np.ndarray, ks: tuple[int, ...]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         nsep = self.nsep[rows]
-        present = nsep >= k
-        fs = self.first_sep[rows]
         end = self.end[rows]
-        last = len(self.seps) - 1
-        if last < 0:
-            return end.copy(), end.copy()
-        i0 = np.minimum(fs + (k - 1), last)
-        a = np.where(present, self.seps[i0] + 1, end)
-        i1 = np.minimum(fs + k, last)
-        b = np.where(present & (nsep > k), self.seps[i1], end)
-        return a, b
+        if not len(self.seps):
+            return {k: (end.copy(), end.copy()) for k in ks}
+        fs = self.first_sep[rows]
+        out = {}
+        for k in ks:
+            at = fs + (k - 1)  # the separator before element k (clipped: beyond the segment when absent)
+            a = np.take(self.seps, at, mode="clip")
+            a += 1
+            at += 1
+            b = np.take(self.seps, at, mode="clip")
+            np.copyto(a, end, where=nsep < k)
+            np.copyto(b, end, where=nsep <= k)
+            out[k] = (a, b)
+        return out
 
     def count(self, rows: np.ndarray) -> np.ndarray:
         """Number of elements (after the id) of each row, trailing empty ones included."""
@@ -191,46 +226,100 @@ class Segments:
 
     def texts(self, a: np.ndarray, b: np.ndarray, empty: str | None = "") -> list:
         """Python strings of byte ranges; empty ones become `empty`."""
+        return self.text_array(a, b, empty).tolist()
+
+    def text_array(self, a: np.ndarray, b: np.ndarray, empty: str | None = "") -> np.ndarray:
+        """Strings of byte ranges as an object array; empty ones become `empty`.
+
+        Many short ranges are decoded together: their bytes are gathered with a byte that none of them
+        holds between each two, decoded once and split at that byte (C speed, no Python call per value).
+        A long range, or a chunk whose ranges use every ASCII byte, is decoded on its own.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        out = np.empty(len(a), dtype=object)
+        length = b - a
+        encoding = "ascii" if self.ascii else "utf-8"
         raw = self.raw
-        pairs = zip(a.tolist(), b.tolist(), strict=True)
-        if self.ascii:
-            if empty == "":
-                return [raw[x:y].decode("ascii") for x, y in pairs]
-            return [raw[x:y].decode("ascii") or empty for x, y in pairs]
-        return [raw[x:y].decode("utf-8", "replace") or empty for x, y in pairs]
+        short = np.flatnonzero((length > 0) & (length <= _JOIN_MAX))
+        for sl in _byte_chunks(length[short]):
+            rows = short[sl]
+            values = _joined_texts(self.buf, a[rows], length[rows], encoding)
+            if values is None:
+                values = [raw[x:y].decode(encoding, "replace") for x, y in zip(a[rows].tolist(), b[rows].tolist(),
+                                                                                strict=True)]
+            out[rows] = _objects(values)
+        long = np.flatnonzero(length > _JOIN_MAX)
+        if len(long):
+            out[long] = _objects([raw[x:y].decode(encoding, "replace")
+                                  for x, y in zip(a[long].tolist(), b[long].tolist(), strict=True)])
+        out[length <= 0] = empty
+        return out
 
     def codes(self, a: np.ndarray, b: np.ndarray, transform=None) -> np.ndarray:
         """Strings of byte ranges as an object array (None for empty), fast for repeated codes.
 
-        Ranges of up to 7 bytes are packed into integers and only the distinct ones are decoded
-        (status, group, reason, remark and procedure codes repeat a lot); longer ones are sliced.
-        `transform`, if given, is applied to each distinct non-empty string.
+        Only the distinct values are decoded (`distinct`: status, group, reason, remark and procedure
+        codes repeat a lot). `transform`, if given, is applied to each distinct non-empty string.
         """
+        group, first = self.distinct(a, b)
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        n = len(a)
-        out = np.full(n, None, dtype=object)
-        length = b - a
-        nonempty = length > 0
-        short = np.flatnonzero(nonempty & (length <= 7))
-        if len(short) and len(self.buf):
-            key = np.empty(len(short), dtype=np.int64)
-            for sl in _chunks(len(short)):
-                chars, _ = _gather(self.buf, a[short[sl]], length[short[sl]], 7)
-                key[sl] = (chars.astype(np.int64) @ _PACK7) * 8 + length[short[sl]]
-            group, _ = pd.factorize(key)
-            _, first = np.unique(group, return_index=True)
-            values = self.texts(a[short][first], b[short][first])
-            if transform is not None:
-                values = [transform(v) for v in values]
-            out[short] = _objects(values)[group]
-        long = np.flatnonzero(nonempty & (length > 7))
-        if len(long):
-            values = self.texts(a[long], b[long])
-            if transform is not None:
-                values = [transform(v) for v in values]
-            out[long] = _objects(values)
+        values = self.texts(a[first], b[first])
+        if transform is not None:
+            values = [transform(v) for v in values]
+        out = np.full(len(a), None, dtype=object)
+        has = group >= 0
+        out[has] = _objects(values)[group[has]]
         return out
+
+    def distinct(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which byte ranges hold the same bytes: `(group, first)`.
+
+        `group[i]` numbers the distinct non-empty values (-1 for an empty range) and `first[g]` is
+        the index of a range holding value g. Exact: ranges of up to 7 bytes are packed into one
+        integer; ranges of 8-24 bytes are hashed from three 64-bit words and every match is checked
+        word by word (a collision is settled by the bytes); longer ranges are compared as bytes.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        length = np.asarray(b, dtype=np.int64) - a
+        group = np.full(len(a), -1, dtype=np.int64)
+        firsts: list[np.ndarray] = []
+        count = 0
+
+        def number(rows: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            nonlocal count
+            g, _ = pd.factorize(key)  # numbered in order of first appearance
+            f = np.flatnonzero(np.diff(np.maximum.accumulate(g), prepend=-1) > 0)
+            group[rows] = g + count
+            firsts.append(rows[f])
+            count += len(f)
+            return g, f
+
+        short = np.flatnonzero((length > 0) & (length <= 7))
+        if len(short):
+            number(short, _packed(self.raw, self.buf, a[short], length[short]))
+        medium = np.flatnonzero((length > 7) & (length <= 24))
+        by_bytes: list[int] = []
+        if len(medium):
+            words = _words3(self.raw, self.buf, a[medium], length[medium])
+            size = length[medium].astype(np.uint64)
+            g, f = number(medium, words[0] ^ (words[1] * _MIX[0]) ^ (words[2] * _MIX[1]) ^ (size * _MIX[2]))
+            same = (words[:, f[g]] == words).all(axis=0) & (size[f[g]] == size)
+            by_bytes = medium[~same].tolist()
+        by_bytes += np.flatnonzero(length > 24).tolist()
+        if by_bytes:
+            seen: dict[bytes, int] = {}
+            extra = []
+            for i in by_bytes:
+                value = self.raw[int(a[i]):int(a[i] + length[i])]
+                if value not in seen:
+                    seen[value] = count + len(extra)
+                    extra.append(i)
+                group[i] = seen[value]
+            firsts.append(np.array(extra, dtype=np.int64))
+            count += len(extra)
+        return group, np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
 
     def contains(self, a: np.ndarray, b: np.ndarray, char: str) -> np.ndarray:
         """Whether each byte range holds the character `char`."""
@@ -268,15 +357,30 @@ def _objects(values: list) -> np.ndarray:
     return out
 
 
+_KEY_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+
+
 def _keys(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`small_key` of each range of 1-3 bytes, -1 for other lengths.
+
+    Each range is read as one unaligned little-endian 32-bit word masked to its length: one gather
+    per range instead of one per byte.
+    """
     n = len(buf)
-    length = b - a
+    a = np.asarray(a)
+    length = np.asarray(b) - a
     if n == 0 or len(a) == 0:
         return np.full(len(a), -1, dtype=np.int32)
-    last = n - 1
-    key = buf[np.minimum(a, last)].astype(np.int32) << 16
-    key |= np.where(length >= 2, buf[np.minimum(a + 1, last)], 0).astype(np.int32) << 8
-    key |= np.where(length >= 3, buf[np.minimum(a + 2, last)], 0).astype(np.int32)
+    if n >= 4:
+        words = np.ndarray(shape=(n - 3,), dtype="<u4", buffer=buf, strides=(1,))
+        key = (words[np.minimum(a, n - 4)] & _KEY_MASKS[np.clip(length, 0, 3)]).view(np.int32)
+        tail = np.flatnonzero(a > n - 4)
+    else:
+        key = np.zeros(len(a), dtype=np.int32)
+        tail = np.arange(len(a))
+    for i in tail.tolist():  # within 4 bytes of the end
+        x = int(a[i])
+        key[i] = int.from_bytes(buf[x:x + max(0, min(3, int(length[i])))].tobytes(), "little")
     key[(length < 1) | (length > 3)] = -1
     return key
 
@@ -406,57 +510,81 @@ def find_blocks(raw: bytes, source: str) -> tuple[list[Block], list[Finding]]:
     if isinstance(got, str):
         raise TokenError(f"unreadable ISA header: {got}", source=source)
     blocks = [Block(first_isa, len(raw), got[0], True)]
-    pos = first_isa
-    while True:
-        nxt, d = _next_isa(raw, pos + 4, blocks[-1].delimiters)
-        if nxt < 0:
-            break
+    for nxt, d in _later_isas(raw, first_isa + 4, got[0]):
         if d != blocks[-1].delimiters:
             blocks[-1].hi = nxt
             blocks.append(Block(nxt, len(raw), d, True))
-        pos = nxt
     return blocks, findings
 
 
-def _next_isa(raw: bytes, start: int, current: Delimiters) -> tuple[int, Delimiters | None]:
-    """The next ISA that starts a segment (after the terminator or at the start of a line).
+def _later_isas(raw: bytes, start: int, first: Delimiters):
+    """Each later ISA that starts a segment (after the terminator or at the start of a line), with its
+    delimiters, in file order.
 
-    Candidates are screened a window at a time with numpy (an `ISA`, a separator after it, 16
-    element separators within `_ISA_MAX` bytes, then a component separator): only the few that pass
-    are read by `isa_delimiters`, so a file of `~ISA*` repeated costs linear time, not a header
-    parse per repetition.
+    One pass over the file: candidates are screened a window at a time with numpy (an `ISA`, a
+    separator after it, 16 element separators within `_ISA_MAX` bytes, then a component separator),
+    so a file of `~ISA*` repeated costs linear time. Headers that differ only in their control numbers,
+    dates and ids (thousands of small interchanges concatenated) are read once: the delimiters depend
+    only on the element separator, ISA11, ISA12 and what follows the 16th separator up to the first
+    non-blank byte, so those bytes key a cache of `isa_delimiters` results.
     """
     buf = np.frombuffer(raw, dtype=np.uint8)
+    term = ord(first.segment) & 0xFF
+    known: dict[bytes, Delimiters | None] = {}
     lo = start
     while lo < len(raw):
         hi = min(len(raw), lo + _SCAN)
-        for p in _isa_candidates(buf, lo, hi).tolist():
-            q = p - 1
-            while q >= start and raw[q] in _WS_BYTES:
-                q -= 1
-            at_boundary = q >= start and (raw[q] == (ord(current.segment) & 0xFF) or b"\n" in raw[q + 1:p])
-            if at_boundary:
+        found, sep11, sep13, sep16 = _isa_candidates(buf, lo, hi)
+        for p, s11, s13, q in zip(found.tolist(), sep11.tolist(), sep13.tolist(), sep16.tolist(), strict=True):
+            last = _last_nonblank(buf, raw, p, start)
+            if last < 0 or (raw[last] != term and raw.find(b"\n", last + 1, p) < 0):
+                continue  # not at a segment boundary: an `ISA` inside an element
+            blank_end = _BLANKS.match(raw, q + 2, min(len(raw), q + 66)).end()
+            key = raw[p + 3:p + 4] + raw[s11:s13 + 1] + raw[q + 1:blank_end + 1] if blank_end < q + 66 else None
+            if key is not None and key in known:
+                d = known[key]
+            else:
                 got = isa_delimiters(_window(raw, p), 0)
-                if not isinstance(got, str):
-                    return p, got[0]
+                d = None if isinstance(got, str) else got[0]
+                if key is not None:
+                    known[key] = d
+            if d is not None:
+                term = ord(d.segment) & 0xFF
+                yield p, d
         lo = hi
-    return -1, None
 
 
-def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def _last_nonblank(buf: np.ndarray, raw: bytes, p: int, floor: int) -> int:
+    """Position of the last non-blank byte in `[floor, p)`, -1 if none; the cost follows the blank run."""
+    near = raw[max(floor, p - 64):p].rstrip(_WS_CHARS.encode())
+    if near:
+        return max(floor, p - 64) + len(near) - 1
+    hi = max(floor, p - 64)
+    while hi > floor:
+        lo = max(floor, hi - (1 << 16))
+        nonblank = np.flatnonzero(~_WS[buf[lo:hi]])
+        if len(nonblank):
+            return lo + int(nonblank[-1])
+        hi = lo
+    return -1
+
+
+def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions p in [lo, hi) where an ISA header may start: `ISA`, a non-alphanumeric, non-blank
     separator, 16 of them within `_ISA_MAX` bytes, a usable ISA16 after the 16th and no letter or digit
-    where the terminator goes (vectorised)."""
+    where the terminator goes (vectorised); with the positions of the 11th, 13th and 16th separators."""
     n = len(buf)
     end = min(hi, n - 4)
+    none = np.zeros(0, dtype=np.int64)
     if end <= lo:
-        return np.zeros(0, dtype=np.int64)
+        return none, none, none, none
     p = lo + np.flatnonzero((buf[lo:end] == 73) & (buf[lo + 1:end + 1] == 83) & (buf[lo + 2:end + 2] == 65))
     if not len(p):
-        return p
+        return none, none, none, none
     sep = buf[p + 3]
     p, sep = p[_USABLE[sep]], sep[_USABLE[sep]]
     keep = np.zeros(len(p), dtype=bool)
+    s11, s13, s16 = (np.zeros(len(p), dtype=np.int64) for _ in range(3))
     for s in np.unique(sep).tolist():  # a handful of distinct separators
         mine = np.flatnonzero(sep == s)
         top = min(n, int(p[mine].max()) + _ISA_MAX)
@@ -464,13 +592,17 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> np.ndarray:
         at = where + np.flatnonzero(buf[where:top] == s)
         i = np.searchsorted(at, p[mine] + 3)  # the separator right after ISA
         ok = i + 15 < len(at)
-        q = np.where(ok, at[np.minimum(i + 15, len(at) - 1)], n)
+        last = max(len(at) - 1, 0)
+        q = np.where(ok, at[np.minimum(i + 15, last)], n)
         ok &= (q - p[mine] < _ISA_MAX) & (q + 1 < n)
         comp = buf[np.minimum(q + 1, n - 1)]
         term = buf[np.minimum(q + 2, n - 1)]  # the terminator, or a blank before it (read exactly later)
         ok &= _USABLE[comp] & (comp != s) & (q + 2 < n) & (_USABLE[term] | _WS[term]) & (term != s) & (term != comp)
         keep[mine[ok]] = True
-    return p[keep]
+        s11[mine[ok]] = at[(i + 10)[ok]]
+        s13[mine[ok]] = at[(i + 12)[ok]]
+        s16[mine[ok]] = q[ok]
+    return p[keep], s11[keep], s13[keep], s16[keep]
 
 
 _USABLE = np.ones(256, dtype=bool)
@@ -641,14 +773,119 @@ _MAX_CENTS = MAX_CENTS
 
 
 def _gather(buf: np.ndarray, a: np.ndarray, length: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first `width` bytes of each range as an `(n, width)` matrix (0 past each range's length)."""
-    cols = np.arange(width, dtype=a.dtype)
-    idx = a[:, None] + cols
-    np.minimum(idx, len(buf) - 1, out=idx)
-    valid = cols < length[:, None]
-    chars = buf[idx]
+    """The first `width` bytes of each range as an `(n, width)` matrix (0 past each range's length).
+
+    Rows are copied whole from a sliding-window view of the buffer (one gather of `width`-byte rows,
+    not one of `n * width` single bytes); the few ranges within `width` bytes of the end are read
+    one byte at a time.
+    """
+    n = len(buf)
+    cols = np.arange(width, dtype=np.int64)
+    valid = cols < np.asarray(length)[:, None]
+    if n >= width:
+        top = n - width
+        chars = sliding_window_view(buf, width)[np.minimum(a, top)]
+        tail = np.flatnonzero(a > top)
+    else:
+        chars = np.zeros((len(a), width), dtype=np.uint8)
+        tail = np.arange(len(a))
+    if len(tail) and n:
+        idx = np.minimum(np.asarray(a)[tail, None].astype(np.int64) + cols, n - 1)
+        chars[tail] = buf[idx]
     chars[~valid] = 0
     return chars, valid
+
+
+_MASKS = np.array([(1 << (8 * i)) - 1 for i in range(8)], dtype=np.uint64)
+
+
+def _packed(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """One integer per range of 1-7 bytes (its bytes and its length): equal keys, equal bytes.
+
+    Each range is read as one unaligned little-endian 64-bit word and masked to its length, so no
+    `(n, 7)` byte matrix is built; ranges within 8 bytes of the end are read one by one.
+    """
+    n = len(buf)
+    a = np.asarray(a, dtype=np.int64)
+    length = np.asarray(length, dtype=np.int64)
+    key = np.zeros(len(a), dtype=np.uint64)
+    if n >= 8:
+        words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        key = words[np.minimum(a, n - 8)] & _MASKS[length]
+        tail = np.flatnonzero(a > n - 8)
+    else:
+        tail = np.arange(len(a))
+    for i in tail.tolist():
+        key[i] = int.from_bytes(raw[int(a[i]):int(a[i]) + int(length[i])], "little")
+    return (key << np.uint64(3)) | length.astype(np.uint64)
+
+
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+"""Odd 64-bit multipliers that mix the words of a range into one hash (`Segments.distinct`)."""
+
+
+def _words3(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The first 24 bytes of each range as three little-endian 64-bit words, zero past its length."""
+    n = len(buf)
+    out = np.zeros((3, len(a)), dtype=np.uint64)
+    if n >= 8:
+        words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        for j in range(3):
+            left = np.clip(length - 8 * j, 0, 8)
+            out[j] = words[np.minimum(a + 8 * j, n - 8)] & _MASKS8[left]
+        tail = np.flatnonzero(a + length > n - 8)
+    else:
+        tail = np.arange(len(a))
+    for i in tail.tolist():  # near the end: from the bytes
+        value = raw[int(a[i]):int(a[i] + length[i])].ljust(24, b"\0")
+        for j in range(3):
+            out[j, i] = int.from_bytes(value[8 * j:8 * j + 8], "little")
+    return out
+
+
+_MASKS8 = np.array([(1 << (8 * i)) - 1 for i in range(9)], dtype=np.uint64)
+
+
+_JOIN_MAX = 4096
+"""Ranges longer than this are decoded one by one by `Segments.text_array`."""
+_JOIN_BYTES = 1 << 20
+"""Bytes gathered at a time by `_joined_texts` (bounds its temporaries)."""
+
+
+def _byte_chunks(length: np.ndarray):
+    """Slices of consecutive ranges holding about `_JOIN_BYTES` bytes each (at least one range each)."""
+    n = len(length)
+    cum = np.cumsum(length + 1)
+    lo = 0
+    while lo < n:
+        base = int(cum[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(cum, base + _JOIN_BYTES, side="right")))
+        yield slice(lo, hi)
+        lo = hi
+
+
+def _joined_texts(buf: np.ndarray, a: np.ndarray, length: np.ndarray, encoding: str) -> list[str] | None:
+    """The ranges (all non-empty) decoded together: gathered with a separator byte none of them holds,
+    decoded once, split. None when every ASCII byte occurs (then the caller decodes one by one)."""
+    total = int(length.sum())
+    n = len(a)
+    step = np.ones(total + n, dtype=np.int64)  # source position of each output byte, by running sum
+    starts = np.cumsum(length + 1) - (length + 1)  # where each range begins in the output
+    step[starts] = a - np.concatenate(([0], a[:-1] + length[:-1]))  # jump from the previous range's separator
+    src = np.cumsum(step)
+    seps = starts + length
+    src[seps] = 0
+    joined = buf[src]
+    joined[seps] = 0
+    present = np.bincount(joined, minlength=256)
+    free = np.flatnonzero(present[1:128] == 0)
+    if not len(free):
+        return None
+    sep = int(free[0]) + 1
+    joined[seps] = sep
+    text = joined[:-1].tobytes().decode(encoding, "replace")
+    values = text.split(chr(sep))
+    return values if len(values) == n else None
 
 
 def _chunks(n: int, size: int = _CHUNK):
@@ -682,7 +919,8 @@ def parse_decimal(buf: np.ndarray, a: np.ndarray, b: np.ndarray,
 
 
 def _parse_chunk(buf, a, b, width):
-    """Horner's rule over the columns of the chunk: one pass per character position."""
+    """Horner's rule over the character positions of the chunk: one pass per position, each reading
+    that position's byte of every range (no `(n, width)` matrix)."""
     length = b - a
     ok = (length > 0) & (length <= width)
     length = np.where(ok, length, 0)
@@ -690,24 +928,28 @@ def _parse_chunk(buf, a, b, width):
     n = len(a)
     if w == 0:
         return np.zeros(n, np.int64), np.zeros(n, np.int64), ok
-    chars, valid = _gather(buf, a, length, w)
-    chars = np.ascontiguousarray(chars.T)
-    valid = np.ascontiguousarray(valid.T)
-    neg = valid[0] & (chars[0] == 45)
+    a = np.asarray(a, dtype=np.int64)
     mant = np.zeros(n, np.int64)
     dec = np.zeros(n, np.int64)
     seen_dot = np.zeros(n, dtype=bool)
     bad = np.zeros(n, dtype=bool)
     any_digit = np.zeros(n, dtype=bool)
+    neg = np.zeros(n, dtype=bool)
+    last = len(buf) - 1
     for j in range(w):
-        c, v = chars[j], valid[j]
+        v = length > j
+        c = np.take(buf, np.minimum(a + j, last))
         d = c - np.uint8(48)
         digit = v & (d < 10)
         dot = v & (c == 46)
-        other = v & ~digit & ~dot
         if j == 0:
-            other &= ~neg
-        bad |= other | (dot & seen_dot) | (digit & (mant >= 10**17))
+            neg = v & (c == 45)
+            other = v & ~digit & ~dot & ~neg
+        else:
+            other = v & ~digit & ~dot
+        bad |= other | (dot & seen_dot)
+        if j >= 17:  # only an 18th digit can take the mantissa to 10**18
+            bad |= digit & (mant >= 10**17)
         seen_dot |= dot
         mant = np.where(digit, mant * 10 + d, mant)
         dec += digit & seen_dot
@@ -726,6 +968,10 @@ def to_cents(mant: np.ndarray, dec: np.ndarray, ok: np.ndarray) -> tuple[np.ndar
     """
     mant = np.asarray(mant, dtype=np.int64)
     dec = np.asarray(dec, dtype=np.int64)
+    if not (dec > 2).any():  # the usual case: nothing beyond the cent, nothing to round
+        up = _POW10[2 - dec]
+        good = ok & (np.abs(mant) < _MAX_CENTS // up)
+        return np.where(good, mant * up, 0), good, np.zeros(len(mant), dtype=bool)
     magnitude = np.abs(mant)  # parse_decimal keeps mantissas below 10**18
     short = dec <= 2
     up = _POW10[np.clip(2 - dec, 0, 2)]
