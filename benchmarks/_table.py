@@ -49,7 +49,7 @@ def peak_mb(fn: Callable[[], object]) -> float:
 
 def render(rows: list[Row]) -> str:
     head = ("figure", "ours", "baseline", "ratio", "baseline is")
-    body = [(r.figure, f"{r.ours:,.2f} {r.unit}", f"{r.baseline:,.2f} {r.unit}", f"{r.ratio:,.1f}x", r.baseline_name)
+    body = [(r.figure, f"{r.ours:,.2f} {r.unit}", f"{r.baseline:,.2f} {r.unit}", f"{r.ratio:,.2f}x", r.baseline_name)
             for r in rows]
     widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True))]

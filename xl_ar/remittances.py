@@ -33,7 +33,7 @@ from xl_ar.errors import InputError
 from xl_ar.findings import NOWHERE, Finding
 from xl_ar.keys import payment_key_columns
 from xl_ar.sources import SourceFile
-from xl_ar.x12.era import Remittance, read_835, read_835_columns
+from xl_ar.x12.era import Remittance, read_835, read_835_files
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +338,10 @@ def counted_once(remittance_tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.
             for name, frame in remittance_tables.items()}
 
 
+_PROGRESS_STEP = 256
+"""Files read between two progress reports by `read_remittances`."""
+
+
 def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int | None], None] | None = None,
                      ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Every file read into one set of remittance tables (nothing deduplicated), with all findings.
@@ -353,15 +357,17 @@ def read_remittances(files: Iterable[SourceFile], progress: Callable[[int, int |
     started = time.perf_counter()
     parts: dict[str, list[tuple[int, dict]]] = {name: [] for name in tables.REMITTANCE_TABLES}
     findings: list[Finding] = []
-    for i, file in enumerate(files, start=1):
+    read: list = []
+    for lo in range(0, len(files), _PROGRESS_STEP):  # small files are read in batches (`read_835_files`)
+        read += read_835_files([(f.name, f.data) for f in files[lo:lo + _PROGRESS_STEP]])
         if progress:
-            progress(i, len(files))
-        try:
-            columns, found = read_835_columns(file.data, file.name)
-        except InputError as e:
-            findings.append(Finding("error", file.name, NOWHERE, e.reason, "unreadable"))
+            progress(len(read), len(files))
+    for i, (file, result) in enumerate(zip(files, read, strict=True), start=1):
+        if isinstance(result, InputError):
+            findings.append(Finding("error", file.name, NOWHERE, result.reason, "unreadable"))
             log.info("%s: not readable as an 835 (%d bytes)", file.name, len(file.data))
             continue
+        columns, found = result
         findings += found
         log.debug("%s: read, %d bytes, %d findings", file.name, len(file.data), len(found))
         for name, data in columns.items():

@@ -41,11 +41,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xl_ar.errors import X12Error
 from xl_ar.findings import Finding
 from xl_ar.money import format_cents
 from xl_ar.tables import REMITTANCE_TABLES, from_columns
 from xl_ar.x12.reader import Document, TransactionSet, read_document
-from xl_ar.x12.tokens import OTHER, Delimiters, small_key
+from xl_ar.x12.tokens import OTHER, Delimiters, isa_delimiters, small_key
 
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
 """CAS01 claim adjustment group codes (CR: correction and reversal, 4010 only)."""
@@ -152,6 +153,89 @@ def read_835_columns(data: bytes | str, source: str) -> tuple[dict[str, Columns]
     """
     doc = read_document(data, source, REMITTANCE)
     return map_835(doc).tables, doc.findings.result()
+
+
+SMALL_FILE = 1 << 16
+"""Files up to this size (bytes) are read together by `read_835_files` (larger ones on their own)."""
+_BATCH_BYTES = 1 << 22
+
+
+def read_835_files(files: Sequence[tuple[str, bytes]]) -> list[tuple[dict[str, Columns], list[Finding]] | X12Error]:
+    """`read_835_columns` of each file (or the `X12Error` it raises), in order, for readers of many files.
+
+    Small files (up to `SMALL_FILE` bytes) that start with their ISA and end with their segment
+    terminator are read together, a batch of them in one pass, so a folder of thousands of one-claim
+    remittances costs what one file of the same size costs, not a fixed setup per file. The result
+    is the same as reading each file alone: a batch in which anything is found (an error or warning
+    to report, a file without an 835, a transaction repeated in two files) is read again file by file.
+    """
+    out: list = [None] * len(files)
+    batch: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if batch:
+            read = _read_batch([files[i] for i in batch]) if len(batch) > 1 else None
+            for i, result in zip(batch, read or [_read_one(*files[i]) for i in batch], strict=True):
+                out[i] = result
+            batch.clear()
+        size = 0
+
+    for i, (name, data) in enumerate(files):
+        if _batchable(data):
+            if size + len(data) > _BATCH_BYTES:
+                flush()
+            batch.append(i)
+            size += len(data)
+        else:
+            out[i] = _read_one(name, data)
+    flush()
+    return out
+
+
+def _read_one(name: str, data: bytes) -> tuple[dict[str, Columns], list[Finding]] | X12Error:
+    try:
+        return read_835_columns(data, name)
+    except X12Error as e:
+        return e
+
+
+def _batchable(data: bytes) -> bool:
+    """A small file that starts with a readable ISA and ends with its segment terminator (so files put
+    one after the other keep their segment boundaries)."""
+    if len(data) > SMALL_FILE or not data.startswith(b"ISA"):
+        return False
+    got = isa_delimiters(data[:800].decode("latin-1"), 0)
+    if isinstance(got, str) or got[0].segment.isspace():
+        return False
+    return data.rstrip(b" \t\r\n\x0b\x0c")[-1:] == got[0].segment.encode("latin-1")
+
+
+def _read_batch(files: list[tuple[str, bytes]]) -> list[tuple[dict[str, Columns], list[Finding]]] | None:
+    """Several small files read in one pass and split back per file; None when they must be read one by one."""
+    starts = np.cumsum([0] + [len(data) for _, data in files])
+    doc = read_document(b"".join(data for _, data in files), "batch", REMITTANCE)
+    doc.parts = starts[:-1]
+    tx_file = np.searchsorted(starts, doc.segs.start[doc.envelope.st_row[doc.txs]], side="right") - 1
+    if len(np.unique(tx_file)) != len(files):  # a file without an 835: it has a warning of its own
+        return None
+    mapped = map_835(doc).tables
+    if doc.findings.result():  # findings name their file and position: read one by one
+        return None
+    ids = pd.Index(mapped["payments"]["payment_id"])
+    if not ids.is_unique:  # the same transaction in two files: ids are settled file by file
+        return None
+    mapped["payments"]["source_file"] = np.array([files[f][0] for f in tx_file.tolist()], dtype=object)
+    out: list[tuple[dict[str, Columns], list[Finding]]] = [({}, []) for _ in files]
+    for name, columns in mapped.items():
+        file_of = tx_file[ids.get_indexer(np.asarray(columns["payment_id"], dtype=object))]
+        if len(file_of) and np.any(np.diff(file_of) < 0):  # rows come in file order; if not, read one by one
+            return None
+        bounds = np.searchsorted(file_of, np.arange(len(files) + 1), side="left")
+        for f, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
+            out[f][0][name] = {column: values[lo:hi] for column, values in columns.items()}
+    return out
 
 
 def map_835(doc: Document, order: Sequence[str] | None = None) -> RemittanceColumns:
@@ -460,7 +544,10 @@ def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:
     view = memoryview(segs.raw)
     ids: list[str] = []
     seen: Counter[str] = Counter()
+    part = np.searchsorted(doc.parts, lo, side="right").tolist() if doc.parts is not None else [0] * len(lo)
     for j, tx in enumerate(doc.txs.tolist()):
+        if j and part[j] != part[j - 1]:  # files read together: repeats are counted in each file
+            seen.clear()
         digest = hashlib.sha256(view[isa_lo[j]:isa_hi[j]])
         digest.update(view[lo[j]:hi[j]])
         base = f"{trn02[j] or 'NOTRACE'}-{env.st02[tx] or 'NOST'}-{digest.hexdigest()[:8]}"

@@ -101,6 +101,8 @@ class Document:
         self._tx_index = np.full(max(ntx, 1), -1, dtype=np.int64)
         self._tx_index[self.txs] = np.arange(len(self.txs))
         self._kept_rows: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        self.parts: np.ndarray | None = None
+        """Byte offsets where each file starts, when several files are read together (see `era.read_835_files`)."""
         self.other = dict(Counter(s or "?" for s in envelope.st01 if s != transaction_set.id))
         """Transactions of other sets in the file, counted by ST01 (they are skipped)."""
 
