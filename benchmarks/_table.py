@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,44 @@ def peak_mb(fn: Callable[[], object]) -> float:
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
+
+
+_FRESH = """
+import sys
+from pathlib import Path
+
+def peak():  # VmHWM: the peak resident set of this process's own address space
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource  # not Linux: ru_maxrss (kB on Linux, bytes on macOS; only a fallback)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+try:
+    code = __import__(sys.argv[1], fromlist=["main"]).main(sys.argv[2:])
+except SystemExit as e:  # argparse's --help / --version
+    code = e.code
+sys.stdout.flush()
+print(f"\\n@peak-mb {peak()}")
+sys.exit(code)
+"""
+
+
+def fresh_process(module: str, args: Sequence[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of `module.main(args)` run in a fresh Python process.
+
+    The peak is the child's own VmHWM, read by the child. Not `RUSAGE_CHILDREN`'s ru_maxrss: on
+    Linux that survives fork/exec, so the child would be charged the parent's resident set at the
+    moment it was started (a benchmark that built the report in-process first reads its own peak)."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _FRESH, module, *args], capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+    marker = done.stdout.rsplit("@peak-mb ", 1)
+    return seconds, float(marker[1])
 
 
 def render(rows: list[Row]) -> str:

@@ -440,6 +440,10 @@ def _one_to_one(pairs: pd.DataFrame, left: str, right: str, order: list[str]) ->
     return pd.concat(kept) if kept else rest
 
 
+_MATCHED_ON = ("line_control", "claim_id", "procedure_code", "service_date", "units")
+"""The columns `match_lines` reads of a remitted and a billed line."""
+
+
 def match_lines(lines: pd.DataFrame, claim_lines: pd.DataFrame) -> np.ndarray:
     """For each remitted line, the index of its billed line in `claim_lines` (-1 when none).
 
@@ -450,8 +454,9 @@ def match_lines(lines: pd.DataFrame, claim_lines: pd.DataFrame) -> np.ndarray:
     result = np.full(len(lines), -1, dtype=np.int64)
     if claim_lines is None or claim_lines.empty or lines.empty:
         return result
-    billed = claim_lines.reset_index(drop=True).assign(_billed=np.arange(len(claim_lines)))
-    remitted = lines.reset_index(drop=True).assign(_remitted=np.arange(len(lines)))
+    # only the columns matched on: the merges below then copy five columns, not every column of both tables
+    billed = claim_lines[list(_MATCHED_ON)].reset_index(drop=True).assign(_billed=np.arange(len(claim_lines)))
+    remitted = lines[list(_MATCHED_ON)].reset_index(drop=True).assign(_remitted=np.arange(len(lines)))
     used: set[int] = set()
     with_control = remitted[remitted.line_control.notna()]
     found = with_control.merge(billed[billed.line_control.notna()][["line_control", "claim_id", "_billed"]],
