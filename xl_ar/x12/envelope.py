@@ -273,8 +273,18 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
             return None
     if texts(_SE, 2) != st02 or texts(_GE, 2) != texts(_GS, 6) or texts(_IEA, 2) != texts(_ISA, 13):
         return None
-    gs08 = texts(_GS, 8)
-    conventions = [st03.strip() or gs08[g].strip() for st03, g in zip(texts(_ST, 3), gs_of_st.tolist(), strict=True)]
+    gs08 = _stripped(texts(_GS, 8))
+    st03 = _stripped(texts(_ST, 3))
+    conventions = st03 if all(st03) else [c or gs08[g] for c, g in zip(st03, gs_of_st.tolist(), strict=True)]
     return Envelope(st_row=st_row.astype(np.int64), end_row=se_row.astype(np.int64),
-                    st01=tuple(t.strip() for t in texts(_ST, 1)), st02=tuple(t.strip() for t in st02),
-                    convention=tuple(conventions))
+                    st01=tuple(_stripped(texts(_ST, 1))), st02=tuple(_stripped(st02)), convention=tuple(conventions))
+
+
+_EDGE_BLANK = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def _stripped(values: list[str]) -> list[str]:
+    """The values without blanks around them (the list itself when none has any: one regex search)."""
+    if _EDGE_BLANK.search("\x00".join(values)) is None:
+        return values
+    return [v.strip() for v in values]

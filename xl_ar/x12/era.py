@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -543,16 +542,17 @@ def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:
     hi = np.maximum(segs.end[end_row], segs.start[st_row]).tolist()
     view = memoryview(segs.raw)
     ids: list[str] = []
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     part = np.searchsorted(doc.parts, lo, side="right").tolist() if doc.parts is not None else [0] * len(lo)
-    for j, tx in enumerate(doc.txs.tolist()):
+    sha256 = hashlib.sha256
+    for j, st02 in enumerate([env.st02[tx] for tx in doc.txs.tolist()]):
         if j and part[j] != part[j - 1]:  # files read together: repeats are counted in each file
             seen.clear()
-        digest = hashlib.sha256(view[isa_lo[j]:isa_hi[j]])
+        digest = sha256(view[isa_lo[j]:isa_hi[j]])
         digest.update(view[lo[j]:hi[j]])
-        base = f"{trn02[j] or 'NOTRACE'}-{env.st02[tx] or 'NOST'}-{digest.hexdigest()[:8]}"
-        seen[base] += 1
-        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        base = f"{trn02[j] or 'NOTRACE'}-{st02 or 'NOST'}-{digest.hexdigest()[:8]}"
+        k = seen[base] = seen.get(base, 0) + 1
+        ids.append(base if k == 1 else f"{base}-{k}")
     return ids
 
 

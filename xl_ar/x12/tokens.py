@@ -518,24 +518,39 @@ def find_blocks(raw: bytes, source: str) -> tuple[list[Block], list[Finding]]:
 
 
 def _later_isas(raw: bytes, start: int, first: Delimiters):
-    """Each later ISA that starts a segment (after the terminator or at the start of a line), with its
-    delimiters, in file order.
+    """Each later ISA that starts a segment (after the terminator or at the start of a line) and whose
+    header may change the delimiters, with its delimiters, in file order.
 
     One pass over the file: candidates are screened a window at a time with numpy (an `ISA`, a
     separator after it, 16 element separators within `_ISA_MAX` bytes, then a component separator),
-    so a file of `~ISA*` repeated costs linear time. Headers that differ only in their control numbers,
-    dates and ids (thousands of small interchanges concatenated) are read once: the delimiters depend
-    only on the element separator, ISA11, ISA12 and what follows the 16th separator up to the first
-    non-blank byte, so those bytes key a cache of `isa_delimiters` results.
+    so a file of `~ISA*` repeated costs linear time. The delimiters depend only on the element
+    separator, ISA11, ISA12 and what follows the 16th separator up to the first non-blank byte: a
+    header whose bytes there equal the current header's, right after a terminator or a line break,
+    keeps the delimiters and is passed over without a Python step (thousands of small interchanges
+    concatenated); the others are read by `isa_delimiters`, through a cache keyed by those bytes.
     """
     buf = np.frombuffer(raw, dtype=np.uint8)
-    term = ord(first.segment) & 0xFF
+    current = first
+    shape = _header_shape(buf, start - 4)
     known: dict[bytes, Delimiters | None] = {}
     lo = start
     while lo < len(raw):
         hi = min(len(raw), lo + _SCAN)
         found, sep11, sep13, sep16 = _isa_candidates(buf, lo, hi)
-        for p, s11, s13, q in zip(found.tolist(), sep11.tolist(), sep13.tolist(), sep16.tolist(), strict=True):
+        i = 0
+        while i < len(found):
+            p, s11, s13, q = found[i:], sep11[i:], sep13[i:], sep16[i:]
+            term = ord(current.segment) & 0xFF
+            prev = buf[p - 1]
+            boundary = (prev == term) | (prev == 10)
+            unsure = _WS[prev] & ~boundary  # blanks other than a line break before the ISA: look further back
+            same = boundary & _same_shape(buf, p, s11, s13, q, shape) if shape is not None else np.zeros(len(p), bool)
+            look = np.flatnonzero((boundary & ~same) | unsure)
+            if not len(look):
+                break
+            j = int(look[0])
+            i += j + 1
+            p, s11, s13, q = int(p[j]), int(s11[j]), int(s13[j]), int(q[j])
             last = _last_nonblank(buf, raw, p, start)
             if last < 0 or (raw[last] != term and raw.find(b"\n", last + 1, p) < 0):
                 continue  # not at a segment boundary: an `ISA` inside an element
@@ -549,9 +564,44 @@ def _later_isas(raw: bytes, start: int, first: Delimiters):
                 if key is not None:
                     known[key] = d
             if d is not None:
-                term = ord(d.segment) & 0xFF
+                current = d
+                shape = _header_shape(buf, p)
                 yield p, d
         lo = hi
+
+
+_Shape = tuple[int, int, int, int, int]
+
+
+def _header_shape(buf: np.ndarray, p: int) -> _Shape | None:
+    """What fixes the delimiters of the ISA at `p`, as numbers: element separator, ISA16, the byte after
+    it (the terminator), and ISA11 through ISA12 as one masked 64-bit word and its length; None when the
+    terminator is a blank or ISA11..ISA12 is longer than 8 bytes (such headers are always read in full)."""
+    found, s11, s13, q = _isa_candidates(buf, p, p + 1)
+    if not len(found):
+        return None
+    s11, s13, q = int(s11[0]), int(s13[0]), int(q[0])
+    size = s13 - s11 - 1
+    if _WS[buf[q + 2]] or not 0 <= size <= 8 or s11 + 9 > len(buf):
+        return None
+    word = int.from_bytes(buf[s11 + 1:s11 + 1 + size].tobytes(), "little")
+    return int(buf[p + 3]), int(buf[q + 1]), int(buf[q + 2]), word, size
+
+
+def _same_shape(buf: np.ndarray, p: np.ndarray, s11: np.ndarray, s13: np.ndarray, q: np.ndarray,
+                shape: _Shape) -> np.ndarray:
+    """Which candidate headers have exactly the delimiter bytes of `shape` (vectorised)."""
+    el, comp, term, word, size = shape
+    n = len(buf)
+    same = (buf[p + 3] == el) & (buf[q + 1] == comp) & (buf[np.minimum(q + 2, n - 1)] == term) & (s13 - s11 - 1 == size)
+    if n >= 8:
+        words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        at = np.minimum(s11 + 1, n - 8)
+        same &= (words[at] & _MASKS8[size]) == np.uint64(word)
+        same &= s11 + 1 <= n - 8
+    else:
+        same[:] = False
+    return same
 
 
 def _last_nonblank(buf: np.ndarray, raw: bytes, p: int, floor: int) -> int:
