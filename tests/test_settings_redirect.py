@@ -99,7 +99,7 @@ def test_the_same_store_from_the_workbook_as_from_the_user_file_needs_no_confirm
 
 def test_a_local_store_path_from_the_workbook_needs_confirmation(home, tmp_path):
     # a workbook pointing the store at a shared folder would have patient data written there
-    s = resolve(sheet={"store": str(tmp_path / "shared" / "ar.sqlite")}, user=home / "xl_ar.conf",
+    s = resolve(sheet={"store": str(tmp_path / "team-folder" / "ar.sqlite")}, user=home / "xl_ar.conf",
                 environ={"XL_AR_HOME": str(home)})
     assert [(r.key, r.host) for r in s.redirects] == [("store", "")]
 
