@@ -260,7 +260,7 @@ class Setting:
     """The default, from the environment's xl-ar folder when it needs one (None: not set)."""
     group: str = "place"
     """`place` (where things are), `threshold` (reconciliation's tolerances), `target` (the report's KPI targets)
-    or `trust` (what the user confirmed; kept by the ribbon in the user file, not offered on the add-in's sheet)."""
+    or `trust` (what the user confirmed: kept by the ribbon in the user file; a workbook cannot set it)."""
     field: str = ""
     """The `reconcile.Rules` or `reports.content.Targets` field a threshold or target sets."""
 
@@ -298,14 +298,14 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "or a database URL for a team", _store, "store", lambda environ: str(home(environ) / "xl-ar.sqlite")),
     Setting("era_source", "where remittances (835) come from: folders, .zip files or sftp:// mailboxes "
             "(several separated by ';')", _sources, "sources"),
-    Setting("confirmed_redirects", "store addresses and remittance mailboxes you allowed a workbook's xl_ar.conf "
-            "sheet or file to use (the ribbon asks once and keeps your answer here; only your user file, the "
-            "add-in's sheet or XL_AR_CONFIRMED_REDIRECTS may set it)", _confirmed, "sources", group="trust"),
     Setting("practice", "the practice folder (exports, era/, practice.json)", _folder, "folder"),
     Setting("as_of", "the as-of date of every figure (default: the practice's, else today in Excel)", _date, "date"),
     Setting("practice_name", "the practice name shown on reports (default: practice.json's)", _text),
     Setting("report_folder", "where Build report writes the management report (default: beside the workbook)",
             _folder, "folder"),
+    Setting("confirmed_redirects", "store addresses and remittance mailboxes you allowed a workbook's xl_ar.conf "
+            "sheet or file to use (the ribbon asks once and keeps your answer here; only your user file, the "
+            "add-in's sheet or XL_AR_CONFIRMED_REDIRECTS may set it)", _confirmed, "sources", group="trust"),
     _threshold("posting_grace_days", "days a remittance may wait to be posted before it is an exception", _days,
                "days"),
     _threshold("deposit_grace_days", "days a payment may wait for its deposit (and a deposit for its remittance)",
@@ -342,7 +342,7 @@ def default_text(key: str) -> str:
     spec = SETTINGS[key]
     if key == "store":
         return "xl-ar.sqlite in the xl-ar folder"
-    if spec.group == "place":
+    if spec.group in ("place", "trust"):
         return ""
     return _show(spec.default({}), spec.kind) or "off"
 
@@ -351,8 +351,6 @@ def sheet_rows() -> list[tuple[str, str]]:
     """Every setting key with what it is for and its default: the rows of an `xl_ar.conf` sheet (values empty)."""
     rows = []
     for key, spec in SETTINGS.items():
-        if spec.group == "trust":
-            continue
         default = default_text(key)
         rows.append((key, spec.doc + (f" (default: {default})" if default else "")))
     return rows
