@@ -147,7 +147,7 @@ def test_a_workbook_cannot_confirm_its_own_addresses(home):
 def test_the_question_names_the_setting_its_origin_and_the_host(home):
     s = resolve(sheet={"store": OTHER_DB}, user=home / "xl_ar.conf", environ={"XL_AR_HOME": str(home)})
     question = s.redirects[0].question()
-    assert "workbook's xl_ar.conf sheet sets store" in question and "the host other-host.example.net" in question
+    assert "workbook's xl_ar.conf sheet sets store" in question and "on the host other-host.example.net" in question
 
 
 # --- the ribbon asks ----------------------------------------------------------------------------------------------
@@ -231,3 +231,15 @@ def test_xl_ar_settings_confirm_keeps_the_address_in_the_user_file(home, capsys)
 def test_xl_ar_settings_confirm_refuses_an_address_with_a_password(home, capsys):
     assert main(["settings", "confirm", "postgresql://clinic:pw@other-host.example.net/ar"]) == 2
     assert "pw@" not in capsys.readouterr().err and not (home / "xl_ar.conf").exists()
+
+
+def test_a_practice_folder_on_a_network_host_from_the_workbook_needs_confirmation(home):
+    # reading \\host\share sends the Windows login to that host, as a mailbox would get its password
+    s = resolve(sheet={"practice": "//other-host/clinic"}, user=home / "xl_ar.conf", environ={"XL_AR_HOME": str(home)})
+    assert [(r.key, r.host) for r in s.redirects] == [("practice", "other-host")]
+
+
+def test_a_local_practice_folder_from_the_workbook_needs_no_confirmation(home, tmp_path):
+    s = resolve(sheet={"practice": str(tmp_path / "clinic"), "report_folder": "reports"}, user=home / "xl_ar.conf",
+                environ={"XL_AR_HOME": str(home)})
+    assert s.redirects == ()

@@ -546,13 +546,13 @@ class Redirect:
 
     def question(self) -> str:
         """The question the ribbon asks."""
-        what = "keep imported remittances and audit events (patient data)" if self.key == "store" else \
-            "read remittances (835) from"
-        where = f"the host {self.host}" if self.host else "a local file or folder"
+        what = _WHAT.get(self.key, "use")
+        on = f", on the host {self.host}" if self.host else ""
+        sent = " It would be sent any password kept for that host (and, for a network folder, your Windows " \
+            "login)." if self.host else ""
         instead = f" instead of {self.trusted}" if self.trusted else ""
-        return (f"The {self.origin} sets {self.key} to {self.value}: xl-ar would {what} {where}{instead}, "
-                f"sending it any password kept for it. Use it? Answer No unless you expected this workbook to "
-                f"do that.")
+        return (f"The {self.origin} sets {self.key} to {self.value}{on}: xl-ar would {what} it{instead}.{sent} "
+                "Use it? Answer No unless you expected this workbook to do that.")
 
     def refusal(self) -> str:
         """Why an action stopped, and how to allow the value."""
@@ -562,14 +562,28 @@ class Redirect:
                 f"when the ribbon asks), or set {self.key} in your user file")
 
 
+HOSTED = ("era_source", "practice", "report_folder")
+"""The settings that may name a folder on another host (`//host/share`, sftp://): a workbook may set a local one
+without asking, a host the trusted places do not name only once confirmed (the store: any other one)."""
+_WHAT = {"store": "keep imported remittances and audit events (patient data) in",
+         "era_source": "read remittances (835) from", "practice": "read the practice's exports from",
+         "report_folder": "write the management report to"}
+
+
+def _listed(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
 def find_redirects(values: Mapping[str, object], origin: Mapping[str, str], trusted: Mapping[str, object],
                    confirmed: Iterable[str]) -> tuple[Redirect, ...]:
-    """The `store` and `era_source` entries from an untrusted place that need the user's confirmation.
+    """The store and the `HOSTED` settings' entries from an untrusted place that need the user's confirmation.
 
     `values`/`origin` are the resolved settings, `trusted` the values the trusted places give, `confirmed` the
-    addresses the user allowed. A store needs it when it differs from the trusted store; a source when it names a
-    host (with its kind and port) that neither the trusted sources nor a confirmed address name. Local folders
-    from a workbook are read without asking: nothing travels.
+    addresses the user allowed. A store needs it when it differs from the trusted store; a source or folder when
+    it names a host (with its kind and port) that neither the trusted places nor a confirmed address name. Local
+    folders from a workbook are used without asking: nothing travels.
     """
     allowed = {str(c).strip() for c in confirmed}
     found: list[Redirect] = []
@@ -577,13 +591,14 @@ def find_redirects(values: Mapping[str, object], origin: Mapping[str, str], trus
     trusted_store = str(trusted.get("store") or "")
     if origin.get("store") in UNTRUSTED and store.strip() != trusted_store.strip() and store.strip() not in allowed:
         found.append(Redirect("store", store, origin["store"], trusted_store))
-    if origin.get("era_source") in UNTRUSTED:
-        known = [*(trusted.get("era_source") or ()), *allowed]
-        reachable = {_endpoint(a) for a in known if host(a)}
-        for source in values.get("era_source") or ():
-            if host(source) and source not in allowed and _endpoint(source) not in reachable:
-                found.append(Redirect("era_source", source, origin["era_source"],
-                                      "; ".join(trusted.get("era_source") or ())))
+    known = [*allowed, trusted_store, *(a for key in HOSTED for a in _listed(trusted.get(key)))]
+    reachable = {_endpoint(a) for a in known if host(a)}
+    for key in HOSTED:
+        if origin.get(key) not in UNTRUSTED:
+            continue
+        for address in _listed(values.get(key)):
+            if host(address) and address.strip() not in allowed and _endpoint(address) not in reachable:
+                found.append(Redirect(key, address, origin[key], "; ".join(_listed(trusted.get(key)))))
     return tuple(found)
 
 
@@ -702,9 +717,9 @@ def _parsed(key: str, raw: object, where: str):
 
 
 def _trusted(places: list[tuple[str, Mapping[str, object]]], environ: Mapping[str, str]) -> dict[str, object]:
-    """`store` and `era_source` as the trusted places alone give them (the store's default included)."""
+    """The store and the `HOSTED` settings as the trusted places alone give them (the store's default included)."""
     out: dict[str, object] = {}
-    for key in ("store", "era_source"):
+    for key in ("store", *HOSTED):
         setting = SETTINGS[key]
         found = next(((where, v[key]) for where, v in places if where not in UNTRUSTED and _given(v.get(key))), None)
         if found is None and _given(environ.get(setting.env)):
