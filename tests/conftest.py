@@ -152,6 +152,18 @@ def _private_home(tmp_path_factory):
             os.environ[k] = v
 
 
+@pytest.fixture(autouse=True)
+def _user_file_restored(_private_home):
+    """The shared test home's user file is as it was after each test (a ribbon answering Yes writes it)."""
+    path = _private_home / "xl_ar.conf"
+    before = path.read_bytes() if path.exists() else None
+    yield
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_bytes(before)
+
+
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """An OS keyring stand-in that keeps passwords in memory, for one test."""
 

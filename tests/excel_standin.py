@@ -139,11 +139,20 @@ class Sheets:
 class App:
     def __init__(self):
         self.alerts: list[str] = []
+        """The messages shown (`buttons="ok"`, xlwings' default)."""
+        self.questions: list[str] = []
+        """The questions asked (`buttons="yes_no"` and the like), kept apart from the messages."""
+        self.answer = "yes"
+        """What the person at the stand-in answers to every question, as xlwings returns it ("yes", "no")."""
         self.books: dict[str, Book] = {}
         """Other open workbooks by name, as `app.books[name]` finds them (an add-in among them)."""
 
-    def alert(self, prompt: str, title: str | None = None, **kw) -> None:
-        self.alerts.append(prompt)
+    def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", **kw) -> str:
+        if buttons == "ok":
+            self.alerts.append(prompt)
+            return "ok"
+        self.questions.append(prompt)
+        return self.answer
 
 
 class Book:

@@ -282,8 +282,11 @@ def test_add_in_install_and_remove_each_record_one_event(trail, monkeypatch):
 
 
 def ribbon_book(store: Path) -> Book:
+    """A workbook whose add-in names the store (a store set by the workbook itself is used once confirmed)."""
     b = Book(sheets.CONFIG_SHEET)
-    b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(store)]]
+    addin = Book(sheets.CONFIG_SHEET)
+    addin.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(store)]]
+    b.app.books[sheets.ADDIN_NAME] = addin
     return b
 
 

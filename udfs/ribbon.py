@@ -7,6 +7,8 @@ owns (recreated on every run); the user's own sheets are never changed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from pathlib import Path
 
 import xlwings as xw
@@ -15,7 +17,7 @@ from udfs import sheets
 from xl_ar import audit, columns, remittances, sources, tables
 from xl_ar.errors import InputError
 from xl_ar.findings import condense
-from xl_ar.settings import Settings, resolve
+from xl_ar.settings import CONFIRM_KEY, Settings, confirm, resolve
 from xl_ar.store import Store
 
 REMITTANCES_SHEET = "Remittances"
@@ -26,10 +28,33 @@ def _caller(book):
     return book if book is not None else xw.Book.caller()
 
 
-def _settings(book) -> Settings:
+def _resolved(book) -> Settings:
     """The settings of a macro, in xlwings' order: the workbook's `xl_ar.conf` sheet, the add-in's, the
     `xl_ar.conf` file beside the workbook, the user file; then the environment and the defaults."""
     return resolve(sheet=sheets.config(book), addin=sheets.addin_config(book), folder=sheets.folder(book))
+
+
+CONFIRM_TITLE = "xl-ar: confirm a setting from this workbook"
+
+
+def _settings(book) -> Settings:
+    """The settings of a macro that reads or writes data: `_resolved`, after the user confirmed every store and
+    mailbox this workbook redirects to (`Settings.redirects`). Each is asked Yes/No; all Yes are kept in the user
+    file (asked once); a No stops the macro before any password is looked up or anything is opened or written."""
+    resolved = _resolved(book)
+    if not resolved.redirects:
+        return resolved
+    for redirect in resolved.redirects:
+        if book.app.alert(redirect.question(), title=CONFIRM_TITLE, buttons="yes_no") != "yes":
+            raise InputError(f"Stopped: {redirect.refusal()}.")
+    confirm([r.value for r in resolved.redirects])
+    try:  # a setting change, recorded in the store the user had (the values' hashes only: never the addresses)
+        audit.record("setting", resolved.trusted_store, change="confirm", key=CONFIRM_KEY,
+                     value_sha256=[hashlib.sha256(r.value.encode("utf-8")).hexdigest() for r in resolved.redirects])
+    except Exception as e:
+        logging.getLogger(__name__).warning("the confirmation could not be recorded in the audit trail (%s)",
+                                            type(e).__name__)
+    return _resolved(book)
 
 
 def _done(book, button: str, message: str, result: str = "ok") -> str:
@@ -37,7 +62,7 @@ def _done(book, button: str, message: str, result: str = "ok") -> str:
     action; an import or a report also records its own event) and return the message."""
     book.app.alert(message, title=button)
     try:
-        store = _settings(book).store
+        store = _resolved(book).usable_store  # never a store the user has not confirmed; asks nothing
     except InputError:  # settings the user must fix: the default store keeps the event
         store = None
     audit.record_button(button, store, result, message)
@@ -258,7 +283,7 @@ def settings(book=None) -> str:
 
     book = _caller(book)
     try:
-        resolved = _settings(book)
+        resolved = _resolved(book)  # only shown: nothing is opened, so nothing is asked
     except InputError as e:
         return _done(book, "Settings", str(e), "error")
     rows = [["setting", "value", "from", "what it is for"]]

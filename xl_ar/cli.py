@@ -21,7 +21,7 @@ from xl_ar import ledger as _ledger
 from xl_ar.errors import InputError, SettingsError, ToolError
 from xl_ar.findings import Finding, condense
 from xl_ar.progress import step
-from xl_ar.settings import Settings, resolve
+from xl_ar.settings import Settings, require_confirmed, resolve
 
 EXIT_INPUT = 2
 
@@ -100,9 +100,15 @@ def _print_findings(findings: Sequence[Finding], limit: int = 50, stream=None) -
         print(f"... and {len(shown) - limit} more", file=stream)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _resolved(args: argparse.Namespace) -> Settings:
     """The settings of a command: its flags first, then the user file, the environment, the defaults."""
     return resolve(flags={k: getattr(args, k, None) for k in ("store", "practice", "as_of")})
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """`_resolved`, refused (exit 2) when a store or mailbox set by a workbook's settings is not confirmed: the
+    command line cannot ask, so it says how to confirm (`xl_ar.settings.require_confirmed`)."""
+    return require_confirmed(_resolved(args))
 
 
 def _practice_folder(settings: Settings) -> Path:
@@ -442,7 +448,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
     if args.action in ("set", "unset"):
         return _change_setting(args)
-    resolved = _settings(args)
+    if args.action == "confirm":
+        return _confirm_setting(args)
+    resolved = _resolved(args)  # only shown: a value waiting for confirmation is listed, not refused
     rows = resolved.describe()
     width = max(len(k) for k, _, _ in rows)
     print(f"xl-ar folder: {resolved.home} (XL_AR_HOME moves it); user file: {config.user_file()}")
@@ -470,13 +478,31 @@ def _change_setting(args: argparse.Namespace) -> int:
         raise SettingsError(f"{key}: {e}" if key in config.SETTINGS else str(e), source="xl-ar settings") from None
     from xl_ar import audit
 
-    store = _settings(args).store  # the trail of the store in use before the change (also when it moves)
+    store = _resolved(args).usable_store  # the trail of the store in use before the change (also when it moves)
     path = config.user_file()
     newline = "\r\n" if sys.platform == "win32" else "\n"
     config.update_conf(path, {key: args.value.strip() if args.action == "set" else None}, newline)
     audit.record("setting", store, **_setting_detail(args))
     said = f"{key} = {args.value.strip()}" if args.action == "set" else f"{key} removed"
     print(f"{said} in {path}")
+    return 0
+
+
+def _confirm_setting(args: argparse.Namespace) -> int:
+    """`xl-ar settings confirm ADDRESS`: allow a workbook's settings to use a store or mailbox (user file)."""
+    from xl_ar import audit
+    from xl_ar import settings as config
+
+    if args.key is None or args.value is not None:
+        raise InputError("give the one store or mailbox address to allow: xl-ar settings confirm ADDRESS")
+    try:
+        config.check(config.CONFIRM_KEY, args.key)
+    except ValueError as e:
+        raise SettingsError(f"{config.CONFIRM_KEY}: {e}", source="xl-ar settings") from None
+    store = _resolved(args).usable_store
+    path = config.confirm([args.key])
+    audit.record("setting", store, **_setting_detail(args))
+    print(f"{args.key.strip()} added to {config.CONFIRM_KEY} in {path}")
     return 0
 
 
@@ -487,6 +513,11 @@ def _setting_detail(args: argparse.Namespace) -> dict[str, object]:
     from xl_ar import settings as config
 
     detail: dict[str, object] = {"change": args.action}
+    if args.action == "confirm":  # the address is the value: its hash only
+        detail["key"] = config.CONFIRM_KEY
+        if args.key:
+            detail["value_sha256"] = hashlib.sha256(args.key.strip().encode("utf-8")).hexdigest()
+        return detail
     if args.key:
         detail["key"] = config.normal_key(args.key)
     if args.action == "set" and args.value is not None:
@@ -643,9 +674,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_addin_remove)
 
     p = sub.add_parser("settings", help="every setting, its value and where it comes from; `set KEY VALUE` or "
-                       "`unset KEY` changes the user file")
-    p.add_argument("action", nargs="?", choices=("show", "set", "unset"), default="show")
-    p.add_argument("key", nargs="?", help="the setting to set or unset")
+                       "`unset KEY` changes the user file; `confirm ADDRESS` lets workbooks' settings use that store "
+                       "or mailbox")
+    p.add_argument("action", nargs="?", choices=("show", "set", "unset", "confirm"), default="show")
+    p.add_argument("key", nargs="?", help="the setting to set or unset (confirm: the store or mailbox address a "
+                   "workbook may use)")
     p.add_argument("value", nargs="?", help="its value (set)")
     p.add_argument("--explain", action="store_true", help="also say what each setting is for")
     p.set_defaults(func=cmd_settings)
@@ -771,7 +804,7 @@ def _audited_action(args: argparse.Namespace) -> str | None:
     actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
                cmd_addin_install: "addin", cmd_addin_remove: "addin"}
     if args.func is cmd_settings:
-        return "setting" if args.action in ("set", "unset") else None
+        return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)
 
 
@@ -790,7 +823,7 @@ def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
     elif action == "addin":
         detail = {"command": "install" if args.func is cmd_addin_install else "remove"}
     try:
-        audit.record(action, _settings(args).store, result="error", message=audit.failure_message(error),
+        audit.record(action, _resolved(args).usable_store, result="error", message=audit.failure_message(error),
                      create=False, **detail)
     except Exception as e:
         print(f"note: the failure could not be recorded in the audit trail ({type(e).__name__})", file=sys.stderr)

@@ -20,6 +20,15 @@ tokenization key (`xl_ar.privacy`) and official code lists (`xl_ar.codes`).
 Credentials are never settings: passwords come only from the OS keyring (`xl-ar credentials set`,
 `xl_ar.sources`); a store address or mailbox address holding a password is refused wherever it is set.
 `resolve` validates every value and names the place it came from in its message (`SettingsError`).
+
+Places 2 and 4 travel with a workbook (a workbook mailed to the practice, a zip holding it and an `xl_ar.conf`):
+they are *untrusted*. Everything else is set by the user on this computer (the command line, the add-in they
+installed, their user file, their environment) and is *trusted*. A `store` from an untrusted place that differs
+from the trusted one (any store: it receives patient data, and a network path, `//host/share`, sends the Windows
+login to that host), and an `era_source` entry from an untrusted place naming a host (sftp://, `//host/share`)
+that the trusted places do not name, is a `Redirect`: it is used only once the user confirmed it
+(`Settings.redirects` lists those not confirmed yet; the ribbon asks, the command line refuses). A confirmation
+is kept in the user file (`confirmed_redirects`), which an untrusted place cannot set.
 """
 
 from __future__ import annotations
@@ -145,6 +154,12 @@ def _store(value: object) -> str:
     return _no_password(_text(value), "xl-ar credentials set <the database address>")
 
 
+def _confirmed(value: object) -> tuple[str, ...]:
+    """Addresses the user allowed a workbook to use: a list, or text with `;` between them; no password."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(";")
+    return tuple(_no_password(str(s).strip(), "xl-ar credentials set <the address>") for s in items if str(s).strip())
+
+
 def _decimal(value: object) -> Decimal:
     """A number from a cell (int or float) or text; short text only (a setting is never 5,000 digits)."""
     if isinstance(value, bool):
@@ -244,7 +259,8 @@ class Setting:
     default: Callable[[Mapping[str, str]], object] = lambda environ: None
     """The default, from the environment's xl-ar folder when it needs one (None: not set)."""
     group: str = "place"
-    """`place` (where things are), `threshold` (reconciliation's tolerances) or `target` (the report's KPI targets)."""
+    """`place` (where things are), `threshold` (reconciliation's tolerances), `target` (the report's KPI targets)
+    or `trust` (what the user confirmed: kept by the ribbon in the user file; a workbook cannot set it)."""
     field: str = ""
     """The `reconcile.Rules` or `reports.content.Targets` field a threshold or target sets."""
 
@@ -287,6 +303,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("practice_name", "the practice name shown on reports (default: practice.json's)", _text),
     Setting("report_folder", "where Build report writes the management report (default: beside the workbook)",
             _folder, "folder"),
+    Setting("confirmed_redirects", "store addresses and remittance mailboxes you allowed a workbook's xl_ar.conf "
+            "sheet or file to use (the ribbon asks once and keeps your answer here; only your user file, the "
+            "add-in's sheet or XL_AR_CONFIRMED_REDIRECTS may set it)", _confirmed, "sources", group="trust"),
     _threshold("posting_grace_days", "days a remittance may wait to be posted before it is an exception", _days,
                "days"),
     _threshold("deposit_grace_days", "days a payment may wait for its deposit (and a deposit for its remittance)",
@@ -323,7 +342,7 @@ def default_text(key: str) -> str:
     spec = SETTINGS[key]
     if key == "store":
         return "xl-ar.sqlite in the xl-ar folder"
-    if spec.group == "place":
+    if spec.group in ("place", "trust"):
         return ""
     return _show(spec.default({}), spec.kind) or "off"
 
@@ -351,6 +370,16 @@ class Settings:
     origin: dict[str, str] = field(default_factory=dict)
     values: dict[str, object] = field(default_factory=dict)
     """Every resolved value by key (thresholds and targets included)."""
+    redirects: tuple[Redirect, ...] = ()
+    """The store and remittance sources set by a workbook that the user has not confirmed yet (module docstring):
+    nothing may look up a password for them or open them before they are."""
+    trusted_store: str = ""
+    """The store the trusted places give: where an action stopped on an unconfirmed store may still be recorded."""
+
+    @property
+    def usable_store(self) -> str:
+        """The store, or the trusted one while the store is an unconfirmed redirect (for the audit trail)."""
+        return self.trusted_store if any(r.key == "store" for r in self.redirects) else self.store
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(key, value as written in a setting, where it came from) of every setting, for people."""
@@ -461,6 +490,139 @@ def update_conf(path: Path, changes: Mapping[str, str | None], newline: str = "\
     outputs.write_bytes(path, conf_text(rows.items(), newline).encode("utf-8"))  # whole or not at all
 
 
+# --- trust: what a workbook may redirect ---------------------------------------------------------------------------
+
+UNTRUSTED = (f"workbook's {SHEET} sheet", f"{FILE} beside the workbook")
+"""The places a workbook brings with it (by the names `resolve` gives them in `Settings.origin`)."""
+CONFIRM_KEY = "confirmed_redirects"
+_UNC = re.compile(r"^(?:\\\\|//)([^\\/]+)")
+
+
+def host(address: str) -> str:
+    """The host an address makes xl-ar talk to: an sftp:// or database URL's host, a `\\\\host\\share` (or
+    `//host/share`) path's host, lower case; "" for a local file or folder (or a URL without a host)."""
+    text = str(address).strip()
+    unc = _UNC.match(text)
+    if unc:
+        return unc.group(1).lower()
+    if "://" in text:
+        try:
+            return (urlsplit(text).hostname or "").lower()
+        except ValueError:
+            return text.split("://", 1)[1][:40]
+    return ""
+
+
+def _endpoint(address: str) -> tuple[str, str, int | None]:
+    """What a password or a Windows login is sent to: the kind of address, its host and port."""
+    text = str(address).strip()
+    if _UNC.match(text):
+        return ("unc", host(text), None)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = urlsplit("")
+    return (parts.scheme.split("+")[0].lower(), host(text), port)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A store or remittance source set by a workbook that the user has not confirmed."""
+
+    key: str
+    """`store` or `era_source`."""
+    value: str
+    """The address as written (never holds a password: those are refused)."""
+    origin: str
+    """The untrusted place it came from."""
+    trusted: str
+    """What the trusted places give instead ("" when they give nothing)."""
+
+    @property
+    def host(self) -> str:
+        return host(self.value)
+
+    def question(self) -> str:
+        """The question the ribbon asks."""
+        what = _WHAT.get(self.key, "use")
+        on = f", on the host {self.host}" if self.host else ""
+        sent = " It would be sent any password kept for that host (and, for a network folder, your Windows " \
+            "login)." if self.host else ""
+        instead = f" instead of {self.trusted}" if self.trusted else ""
+        return (f"The {self.origin} sets {self.key} to {self.value}{on}: xl-ar would {what} it{instead}.{sent} "
+                "Use it? Answer No unless you expected this workbook to do that.")
+
+    def refusal(self) -> str:
+        """Why an action stopped, and how to allow the value."""
+        on = f" on {self.host}" if self.host else ""
+        return (f"{self.key} {self.value}{on} comes from the {self.origin} and was not confirmed: nothing was read "
+                f"or written. If you trust it, allow it once with `xl-ar settings confirm {self.value}` (or answer Yes "
+                f"when the ribbon asks), or set {self.key} in your user file")
+
+
+HOSTED = ("era_source", "practice", "report_folder")
+"""The settings that may name a folder on another host (`//host/share`, sftp://): a workbook may set a local one
+without asking, a host the trusted places do not name only once confirmed (the store: any other one)."""
+_WHAT = {"store": "keep imported remittances and audit events (patient data) in",
+         "era_source": "read remittances (835) from", "practice": "read the practice's exports from",
+         "report_folder": "write the management report to"}
+
+
+def _listed(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def find_redirects(values: Mapping[str, object], origin: Mapping[str, str], trusted: Mapping[str, object],
+                   confirmed: Iterable[str]) -> tuple[Redirect, ...]:
+    """The store and the `HOSTED` settings' entries from an untrusted place that need the user's confirmation.
+
+    `values`/`origin` are the resolved settings, `trusted` the values the trusted places give, `confirmed` the
+    addresses the user allowed. A store needs it when it differs from the trusted store; a source or folder when
+    it names a host (with its kind and port) that neither the trusted places nor a confirmed address name. Local
+    folders from a workbook are used without asking: nothing travels.
+    """
+    allowed = {str(c).strip() for c in confirmed}
+    found: list[Redirect] = []
+    store = str(values.get("store", ""))
+    trusted_store = str(trusted.get("store") or "")
+    if origin.get("store") in UNTRUSTED and store.strip() != trusted_store.strip() and store.strip() not in allowed:
+        found.append(Redirect("store", store, origin["store"], trusted_store))
+    known = [*allowed, trusted_store, *(a for key in HOSTED for a in _listed(trusted.get(key)))]
+    reachable = {_endpoint(a) for a in known if host(a)}
+    for key in HOSTED:
+        if origin.get(key) not in UNTRUSTED:
+            continue
+        for address in _listed(values.get(key)):
+            if host(address) and address.strip() not in allowed and _endpoint(address) not in reachable:
+                found.append(Redirect(key, address, origin[key], "; ".join(_listed(trusted.get(key)))))
+    return tuple(found)
+
+
+def require_confirmed(settings: Settings) -> Settings:
+    """The settings when nothing in them needs the user's confirmation; else a `SettingsError` saying what and how
+    to allow it (for the command line, which cannot ask)."""
+    if settings.redirects:
+        raise SettingsError("; ".join(r.refusal() for r in settings.redirects))
+    return settings
+
+
+def confirm(addresses: Iterable[str], user: Path | None = None, newline: str | None = None) -> Path:
+    """Keep `addresses` in the user file's `confirmed_redirects` (after those already there); returns the file."""
+    user = user if user is not None else user_file()
+    rows = read_conf(user, f"user file {user}")
+    kept = next((v for k, v in rows.items() if normal_key(k) == CONFIRM_KEY), "")
+    merged = [*_parsed(CONFIRM_KEY, kept, f"user file {user}")]
+    for address in _parsed(CONFIRM_KEY, list(addresses), "the confirmed address"):
+        if address not in merged:
+            merged.append(address)
+    update_conf(user, {CONFIRM_KEY: "; ".join(merged)}, newline or ("\r\n" if sys.platform == "win32" else "\n"))
+    return user
+
+
 # --- resolution ---------------------------------------------------------------------------------------------------
 
 
@@ -514,6 +676,10 @@ def resolve(flags: Mapping[str, object] | None = None, sheet: Mapping[str, objec
         where = f"{FILE} beside the workbook"
         places.append((where, _ours(read_conf(folder / FILE, where), where)))
     places.append((f"user file {user}", _ours(read_conf(user, f"user file {user}"), f"user file {user}")))
+    for where, given in places:
+        if where in UNTRUSTED and _given(given.get(CONFIRM_KEY)):
+            raise SettingsError(f"{CONFIRM_KEY} can only be set in your user file (a workbook cannot confirm its own "
+                                "addresses)", source=where)
     values: dict[str, object] = {}
     origin: dict[str, str] = {}
     for key, setting in SETTINGS.items():
@@ -531,9 +697,37 @@ def resolve(flags: Mapping[str, object] | None = None, sheet: Mapping[str, objec
         except ValueError as e:
             raise SettingsError(f"{key}: {e}", source=where) from None
         origin[key] = where
+    trusted = _trusted(places, environ)
+    confirmed = [a for where, given in places if where not in UNTRUSTED and _given(given.get(CONFIRM_KEY))
+                 for a in _parsed(CONFIRM_KEY, given[CONFIRM_KEY], where)]
+    if _given(environ.get(SETTINGS[CONFIRM_KEY].env)):
+        confirmed += _parsed(CONFIRM_KEY, environ[SETTINGS[CONFIRM_KEY].env], SETTINGS[CONFIRM_KEY].env)
     named = {k: values.get(k) for k in ("era_source", "practice", "as_of", "practice_name", "report_folder")}
     return Settings(store=str(values["store"]), **{k: v for k, v in named.items() if v is not None},
-                    home=home(environ), origin=origin, values=values)
+                    home=home(environ), origin=origin, values=values,
+                    redirects=find_redirects(values, origin, trusted, confirmed), trusted_store=str(trusted["store"]))
+
+
+def _parsed(key: str, raw: object, where: str):
+    """A setting's value as read from `raw`; a bad one is an error naming where it was set."""
+    try:
+        return SETTINGS[key].parse(raw)
+    except ValueError as e:
+        raise SettingsError(f"{key}: {e}", source=where) from None
+
+
+def _trusted(places: list[tuple[str, Mapping[str, object]]], environ: Mapping[str, str]) -> dict[str, object]:
+    """The store and the `HOSTED` settings as the trusted places alone give them (the store's default included)."""
+    out: dict[str, object] = {}
+    for key in ("store", *HOSTED):
+        setting = SETTINGS[key]
+        found = next(((where, v[key]) for where, v in places if where not in UNTRUSTED and _given(v.get(key))), None)
+        if found is None and _given(environ.get(setting.env)):
+            found = (setting.env, environ[setting.env])
+        out[key] = _parsed(key, found[1], found[0]) if found is not None else setting.default(environ)
+        if key == "store" and out[key] is not None:
+            out[key] = str(out[key])
+    return out
 
 
 def _given(value: object) -> bool:
