@@ -69,6 +69,11 @@ def small_key(text: str) -> int:
     return int.from_bytes(b, "little")
 
 
+_MULTIPLIERS = tuple(np.uint32(m) for m in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1,
+                                            0xD3A2646C | 1, 0xFD7046C5, 0xB55A4F09))
+"""Odd 32-bit multipliers tried in turn for `SegmentCodes`' direct table."""
+
+
 class SegmentCodes:
     """Small integer codes of the segment ids one transaction set uses, for columnar reading.
 
@@ -83,6 +88,18 @@ class SegmentCodes:
         order = sorted(self.ids, key=small_key)
         self._keys = np.array([small_key(sid) for sid in order], dtype=np.int32)
         self._codes = np.array([self._code[sid] for sid in order], dtype=np.int16)
+        # a direct table by a multiplicative hash of the key, with a multiplier under which no two listed
+        # ids share a slot (found here; a key is then one multiply, one shift and one check away from its code)
+        self._direct: tuple[np.uint32, np.ndarray, np.ndarray] | None = None
+        keys = self._keys.astype(np.uint32)
+        for multiplier in _MULTIPLIERS:
+            slot = (keys * multiplier) >> np.uint32(16)
+            if len(np.unique(slot)) == len(slot):
+                table = np.full(1 << 16, -1, dtype=np.int32), np.zeros(1 << 16, dtype=np.int16)
+                table[0][slot] = self._keys
+                table[1][slot] = self._codes
+                self._direct = (multiplier, *table)
+                break
 
     def __getitem__(self, sid: str) -> int:
         return self._code[sid]
@@ -93,6 +110,10 @@ class SegmentCodes:
 
     def of_keys(self, keys: np.ndarray) -> np.ndarray:
         """The code of each segment key (`small_key` of its id), `OTHER` for ids not listed."""
+        if self._direct is not None:
+            multiplier, table_keys, table_codes = self._direct
+            slot = (keys.view(np.uint32) * multiplier) >> np.uint32(16)
+            return np.where(table_keys[slot] == keys, table_codes[slot], np.int16(OTHER))
         slot = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         return np.where(self._keys[slot] == keys, self._codes[slot], OTHER).astype(np.int16)
 
@@ -536,7 +557,7 @@ def _later_isas(raw: bytes, start: int, first: Delimiters):
     lo = start
     while lo < len(raw):
         hi = min(len(raw), lo + _SCAN)
-        found, sep11, sep13, sep16 = _isa_candidates(buf, lo, hi)
+        found, sep11, sep13, sep16 = _isa_candidates(buf, lo, hi, raw)
         i = 0
         while i < len(found):
             p, s11, s13, q = found[i:], sep11[i:], sep13[i:], sep16[i:]
@@ -619,20 +640,44 @@ def _last_nonblank(buf: np.ndarray, raw: bytes, p: int, floor: int) -> int:
     return -1
 
 
-def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _isa_candidates(buf: np.ndarray, lo: int, hi: int,
+                    raw: bytes | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions p in [lo, hi) where an ISA header may start: `ISA`, a non-alphanumeric, non-blank
     separator, 16 of them within `_ISA_MAX` bytes, a usable ISA16 after the 16th and no letter or digit
-    where the terminator goes (vectorised); with the positions of the 11th, 13th and 16th separators."""
+    where the terminator goes (vectorised); with the positions of the 11th, 13th and 16th separators.
+
+    A window with a few `ISA` (small interchanges one after the other) reads the `_ISA_MAX` bytes after
+    each; a window full of them (`~ISA*` repeated) finds every separator of the window once instead, so
+    the cost stays linear in the window either way.
+    """
     n = len(buf)
     end = min(hi, n - 4)
     none = np.zeros(0, dtype=np.int64)
     if end <= lo:
         return none, none, none, none
-    p = lo + np.flatnonzero((buf[lo:end] == 73) & (buf[lo + 1:end + 1] == 83) & (buf[lo + 2:end + 2] == 65))
+    data = raw if raw is not None else buf.tobytes()
+    count = data.count(b"ISA", lo, end + 2)  # C speed: most windows of a file hold no ISA at all
+    if not count:
+        return none, none, none, none
+    if count <= _FEW_ISA:
+        found, at = [], data.find(b"ISA", lo, end + 2)
+        while at >= 0:
+            found.append(at)
+            at = data.find(b"ISA", at + 1, end + 2)
+        p = np.array(found, dtype=np.int64)
+    else:
+        p = lo + np.flatnonzero((buf[lo:end] == 73) & (buf[lo + 1:end + 1] == 83) & (buf[lo + 2:end + 2] == 65))
     if not len(p):
         return none, none, none, none
     sep = buf[p + 3]
     p, sep = p[_USABLE[sep]], sep[_USABLE[sep]]
+    if len(p) <= _FEW_ISA and len(p) and int(p.max()) + _ISA_MAX <= n:
+        count = np.cumsum(sliding_window_view(buf, _ISA_MAX)[p] == sep[:, None], axis=1, dtype=np.int16)
+        ok = count[:, -1] >= 16
+        q, s11, s13 = (p + np.argmax(count >= k, axis=1) for k in (16, 11, 13))
+        q = np.where(ok, q, n)
+        ok &= q + 1 < n
+        return _isa_usable(buf, p, sep, q, ok, s11, s13)
     keep = np.zeros(len(p), dtype=bool)
     s11, s13, s16 = (np.zeros(len(p), dtype=np.int64) for _ in range(3))
     for s in np.unique(sep).tolist():  # a handful of distinct separators
@@ -645,14 +690,25 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.n
         last = max(len(at) - 1, 0)
         q = np.where(ok, at[np.minimum(i + 15, last)], n)
         ok &= (q - p[mine] < _ISA_MAX) & (q + 1 < n)
-        comp = buf[np.minimum(q + 1, n - 1)]
-        term = buf[np.minimum(q + 2, n - 1)]  # the terminator, or a blank before it (read exactly later)
-        ok &= _USABLE[comp] & (comp != s) & (q + 2 < n) & (_USABLE[term] | _WS[term]) & (term != s) & (term != comp)
-        keep[mine[ok]] = True
-        s11[mine[ok]] = at[(i + 10)[ok]]
-        s13[mine[ok]] = at[(i + 12)[ok]]
-        s16[mine[ok]] = q[ok]
-    return p[keep], s11[keep], s13[keep], s16[keep]
+        s11[mine] = at[np.minimum(i + 10, last)] if len(at) else 0
+        s13[mine] = at[np.minimum(i + 12, last)] if len(at) else 0
+        s16[mine] = q
+        keep[mine] = ok
+    return _isa_usable(buf, p, sep, s16, keep, s11, s13)
+
+
+_FEW_ISA = 256
+"""Up to this many `ISA` in a window, each is looked at on its own (`_isa_candidates`)."""
+
+
+def _isa_usable(buf: np.ndarray, p: np.ndarray, sep: np.ndarray, q: np.ndarray, ok: np.ndarray, s11: np.ndarray,
+                s13: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The candidates whose ISA16 (after the 16th separator `q`) and the byte after it can be what they are."""
+    n = len(buf)
+    comp = buf[np.minimum(q + 1, n - 1)]
+    term = buf[np.minimum(q + 2, n - 1)]  # the terminator, or a blank before it (read exactly later)
+    ok = ok & _USABLE[comp] & (comp != sep) & (q + 2 < n) & (_USABLE[term] | _WS[term]) & (term != sep) & (term != comp)
+    return p[ok], s11[ok], s13[ok], q[ok]
 
 
 _USABLE = np.ones(256, dtype=bool)
