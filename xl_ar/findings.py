@@ -147,6 +147,25 @@ class Collector:
             text = message if isinstance(message, str) else message(r)
             self._keep(code, Finding(severity, self.source, where(r), text, code))
 
+    def add_mask(self, code: str, severity: Severity, mask: np.ndarray, where: Callable[[int], Location],
+                 message: str | Callable[[int], str]) -> None:
+        """`add_rows` of the rows where `mask` is true, without an array of all of them (a file of millions
+        of bad segments costs a count and the first `limit` rows, not eight bytes a row)."""
+        count = int(np.count_nonzero(mask))
+        if not count:
+            return
+        first = np.zeros(0, dtype=np.int64)
+        step = 1 << 16
+        lo = 0
+        while len(first) < min(count, self.limit) and lo < len(mask):
+            first = np.concatenate((first, lo + np.flatnonzero(mask[lo:lo + step])))
+            lo += step
+            step *= 2
+        self._count(code, severity, count)
+        for r in first[: self.limit].tolist():
+            text = message if isinstance(message, str) else message(r)
+            self._keep(code, Finding(severity, self.source, where(r), text, code))
+
     def extend(self, findings: Iterable[Finding]) -> None:
         """Findings made elsewhere (e.g. by the tokenizer), each counted under its code."""
         for f in findings:

@@ -69,7 +69,7 @@ _IS_CLAIM_MEMBER = _IDS.table(_CLAIM_MEMBERS)
 _IS_LINE_MEMBER = _IDS.table(_LINE_MEMBERS)
 _IS_CLAIM_ONLY = _IDS.table(_CLAIM_ONLY)
 _IS_NEED_CLAIM = _IDS.table(_NEED_CLAIM)
-_AREA = np.full(len(_IDS.ids) + 1, -1, dtype=np.int64)
+_AREA = np.full(len(_IDS.ids) + 1, -1, dtype=np.int8)
 _AREA[[_IDS[s] for s in _HEADER_AREA]] = 0
 _AREA[[_IDS[s] for s in _DETAIL_AREA]] = 1
 _AREA[_IDS["PLB"]] = 2
@@ -370,13 +370,6 @@ class _PaymentBalance:
 # Helpers on row sets
 
 
-def _last(mask: np.ndarray) -> np.ndarray:
-    """For each position, the index of the last True at or before it (-1 if none)."""
-    if not len(mask):
-        return np.zeros(0, np.int32)
-    return np.maximum.accumulate(np.where(mask, np.arange(len(mask), dtype=np.int32), np.int32(-1)))
-
-
 def _first_of_group(group: np.ndarray) -> np.ndarray:
     """For a non-decreasing group array, the index of the first element of each element's group."""
     return np.searchsorted(group, group, side="left")
@@ -435,46 +428,90 @@ def _per(found: np.ndarray, values: Callable[[np.ndarray], np.ndarray], n: int) 
 # Steps
 
 
+_LOOP_ROWS = 1 << 20
+"""Rows worked at a time by `_loops` (its temporaries follow this, not the file's segment count)."""
+
+
 def _loops(doc: Document) -> _Loops:
     """Loop membership by running maxima (no per-segment Python), and the structural findings.
 
     A segment is in the claim of the last CLP when no loop-ending segment came after that CLP;
     it is in the service line of the last SVC when, in addition, no CLP or claim-only segment
-    (NM1, MIA, MOA, PER) came after that SVC.
+    (NM1, MIA, MOA, PER) came after that SVC. Worked a slice of rows at a time, the running maxima
+    and counts carried from one slice to the next, so a file of millions of tiny segments keeps
+    only the three columns kept (9 bytes a row) besides what the tokenizer holds.
     """
     n = len(doc)
-    code = doc.segs.code
-    body, tx_of = doc.body, doc.tx_of
-    area = np.where(body, _AREA[code], -1).astype(np.int32)
-    keyed = np.where(area >= 0, tx_of * 4 + area, -1)
-    running = np.maximum.accumulate(keyed) if n else keyed
-    doc.report("misplaced", "warning", np.flatnonzero((area >= 0) & (keyed < running)),
-               "segment out of order (header segment after claims, or claim after PLB)")
-    del area, keyed, running
+    code_all, body_all, tx_all = doc.segs.code, doc.body, doc.tx_of
+    in_claim_all = np.zeros(n, dtype=bool)
+    claim_of_all = np.empty(n, dtype=np.int32)
+    line_of_all = np.empty(n, dtype=np.int32)
+    clp_parts: list[np.ndarray] = []
+    svc_parts: list[np.ndarray] = []
+    key_carry, clp_carry, member_carry, svc_carry, ended_carry = -1, -1, -1, -1, -1
+    clp_count, svc_count = 0, 0
+    for lo in range(0, n, _LOOP_ROWS):
+        hi = min(n, lo + _LOOP_ROWS)
+        code, body = code_all[lo:hi], body_all[lo:hi]
+        # the area (header 0, detail 1, PLB 2) of each row, keyed by its transaction: a row whose key is
+        # below the running maximum comes after a later area of its transaction
+        area = _AREA[code]
+        keyed = tx_all[lo:hi] * np.int32(4)
+        keyed += area
+        keyed[(area < 0) | ~body] = -1
+        running = np.maximum.accumulate(keyed)
+        np.maximum(running, key_carry, out=running)
+        key_carry = int(running[-1])
+        doc.report("misplaced", "warning", lo + np.flatnonzero((keyed >= 0) & (keyed < running)),
+                   "segment out of order (header segment after claims, or claim after PLB)")
+        del area, keyed, running
 
-    member = body & (_IS_CLAIM_MEMBER[code] | (code == OTHER))
-    is_clp = body & (code == _IDS["CLP"])
-    last_clp = _last(is_clp)
-    in_claim = member & (last_clp > _last(~member))
-    claim_of = np.where(in_claim, np.cumsum(is_clp, dtype=np.int32) - 1, -1).astype(np.int32)
-    is_svc = in_claim & (code == _IDS["SVC"])
-    last_svc = _last(is_svc)
-    in_line = in_claim & (last_svc > _last(~member | is_clp | _IS_CLAIM_ONLY[code])) & (
-        _IS_LINE_MEMBER[code] | (code == OTHER))
-    line_of = np.where(in_line, np.cumsum(is_svc, dtype=np.int32) - 1, -1).astype(np.int32)
-    del in_line, member
+        member = body & (_IS_CLAIM_MEMBER[code] | (code == OTHER))
+        is_clp = body & (code == _IDS["CLP"])
+        last_clp, clp_carry = _last_from(is_clp, lo, clp_carry)
+        last_out, member_carry = _last_from(~member, lo, member_carry)
+        in_claim = member & (last_clp > last_out)
+        del last_out
+        claim_of = np.cumsum(is_clp, dtype=np.int32)
+        claim_of += np.int32(clp_count - 1)
+        claim_of[~in_claim] = -1
+        is_svc = in_claim & (code == _IDS["SVC"])
+        last_svc, svc_carry = _last_from(is_svc, lo, svc_carry)
+        ended, ended_carry = _last_from(~member | is_clp | _IS_CLAIM_ONLY[code], lo, ended_carry)
+        in_line = in_claim & (last_svc > ended) & (_IS_LINE_MEMBER[code] | (code == OTHER))
+        del ended
+        line_of = np.cumsum(is_svc, dtype=np.int32)
+        line_of += np.int32(svc_count - 1)
+        line_of[~in_line] = -1
+        del in_line, member
 
-    outside = np.flatnonzero(body & _IS_NEED_CLAIM[code] & ~in_claim)
-    severe = np.isin(code[outside], (_IDS["SVC"], _IDS["CAS"]))
-    message = "segment outside a claim (no CLP before it in its loop); ignored"
-    doc.report("outside claim", "error", outside[severe], message)
-    doc.report("outside claim", "warning", outside[~severe], message)
-    doc.report("misplaced", "warning", np.flatnonzero(in_claim & _IS_CLAIM_ONLY[code] & (last_svc > last_clp)),
-               "claim-level segment after a service line; read at claim level")
-    svc_rows = np.flatnonzero(is_svc)
-    svc_claim = claim_of[svc_rows]
-    return _Loops(in_claim=in_claim, claim_of=claim_of, line_of=line_of, clp_rows=np.flatnonzero(is_clp),
+        outside = lo + np.flatnonzero(body & _IS_NEED_CLAIM[code] & ~in_claim)
+        severe = np.isin(code[outside - lo], (_IDS["SVC"], _IDS["CAS"]))
+        message = "segment outside a claim (no CLP before it in its loop); ignored"
+        doc.report("outside claim", "error", outside[severe], message)
+        doc.report("outside claim", "warning", outside[~severe], message)
+        doc.report("misplaced", "warning", lo + np.flatnonzero(in_claim & _IS_CLAIM_ONLY[code] & (last_svc > last_clp)),
+                   "claim-level segment after a service line; read at claim level")
+        in_claim_all[lo:hi], claim_of_all[lo:hi], line_of_all[lo:hi] = in_claim, claim_of, line_of
+        clp_parts.append(lo + np.flatnonzero(is_clp))
+        svc_parts.append(lo + np.flatnonzero(is_svc))
+        clp_count += len(clp_parts[-1])
+        svc_count += len(svc_parts[-1])
+    clp_rows = np.concatenate(clp_parts) if clp_parts else np.zeros(0, dtype=np.int64)
+    svc_rows = np.concatenate(svc_parts) if svc_parts else np.zeros(0, dtype=np.int64)
+    svc_claim = claim_of_all[svc_rows]
+    return _Loops(in_claim=in_claim_all, claim_of=claim_of_all, line_of=line_of_all, clp_rows=clp_rows,
                   svc_rows=svc_rows, line_seq=np.arange(len(svc_rows)) - _first_of_group(svc_claim) + 1)
+
+
+def _last_from(mask: np.ndarray, lo: int, carry: int) -> tuple[np.ndarray, int]:
+    """`_last` of a slice of rows starting at row `lo`, given the last True before it (`carry`, -1 if
+    none): global row numbers, and the carry for the next slice."""
+    out = np.arange(lo, lo + len(mask), dtype=np.int32)
+    out[~mask] = -1
+    np.maximum.accumulate(out, out=out)
+    np.maximum(out, carry, out=out)
+    return out, int(out[-1]) if len(out) else carry
 
 
 def _payments(doc: Document, loops: _Loops) -> _Payments:
@@ -530,7 +567,7 @@ def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:
     `-2`, `-3` for repeats in one file."""
     segs, env = doc.segs, doc.envelope
     st_row = env.st_row[doc.txs]
-    isa_rows = np.flatnonzero(segs.code == doc.ids["ISA"])
+    isa_rows = np.flatnonzero((segs.code == doc.ids["ISA"]) & (segs.nsep >= 16))  # headers, not broken ISAs
     k = np.searchsorted(isa_rows, st_row, side="left") - 1  # the interchange of each transaction
     isa = isa_rows[np.maximum(k, 0)] if len(isa_rows) else np.zeros(len(st_row), dtype=np.int64)
     isa_lo = np.where(k >= 0, segs.start[isa] if len(isa_rows) else 0, 0).tolist()

@@ -91,7 +91,9 @@ class Document:
         if ntx:
             np.add.at(label, envelope.st_row + 1, np.arange(1, ntx + 1, dtype=np.int32))
             np.add.at(label, envelope.end_row, -np.arange(1, ntx + 1, dtype=np.int32))
-        self.tx_of = np.cumsum(label, dtype=np.int32)[:n] - 1
+        np.cumsum(label, out=label)
+        label -= 1
+        self.tx_of = label[:n]
         """The transaction of each row's body (-1 outside any transaction, and for ST and SE rows)."""
         ours = np.array([s == transaction_set.id for s in envelope.st01], dtype=bool)
         self.txs = np.flatnonzero(ours)
@@ -212,6 +214,10 @@ class Document:
         """One finding per row, located by its segment position (capped per code, see `Collector`)."""
         self.findings.add_rows(code, severity, rows, self.where, message)
 
+    def report_mask(self, code: str, severity: Severity, mask: np.ndarray, message: str | Callable[[int], str]) -> None:
+        """`report` of the rows where `mask` is true (no array of all of them: see `Collector.add_mask`)."""
+        self.findings.add_mask(code, severity, mask, self.where, message)
+
     def report_at(self, code: str, severity: Severity, where: Location, message: str) -> None:
         self.findings.add(code, severity, where, message)
 
@@ -232,10 +238,10 @@ def read_document(data: bytes | str, source: str, transaction_set: TransactionSe
     doc = Document(source, segs, transaction_set, envelope, findings)
     code = segs.code
     outside = (doc.tx_of < 0) & ((code < _ENVELOPE_CODES[0]) | (code > _ENVELOPE_CODES[-1]))  # no isin: no sort
-    doc.report("outside", "warning", np.flatnonzero(outside), "segment outside any ST..SE transaction; ignored")
+    doc.report_mask("outside", "warning", outside, "segment outside any ST..SE transaction; ignored")
     if not len(doc.txs):
         doc.report_at("file", "warning", Location(), f"the file holds no {transaction_set.id} transaction")
     unknown = doc.body & ((code == OTHER) | (code <= _TA1))
-    doc.report("unknown segment", "warning", np.flatnonzero(unknown),
+    doc.report_mask("unknown segment", "warning", unknown,
                f"unknown segment in an {transaction_set.id}; ignored")
     return doc
