@@ -97,3 +97,10 @@ def test_loop_membership_of_a_file_of_tiny_segments_keeps_small_temporaries():
     # kept: in_claim (1 byte), claim_of and line_of (4 bytes each) per row: 6 million * 9 bytes = 51 MB;
     # the temporaries of a 1-million-row slice add about 30 MB. Whole-file temporaries were 24 bytes a row (137 MB).
     assert peak < 100
+
+
+def test_a_huge_procedure_composite_is_never_split_into_a_list():
+    data = (HEAD + "LX*1~CLP*A*1*1*1**12~SVC*HC" + ":" * 5_000_000 + "*1*1" + TAIL).encode()
+    peak = peak_mb(lambda: read_835(data, "x.835"))
+    # split as text, 5 million empty components would be a 40 MB list (plus a 5 MB copy of the text)
+    assert peak < 15

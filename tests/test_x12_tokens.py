@@ -215,3 +215,18 @@ def test_components_of_composites():
     text = "HC:99213:25:59HCAD:D0120"
     got = [[text[s:e] for s, e in zip(starts[i], ends[i], strict=True)] for i in range(3)]
     assert got == [["HC", "99213", "25", "59"], ["HC", "", "", ""], ["AD", "D0120", "", ""]]
+
+
+def test_equal_hashes_of_different_texts_are_told_apart_by_their_bytes(monkeypatch):
+    import numpy as np
+
+    from xl_ar.x12 import tokens as tk
+    monkeypatch.setattr(tk, "_MIX", np.zeros(3, dtype=np.uint64))  # the hash is then the first 8 bytes only
+    values = ["ABCDEFGH1", "ABCDEFGH2", "ABCDEFGH1", "ABCDEFGH2", "XY"]
+    segs = tk.tokenize("ST*" + "*".join(values) + "~", "x.835")
+    a, b = segs.element(np.array([0] * 5), 1)
+    a, b = np.array([segs.element(np.array([0]), k)[0][0] for k in range(1, 6)]), \
+        np.array([segs.element(np.array([0]), k)[1][0] for k in range(1, 6)])
+    group, first = segs.distinct(a, b)
+    assert group[0] == group[2] and group[1] == group[3] and group[0] != group[1]
+    assert [segs.texts(a[first], b[first])[g] for g in group] == values

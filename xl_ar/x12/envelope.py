@@ -220,7 +220,7 @@ def read_envelope(segs: Segments, findings: Collector) -> Envelope:
     check = _Check(segs, findings)
     handlers = {_ISA: check.on_isa, _GS: check.on_gs, _ST: check.on_st, _SE: check.on_se, _GE: check.on_ge,
                 _IEA: check.on_iea}
-    short_isa = (segs.code == _ISA) & (segs.nsep < 16)  # not a header: the tokenizer reads an ISA with 16
+    short_isa = (segs.code == _ISA) & segs.fewer_separators(16)  # not a header: the tokenizer reads an ISA with 16
     # reported together, not walked one by one: `~ISA*` repeated is no slow path
     findings.add_mask("envelope", "error", short_isa, lambda r: _at(r, "ISA"),
                       "ISA segment with fewer than 16 elements; ignored")

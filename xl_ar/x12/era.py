@@ -45,7 +45,7 @@ from xl_ar.findings import Finding
 from xl_ar.money import format_cents
 from xl_ar.tables import REMITTANCE_TABLES, from_columns
 from xl_ar.x12.reader import Document, TransactionSet, read_document
-from xl_ar.x12.tokens import OTHER, Delimiters, isa_delimiters, small_key
+from xl_ar.x12.tokens import OTHER, Delimiters, components, isa_delimiters, small_key
 
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
 """CAS01 claim adjustment group codes (CR: correction and reversal, 4010 only)."""
@@ -567,7 +567,7 @@ def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:
     `-2`, `-3` for repeats in one file."""
     segs, env = doc.segs, doc.envelope
     st_row = env.st_row[doc.txs]
-    isa_rows = np.flatnonzero((segs.code == doc.ids["ISA"]) & (segs.nsep >= 16))  # headers, not broken ISAs
+    isa_rows = np.flatnonzero((segs.code == doc.ids["ISA"]) & ~segs.fewer_separators(16))  # headers, not broken ISAs
     k = np.searchsorted(isa_rows, st_row, side="left") - 1  # the interchange of each transaction
     isa = isa_rows[np.maximum(k, 0)] if len(isa_rows) else np.zeros(len(st_row), dtype=np.int64)
     isa_lo = np.where(k >= 0, segs.start[isa] if len(isa_rows) else 0, 0).tolist()
@@ -648,6 +648,11 @@ def _lines(doc: Document, loops: _Loops) -> _Lines:
                   allowed=allowed, allowed_present=allowed_ok)
 
 
+_SVC01_SHORT = 128
+"""SVC01 values up to this many bytes are split as text, once per distinct value; longer ones (only a
+broken or hostile file has them) by byte ranges, never decoded whole."""
+
+
 def _procedures(doc: Document, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Procedure code and modifiers from SVC01 (qualifier:code:mod1..mod4), vectorized.
 
@@ -659,18 +664,23 @@ def _procedures(doc: Document, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
     segs = doc.segs
     a, b = segs.element(rows, 1)
     n = len(rows)
-    group, first = segs.distinct(a, b)
+    procedure = np.full(n, None, dtype=object)
+    modifier = np.full(n, None, dtype=object)
+    missing = np.zeros(n, dtype=bool)
+    comp = (np.array([ord(d.component) & 0xFF for d in segs.delimiters_of(rows)], dtype=np.int64)
+            if len(segs.blocks) > 1 else np.full(n, ord(segs.blocks[0].delimiters.component) & 0xFF
+                                                  if segs.blocks else 58, dtype=np.int64))
+    short = np.flatnonzero(b - a <= _SVC01_SHORT)
+    group, first = segs.distinct(a[short], b[short])
     if len(segs.blocks) > 1:  # the same text under different separators is a different SVC01
-        comp = np.array([ord(d.component) & 0xFF for d in segs.delimiters_of(rows)], dtype=np.int64)
-        group = np.where(group >= 0, group * 256 + comp, -1)
+        group = np.where(group >= 0, group * 256 + comp[short], -1)
         keyed = np.flatnonzero(group >= 0)
         codes, _ = pd.factorize(group[keyed])
         group[keyed] = codes
         first = keyed[np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)]
-    seps = [d.component for d in segs.delimiters_of(rows[first])] if len(segs.blocks) > 1 else (
-        [segs.blocks[0].delimiters.component] * len(first) if segs.blocks else [])
     procedures, modifiers, qualifier_only = [], [], []
-    for text, sep in zip(segs.texts(a[first], b[first]), seps, strict=True):
+    for text, sep in zip(segs.texts(a[short[first]], b[short[first]]), comp[short[first]].tolist(), strict=True):
+        sep = chr(sep)
         if sep not in text and ">" in text:
             sep = ">"
         parts = text.split(sep)
@@ -678,15 +688,36 @@ def _procedures(doc: Document, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
         mods = parts[2:6] if len(parts) > 2 and parts[2] else []
         modifiers.append(":".join(m for m in mods if m) or None)
         qualifier_only.append(len(parts) < 2 or not parts[1])
-    has = group >= 0
-    procedure = np.full(n, None, dtype=object)
-    modifier = np.full(n, None, dtype=object)
-    procedure[has] = _objects(procedures)[group[has]]
-    modifier[has] = _objects(modifiers)[group[has]]
-    missing = np.zeros(n, dtype=bool)
-    missing[has] = np.array(qualifier_only, dtype=bool)[group[has]]
+    has = short[group >= 0]
+    procedure[has] = _objects(procedures)[group[group >= 0]]
+    modifier[has] = _objects(modifiers)[group[group >= 0]]
+    missing[has] = np.array(qualifier_only, dtype=bool)[group[group >= 0]]
+    long = np.flatnonzero(b - a > _SVC01_SHORT)
+    if len(long):
+        _long_procedures(segs, a[long], b[long], comp[long], long, procedure, modifier, missing)
     doc.report("missing element", "warning", rows[missing], "SVC01 has no procedure code (only a qualifier)")
     return procedure, modifier
+
+
+def _long_procedures(segs, a: np.ndarray, b: np.ndarray, comp: np.ndarray, at: np.ndarray, procedure: np.ndarray,
+                     modifier: np.ndarray, missing: np.ndarray) -> None:
+    """`_procedures` of long SVC01 values, from the byte ranges of their first six components."""
+    for i in range(len(a)):  # the `>` fallback, decided per value (few values are long)
+        c = int(comp[i])
+        if segs.raw.find(bytes([c]), int(a[i]), int(b[i])) < 0 and segs.raw.find(b">", int(a[i]), int(b[i])) >= 0:
+            comp[i] = ord(">")
+    for c in np.unique(comp).tolist():
+        sel = np.flatnonzero(comp == c)
+        starts, ends = components(segs.buf, segs.raw, a[sel], b[sel], c, 6)
+        procedure[at[sel]] = segs.codes(starts[:, 1], ends[:, 1])
+        has_mods = np.flatnonzero(ends[:, 2] > starts[:, 2])
+        sep = chr(c)
+
+        def join(s: str, sep: str = sep) -> str | None:
+            return ":".join(p for p in s.split(sep)[:4] if p) or None
+
+        modifier[at[sel[has_mods]]] = segs.codes(starts[has_mods, 2], ends[has_mods, 5], join)
+        missing[at[sel[ends[:, 1] <= starts[:, 1]]]] = True
 
 
 def _adjustments(doc: Document, loops: _Loops) -> _Adjustments:

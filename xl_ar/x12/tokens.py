@@ -145,9 +145,12 @@ class Segments:
     `code[i]` is the small integer code of segment i's id in `ids` (`OTHER` when not listed);
     `start`/`end` bound the segment without its terminator and surrounding white space;
     `seps` holds the positions of all element separators (each block's own separator), sorted;
-    `first_sep[i]` indexes `seps` at the first separator at or after `start[i]` and `nsep[i]` is
-    how many fall inside the segment, so element k (k >= 1) spans
+    `first_sep[i]` indexes `seps` at the first separator at or after `start[i]`, and
+    `first_sep[i + 1] - first_sep[i]` separators fall inside segment i (`first_sep` has one entry
+    more than there are segments: `len(seps)`), so element k (k >= 1) spans
     `seps[first_sep + k - 1] + 1 .. seps[first_sep + k]` (or `end` for the last element).
+    `block_rows[j]` is the first row of block j (one entry more than there are blocks). Per segment
+    the columns take 14 bytes, plus 4 per separator: a file of millions of tiny segments stays small.
     """
 
     raw: bytes
@@ -156,9 +159,8 @@ class Segments:
     end: np.ndarray
     code: np.ndarray
     first_sep: np.ndarray
-    nsep: np.ndarray
     seps: np.ndarray
-    block_of: np.ndarray
+    block_rows: np.ndarray
     blocks: list[Block]
     ascii: bool
     ids: SegmentCodes
@@ -175,16 +177,32 @@ class Segments:
         """True when the file has an ISA envelope (False for a bare ST..SE file)."""
         return any(b.envelope for b in self.blocks)
 
+    @property
+    def nsep(self) -> np.ndarray:
+        """Element separators in each segment (computed: a new array each time)."""
+        return np.diff(self.first_sep)
+
+    def fewer_separators(self, k: int) -> np.ndarray:
+        """Which segments have fewer than `k` element separators (worked in slices: one byte a row)."""
+        out = np.empty(len(self), dtype=bool)
+        for sl in _chunks(len(self), 1 << 20):
+            out[sl] = self.first_sep[sl.start + 1:sl.stop + 1] - self.first_sep[sl] < k
+        return out
+
+    def block_of(self, rows: np.ndarray) -> np.ndarray:
+        """The block (index in `blocks`) of each row."""
+        return np.searchsorted(self.block_rows, rows, side="right") - 1
+
     def segment_id(self, row: int) -> str:
         """The id of one segment (text before its first element separator)."""
         s, e = int(self.start[row]), int(self.end[row])
-        if self.nsep[row] > 0:
+        if self.first_sep[row + 1] > self.first_sep[row]:
             e = min(e, int(self.seps[self.first_sep[row]]))
         return self._str(s, e)
 
     def elements(self, row: int) -> list[str]:
         """The elements of one segment, element 0 being the id (slow path: one segment)."""
-        el = self.blocks[int(self.block_of[row])].delimiters.element
+        el = self.blocks[int(self.block_of(np.array([row]))[0])].delimiters.element
         return self._str(int(self.start[row]), int(self.end[row])).split(el)
 
     def segment_text(self, row: int) -> str:
@@ -224,11 +242,12 @@ class Segments:
         return {k: done[k] for k in ks}
 
     def _ranges(self, rows: np.ndarray, ks: tuple[int, ...]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        nsep = self.nsep[rows]
         end = self.end[rows]
         if not len(self.seps):
             return {k: (end.copy(), end.copy()) for k in ks}
         fs = self.first_sep[rows]
+        nsep = self.first_sep[rows + 1]
+        nsep -= fs
         out = {}
         for k in ks:
             at = fs + (k - 1)  # the separator before element k (clipped: beyond the segment when absent)
@@ -243,7 +262,8 @@ class Segments:
 
     def count(self, rows: np.ndarray) -> np.ndarray:
         """Number of elements (after the id) of each row, trailing empty ones included."""
-        return self.nsep[np.asarray(rows, dtype=np.int64)]
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.first_sep[rows + 1] - self.first_sep[rows]
 
     def texts(self, a: np.ndarray, b: np.ndarray, empty: str | None = "") -> list:
         """Python strings of byte ranges; empty ones become `empty`."""
@@ -300,7 +320,8 @@ class Segments:
         `group[i]` numbers the distinct non-empty values (-1 for an empty range) and `first[g]` is
         the index of a range holding value g. Exact: ranges of up to 7 bytes are packed into one
         integer; ranges of 8-24 bytes are hashed from three 64-bit words and every match is checked
-        word by word (a collision is settled by the bytes); longer ranges are compared as bytes.
+        word by word (a collision is settled by the bytes); longer ranges count as distinct, each its own
+        value (a code is short: only free text or a hostile file has long ones).
         """
         a = np.asarray(a, dtype=np.int64)
         length = np.asarray(b, dtype=np.int64) - a
@@ -328,7 +349,11 @@ class Segments:
             g, f = number(medium, words[0] ^ (words[1] * _MIX[0]) ^ (words[2] * _MIX[1]) ^ (size * _MIX[2]))
             same = (words[:, f[g]] == words).all(axis=0) & (size[f[g]] == size)
             by_bytes = medium[~same].tolist()
-        by_bytes += np.flatnonzero(length > 24).tolist()
+        long = np.flatnonzero(length > 24)  # each its own value: long texts are not copied to be compared
+        if len(long):
+            group[long] = count + np.arange(len(long))
+            firsts.append(long)
+            count += len(long)
         if by_bytes:
             seen: dict[bytes, int] = {}
             extra = []
@@ -366,7 +391,7 @@ class Segments:
 
     def delimiters_of(self, rows: np.ndarray) -> list[Delimiters]:
         """The delimiters in force at each row."""
-        return [self.blocks[i].delimiters for i in self.block_of[np.asarray(rows, dtype=np.int64)].tolist()]
+        return [self.blocks[i].delimiters for i in self.block_of(np.asarray(rows, dtype=np.int64)).tolist()]
 
     def _str(self, a: int, b: int) -> str:
         return self.raw[a:b].decode("ascii" if self.ascii else "utf-8", "replace")
@@ -772,7 +797,7 @@ _SCAN = 1 << 20
 
 
 def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
-                dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Bounds of the non-blank segments (trimmed), element separators, and per segment the separators
     before it and inside it.
 
@@ -782,7 +807,7 @@ def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
     terminator gives, without any search, where each segment's elements start in the separator array.
     """
     el, term = _byte(blk.delimiters.element), _byte(blk.delimiters.segment)
-    seps, starts, ends, firsts, counts = [], [], [], [], []
+    seps, starts, ends, firsts = [], [], [], []
     seg_start, first_carry, nsep = blk.lo, 0, 0
     for lo in [*range(blk.lo, blk.hi, _SCAN), blk.hi]:
         last = lo == blk.hi
@@ -808,15 +833,13 @@ def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
         start = np.concatenate(([seg_start], term_pos[:-1] + 1)).astype(dtype)
         end = term_pos.astype(dtype, copy=True)
         first = np.concatenate(([first_carry], before[:-1])).astype(dtype)
-        count = before.astype(dtype) - first
         seg_start, first_carry = int(term_pos[-1]) + 1, int(before[-1])
         _trim(buf, raw, start, end)
         keep = start < end
         starts.append(start[keep])
         ends.append(end[keep])
         firsts.append(first[keep])
-        counts.append(count[keep])
-    return _join(starts, dtype), _join(ends, dtype), _join(seps, dtype), _join(firsts, dtype), _join(counts, dtype)
+    return _join(starts, dtype), _join(ends, dtype), _join(seps, dtype), _join(firsts, dtype)
 
 
 def _join(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -833,32 +856,33 @@ def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Se
     blocks, findings = find_blocks(raw, source)
     buf = np.frombuffer(raw, dtype=np.uint8)
     dtype = _pos_dtype(len(buf))
-    starts, ends, seps, firsts, counts, block_of = [], [], [], [], [], []
+    starts, ends, seps, firsts, block_rows = [], [], [], [], [0]
     offset = 0
-    for bi, blk in enumerate(blocks):
-        s, e, sep, first, count = _scan_block(buf, raw, blk, dtype)
+    for blk in blocks:
+        s, e, sep, first = _scan_block(buf, raw, blk, dtype)
         starts.append(s)
         ends.append(e)
         if offset:
             first += dtype(offset)
         firsts.append(first)
-        counts.append(count)
         seps.append(sep)
-        block_of.append(np.full(len(s), bi, dtype=np.int16 if len(blocks) < 2**15 else np.int32))
+        block_rows.append(block_rows[-1] + len(s))
         offset += len(sep)
-    start, end, sep, first_sep, nsep = (parts[0] if len(parts) == 1 else np.concatenate(parts)
-                                        for parts in (starts, ends, seps, firsts, counts))
-    del starts, ends, seps, firsts, counts
+    firsts.append(np.array([offset], dtype=dtype))
+    start, end, sep, first_sep = (parts[0] if len(parts) == 1 else np.concatenate(parts)
+                                  for parts in (starts, ends, seps, firsts))
+    del starts, ends, seps, firsts
     # Segment id: bytes before the first separator (or the whole segment), as an integer code; in slices of
     # a million segments, so that the temporaries stay small next to the columns kept.
     code = np.empty(len(start), dtype=np.int16)
     for sl in _chunks(len(start), 1 << 20):
         e = end[sl]
-        id_end = np.where(nsep[sl] > 0, sep[np.minimum(first_sep[sl], len(sep) - 1)], e) if len(sep) else e
+        has = first_sep[sl.start + 1:sl.stop + 1] > first_sep[sl]
+        id_end = np.where(has, sep[np.minimum(first_sep[sl], len(sep) - 1)], e) if len(sep) else e
         code[sl] = ids.of_keys(_keys(buf, start[sl], id_end))
-    return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, nsep=nsep,
-                    seps=sep, block_of=np.concatenate(block_of) if block_of else np.zeros(0, np.int16),
-                    blocks=blocks, ascii=raw.isascii(), ids=ids, findings=findings)
+    return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, seps=sep,
+                    block_rows=np.array(block_rows, dtype=np.int64), blocks=blocks, ascii=raw.isascii(), ids=ids,
+                    findings=findings)
 
 
 def split_segments(data: bytes | str, source: str = "") -> list[list[str]]:
