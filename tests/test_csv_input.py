@@ -105,3 +105,15 @@ def test_non_ascii_text_in_utf16_survives(tmp_path: Path):
     text = f"{HEADER},payer_name\n{ROW_1},Aseguradora Peña\n".replace(",", "\t")
     sheet = ledger.read_sheet(write(tmp_path, text.encode("utf-16")))
     assert sheet.frame["payer_name"].tolist() == ["Aseguradora Peña"]
+
+
+# -- very long cells --------------------------------------------------------------------------------------
+
+
+def test_a_cell_longer_than_the_csv_module_s_field_limit_is_read_as_a_value(tmp_path: Path):
+    # 200,000 characters: over Python's csv field limit (131,072), which the header search once raised as an
+    # "unexpected error"; pandas reads the cell, so the row is there with its value
+    long = "x" * 200_000
+    text = f"{HEADER},note\n{ROW_1},{long}\n{ROW_2},short\n"
+    frame, _ = ledger.read_table(write(tmp_path, text.encode()), "claims")
+    assert frame.claim_id.tolist() == ["C1", "C2"]

@@ -101,7 +101,7 @@ def _read_csv(name: str, data: bytes) -> Sheet:
         raise InputError(f"not a text CSV file: line {line:,} holds a NUL character (a damaged or binary file)",
                          source=name)
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-    header = _header_row([next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines])
+    header = _header_row([_line_cells(line) for line in lines])
     first_line = lines[header] if lines else ""
     delimiter = _delimiter(first_line)
     try:
@@ -115,6 +115,15 @@ def _read_csv(name: str, data: bytes) -> Sheet:
         raise InputError(f"not a readable CSV file: row {header + 2:,} has more cells than the header row "
                          f"({len(frame.columns):,}); check the delimiter and quoting", source=name)
     return Sheet(name, frame, header + 2, _title_rows(name, header))
+
+
+def _line_cells(line: str) -> list[str]:
+    """The cells of one line, to find the header row; none for a line the csv module refuses (a cell over its
+    131,072-character field limit is no header: pandas reads that row as any other)."""
+    try:
+        return next(csv.reader([line], delimiter=_delimiter(line)), [])
+    except csv.Error:
+        return []
 
 
 def _utf16(data: bytes) -> str | None:
