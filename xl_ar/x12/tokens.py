@@ -705,12 +705,15 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int,
         return _isa_usable(buf, p, sep, q, ok, s11, s13)
     keep = np.zeros(len(p), dtype=bool)
     s11, s13, s16 = (np.zeros(len(p), dtype=np.int64) for _ in range(3))
-    for s in np.unique(sep).tolist():  # a handful of distinct separators
+    for s in np.flatnonzero(np.bincount(sep, minlength=256)).tolist():  # a handful of distinct separators
         mine = np.flatnonzero(sep == s)
         top = min(n, int(p[mine].max()) + _ISA_MAX)
         where = int(p[mine].min()) + 3
-        at = where + np.flatnonzero(buf[where:top] == s)
-        i = np.searchsorted(at, p[mine] + 3)  # the separator right after ISA
+        at = np.flatnonzero(buf[where:top] == s).astype(np.int32)
+        rank = np.empty(top - where, dtype=np.int32)  # index in `at` of each separator position
+        rank[at] = np.arange(len(at), dtype=np.int32)
+        i = rank[p[mine] + 3 - where].astype(np.int64)  # the separator right after ISA (buf[p + 3] == s)
+        at = at.astype(np.int64) + where
         ok = i + 15 < len(at)
         last = max(len(at) - 1, 0)
         q = np.where(ok, at[np.minimum(i + 15, last)], n)
