@@ -140,7 +140,10 @@ def pyx12_seconds(path: Path) -> float | None:
 
 
 def _alternating(ours, floor, repeat: int) -> tuple[float, float]:
-    """Median seconds of two functions run in turn (so a noisy moment on a shared machine hits both)."""
+    """Median seconds of two functions run in turn (so a noisy moment on a shared machine hits both),
+    after one untimed run of each (the first read of a process also pays for lazy imports)."""
+    ours()
+    floor()
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
         for fn, out in ((ours, times[0]), (floor, times[1])):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xl_ar.findings import Collector, Location
-from xl_ar.x12.tokens import ENVELOPE_IDS, OTHER, Segments
+from xl_ar.x12.tokens import _WS, ENVELOPE_IDS, OTHER, Segments, _gather, _words3, parse_decimal
 
 _ISA, _GS, _ST, _SE, _GE, _IEA, _TA1 = range(1, len(ENVELOPE_IDS) + 1)
 _SHOWN_CONTROL = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -254,36 +254,53 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
     if _REGULAR.fullmatch(_LETTERS[code].tobytes()) is None:
         return None
 
+    def ranges(c: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return segs.element(rows[code == c], k)
+
     def texts(c: int, k: int) -> list[str]:
-        return segs.texts(*segs.element(rows[code == c], k))
+        """Element k of the segments of code c, without blanks around (checked on the bytes first)."""
+        a, b = ranges(c, k)
+        values = segs.texts(a, b)
+        buf = segs.buf
+        edged = (b > a) & (_WS[buf[np.minimum(a, len(buf) - 1)]] | _WS[buf[np.maximum(b - 1, 0)]])
+        return [v.strip() for v in values] if edged.any() else values
+
+    def same(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether two element columns hold the same bytes row by row (control numbers: at most 24 bytes)."""
+        (a1, b1), (a2, b2) = first, second
+        if len(a1) != len(a2) or not np.array_equal(b1 - a1, b2 - a2) or int((b1 - a1).max(initial=0)) > 24:
+            return False
+        return bool((_words3(segs.raw, segs.buf, a1, b1 - a1) == _words3(segs.raw, segs.buf, a2, b2 - a2)).all())
+
+    def count(c: int, digits: int) -> np.ndarray | None:
+        """Element 1 of the trailers of code c as numbers: None unless each is 1 to `digits` ASCII digits."""
+        a, b = ranges(c, 1)
+        width = b - a
+        if not len(a) or int(width.min()) < 1 or int(width.max()) > digits:
+            return None
+        chars, valid = _gather(segs.buf, a, width, digits)
+        if ((chars < 48) | (chars > 57))[valid].any():
+            return None
+        mant, _, ok = parse_decimal(segs.buf, a, b)
+        return mant if ok.all() else None
 
     st_row, se_row = rows[code == _ST], rows[code == _SE]
-    st02 = texts(_ST, 2)
     gs_of_st = np.cumsum(code == _GS)[code == _ST] - 1
     isa_of_gs = np.cumsum(code == _ISA)[code == _GS] - 1
-    counts = ((texts(_SE, 1), se_row - st_row + 1, 10),
-              (texts(_GE, 1), np.bincount(gs_of_st, minlength=int(np.sum(code == _GS))), 6),
-              (texts(_IEA, 1), np.bincount(isa_of_gs, minlength=int(np.sum(code == _ISA))), 5))
-    for written, actual, digits in counts:
-        joined = "".join(written)  # all digits (and none empty) when the joined text is all digits
-        if not (all(written) and _number(joined) and max(map(len, written)) <= digits):
+    counts = ((_SE, se_row - st_row + 1, 10),
+              (_GE, np.bincount(gs_of_st, minlength=int(np.sum(code == _GS))), 6),
+              (_IEA, np.bincount(isa_of_gs, minlength=int(np.sum(code == _ISA))), 5))
+    for c, actual, digits in counts:
+        written = count(c, digits)
+        if written is None or not np.array_equal(written, actual):
             return None
-        if not np.array_equal(np.array(written).astype(np.int64), actual):
-            return None
-    if texts(_SE, 2) != st02 or texts(_GE, 2) != texts(_GS, 6) or texts(_IEA, 2) != texts(_ISA, 13):
+    if not (same(ranges(_SE, 2), ranges(_ST, 2)) and same(ranges(_GE, 2), ranges(_GS, 6))
+            and same(ranges(_IEA, 2), ranges(_ISA, 13))):
         return None
-    gs08 = _stripped(texts(_GS, 8))
-    st03 = _stripped(texts(_ST, 3))
+    gs08 = texts(_GS, 8)
+    st03 = texts(_ST, 3)
     conventions = st03 if all(st03) else [c or gs08[g] for c, g in zip(st03, gs_of_st.tolist(), strict=True)]
     return Envelope(st_row=st_row.astype(np.int64), end_row=se_row.astype(np.int64),
-                    st01=tuple(_stripped(texts(_ST, 1))), st02=tuple(_stripped(st02)), convention=tuple(conventions))
+                    st01=tuple(texts(_ST, 1)), st02=tuple(texts(_ST, 2)), convention=tuple(conventions))
 
 
-_EDGE_BLANK = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
-
-
-def _stripped(values: list[str]) -> list[str]:
-    """The values without blanks around them (the list itself when none has any: one regex search)."""
-    if _EDGE_BLANK.search("\x00".join(values)) is None:
-        return values
-    return [v.strip() for v in values]

@@ -371,16 +371,31 @@ class _PaymentBalance:
 
 
 def _first_of_group(group: np.ndarray) -> np.ndarray:
-    """For a non-decreasing group array, the index of the first element of each element's group."""
-    return np.searchsorted(group, group, side="left")
+    """For a non-decreasing group array, the index of the first element of each element's group (linear)."""
+    group = np.asarray(group)
+    starts = np.zeros(len(group), dtype=np.int64)
+    if len(group) > 1:
+        changed = np.flatnonzero(group[1:] != group[:-1]) + 1
+        starts[changed] = changed
+    return np.maximum.accumulate(starts) if len(group) else starts
 
 
 def _first_per(groups: np.ndarray, rows: np.ndarray, ngroups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first row per group (-1 when none) and the rows that repeat a group."""
+    """The first row per group (-1 when none) and the rows that repeat a group.
+
+    Groups usually come in order (rows in file order belong to claims, lines and payments in file
+    order): then the first of each group is where the group changes, found in one pass; otherwise
+    by sorting.
+    """
     out = np.full(ngroups, -1, dtype=np.int64)
     if not len(rows):
         return out, rows
-    uniq, idx = np.unique(groups, return_index=True)
+    groups = np.asarray(groups)
+    if len(groups) < 2 or bool((groups[1:] >= groups[:-1]).all()):
+        idx = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
+        uniq = groups[idx]
+    else:
+        uniq, idx = np.unique(groups, return_index=True)
     out[uniq] = rows[idx]
     repeated = np.ones(len(rows), dtype=bool)
     repeated[idx] = False
@@ -578,16 +593,22 @@ def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:
     lo = segs.start[st_row].tolist()
     hi = np.maximum(segs.end[end_row], segs.start[st_row]).tolist()
     view = memoryview(segs.raw)
+    sha256 = hashlib.sha256
+    digests = []
+    for j in range(len(lo)):
+        digest = sha256(view[isa_lo[j]:isa_hi[j]])
+        digest.update(view[lo[j]:hi[j]])
+        digests.append(digest.hexdigest()[:8])
+    bases = [f"{t or 'NOTRACE'}-{s or 'NOST'}-{h}"
+             for t, s, h in zip(trn02, [env.st02[tx] for tx in doc.txs.tolist()], digests, strict=True)]
+    if len(set(bases)) == len(bases):  # the usual case: no transaction repeated
+        return bases
     ids: list[str] = []
     seen: dict[str, int] = {}
     part = np.searchsorted(doc.parts, lo, side="right").tolist() if doc.parts is not None else [0] * len(lo)
-    sha256 = hashlib.sha256
-    for j, st02 in enumerate([env.st02[tx] for tx in doc.txs.tolist()]):
+    for j, base in enumerate(bases):
         if j and part[j] != part[j - 1]:  # files read together: repeats are counted in each file
             seen.clear()
-        digest = sha256(view[isa_lo[j]:isa_hi[j]])
-        digest.update(view[lo[j]:hi[j]])
-        base = f"{trn02[j] or 'NOTRACE'}-{st02 or 'NOST'}-{digest.hexdigest()[:8]}"
         k = seen[base] = seen.get(base, 0) + 1
         ids.append(base if k == 1 else f"{base}-{k}")
     return ids

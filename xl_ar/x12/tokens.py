@@ -582,7 +582,7 @@ def _later_isas(raw: bytes, start: int, first: Delimiters):
     lo = start
     while lo < len(raw):
         hi = min(len(raw), lo + _SCAN)
-        found, sep11, sep13, sep16 = _isa_candidates(buf, lo, hi, raw)
+        found, sep11, sep13, sep16 = _isa_candidates(buf, lo, hi)
         i = 0
         while i < len(found):
             p, s11, s13, q = found[i:], sep11[i:], sep13[i:], sep16[i:]
@@ -665,8 +665,7 @@ def _last_nonblank(buf: np.ndarray, raw: bytes, p: int, floor: int) -> int:
     return -1
 
 
-def _isa_candidates(buf: np.ndarray, lo: int, hi: int,
-                    raw: bytes | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions p in [lo, hi) where an ISA header may start: `ISA`, a non-alphanumeric, non-blank
     separator, 16 of them within `_ISA_MAX` bytes, a usable ISA16 after the 16th and no letter or digit
     where the terminator goes (vectorised); with the positions of the 11th, 13th and 16th separators.
@@ -680,18 +679,8 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int,
     none = np.zeros(0, dtype=np.int64)
     if end <= lo:
         return none, none, none, none
-    data = raw if raw is not None else buf.tobytes()
-    count = data.count(b"ISA", lo, end + 2)  # C speed: most windows of a file hold no ISA at all
-    if not count:
-        return none, none, none, none
-    if count <= _FEW_ISA:
-        found, at = [], data.find(b"ISA", lo, end + 2)
-        while at >= 0:
-            found.append(at)
-            at = data.find(b"ISA", at + 1, end + 2)
-        p = np.array(found, dtype=np.int64)
-    else:
-        p = lo + np.flatnonzero((buf[lo:end] == 73) & (buf[lo + 1:end + 1] == 83) & (buf[lo + 2:end + 2] == 65))
+    i = lo + np.flatnonzero(buf[lo:end] == 73)  # every `I` (a few in a hundred bytes), then `SA` after it
+    p = i[(buf[i + 1] == 83) & (buf[i + 2] == 65)]
     if not len(p):
         return none, none, none, none
     sep = buf[p + 3]
@@ -725,8 +714,8 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int,
     return _isa_usable(buf, p, sep, s16, keep, s11, s13)
 
 
-_FEW_ISA = 256
-"""Up to this many `ISA` in a window, each is looked at on its own (`_isa_candidates`)."""
+_FEW_ISA = 1024
+"""Up to this many `ISA` in a window, the bytes after each are looked at on their own (`_isa_candidates`)."""
 
 
 def _isa_usable(buf: np.ndarray, p: np.ndarray, sep: np.ndarray, q: np.ndarray, ok: np.ndarray, s11: np.ndarray,
@@ -754,8 +743,11 @@ def _trim(buf: np.ndarray, raw: bytes, start: np.ndarray, end: np.ndarray) -> No
     n = len(buf)
     if n == 0:
         return
-    idx = np.flatnonzero(start < end)
-    for _ in range(4):
+    last = n - 1
+    idx = np.flatnonzero(_WS[buf[np.minimum(start, last)]] & (start < end))  # one look at every segment
+    start[idx] += 1
+    idx = idx[start[idx] < end[idx]]
+    for _ in range(3):
         if not len(idx):
             break
         w = _WS[buf[start[idx]]]
@@ -769,8 +761,10 @@ def _trim(buf: np.ndarray, raw: bytes, start: np.ndarray, end: np.ndarray) -> No
         idx = idx[start[idx] < end[idx]]
     for i in idx.tolist():  # a few long runs: a regex each (C speed, no copy)
         start[i] = min(int(end[i]), _BLANKS.match(raw, int(start[i])).end())
-    idx = np.flatnonzero(start < end)
-    for _ in range(4):
+    idx = np.flatnonzero(_WS[buf[np.maximum(end - 1, 0)]] & (start < end))
+    end[idx] -= 1
+    idx = idx[start[idx] < end[idx]]
+    for _ in range(3):
         if not len(idx):
             break
         w = _WS[buf[end[idx] - 1]]
@@ -1002,11 +996,16 @@ def _joined_texts(buf: np.ndarray, a: np.ndarray, length: np.ndarray, encoding: 
     decoded once, split. None when every ASCII byte occurs (then the caller decodes one by one)."""
     total = int(length.sum())
     n = len(a)
-    step = np.ones(total + n, dtype=np.int64)  # source position of each output byte, by running sum
-    starts = np.cumsum(length + 1) - (length + 1)  # where each range begins in the output
-    step[starts] = a - np.concatenate(([0], a[:-1] + length[:-1]))  # jump from the previous range's separator
-    src = np.cumsum(step)
-    seps = starts + length
+    dtype = _pos_dtype(len(buf) + total + n)
+    a = a.astype(dtype, copy=False)
+    length = length.astype(dtype, copy=False)
+    step = np.ones(total + n, dtype=dtype)  # source position of each output byte, by running sum
+    seps = np.cumsum(length + 1, dtype=dtype)
+    seps -= 1  # where each range's separator goes in the output
+    starts = seps - length  # where each range begins in the output
+    step[starts[1:]] = a[1:] - (a[:-1] + length[:-1])  # jump from the previous range's separator
+    step[0] = a[0]
+    src = np.cumsum(step, dtype=dtype)
     src[seps] = 0
     joined = buf[src]
     joined[seps] = 0
