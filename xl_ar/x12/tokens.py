@@ -386,7 +386,7 @@ class Segments:
         return out
 
     def keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Integer key (see `small_key`) of each range of 1-3 bytes, -1 for other lengths."""
+        """Integer key (see `small_key`) of each range of 1-3 bytes, 0 for other lengths."""
         return _keys(self.buf, a, b)
 
     def delimiters_of(self, rows: np.ndarray) -> list[Delimiters]:
@@ -403,11 +403,12 @@ def _objects(values: list) -> np.ndarray:
     return out
 
 
-_KEY_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+_KEY_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF, 0], dtype=np.uint32)
+"""By length (0-3, then 4 for longer): the bytes of a 32-bit word that a key keeps (none: no key)."""
 
 
 def _keys(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`small_key` of each range of 1-3 bytes, -1 for other lengths.
+    """`small_key` of each range of 1-3 bytes, 0 for other lengths (no id or qualifier has key 0).
 
     Each range is read as one unaligned little-endian 32-bit word masked to its length: one gather
     per range instead of one per byte.
@@ -416,18 +417,18 @@ def _keys(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = np.asarray(a)
     length = np.asarray(b) - a
     if n == 0 or len(a) == 0:
-        return np.full(len(a), -1, dtype=np.int32)
+        return np.zeros(len(a), dtype=np.int32)
+    np.clip(length, 0, 4, out=length)
     if n >= 4:
         words = np.ndarray(shape=(n - 3,), dtype="<u4", buffer=buf, strides=(1,))
-        key = (words[np.minimum(a, n - 4)] & _KEY_MASKS[np.clip(length, 0, 3)]).view(np.int32)
+        key = (words[np.minimum(a, n - 4)] & _KEY_MASKS[length]).view(np.int32)
         tail = np.flatnonzero(a > n - 4)
     else:
         key = np.zeros(len(a), dtype=np.int32)
         tail = np.arange(len(a))
     for i in tail.tolist():  # within 4 bytes of the end
-        x = int(a[i])
-        key[i] = int.from_bytes(buf[x:x + max(0, min(3, int(length[i])))].tobytes(), "little")
-    key[(length < 1) | (length > 3)] = -1
+        x, size = int(a[i]), int(length[i])
+        key[i] = int.from_bytes(buf[x:x + size].tobytes(), "little") if 1 <= size <= 3 else 0
     return key
 
 
@@ -686,12 +687,18 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.n
     sep = buf[p + 3]
     p, sep = p[_USABLE[sep]], sep[_USABLE[sep]]
     if len(p) <= _FEW_ISA and len(p) and int(p.max()) + _ISA_MAX <= n:
-        count = np.cumsum(sliding_window_view(buf, _ISA_MAX)[p] == sep[:, None], axis=1, dtype=np.int16)
-        ok = count[:, -1] >= 16
-        q, s11, s13 = (p + np.argmax(count >= k, axis=1) for k in (16, 11, 13))
-        q = np.where(ok, q, n)
-        ok &= q + 1 < n
-        return _isa_usable(buf, p, sep, q, ok, s11, s13)
+        # a padded ISA is 106 bytes: look at the first 128 after each, then at `_ISA_MAX` for the few not done
+        q, s11, s13 = (np.full(len(p), n, dtype=np.int64) for _ in range(3))
+        todo = np.arange(len(p))
+        for width in (128, _ISA_MAX):
+            count = np.cumsum(sliding_window_view(buf, width)[p[todo]] == sep[todo, None], axis=1, dtype=np.int16)
+            done = count[:, -1] >= 16
+            for out, k in ((q, 16), (s11, 11), (s13, 13)):
+                out[todo[done]] = p[todo[done]] + np.argmax(count[done] >= k, axis=1)
+            todo = todo[~done]
+            if not len(todo):
+                break
+        return _isa_usable(buf, p, sep, q, q + 1 < n, s11, s13)
     keep = np.zeros(len(p), dtype=bool)
     s11, s13, s16 = (np.zeros(len(p), dtype=np.int64) for _ in range(3))
     for s in np.flatnonzero(np.bincount(sep, minlength=256)).tolist():  # a handful of distinct separators
@@ -815,7 +822,8 @@ def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
             chunk = buf[lo:min(blk.hi, lo + _SCAN)]
             mask = chunk == el
             mask |= chunk == term
-            special = np.flatnonzero(mask).astype(dtype) + dtype(lo)
+            special = np.flatnonzero(mask).astype(dtype)
+            special += dtype(lo)
             del mask
             is_term = buf[special] == term
             term_at = np.flatnonzero(is_term)
@@ -874,8 +882,12 @@ def tokenize(data: bytes | str, source: str, ids: SegmentCodes = ENVELOPE) -> Se
     code = np.empty(len(start), dtype=np.int16)
     for sl in _chunks(len(start), 1 << 20):
         e = end[sl]
-        has = first_sep[sl.start + 1:sl.stop + 1] > first_sep[sl]
-        id_end = np.where(has, sep[np.minimum(first_sep[sl], len(sep) - 1)], e) if len(sep) else e
+        if len(sep):  # the first separator, or the end when the segment has none (the next separator is later)
+            id_end = np.take(sep, first_sep[sl], mode="clip")
+            np.minimum(id_end, e, out=id_end)
+            id_end[first_sep[sl] >= len(sep)] = e[first_sep[sl] >= len(sep)]
+        else:
+            id_end = e
         code[sl] = ids.of_keys(_keys(buf, start[sl], id_end))
     return Segments(raw=raw, buf=buf, start=start, end=end, code=code, first_sep=first_sep, seps=sep,
                     block_rows=np.array(block_rows, dtype=np.int64), blocks=blocks, ascii=raw.isascii(), ids=ids,
