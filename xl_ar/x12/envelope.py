@@ -257,10 +257,11 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
     def ranges(c: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         return segs.element(rows[code == c], k)
 
-    def texts(c: int, k: int) -> list[str]:
-        """Element k of the segments of code c, without blanks around (checked on the bytes first)."""
+    def texts(c: int, k: int, repeated: bool = False) -> list[str]:
+        """Element k of the segments of code c, without blanks around (checked on the bytes first);
+        `repeated` values (ST01, conventions) are decoded once each."""
         a, b = ranges(c, k)
-        values = segs.texts(a, b)
+        values = [v or "" for v in segs.codes(a, b).tolist()] if repeated else segs.texts(a, b)
         buf = segs.buf
         edged = (b > a) & (_WS[buf[np.minimum(a, len(buf) - 1)]] | _WS[buf[np.maximum(b - 1, 0)]])
         return [v.strip() for v in values] if edged.any() else values
@@ -297,10 +298,10 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
     if not (same(ranges(_SE, 2), ranges(_ST, 2)) and same(ranges(_GE, 2), ranges(_GS, 6))
             and same(ranges(_IEA, 2), ranges(_ISA, 13))):
         return None
-    gs08 = texts(_GS, 8)
-    st03 = texts(_ST, 3)
+    gs08 = texts(_GS, 8, repeated=True)
+    st03 = texts(_ST, 3, repeated=True)
     conventions = st03 if all(st03) else [c or gs08[g] for c, g in zip(st03, gs_of_st.tolist(), strict=True)]
     return Envelope(st_row=st_row.astype(np.int64), end_row=se_row.astype(np.int64),
-                    st01=tuple(texts(_ST, 1)), st02=tuple(texts(_ST, 2)), convention=tuple(conventions))
+                    st01=tuple(texts(_ST, 1, repeated=True)), st02=tuple(texts(_ST, 2)), convention=tuple(conventions))
 
 

@@ -558,8 +558,8 @@ def _payments(doc: Document, loops: _Loops) -> _Payments:
                 "; the payment is matched to its deposit by amount and date, and to postings without a check number")
     trace = _per(trn, lambda r: doc.texts(r, 2), npay)
 
-    def text(k: int) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda r: doc.texts(r, k)
+    def text(k: int) -> Callable[[np.ndarray], np.ndarray]:  # payer names, ids and NPIs repeat: decoded once each
+        return lambda r: doc.codes(r, k)
 
     n1 = doc.rows("N1", ~loops.in_claim)
     n1q = doc.keys(n1, 1)

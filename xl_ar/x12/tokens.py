@@ -969,7 +969,10 @@ def _words3(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> n
     out = np.zeros((3, len(a)), dtype=np.uint64)
     if n >= 8:
         words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        longest = int(length.max(initial=0))
         for j in range(3):
+            if 8 * j >= longest:  # every range ends before this word: it stays zero
+                break
             left = np.clip(length - 8 * j, 0, 8)
             out[j] = words[np.minimum(a + 8 * j, n - 8)] & _MASKS8[left]
         tail = np.flatnonzero(a + length > n - 8)
