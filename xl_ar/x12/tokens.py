@@ -841,9 +841,14 @@ def _scan_block(buf: np.ndarray, raw: bytes, blk: Block,
         seg_start, first_carry = int(term_pos[-1]) + 1, int(before[-1])
         _trim(buf, raw, start, end)
         keep = start < end
-        starts.append(start[keep])
-        ends.append(end[keep])
-        firsts.append(first[keep])
+        if keep.all():  # the usual slice: no empty segment to drop
+            starts.append(start)
+            ends.append(end)
+            firsts.append(first)
+        else:
+            starts.append(start[keep])
+            ends.append(end[keep])
+            firsts.append(first[keep])
     return _join(starts, dtype), _join(ends, dtype), _join(seps, dtype), _join(firsts, dtype)
 
 
