@@ -279,7 +279,7 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
         width = b - a
         if not len(a) or int(width.min()) < 1 or int(width.max()) > digits:
             return None
-        chars, valid = _gather(segs.buf, a, width, digits)
+        chars, valid = _gather(segs.buf, a, width, int(width.max()))
         if ((chars < 48) | (chars > 57))[valid].any():
             return None
         mant, _, ok = parse_decimal(segs.buf, a, b)
