@@ -33,7 +33,6 @@ from xl_ar.findings import Finding, Location
 from xl_ar.money import MAX_CENTS
 
 _WS_CHARS = " \t\r\n\x0b\x0c"
-_WS_BYTES = frozenset(_WS_CHARS.encode())
 _WS = np.zeros(256, dtype=bool)
 _WS[[ord(c) for c in _WS_CHARS]] = True
 _ISA_MAX = 400
@@ -366,24 +365,6 @@ class Segments:
             firsts.append(np.array(extra, dtype=np.int64))
             count += len(extra)
         return group, np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
-
-    def contains(self, a: np.ndarray, b: np.ndarray, char: str) -> np.ndarray:
-        """Whether each byte range holds the character `char`."""
-        a = np.asarray(a)
-        b = np.asarray(b)
-        out = np.zeros(len(a), dtype=bool)
-        if not len(a) or not len(self.buf):
-            return out
-        byte = ord(char) & 0xFF
-        length = np.minimum(b - a, 64)
-        for sl in _chunks(len(a)):
-            w = int(length[sl].max(initial=0))
-            if w:
-                chars, _ = _gather(self.buf, a[sl], length[sl], w)
-                out[sl] = (chars == byte).any(axis=1)
-        for i in np.flatnonzero((b - a > 64) & ~out).tolist():
-            out[i] = self.raw.find(bytes([byte]), int(a[i]), int(b[i])) >= 0
-        return out
 
     def keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Integer key (see `small_key`) of each range of 1-3 bytes, 0 for other lengths."""
@@ -910,7 +891,6 @@ def split_segments(data: bytes | str, source: str = "") -> list[list[str]]:
 # Values of byte ranges, vectorized: X12 decimals (R) and dates (DT, CCYYMMDD).
 
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
-_PACK7 = np.array([1 << (8 * (6 - j)) for j in range(7)], dtype=np.int64)
 _CHUNK = 65536
 _MAX_CENTS = MAX_CENTS
 """Amounts of 10**13 cents (100 billion dollars) or more are treated as unreadable (`xl_ar.money.MAX_CENTS`)."""
