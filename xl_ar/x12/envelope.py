@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xl_ar.findings import Collector, Location
-from xl_ar.x12.tokens import _WS, ENVELOPE_IDS, OTHER, Segments, _gather, _words3, parse_decimal
+from xl_ar.x12.tokens import ENVELOPE_IDS, OTHER, Segments, parse_decimal
 
 _ISA, _GS, _ST, _SE, _GE, _IEA, _TA1 = range(1, len(ENVELOPE_IDS) + 1)
 _SHOWN_CONTROL = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -262,28 +262,14 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
         `repeated` values (ST01, conventions) are decoded once each."""
         a, b = ranges(c, k)
         values = [v or "" for v in segs.codes(a, b).tolist()] if repeated else segs.texts(a, b)
-        buf = segs.buf
-        edged = (b > a) & (_WS[buf[np.minimum(a, len(buf) - 1)]] | _WS[buf[np.maximum(b - 1, 0)]])
-        return [v.strip() for v in values] if edged.any() else values
-
-    def same(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> bool:
-        """Whether two element columns hold the same bytes row by row (control numbers: at most 24 bytes)."""
-        (a1, b1), (a2, b2) = first, second
-        if len(a1) != len(a2) or not np.array_equal(b1 - a1, b2 - a2) or int((b1 - a1).max(initial=0)) > 24:
-            return False
-        return bool((_words3(segs.raw, segs.buf, a1, b1 - a1) == _words3(segs.raw, segs.buf, a2, b2 - a2)).all())
+        return [v.strip() for v in values] if segs.blank_edged(a, b).any() else values
 
     def count(c: int, digits: int) -> np.ndarray | None:
         """Element 1 of the trailers of code c as numbers: None unless each is 1 to `digits` ASCII digits."""
         a, b = ranges(c, 1)
-        width = b - a
-        if not len(a) or int(width.min()) < 1 or int(width.max()) > digits:
+        if not len(a) or int((b - a).max()) > digits or not segs.digits_only(a, b):
             return None
-        chars, valid = _gather(segs.buf, a, width, int(width.max()))
-        if ((chars < 48) | (chars > 57))[valid].any():
-            return None
-        mant, _, ok = parse_decimal(segs.buf, a, b)
-        return mant if ok.all() else None
+        return parse_decimal(segs.buf, a, b)[0]
 
     st_row, se_row = rows[code == _ST], rows[code == _SE]
     gs_of_st = np.cumsum(code == _GS)[code == _ST] - 1
@@ -295,8 +281,8 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
         written = count(c, digits)
         if written is None or not np.array_equal(written, actual):
             return None
-    if not (same(ranges(_SE, 2), ranges(_ST, 2)) and same(ranges(_GE, 2), ranges(_GS, 6))
-            and same(ranges(_IEA, 2), ranges(_ISA, 13))):
+    if not (segs.same_bytes(ranges(_SE, 2), ranges(_ST, 2)) and segs.same_bytes(ranges(_GE, 2), ranges(_GS, 6))
+            and segs.same_bytes(ranges(_IEA, 2), ranges(_ISA, 13))):
         return None
     gs08 = texts(_GS, 8, repeated=True)
     st03 = texts(_ST, 3, repeated=True)

@@ -45,7 +45,7 @@ from xl_ar.findings import Finding
 from xl_ar.money import format_cents
 from xl_ar.tables import REMITTANCE_TABLES, from_columns
 from xl_ar.x12.reader import Document, TransactionSet, read_document
-from xl_ar.x12.tokens import OTHER, Delimiters, components, isa_delimiters, small_key
+from xl_ar.x12.tokens import OTHER, Delimiters, components, isa_delimiters, object_array, small_key
 
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
 """CAS01 claim adjustment group codes (CR: correction and reversal, 4010 only)."""
@@ -412,13 +412,6 @@ def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _objects(values: list) -> np.ndarray:
-    """A 1-d object array of a list (never a 2-d array, whatever the values look like)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
 def _nullable(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.array(values, dtype=np.int64), ~np.asarray(mask, dtype=bool))
 
@@ -571,7 +564,7 @@ def _payments(doc: Document, loops: _Loops) -> _Payments:
     payer_ref = _per(_first(doc.tx_index(ref), ref, npay), text(2), npay)
     for fallback in (_per(pr, text(4), npay), _per(trn, text(3), npay)):
         payer_ref = np.where(pd.isna(payer_ref), fallback, payer_ref)
-    ids = _objects(_payment_ids(doc, [t or "" for t in trace]))
+    ids = object_array(_payment_ids(doc, [t or "" for t in trace]))
     return _Payments(ids=ids, amount=amount, decimals=decimals, bpr=bpr, payer_name=_per(pr, text(2), npay),
                      payer_ref=payer_ref, payee_npi=_per(_first(doc.tx_index(pe), pe, npay), text(4), npay),
                      method=_per(bpr, lambda r: doc.codes(r, 4), npay), payment_date=pay_date, trace=trace)
@@ -710,8 +703,8 @@ def _procedures(doc: Document, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray
         modifiers.append(":".join(m for m in mods if m) or None)
         qualifier_only.append(len(parts) < 2 or not parts[1])
     has = short[group >= 0]
-    procedure[has] = _objects(procedures)[group[group >= 0]]
-    modifier[has] = _objects(modifiers)[group[group >= 0]]
+    procedure[has] = object_array(procedures)[group[group >= 0]]
+    modifier[has] = object_array(modifiers)[group[group >= 0]]
     missing[has] = np.array(qualifier_only, dtype=bool)[group[group >= 0]]
     long = np.flatnonzero(b - a > _SVC01_SHORT)
     if len(long):
@@ -854,7 +847,7 @@ def _provider_adjustments(doc: Document, loops: _Loops) -> _ProviderAdjustments:
         reason.append(head or None)
         reference.append(tail or None)
     return _ProviderAdjustments(row=rows, payment=doc.tx_index(rows), provider=provider[idx], date=fiscal[idx],
-                                reason=_objects(reason), reference=_objects(reference),
+                                reason=object_array(reason), reference=object_array(reference),
                                 amount=np.concatenate(amounts)[order], decimals=np.concatenate(decs)[order])
 
 

@@ -288,10 +288,10 @@ class Segments:
             if values is None:
                 values = [raw[x:y].decode(encoding, "replace") for x, y in zip(a[rows].tolist(), b[rows].tolist(),
                                                                                 strict=True)]
-            out[rows] = _objects(values)
+            out[rows] = object_array(values)
         long = np.flatnonzero(length > _JOIN_MAX)
         if len(long):
-            out[long] = _objects([raw[x:y].decode(encoding, "replace")
+            out[long] = object_array([raw[x:y].decode(encoding, "replace")
                                   for x, y in zip(a[long].tolist(), b[long].tolist(), strict=True)])
         out[length <= 0] = empty
         return out
@@ -310,7 +310,7 @@ class Segments:
             values = [transform(v) for v in values]
         out = np.full(len(a), None, dtype=object)
         has = group >= 0
-        out[has] = _objects(values)[group[has]]
+        out[has] = object_array(values)[group[has]]
         return out
 
     def distinct(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -366,6 +366,29 @@ class Segments:
             count += len(extra)
         return group, np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
 
+    def blank_edged(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Which non-empty byte ranges begin or end with a blank (to be stripped when read as text)."""
+        buf = self.buf
+        if not len(buf):
+            return np.zeros(len(a), dtype=bool)
+        return (b > a) & (_WS[buf[np.minimum(a, len(buf) - 1)]] | _WS[buf[np.maximum(b - 1, 0)]])
+
+    def same_bytes(self, first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether two columns of byte ranges hold the same bytes row by row; False (not known) when they
+        differ in length or a range is longer than 24 bytes."""
+        (a1, b1), (a2, b2) = first, second
+        if len(a1) != len(a2) or not np.array_equal(b1 - a1, b2 - a2) or int((b1 - a1).max(initial=0)) > 24:
+            return False
+        return bool((_words3(self.raw, self.buf, a1, b1 - a1) == _words3(self.raw, self.buf, a2, b2 - a2)).all())
+
+    def digits_only(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """Whether every byte range is non-empty and holds ASCII digits only."""
+        width = b - a
+        if not len(a) or int(width.min()) < 1:
+            return not len(a)
+        chars, valid = _gather(self.buf, a, width, int(width.max()))
+        return not ((chars < 48) | (chars > 57))[valid].any()
+
     def keys(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Integer key (see `small_key`) of each range of 1-3 bytes, 0 for other lengths."""
         return _keys(self.buf, a, b)
@@ -378,7 +401,8 @@ class Segments:
         return self.raw[a:b].decode("ascii" if self.ascii else "utf-8", "replace")
 
 
-def _objects(values: list) -> np.ndarray:
+def object_array(values: list) -> np.ndarray:
+    """A 1-d object array of a list (never a 2-d array, whatever the values look like)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
@@ -401,7 +425,7 @@ def _keys(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.zeros(len(a), dtype=np.int32)
     np.clip(length, 0, 4, out=length)
     if n >= 4:
-        words = np.ndarray(shape=(n - 3,), dtype="<u4", buffer=buf, strides=(1,))
+        words = _words_at(buf, 4)
         key = (words[np.minimum(a, n - 4)] & _KEY_MASKS[length]).view(np.int32)
         tail = np.flatnonzero(a > n - 4)
     else:
@@ -623,7 +647,7 @@ def _same_shape(buf: np.ndarray, p: np.ndarray, s11: np.ndarray, s13: np.ndarray
     n = len(buf)
     same = (buf[p + 3] == el) & (buf[q + 1] == comp) & (buf[np.minimum(q + 2, n - 1)] == term) & (s13 - s11 - 1 == size)
     if n >= 8:
-        words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        words = _words_at(buf, 8)
         at = np.minimum(s11 + 1, n - 8)
         same &= (words[at] & _MASKS8[size]) == np.uint64(word)
         same &= s11 + 1 <= n - 8
@@ -920,9 +944,6 @@ def _gather(buf: np.ndarray, a: np.ndarray, length: np.ndarray, width: int) -> t
     return chars, valid
 
 
-_MASKS = np.array([(1 << (8 * i)) - 1 for i in range(8)], dtype=np.uint64)
-
-
 def _packed(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> np.ndarray:
     """One integer per range of 1-7 bytes (its bytes and its length): equal keys, equal bytes.
 
@@ -934,8 +955,7 @@ def _packed(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> n
     length = np.asarray(length, dtype=np.int64)
     key = np.zeros(len(a), dtype=np.uint64)
     if n >= 8:
-        words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
-        key = words[np.minimum(a, n - 8)] & _MASKS[length]
+        key = _words_at(buf, 8)[np.minimum(a, n - 8)] & _MASKS8[length]
         tail = np.flatnonzero(a > n - 8)
     else:
         tail = np.arange(len(a))
@@ -953,7 +973,7 @@ def _words3(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> n
     n = len(buf)
     out = np.zeros((3, len(a)), dtype=np.uint64)
     if n >= 8:
-        words = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=buf, strides=(1,))
+        words = _words_at(buf, 8)
         longest = int(length.max(initial=0))
         for j in range(3):
             if 8 * j >= longest:  # every range ends before this word: it stays zero
@@ -971,6 +991,13 @@ def _words3(raw: bytes, buf: np.ndarray, a: np.ndarray, length: np.ndarray) -> n
 
 
 _MASKS8 = np.array([(1 << (8 * i)) - 1 for i in range(9)], dtype=np.uint64)
+"""By length (0-8): the bytes of a 64-bit word that a range keeps."""
+
+
+def _words_at(buf: np.ndarray, size: int) -> np.ndarray:
+    """A view of the buffer as one little-endian word of `size` bytes (4 or 8) starting at each byte
+    position (unaligned reads, no copy): `view[p]` holds bytes `p .. p + size - 1`, the first lowest."""
+    return np.ndarray(shape=(len(buf) - size + 1,), dtype=f"<u{size}", buffer=buf, strides=(1,))
 
 
 _JOIN_MAX = 4096
@@ -1071,7 +1098,7 @@ def _parse_chunk(buf, a, b, width):
     last = len(buf) - 1
     word = None
     if w <= 8 and len(buf) >= 8 and int(a.max()) <= len(buf) - 8:  # the usual amount: one 64-bit word each
-        word = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))[a] & _MASKS8[length]
+        word = _words_at(buf, 8)[a] & _MASKS8[length]
     for j in range(w):
         v = length > j
         if word is not None:  # byte j of each range, from its word
