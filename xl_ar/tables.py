@@ -129,6 +129,22 @@ class Claim(_Record):
     """ICD-10-CM codes on the claim, comma separated, principal first."""
     payer_class: PayerClass | None = None
     """The payer's class when the export carries it (else it comes from `payers`)."""
+    patient_sex: Code | None = None
+    """The patient's sex as the payer records it: F, M or U (DMG03 on the 837P)."""
+    place_of_service: Code | None = None
+    """CMS place-of-service code, two digits (CLM05-1; 11 = office when empty)."""
+    rendering_npi: Code | None = None
+    """NPI of the clinician who rendered the services, when not the billing provider (loop 2310B)."""
+    prior_authorization: Code | None = None
+    """Prior authorization number the payer issued for the services (REF*G1)."""
+    frequency_code: Code | None = None
+    """Claim frequency (CLM05-3): 1 original (when empty), 7 replacement, 8 void."""
+    original_payer_claim_id: Code | None = None
+    """The payer's claim number of the claim a replacement or void corrects (REF*F8; an identifier)."""
+    secondary_payer_id: Code | None = None
+    """The payer that covers what the primary leaves (see `payers`); empty when there is none."""
+    secondary_member_id: Code | None = None
+    """Member id with the secondary payer (identifier)."""
 
 
 class ClaimLine(_Record):
@@ -150,6 +166,9 @@ class ClaimLine(_Record):
     """Line charge."""
     service_date: Date
     """Date of service of the line."""
+    diagnosis_pointers: Code | None = None
+    """Which of the claim's diagnosis codes the line treats: positions 1-12, colon separated (SV107; `1` when
+    empty)."""
 
 
 class Payment(_Record):
