@@ -141,7 +141,8 @@ def test_procedure_codes_are_code_numbers_only(files):
     assert all(re.fullmatch(r"\d{5}|[A-V]\d{4}", c) for c in codes)
     text = (Path(files["truth"]["as_of"]).name)  # no descriptions anywhere: the lines file has no text column
     assert text and list(files["lines"].columns) == ["claim_id", "line_no", "line_control", "procedure_code",
-                                                     "modifiers", "units", "charge", "service_date"]
+                                                     "modifiers", "units", "charge", "service_date",
+                                                     "diagnosis_pointers"]
 
 
 # -- 835 files balance --------------------------------------------------------------------------------

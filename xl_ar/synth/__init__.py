@@ -34,6 +34,7 @@ from xl_ar.money import cents_text
 from xl_ar.progress import step
 from xl_ar.synth import books as _books
 from xl_ar.synth import era as _era
+from xl_ar.synth import front_end as _front_end
 from xl_ar.synth import practice as _practice
 from xl_ar.synth import reference as ref
 from xl_ar.synth import remit as _remit
@@ -87,6 +88,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         practice = _practice.build(claims, months, seed, as_of)
         remits = _remit.build(practice, rng)
         books = _books.build(practice, remits, rng)
+        front = _front_end.build(practice, seed)
         truth = _books.truth(practice, remits, books)
         situations = _books.situations(practice, remits, books)
 
@@ -111,7 +113,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
             n_files += 1
 
     with step("Writing practice exports", show_progress):
-        _write_exports(out, practice, books)
+        _write_exports(out, practice, books, front)
         info = {
             "name": ref.PRACTICE["name"],
             "npi": ref.PRACTICE["npi"],
@@ -155,7 +157,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
     return result
 
 
-def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books) -> None:
+def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books, front: _front_end.FrontEnd) -> None:
     payers = practice.payers
     _write_csv(pd.DataFrame({
         "payer_id": payers.payer_id,
@@ -192,6 +194,11 @@ def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books)
         "Claim Status": ledger.status,
         "Last Activity": _us_date(ledger.last_activity_date),
         "Dx Codes": practice.claims.diagnosis_codes.map(_dotted).to_numpy(),
+        "Sex": front.patient_sex.reindex(ledger.account_id).to_numpy(),
+        "POS": front.place_of_service,
+        "Rendering NPI": front.rendering_npi,
+        "Secondary Ins": front.secondary_payer_id,
+        "Secondary Member ID": front.secondary_member_id,
     }), out / "claims.csv")
 
     lines = practice.lines
@@ -199,6 +206,7 @@ def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books)
         "claim_id": lines.claim_id, "line_no": lines.line_no, "line_control": lines.line_control,
         "procedure_code": lines.code, "modifiers": lines.modifiers, "units": lines.units,
         "charge": cents_text(lines.charge), "service_date": _iso_date(lines.service_date),
+        "diagnosis_pointers": front.diagnosis_pointers,
     }), out / "claim_lines.csv")
 
     p = books.postings

@@ -132,8 +132,8 @@ LINE_MODIFIERS: dict[str, tuple[str, ...]] = {
 }
 
 DIAGNOSES: tuple[str, ...] = (
-    "I10", "E119", "E785", "J069", "M545", "Z0000", "Z23", "R05", "E6601", "F419",
-    "K219", "M1711", "N390", "R0789", "J45909", "E039", "G4733", "M7918", "R51", "Z1231",
+    "I10", "E119", "E785", "J069", "M5450", "Z0000", "Z23", "R059", "E6601", "F419",
+    "K219", "M1711", "N390", "R0789", "J45909", "E039", "G4733", "M7918", "R519", "Z1231",
 )
 
 # CARC code values used for denials, by denial category (our categories; code texts are X12's)

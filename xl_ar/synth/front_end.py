@@ -1,0 +1,87 @@
+"""The front end of the synthetic practice's revenue cycle: what a claim needs to go out on an 837P.
+
+Patients' sex, each claim's place of service and rendering clinician, each line's diagnosis pointers,
+and the secondary coverage of patients whose primary leaves a share the secondary pays. Drawn from a
+random stream of their own, so the claims, remittances and books of a seed are the same bytes as
+before these details existed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xl_ar.synth import reference as ref
+from xl_ar.synth.practice import Practice
+
+PLACES_OF_SERVICE: tuple[tuple[str, float], ...] = (("11", 0.90), ("02", 0.06), ("12", 0.04))
+"""CMS place-of-service codes of the practice's visits and their shares: office, telehealth, home."""
+
+SECONDARY_SHARE = 0.3
+"""Share of the patients of a payer with secondaries (`ref.SECONDARY_PAYERS`) who hold secondary coverage."""
+
+
+def npi_check_digit(base9: str) -> str:
+    """The tenth digit of an NPI: Luhn over the 9 digits with the card issuer prefix 80840 (CMS NPI standard)."""
+    digits = [int(c) for c in "80840" + base9]
+    total = 0
+    for i, d in enumerate(reversed(digits)):  # doubled: the rightmost digit of the base and every second one
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+CLINICIANS: tuple[str, ...] = tuple(b + npi_check_digit(b) for b in ("123456780", "198765430", "155512340"))
+"""The rendering clinicians' NPIs (invented, with valid check digits)."""
+
+
+@dataclass
+class FrontEnd:
+    """The 837P details of every claim, patient and line."""
+
+    patient_sex: pd.Series
+    """Per patient (index account_id): F or M."""
+    place_of_service: np.ndarray
+    """Per claim."""
+    rendering_npi: np.ndarray
+    """Per claim."""
+    secondary_payer_id: np.ndarray
+    """Per claim: the payer after the primary ('' when none)."""
+    secondary_member_id: np.ndarray
+    """Per claim."""
+    diagnosis_pointers: np.ndarray
+    """Per line: `1`, or `1:2` for a later line of a claim with two diagnoses."""
+
+
+def build(practice: Practice, seed: int) -> FrontEnd:
+    """Draw the front-end details of a generated practice (its own random stream)."""
+    rng = np.random.default_rng([seed, 14])
+    patients, claims, lines = practice.patients, practice.claims, practice.lines
+    sex = pd.Series(np.where(rng.random(len(patients)) < 0.52, "F", "M"), index=patients.account_id.to_numpy())
+    codes, shares = zip(*PLACES_OF_SERVICE, strict=True)
+    pos = rng.choice(np.array(codes, dtype=object), size=len(claims), p=np.array(shares) / sum(shares))
+    rendering = rng.choice(np.array(CLINICIANS, dtype=object), size=len(claims))
+
+    # patient-level secondary coverage behind the payers that have secondaries; a claim the primary
+    # forwarded (a crossover) keeps the secondary it was forwarded to
+    has_secondary = np.zeros(len(patients), dtype=bool)
+    secondary_of = np.full(len(patients), "", dtype=object)
+    member_of = np.full(len(patients), "", dtype=object)
+    for primary, choices in ref.SECONDARY_PAYERS.items():
+        m = (patients.payer_id.to_numpy() == primary) & (rng.random(len(patients)) < SECONDARY_SHARE)
+        has_secondary |= m
+        secondary_of[m] = rng.choice(np.array(choices, dtype=object), size=int(m.sum()))
+        member_of[m] = [f"S{n:011d}" for n in rng.integers(10**9, 10**11, int(m.sum()))]
+    pat = claims.patient.to_numpy()
+    forwarded = claims.secondary_payer_id.to_numpy() != ""
+    secondary = np.where(forwarded, claims.secondary_payer_id.to_numpy(), secondary_of[pat])
+    secondary_member = np.where(forwarded, claims.secondary_member_id.to_numpy(), member_of[pat])
+
+    two_dx = claims.diagnosis_codes.str.contains(",").to_numpy()[lines.claim.to_numpy()]
+    later = lines.line_no.to_numpy() > 1
+    pointers = np.where(two_dx & later & (rng.random(len(lines)) < 0.5), "1:2", "1").astype(object)
+    return FrontEnd(sex, pos, rendering, secondary, secondary_member, pointers)
