@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.resources
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -360,10 +361,31 @@ def _col(frame: pd.DataFrame, name: str, dtype: str = "string") -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype=dtype)
 
 
-def _text(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A text column stripped, blank as NA."""
-    s = _col(frame, name).astype("string").str.strip()
-    return s.mask(s == "")
+def _text(frame: pd.DataFrame, name: str, upper: bool = False) -> pd.Series:
+    """A text column stripped (and upper-cased), blank as NA; each distinct value is looked at once."""
+    codes, uniques = pd.factorize(_col(frame, name).astype("string"))
+    clean = pd.Series(uniques, dtype="string").str.strip()
+    if upper:
+        clean = clean.str.upper()
+    clean = clean.mask(clean == "").to_numpy(dtype=object, na_value=None)
+    out = np.full(len(codes), None, dtype=object)
+    out[codes >= 0] = clean[codes[codes >= 0]]
+    return pd.Series(out, index=frame.index, dtype="string")
+
+
+def _explode(values: pd.Series, sep: str) -> pd.Series:
+    """The non-blank items of each value split at `sep` (a pattern), stripped, indexed by the value's row
+    position, in order; each distinct value is split once."""
+    codes, uniques = pd.factorize(values)
+    parts = pd.Series(uniques, dtype="string").str.split(sep, regex=True).explode().str.strip()
+    parts = parts[parts.notna() & (parts != "")]
+    counts = np.bincount(parts.index.to_numpy(dtype=np.int64), minlength=len(uniques))
+    row_counts = np.where(codes >= 0, counts[np.maximum(codes, 0)] if len(uniques) else 0, 0)
+    rows = np.repeat(np.arange(len(values)), row_counts)
+    starts = np.cumsum(counts) - counts
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(row_counts) - row_counts, row_counts)
+    items = parts.to_numpy(dtype=object)[starts[codes[rows]] + within] if len(rows) else np.array([], dtype=object)
+    return pd.Series(items, index=rows, dtype="string")
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -433,9 +455,13 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
     scrubbed = ~self_pay
     pos = np.arange(len(claims))
 
-    def claim_rule(rule_id: str, mask: np.ndarray | pd.Series, message: str | pd.Series | None = None) -> None:
+    def claim_rule(rule_id: str, mask: np.ndarray | pd.Series,
+                   message: Callable[[np.ndarray], pd.Series] | None = None) -> None:
+        """The claims of `mask` (self-pay left out) have the rule's finding; `message` words it for them."""
         m = np.asarray(mask, dtype=bool) & scrubbed
-        msg = _RULE[rule_id].check if message is None else np.asarray(message, dtype=object)[m]
+        if not m.any():
+            return
+        msg = _RULE[rule_id].check if message is None else np.asarray(message(m), dtype=object)
         out.add(rule_id, pos[m], msg)
 
     # claim identity
@@ -447,7 +473,7 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
     claim_rule("SCR-REQ-PATIENT-NAME", _text(claims, "patient_name").isna())
     dob = _col(claims, "date_of_birth", "datetime64[us]")
     claim_rule("SCR-REQ-DOB", pd.to_datetime(dob).isna())
-    sex = _text(claims, "patient_sex").str.upper()
+    sex = _text(claims, "patient_sex", upper=True)
     claim_rule("SCR-REQ-SEX", ~sex.isin(["F", "M", "U"]).fillna(False))
     address = _text(claims, "patient_address")
     claim_rule("SCR-REQ-ADDRESS", ~address.str.match(ADDRESS_SHAPE).fillna(False))
@@ -488,9 +514,7 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
     service_day = _days(service)
     pre_icd10 = (service_day < _days(pd.Series([pd.Timestamp(ICD10_EFFECTIVE)]))[0])
     claim_rule("SCR-DX-DATE", pre_icd10 & dx_text.notna().to_numpy())
-    dx = dx_text.str.split(",").explode()
-    dx = dx.str.strip()
-    dx = dx[dx.notna() & (dx != "")]
+    dx = _explode(dx_text, ",")
     dx_pos = dx.index.to_numpy()
     dx_item = dx.groupby(level=0).cumcount().to_numpy()
     n_dx = np.bincount(dx_pos, minlength=len(claims)) if len(dx) else np.zeros(len(claims), dtype=np.int64)
@@ -509,8 +533,8 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
                                                "billable ICD-10-CM code: it needs more characters.").to_numpy(),
                 item=dx_item[m])
     over = n_dx > MAX_DIAGNOSES
-    claim_rule("SCR-DX-COUNT", over, pd.Series(n_dx).map(
-        lambda n: f"The claim has {n} diagnosis codes; an 837P carries at most {MAX_DIAGNOSES}.").to_numpy())
+    claim_rule("SCR-DX-COUNT", over, lambda m: "The claim has " + pd.Series(n_dx[m]).astype(str)
+               + f" diagnosis codes; an 837P carries at most {MAX_DIAGNOSES}.")
 
     # charges
     charge = pd.to_numeric(_col(claims, "charge", "Int64"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -545,8 +569,8 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
         msg = _RULE[rule_id].check if message is None else np.asarray(message, dtype=object)[m]
         out.add(rule_id, lpos[m], msg, line_no=line_no_out[m])
 
-    proc = _text(lines, "procedure_code").str.upper()
-    mods = _text(lines, "modifiers").str.upper()
+    proc = _text(lines, "procedure_code", upper=True)
+    mods = _text(lines, "modifiers", upper=True)
     units = pd.to_numeric(_col(lines, "units", "float64"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     lcharge = pd.to_numeric(_col(lines, "charge", "Int64"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     lservice = pd.to_datetime(_col(lines, "service_date", "datetime64[us]"))
@@ -554,8 +578,7 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
 
     # diagnosis pointers
     pointers = _text(lines, "diagnosis_pointers").fillna("1")
-    ptr = pointers.str.split(r"[:,\s]+", regex=True).explode()
-    ptr = ptr[ptr.notna() & (ptr != "")]
+    ptr = _explode(pointers, r"[:,\s]+")
     ptr_num = pd.to_numeric(ptr, errors="coerce")
     ptr_line = ptr.index.to_numpy()
     ptr_count = np.bincount(ptr_line, minlength=len(lines)) if len(ptr) else np.zeros(len(lines), dtype=np.int64)
@@ -579,8 +602,7 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
     proc_ok = proc.str.match(CPT_HCPCS).fillna(False).to_numpy()
     line_rule("SCR-PROC-FORMAT", ~proc_ok, ("Procedure code " + _shown("procedure_code", proc).fillna("(empty)")
                                             + " is not a CPT or HCPCS code.").to_numpy())
-    mod_list = mods.str.split(r"[:,\s]+", regex=True).explode()
-    mod_list = mod_list[mod_list.notna() & (mod_list != "")]
+    mod_list = _explode(mods, r"[:,\s]+")
     mod_line = mod_list.index.to_numpy()
     mod_count = np.bincount(mod_line, minlength=len(lines)) if len(mod_list) else np.zeros(len(lines), np.int64)
     mod_shape_bad = np.zeros(len(lines), dtype=bool)
@@ -606,9 +628,9 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
     # claim charge = sum of line charges; future dates over claim and line dates
     line_sum = np.bincount(lpos[lmask_known], weights=np.nan_to_num(lcharge[lmask_known]), minlength=len(claims))
     sum_bad = has_lines & (charge > 0) & (np.round(line_sum) != charge)
-    claim_rule("SCR-CHARGE-SUM", sum_bad, (
-        "The claim's charge (" + pd.Series(charge).map(_dollars) + ") is not the sum of its line charges ("
-        + pd.Series(line_sum).map(_dollars) + ").").to_numpy())
+    claim_rule("SCR-CHARGE-SUM", sum_bad, lambda m: (
+        "The claim's charge (" + pd.Series(charge[m]).map(_dollars) + ") is not the sum of its line charges ("
+        + pd.Series(line_sum[m]).map(_dollars) + ")."))
     latest = service_day.copy()
     if len(lines):
         line_max = pd.Series(lday[lmask_known]).groupby(lpos[lmask_known]).max()
@@ -626,11 +648,11 @@ def scrub(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataFrame,
     filed = np.where(np.isnan(billed_day), as_of_day, billed_day)
     left = service_day + limit - filed
     past = original & (left < 0)
-    claim_rule("SCR-TIMELY-PAST", past, pd.Series(-left).map(
-        lambda d: f"The payer's timely-filing limit passed {d:.0f} days before the claim was filed.").to_numpy())
+    claim_rule("SCR-TIMELY-PAST", past, lambda m: "The payer's timely-filing limit passed " + pd.Series(
+        -left[m]).map("{:.0f}".format) + " days before the claim was filed.")
     risk = original & np.isnan(billed_day) & (left >= 0) & (left <= timely_warning_days)
-    claim_rule("SCR-TIMELY-RISK", risk, pd.Series(left).map(
-        lambda d: f"The payer's timely-filing limit ends in {d:.0f} days.").to_numpy())
+    claim_rule("SCR-TIMELY-RISK", risk, lambda m: "The payer's timely-filing limit ends in " + pd.Series(
+        left[m]).map("{:.0f}".format) + " days.")
 
     # frequency
     claim_rule("SCR-FREQ-CODE", freq.notna().to_numpy() & ~freq.isin(["1", "7", "8"]).fillna(False).to_numpy())
