@@ -379,6 +379,25 @@ class ReconciliationException(_Record):
     """Dollars at stake x recoverability x urgency of the deadline: the worklist's order."""
 
 
+class ScrubFinding(_Record):
+    """A problem the claim scrubber found before the claim leaves (`scrub_findings`; rules in `xl_ar.scrub.RULES`)."""
+
+    claim_id: Code
+    """The claim the problem is on (an identifier: never shown in messages)."""
+    line_no: Count | None = None
+    """The service line the problem is on; empty for a claim-level problem."""
+    rule_id: Code
+    """The scrubber rule that found it (`SCR-DX-BILLABLE`, ...; docs/scrubber.md)."""
+    severity: Literal["error", "warning"]
+    """error: the claim would be rejected or denied, it is not clean; warning: it can go, but look."""
+    column: Code | None = None
+    """The claim or line column the problem is in (`diagnosis_codes`, `modifiers`, ...)."""
+    message: Text
+    """What is wrong, in a billing specialist's words (codes and amounts, never a patient identifier)."""
+    fix: Text
+    """What to change so the claim passes."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a canonical table."""
@@ -449,6 +468,7 @@ TABLES: dict[str, Table] = {
         Table("deposits", Deposit, ("deposit_id",)),
         Table("fee_schedule", FeeScheduleRate, ("payer_id", "procedure_code", "modifier")),
         Table("exceptions", ReconciliationException, ()),
+        Table("scrub_findings", ScrubFinding, ()),
     )
 }
 """Every canonical table by name."""
