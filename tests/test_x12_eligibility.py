@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
+from xl_ar.practice import PracticeInfo
 from xl_ar.tables import TABLES
-from xl_ar.x12.eligibility import read_271
+from xl_ar.x12.eligibility import read_271, write_270
+from xl_ar.x12.reader import TransactionSet, read_document
 
 CORPUS = Path(__file__).parent / "corpus" / "x12"
 LFH = CORPUS / "LinuxForHealth__x12"
@@ -131,3 +134,103 @@ def test_authorization_and_procedure_of_a_benefit():
     assert (row["authorization_required"], row["procedure_code"], row["procedure_modifiers"]) == ("Y", "97110", "GP")
     assert (row["quantity_qualifier"], row["quantity"]) == ("VS", 12.0)
     assert row["provider_npi"] == "1234567893" and row["trace_number"] == "C100"
+
+
+REQUEST_SET = TransactionSet("270", "270 eligibility request",
+                             ("BHT", "HL", "TRN", "NM1", "REF", "N3", "N4", "PRV", "DMG", "INS", "HI", "DTP", "EQ"))
+PRACTICE = PracticeInfo(name="Main St Clinic", npi="1234567893", tax_id="12-3456789")
+PAYERS = pd.DataFrame({"payer_id": ["P1", "P2"], "name": ["Acme Health", "Blue Plan"], "payer_ref": ["ACME1", "BLUE2"]})
+WHEN = dt.datetime(2026, 1, 2, 9, 30)
+
+
+def requests() -> pd.DataFrame:
+    return pd.DataFrame({
+        "request_id": ["C1", "C2", "A3"], "member_id": ["M1", "M2", "M3"],
+        "patient_name": ["Doe, Ann", "Roe, Bob", "Poe"], "date_of_birth": ["1980-01-02", None, "1990-03-04"],
+        "payer_id": ["P1", "P2", "P1"], "service_date": ["2026-01-05", "2026-01-06", "2026-01-07"],
+        "service_type": [None, "98", None]})
+
+
+def segments(text: str) -> list[list[str]]:
+    return [s.strip().split("*") for s in text.split("~") if s.strip()]
+
+
+def test_270_holds_one_subscriber_loop_per_request_with_its_trace_number():
+    got = write_270(requests(), PAYERS, PRACTICE, when=WHEN)
+    doc = read_document(got.text, "out.270", REQUEST_SET)
+    assert not doc.findings.result()  # envelope counts and control numbers, HL tree: all consistent
+    assert len(doc.txs) == 2  # one transaction per payer (ACME1, BLUE2)
+    trn = doc.rows("TRN")
+    assert sorted(doc.texts(trn, 2).tolist()) == ["A3", "C1", "C2"]
+    assert set(doc.codes(trn, 1).tolist()) == {"1"}  # TRN01 1: current transaction trace number
+    assert set(doc.texts(trn, 3).tolist()) == {"1123456789"}  # 1 + the practice's EIN
+    eq = doc.rows("EQ")
+    assert doc.codes(eq, 1).tolist() == ["30", "30", "98"]  # 30 when no service type is given
+    assert got.requests["trace_number"].tolist() == ["C1", "C2", "A3"]
+
+
+def test_270_loops_follow_the_x279a1_order():
+    seg = segments(write_270(requests().iloc[:1], PAYERS, PRACTICE, when=WHEN).text)
+    ids = [s[0] for s in seg]
+    assert ids == ["ISA", "GS", "ST", "BHT", "HL", "NM1", "HL", "NM1", "HL", "TRN", "NM1", "DMG", "DTP", "EQ",
+                   "SE", "GE", "IEA"]
+    assert seg[1][1] == "HS" and seg[1][8] == "005010X279A1" and seg[2][3] == "005010X279A1"
+    assert seg[3][1:3] == ["0022", "13"]  # BHT: information source, receiver, subscriber; 13 request
+    assert seg[4][1:] == ["1", "", "20", "1"] and seg[6][1:] == ["2", "1", "21", "1"] and seg[8][1:] == \
+        ["3", "2", "22", "0"]
+    assert seg[5] == ["NM1", "PR", "2", "ACME HEALTH", "", "", "", "", "PI", "ACME1"]
+    assert seg[7] == ["NM1", "1P", "2", "MAIN ST CLINIC", "", "", "", "", "XX", "1234567893"]
+    assert seg[10] == ["NM1", "IL", "1", "DOE", "ANN", "", "", "", "MI", "M1"]
+    assert seg[11] == ["DMG", "D8", "19800102"] and seg[12] == ["DTP", "291", "D8", "20260105"]
+    assert seg[14] == ["SE", "13", "0001"]  # ST through SE: 13 segments
+
+
+def test_a_request_that_cannot_be_sent_is_a_finding_not_a_silent_gap():
+    req = requests()
+    req.loc[1, "member_id"] = None
+    req.loc[2, "payer_id"] = "UNKNOWN"
+    got = write_270(req, PAYERS, PRACTICE, when=WHEN)
+    assert got.requests["request_id"].tolist() == ["C1"]
+    assert [(f.where.row, f.code) for f in got.findings] == [(3, "request not written"), (4, "request not written")]
+    assert "member_id is missing" in got.findings[0].message and "payer_ref" in got.findings[1].message
+
+
+def test_a_270_written_then_answered_matches_back_by_trace_number():
+    out = write_270(requests().iloc[:1], PAYERS, PRACTICE, when=WHEN)
+    answer = (out.text.replace("ST*270", "ST*271").replace("GS*HS", "GS*HB").replace("BHT*0022*13", "BHT*0022*11")
+              .replace("TRN*1*", "TRN*2*").replace("EQ*30~", "EB*1**30~"))
+    t = read_271(answer, "echo.271").eligibility
+    assert t["trace_number"].tolist() == ["C1"] and t["coverage_status"].tolist() == ["active"]
+
+
+def _two_members() -> str:
+    return ("ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *260101*1200*^*00501*000000001*0*T*:~"
+            "GS*HB*PAYER*CLINIC*20260101*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~"
+            "BHT*0022*11*REQ1*20260101*1200~HL*1**20*1~NM1*PR*2*ACME HEALTH*****PI*ACME1~"
+            "HL*2*1*21*1~NM1*1P*2*CLINIC*****XX*1234567893~"
+            "HL*3*2*22*0~TRN*2*C1*9CLINIC~NM1*IL*1*DOE*ANN****MI*M1~AAA*Y**75*N~"
+            "HL*4*2*22*0~TRN*2*C2*9CLINIC~NM1*IL*1*ROE*BOB****MI*M2~DTP*346*D8*20250101~"
+            "EB*6**30~DTP*347*D8*20251231~MSG*TERMINATED~EB*B**98***27*25.5~"
+            "SE*19*0001~GE*1*1~IEA*1*000000001~")
+
+
+def test_each_subscriber_of_a_transaction_keeps_its_own_answer():
+    got = read_271(_two_members(), "two.271")
+    t = got.eligibility
+    assert not got.findings
+    assert t["trace_number"].tolist() == ["C1", "C2", "C2"]  # the rejected one, then the two EB of the second
+    assert t["rejection_reason"].fillna("").tolist() == ["75", "", ""]
+    assert t["coverage_status"].fillna("").tolist() == ["", "inactive", ""]
+    assert t["plan_end"].tolist()[1:] == [pd.Timestamp("2025-12-31"), pd.NaT]  # 347 in the EB*6 loop only
+    assert t["plan_begin"].tolist()[1:] == [pd.Timestamp("2025-01-01")] * 2  # 346 of 2100C for both
+    assert t["message"].fillna("").tolist() == ["", "TERMINATED", ""]
+    assert t["amount"].tolist()[2] == 2550  # 25.5 dollars
+
+
+def test_payer_level_rejection_reaches_every_member_row():
+    payer = "NM1*PR*2*ACME HEALTH*****PI*ACME1~"
+    text = _two_members().replace(payer, payer + "AAA*Y**42*R~")
+    text = text.replace("SE*19*", "SE*20*")
+    t = read_271(text, "p.271").eligibility
+    assert t["rejection_reason"].tolist() == ["42,75", "42", "42"]  # the payer's, then the member's own
+    assert t["rejection_level"].tolist() == ["subscriber", "payer", "payer"]

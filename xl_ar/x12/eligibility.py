@@ -148,15 +148,17 @@ def _joined(keys: np.ndarray, values: np.ndarray, n: int, sep: str) -> np.ndarra
 
 
 def _concat(*parts: np.ndarray, sep: str = ",") -> np.ndarray:
-    """Element-wise join of optional strings (None parts skipped)."""
-    frame = pd.DataFrame({i: p for i, p in enumerate(parts)})
-    joined = frame.apply(lambda c: c.fillna(""), axis=0).astype(str).agg(sep.join, axis=1) if len(frame) else \
-        pd.Series([], dtype=object)
-    cleaned = joined.str.replace(f"(^{re.escape(sep)}+|{re.escape(sep)}+$)", "", regex=True) \
-        .str.replace(f"{re.escape(sep)}{{2,}}", sep, regex=True)
-    out = cleaned.to_numpy(dtype=object)
-    out[cleaned.to_numpy(dtype=object) == ""] = None
-    return out
+    """Element-wise join of optional strings (None parts skipped; None when all are)."""
+    result: pd.Series | None = None
+    for part in parts:
+        p = pd.Series(part, dtype=object)
+        if result is None:
+            result = p
+            continue
+        both = result.notna() & p.notna()
+        joined = result.where(~both, result.astype(str) + sep + p.astype(str))
+        result = joined.where(joined.notna(), p)
+    return np.where(result.isna(), None, result.to_numpy(dtype=object)) if result is not None else np.empty(0, object)
 
 
 def _dedupe_codes(values: np.ndarray) -> np.ndarray:
@@ -194,8 +196,9 @@ def _dtp_dates(doc: Document, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     doc.report("bad date", "warning", rows[bad], "DTP03 is not a valid CCYYMMDD date or CCYYMMDD-CCYYMMDD range")
     d1 = np.where(ok1, d1, np.datetime64("NaT"))
     d2 = np.where(is_range & ok2, d2, np.datetime64("NaT"))
-    group = np.array([_DATE_GROUPS.get(x, (None, None))[0] for x in q], dtype=object)
-    kind = np.array([_DATE_GROUPS.get(x, (None, None))[1] for x in q], dtype=object)
+    qualifier = pd.Series(q, dtype=object)
+    group = qualifier.map({k: g for k, (g, _) in _DATE_GROUPS.items()}).to_numpy(dtype=object)
+    kind = qualifier.map({k: v for k, (_, v) in _DATE_GROUPS.items()}).to_numpy(dtype=object)
     begin = np.where((kind == "range") | (kind == "begin"), d1, np.datetime64("NaT"))
     end = np.where(kind == "range", d2, np.where(kind == "end", d1, np.datetime64("NaT")))
     return group, kind, begin.astype("datetime64[D]"), end.astype("datetime64[D]")
@@ -357,7 +360,7 @@ def _map(doc: Document) -> pd.DataFrame:
     eb13 = _split_repeats(doc, eb_rows, 13, ":", "component")
     parts = pd.Series(eb13, dtype=object).str.split(":")
     proc = parts.str[1].where(parts.str.len() > 1)
-    mods = parts.map(lambda p: ":".join(x for x in p[2:] if x) if isinstance(p, list) else None)
+    mods = parts.str[2:].str.join(":").str.strip(":").str.replace(r":{2,}", ":", regex=True)
     mods = mods.where(mods.fillna("") != "")
 
     # dates: the benefit's own 2110 DTP, else the member's 2100 DTP, else the subscriber's
@@ -537,7 +540,9 @@ def write_270(requests: pd.DataFrame, payers: pd.DataFrame, practice: PracticeIn
             provider,
         ]
         txs.append(w.transaction("270", control, "".join(head) + "".join(body.tolist()), convention="005010X279A1"))
-    receiver = receiver or Party(str(good["payer_ref"].iloc[0])[:15])
+    if receiver is None:  # a batch to one payer goes to it; to several, to the clearinghouse that routes them
+        refs = good["payer_ref"].astype(str).unique()
+        receiver = Party(refs[0][:15]) if len(refs) == 1 else Party("CLEARINGHOUSE")
     gs = w.group("HS", sender, receiver, when, numbers.group(), "005010X279A1", txs)
     text = w.interchange(sender, receiver, when, numbers.interchange(), [gs])
     written = good[["request_id", "payer_id"]].assign(trace_number=good["request_id"].astype(str))
