@@ -398,6 +398,95 @@ class ScrubFinding(_Record):
     """What to change so the claim passes."""
 
 
+class EligibilityBenefit(_Record):
+    """One benefit line (EB) of a 271 eligibility response, or one request the payer rejected (`eligibility`).
+
+    A subscriber or dependent the payer answered with AAA rejections only (or with nothing) gets one row with
+    no benefit, so a rejection is never dropped. Dates come from the benefit's own DTP (loop 2110C/D), else
+    from the member's (2100C/D); a single date (D8) of plan, benefit or eligibility is its begin date.
+    """
+
+    source_file: Text
+    """The 271 file the row was read from (no folder)."""
+    transaction: Code
+    """ST02 of the 271 transaction set."""
+    segment: Count
+    """Position of the row's EB segment in the file (or of the member's NM1, or of the first AAA), from 1."""
+    response_date: Date | None = None
+    """Date the payer created the response (BHT04): the latest response wins."""
+    trace_number: Code | None = None
+    """Our 270's trace number echoed by the payer (TRN*2, TRN02): the claim or appointment it was asked for."""
+    payer_edi_id: Code | None = None
+    """Information source: the payer's EDI id (2100A NM109), the `payer_ref` of `payers`."""
+    payer_name: Text | None = None
+    """Information source: the payer's name (2100A NM103)."""
+    provider_npi: Code | None = None
+    """Information receiver: the NPI the response is addressed to (2100B NM109 when NM108 is XX)."""
+    member_id: Code | None = None
+    """The subscriber's member id (2100C NM109; a dependent's own id when the payer gives one) (identifier)."""
+    patient_name: Text | None = None
+    """The member the benefit is about, `LAST, FIRST` (2100C/D NM103, NM104) (identifier)."""
+    date_of_birth: Date | None = None
+    """Date of birth of that member (DMG02) (identifier)."""
+    relationship: Literal["subscriber", "dependent"] | None = None
+    """Whether the row is about the subscriber (2000C) or a dependent (2000D); empty for a payer- or
+    provider-level rejection."""
+    benefit_code: Code | None = None
+    """EB01 eligibility or benefit information: 1-5 active coverage, 6-8 inactive, A coinsurance, B copay,
+    C deductible, F limitations, G out-of-pocket (stop loss), I non-covered, L primary care provider, R other
+    or additional payer, CB coverage basis, ..."""
+    coverage_status: Literal["active", "inactive"] | None = None
+    """What EB01 says of the coverage: active (1-5), inactive (6-8); empty for benefit details."""
+    coverage_level: Code | None = None
+    """EB02: IND individual, FAM family, EMP employee only, ESP employee and spouse, CHD children only, ..."""
+    service_types: Code | None = None
+    """EB03 service type codes, comma separated (30 health benefit plan coverage, 98 office visit, ...)."""
+    insurance_type: Code | None = None
+    """EB04 insurance type (HM HMO, PR PPO, MB Medicare Part B, MC Medicaid, ...)."""
+    plan: Text | None = None
+    """EB05 plan coverage description."""
+    time_period: Code | None = None
+    """EB06 time period qualifier (23 calendar year, 29 remaining, 27 visit, 22 service year, ...)."""
+    amount: Money | None = None
+    """EB07 monetary amount (copay, deductible, out-of-pocket, remaining), exact cents."""
+    percent: Number | None = None
+    """EB08 percent as the payer writes it, a fraction (0.2 is 20% coinsurance)."""
+    quantity_qualifier: Code | None = None
+    """EB09 what the quantity counts (VS visits, DY days, ...)."""
+    quantity: Number | None = None
+    """EB10 quantity."""
+    authorization_required: Code | None = None
+    """EB11: Y prior authorization or certification required, N not required, U unknown."""
+    in_network: Code | None = None
+    """EB12: Y in network, N out of network, W not applicable, U unknown."""
+    procedure_code: Code | None = None
+    """EB13-2: the CPT/HCPCS (or other) code the benefit is limited to."""
+    procedure_modifiers: Code | None = None
+    """EB13-3..6 procedure modifiers, colon separated."""
+    plan_begin: Date | None = None
+    """Plan dates (DTP*291 range, or 346 plan begin)."""
+    plan_end: Date | None = None
+    """Plan end (DTP*291 range end, or 347 plan end)."""
+    eligibility_begin: Date | None = None
+    """Eligibility dates (DTP*307 range, or 356 eligibility begin)."""
+    eligibility_end: Date | None = None
+    """Eligibility end (DTP*307 range end, or 357 eligibility end)."""
+    benefit_begin: Date | None = None
+    """Benefit dates (DTP*292 range, or 348 benefit begin)."""
+    benefit_end: Date | None = None
+    """Benefit end (DTP*292 range end, or 349 benefit end)."""
+    rejection_level: Literal["payer", "provider", "subscriber", "dependent", "benefit"] | None = None
+    """The deepest loop that carries an AAA rejection: 2100A payer, 2100B provider, 2100C/D member, 2110 benefit."""
+    rejection_reason: Code | None = None
+    """AAA03 reject reason codes of the row's loops, comma separated (42 unable to respond now, 72 invalid
+    member id, 73 invalid name, 75 subscriber not found, 58 invalid date of birth, ...)."""
+    follow_up: Code | None = None
+    """AAA04 follow-up action codes, comma separated (C please correct and resubmit, N resubmission not allowed,
+    R resubmission allowed, Y do not resubmit, we will reply)."""
+    message: Text | None = None
+    """MSG free-form text of the benefit, joined with ` | `."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a canonical table."""
@@ -469,6 +558,7 @@ TABLES: dict[str, Table] = {
         Table("fee_schedule", FeeScheduleRate, ("payer_id", "procedure_code", "modifier")),
         Table("exceptions", ReconciliationException, ()),
         Table("scrub_findings", ScrubFinding, ()),
+        Table("eligibility", EligibilityBenefit, ()),
     )
 }
 """Every canonical table by name."""
