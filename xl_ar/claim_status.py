@@ -214,7 +214,8 @@ def rejections(claims: pd.DataFrame, claim_status: pd.DataFrame) -> pd.DataFrame
         "fix": _ACK_FIX,
     })
     ledger = claims[["claim_id", "payer_id", "balance"]].drop_duplicates("claim_id")
-    claim_rows = claim_rows.merge(ledger, on="claim_id", how="left")
+    ledger = ledger.astype({"claim_id": object})
+    claim_rows = claim_rows.astype({"claim_id": object}).merge(ledger, on="claim_id", how="left")
     parts = [p for p in (claim_rows, ack_rows) if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_REJECTED_COLUMNS)
     for c in _REJECTED_COLUMNS:
