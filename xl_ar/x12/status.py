@@ -92,7 +92,8 @@ def _composite(doc: Document, rows: np.ndarray, k: int, parts: int) -> list[np.n
     out = [np.full(len(rows), None, dtype=object) for _ in range(parts)]
     if not len(rows):
         return out
-    comps = np.array([d.component for d in doc.segs.delimiters_of(rows)], dtype=object)
+    per_block = np.array([b.delimiters.component for b in doc.segs.blocks], dtype=object)  # one per interchange
+    comps = per_block[doc.segs.block_of(np.asarray(rows, dtype=np.int64))]
     for c in pd.unique(comps):
         sel = np.flatnonzero(comps == c)
         split = text.iloc[sel].str.split(c, n=parts, regex=False, expand=True)
@@ -152,7 +153,7 @@ def read_277(data: bytes | str, source: str) -> StatusRead:
     svc_rows = doc.rows("SVC")
     line_of = _last_before(svc_rows, n, tree.rows)
     stc_line = line_of[stc]
-    level = np.array([_LEVELS.get(v, "claim") if v is not None else "claim" for v in tree.level], dtype=object)
+    level = pd.Series(tree.level, dtype=object).map(_LEVELS).fillna("claim").to_numpy(dtype=object)
     stc_level = np.where(hl >= 0, level[np.maximum(hl, 0)] if len(level) else "claim", "claim")
     stc_level = np.where(stc_line >= 0, "line", stc_level)
     kind_of_tx = np.array([CONVENTIONS_277.get(c, "277") for c in doc.envelope.convention], dtype=object)
