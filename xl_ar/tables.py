@@ -487,6 +487,74 @@ class EligibilityBenefit(_Record):
     """MSG free-form text of the benefit, joined with ` | `."""
 
 
+StatusKind = Literal["999", "277CA", "277"]
+StatusLevel = Literal["source", "receiver", "provider", "claim", "line", "group", "transaction"]
+
+
+class ClaimStatus(_Record):
+    """One status reported about what the practice sent: an STC of a 277CA or 277, an AK2 or AK1 of a 999
+    (`claim_status`; docs/claim-status.md)."""
+
+    source_file: Text
+    """Name of the file the status came from."""
+    kind: StatusKind
+    """999 (implementation acknowledgment), 277CA (claim acknowledgment) or 277 (claim status response)."""
+    level: StatusLevel
+    """What the status is about: source, receiver, provider, claim or line (277/277CA HL level), group or
+    transaction (999 AK1/AK9, AK2/IK5)."""
+    transaction: Code | None = None
+    """ST02 of the acknowledgment or status transaction itself."""
+    claim_id: Code | None = None
+    """Patient control number (CLM01) of the claim: TRN02 at 2200D/E (277CA), REF*EJ else TRN02 (277)."""
+    trace_number: Code | None = None
+    """TRN02 of the status's HL loop: the claim's trace, or the batch or provider trace above the claims."""
+    payer_claim_id: Code | None = None
+    """REF*1K: the payer's claim number (an identifier), when assigned."""
+    payer_ref: Code | None = None
+    """NM109 of the payer (information source, NM1*PR / AY) the status came from."""
+    provider_npi: Code | None = None
+    """NM109 of the billing or service provider (2100C) the status is about."""
+    line_control: Code | None = None
+    """REF*FJ line item control number (the 837's REF*6R), for a line-level status."""
+    procedure_code: Code | None = None
+    """SVC01-2 procedure code, for a line-level status."""
+    service_date: Date | None = None
+    """DTP*472 date of service (the first date of a range), of the claim or line."""
+    category_code: Code | None = None
+    """STC01-1 claim status category: A1-A8 acknowledgments, P pending, F finalized, R requests, E errors."""
+    status_code: Code | None = None
+    """STC01-2 claim status code (what the payer says about the claim)."""
+    entity_code: Code | None = None
+    """STC01-3 entity identifier code: whose information the status is about (85 billing provider, IL
+    subscriber, QC patient, ...)."""
+    status_2: Code | None = None
+    """STC10 as category:status:entity, when a second status is sent."""
+    status_3: Code | None = None
+    """STC11 as category:status:entity, when a third status is sent."""
+    status_date: Date | None = None
+    """STC02 status information effective date; for a 999, the 999's GS04 date."""
+    action_code: Code | None = None
+    """STC03 action code (WQ accepted, U rejected, ...) of a 277CA."""
+    charge: Money | None = None
+    """STC04 total claim (or line) charge the status is about (SVC02 for a line when STC04 is empty)."""
+    paid: Money | None = None
+    """STC05 claim (or line) payment amount (SVC03 for a line when STC05 is empty)."""
+    group_control: Code | None = None
+    """999: GS06 of the functional group acknowledged (AK102)."""
+    functional_id: Code | None = None
+    """999: GS01 of the group acknowledged (AK101: HC for 837 claims)."""
+    transaction_set: Code | None = None
+    """999: ST01 of the transaction acknowledged (AK201: 837)."""
+    transaction_control: Code | None = None
+    """999: ST02 of the transaction acknowledged (AK202): which claims it held is in the file sent."""
+    ack_code: Code | None = None
+    """999: IK501 (transaction) or AK901 (group): A accepted, E accepted with errors, P partially accepted,
+    R rejected, M/W/X rejected (authentication, syntax, content)."""
+    error_codes: Text | None = None
+    """999: the errors found, `CLM at segment 12 (loop 2300): 8; CLM05-1: 7; transaction: 5` (IK3 segment,
+    position, loop and IK304 code; IK4 element and IK403 code; IK502-IK506; AK905-AK909)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a canonical table."""
@@ -559,6 +627,7 @@ TABLES: dict[str, Table] = {
         Table("exceptions", ReconciliationException, ()),
         Table("scrub_findings", ScrubFinding, ()),
         Table("eligibility", EligibilityBenefit, ()),
+        Table("claim_status", ClaimStatus, ()),
     )
 }
 """Every canonical table by name."""
