@@ -229,19 +229,24 @@ def _as_of(as_of: dt.date | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize()
 
 
-def unacknowledged(claims: pd.DataFrame, claim_status: pd.DataFrame, as_of: dt.date, days: int) -> pd.DataFrame:
+def unacknowledged(claims: pd.DataFrame, claim_status: pd.DataFrame, as_of: dt.date, days: int,
+                   answered: pd.Series | None = None) -> pd.DataFrame:
     """Billed claims no one has acknowledged after `days` days: billed on or before as_of - days, still open
-    (balance > 0) with nothing posted by the payer yet (paid and adjusted 0, when the columns are there), and
-    no 277CA or 277 status about the claim dated on or after its billed date (or undated).
+    (balance > 0) with no answer from the payer yet, and no 277CA or 277 status about the claim dated on or
+    after its billed date (or undated). No answer: not among the claim ids of `answered` (the claims any 835
+    mentions) when given, else nothing paid or adjusted on the claim (when the columns are there).
 
     A 999 alone does not acknowledge a claim (it names a transaction, not its claims). Columns: the claims'
     own, then days_waiting (as_of - billed_date) and reason.
     """
     cutoff = _as_of(as_of) - pd.Timedelta(days=days)
     c = claims[claims["billed_date"].notna() & (claims["billed_date"] <= cutoff) & (claims["balance"] > 0)]
-    for col in ("paid", "adjusted"):
-        if col in c:
-            c = c[c[col].fillna(0) == 0]
+    if answered is not None:
+        c = c[~c["claim_id"].isin(answered)]
+    else:
+        for col in ("paid", "adjusted"):
+            if col in c:
+                c = c[c[col].fillna(0) == 0]
     rows = claim_status[claim_status["claim_id"].notna() & claim_status["kind"].isin(["277CA", "277"])]
     seen = rows[["claim_id", "status_date"]].merge(c[["claim_id", "billed_date"]], on="claim_id")
     seen = seen[seen["status_date"].isna() | (seen["status_date"] >= seen["billed_date"])]

@@ -128,8 +128,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
                       as_of=args.as_of or DEFAULT_AS_OF, show_progress=not args.quiet)
     c = result.counts
     print(f"Wrote a synthetic practice to {args.out}: {c['claims']:,} claims, {c['claim_lines']:,} lines, "
-          f"{c['era_files']:,} ERA files, {c['postings']:,} postings, {c['deposits']:,} bank lines "
-          f"(as of {result.as_of}).")
+          f"{c['era_files']:,} ERA files, {c['status_files']:,} claim acknowledgement files, {c['postings']:,} "
+          f"postings, {c['deposits']:,} bank lines (as of {result.as_of}).")
     print("truth.json exceptions: " + ", ".join(f"{k} {v}" for k, v in result.truth_counts.items() if v))
     return 0
 

@@ -29,7 +29,7 @@ class Group:
     """A family of kinds worked the same way and shown in one colour."""
 
     code: str
-    """Short name used in code: posting, bank, remittance, follow-up, denial, pricing."""
+    """Short name used in code: posting, bank, remittance, follow-up, denial, pricing, claims-out."""
     label: str
     """Name for people."""
     color: str
@@ -94,6 +94,7 @@ GROUPS: dict[str, Group] = {g.code: g for g in (
     Group("follow-up", "Follow-up", "#EDEDED"),
     Group("denial", "Denial", "#FCE4D6"),
     Group("pricing", "Pricing", "#E2EFDA"),
+    Group("claims-out", "Claims out", "#F2DCDB"),
 )}
 """Every group by code."""
 
@@ -169,6 +170,26 @@ KINDS: tuple[ExceptionKind, ...] = (
         "The claim has an open balance but was never billed, and the payer's timely-filing limit is near or "
         "past. Find what holds it (a charge on hold, missing information, a scrubber edit), fix it and submit "
         "today; once the limit has passed, appeal only with proof of timely filing."),
+    ExceptionKind(
+        "rejected", "Rejected claim", "claims-out", "correct the claim and send it again", 0.95, _FILING, "expected",
+        "The clearinghouse (999) or the payer (277CA) turned the claim away before adjudication: the payer has no "
+        "claim to pay or deny, and the timely-filing clock keeps running. Read the reason, fix the field it "
+        "names (member id, date of birth, NPI, a code, totals), scrub the claim again and resubmit it as a new "
+        "original claim (frequency 1), not a correction. Note the rejection and the date it went out again."),
+    ExceptionKind(
+        "unacknowledged", "Unacknowledged claim", "claims-out", "confirm the payer received the claim", 0.9, _FILING,
+        "expected",
+        "The claim was billed days ago and neither the clearinghouse nor the payer has acknowledged it (no 277CA "
+        "or claim status), while other claims were acknowledged. Check the clearinghouse's 999 and batch report "
+        "for the file it went in, then the payer portal; if the payer has no record, send it again and keep the "
+        "proof of the first submission for timely filing."),
+    ExceptionKind(
+        "secondary_ready", "Secondary claim ready", "claims-out", "bill the secondary payer", 0.85,
+        DeadlineRule("timely_filing", "payment_date"), "expected",
+        "The primary payer has paid and left a balance that the patient's secondary coverage pays, and the "
+        "primary did not forward the claim (no crossover). Send the secondary claim with the primary's "
+        "payment and adjustments (the COB loops of the 837P) now; the secondary's filing limit counts from the "
+        "primary's payment date. Do not bill the patient for what the secondary covers."),
     ExceptionKind(
         "denied", "Denied", "denial", None, None, _DENIAL, "expected",
         "The payer denied the claim and a balance is still open. Read the CARC and remark codes, fix what they "

@@ -38,6 +38,7 @@ billed, its timely-filing limit within `unbilled_warning_days` or past).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import balances, bank, codes, denials, kpi, tables
+from xl_ar import balances, bank, claim_status, codes, denials, kpi, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, NEW_CLAIM_REMARKS, DeadlineRule
 from xl_ar.money import for_people as _money
 from xl_ar.remittances import (
@@ -89,6 +90,9 @@ class Rules:
     open claim a `forwarded_unpaid`."""
     unbilled_warning_days: int = 30
     """A claim never billed is an `unbilled_claim` once its timely-filing limit is this close, or past."""
+    acknowledgement_days: int = 7
+    """Days after billing without a 277CA or claim status that make a claim `unacknowledged` (only for a
+    practice that receives acknowledgements: claims billed since the first claim acknowledged)."""
 
 
 @dataclass
@@ -143,6 +147,8 @@ class Context:
     """The claim id of every claim any 835 mentions, copies included."""
     rules: Rules
     as_of: pd.Timestamp
+    claim_status: pd.DataFrame | None = None
+    """Acknowledgements and claim status (999, 277CA, 277) the practice received, when it has any."""
 
 
 def reconcile_tables(tables: Mapping[str, pd.DataFrame], remittances: dict[str, pd.DataFrame], as_of: dt.date,
@@ -150,15 +156,18 @@ def reconcile_tables(tables: Mapping[str, pd.DataFrame], remittances: dict[str, 
     """`reconcile` with the practice's tables by name (claims, postings, deposits, payers,
     claim_lines, fee_schedule), as a practice folder or a workbook provides them."""
     return reconcile(tables["claims"], remittances, tables["postings"], tables["deposits"], as_of,
-                     tables.get("payers"), tables.get("claim_lines"), tables.get("fee_schedule"), rules)
+                     tables.get("payers"), tables.get("claim_lines"), tables.get("fee_schedule"), rules,
+                     tables.get("claim_status"))
 
 
 def reconcile(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postings: pd.DataFrame,
               deposits: pd.DataFrame, as_of: dt.date, payers: pd.DataFrame | None = None,
               claim_lines: pd.DataFrame | None = None, fee_schedule: pd.DataFrame | None = None,
-              rules: Rules | None = None) -> Reconciliation:
+              rules: Rules | None = None, claim_status: pd.DataFrame | None = None) -> Reconciliation:
     """Every exception as of `as_of` (canonical tables in, exceptions table out)."""
     ctx = context(claims, remittances, postings, deposits, as_of, payers, claim_lines, fee_schedule, rules)
+    if claim_status is not None and len(claim_status):
+        ctx = dataclasses.replace(ctx, claim_status=claim_status)
     parts = [stage(ctx) for stage in (_duplicate_eras, _unmatched_remits, _postings, _deposits, _outcomes,
                                       _ledger_exceptions)]
     exceptions = _prioritize(ctx, _concat(parts))
@@ -663,15 +672,36 @@ def credit_arose(claims: pd.DataFrame, postings: pd.DataFrame, as_of: pd.Timesta
     return crossed.reindex(ids).fillna(fallback).to_numpy(dtype="datetime64[us]")
 
 
+def _claims_out(ctx: Context, waiting: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Of the open insured claims no 835 mentions (`waiting`): those the latest 277CA / 277 rejected
+    (`claim_status.rejections`), and those billed `acknowledgement_days` ago that nothing acknowledged
+    (`claim_status.unacknowledged`), counted from the first claim the practice got an acknowledgement for."""
+    status = ctx.claim_status
+    if status is None or status.empty:
+        return waiting.iloc[:0], waiting.iloc[:0]
+    rejected = claim_status.rejections(waiting.reset_index(drop=True), status)
+    rejected = rejected[rejected.claim_id.isin(waiting.index)]
+    acknowledged = status.claim_id[status.kind.isin(["277CA", "277"])].dropna()
+    since = ctx.ledger.billed_date.reindex(acknowledged.unique()).min()
+    candidates = waiting[waiting.billed_date.notna() & (waiting.billed_date >= since)] if pd.notna(since) else \
+        waiting.iloc[:0]
+    silent = claim_status.unacknowledged(candidates.reset_index(drop=True), status, ctx.as_of.date(),
+                                         ctx.rules.acknowledgement_days, answered=ctx.remitted_claims)
+    return rejected, silent
+
+
 def _ledger_exceptions(ctx: Context) -> pd.DataFrame:
-    """From the ledger: credit balances (`credit_balances`), claims billed long ago that no 835 ever
-    mentioned, and claims never billed whose timely-filing limit is near or past."""
+    """From the ledger: credit balances (`credit_balances`); claims billed that no 835 ever mentioned:
+    rejected or unacknowledged (`_claims_out`), else after `no_response_days` without a remittance; and
+    claims never billed whose timely-filing limit is near or past."""
     ledger, A, rules = ctx.ledger, ctx.as_of, ctx.rules
     credit = credit_balances(ctx)
     insured = ~ledger.payer_id.isin(_self_pay_ids(ctx.payers)) & (ledger.balance > 0) & ~ledger.claim_id.isin(
         ctx.remitted_claims)
+    rejected, silent = _claims_out(ctx, ledger[insured & ledger.billed_date.notna()])
     billed_long_ago = ledger.billed_date <= A - pd.Timedelta(days=rules.no_response_days)
-    waiting = insured & ledger.billed_date.notna() & billed_long_ago
+    waiting = insured & ledger.billed_date.notna() & billed_long_ago & ~ledger.claim_id.isin(rejected.claim_id) \
+        & ~ledger.claim_id.isin(silent.claim_id)
     w = ledger[waiting]
     filing = denials.deadline(ledger.payer_id, ledger.service_date, "timely_filing", ctx.payers)
     left = denials.days_left(filing, A.date())
@@ -688,6 +718,13 @@ def _ledger_exceptions(ctx: Context) -> pd.DataFrame:
                     actual=np.zeros(len(w), dtype=np.int64), variance=-w.balance,
                     reason=_words("billed ", _day(w.billed_date), ", ", (A - w.billed_date).dt.days,
                                   " days without a remittance")),
+        _exceptions("rejected", claim_id=rejected.claim_id, payer_id=rejected.payer_id, expected=rejected.balance,
+                    actual=np.zeros(len(rejected), dtype=np.int64), variance=-rejected.balance,
+                    reason=rejected.reason.to_numpy(dtype=object), next_action=rejected.fix.to_numpy(dtype=object)),
+        _exceptions("unacknowledged", claim_id=silent.claim_id, payer_id=silent.payer_id, expected=silent.balance,
+                    actual=np.zeros(len(silent), dtype=np.int64), variance=-silent.balance,
+                    reason=_words("billed ", _day(silent.billed_date), ", ", silent.days_waiting.astype(np.int64),
+                                  " days without an acknowledgement (no 277CA or claim status)")),
         _exceptions("unbilled_claim", claim_id=b.claim_id, payer_id=b.payer_id, expected=b.balance,
                     actual=np.zeros(len(b), dtype=np.int64), variance=-b.balance,
                     reason=_words("never billed; served ", _day(b.service_date), ", the filing limit ends ",

@@ -32,6 +32,7 @@ from xl_ar import outputs
 from xl_ar.kinds import CODES
 from xl_ar.money import cents_text
 from xl_ar.progress import step
+from xl_ar.synth import acks as _acks
 from xl_ar.synth import books as _books
 from xl_ar.synth import era as _era
 from xl_ar.synth import front_end as _front_end
@@ -89,7 +90,8 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         remits = _remit.build(practice, rng)
         books = _books.build(practice, remits, rng)
         front = _front_end.build(practice, seed)
-        truth = _books.truth(practice, remits, books)
+        acks = _acks.build(practice, books, remits, seed)
+        truth = _claims_out_truth(_books.truth(practice, remits, books), _acks.truth(practice, acks))
         situations = _books.situations(practice, remits, books)
 
     result = SynthResult(out, as_of)
@@ -112,6 +114,15 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
             (era_dir / dup.name).write_text(dup.text, encoding="ascii", newline="\n")
             n_files += 1
 
+    status_dir = out / "status"
+    status_dir.mkdir(exist_ok=True)
+    for old in status_dir.glob("*.277"):
+        old.unlink()
+    n_status = 0
+    for name, text in _acks.files(practice, acks):
+        (status_dir / name).write_text(text, encoding="ascii", newline="\n")
+        n_status += 1
+
     with step("Writing practice exports", show_progress):
         _write_exports(out, practice, books, front)
         info = {
@@ -131,6 +142,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
                 "no_response_days": _books.NO_RESPONSE_DAYS,
                 "forwarded_days": _practice.FORWARDED_DAYS,
                 "unbilled_warning_days": _books.UNBILLED_WARNING_DAYS,
+                "acknowledgement_days": _acks.ACKNOWLEDGEMENT_DAYS,
                 "expected_allowed": "min(charge, rate x units)",
                 "mpr": list(ref.MPR_RATES),
                 "variance_min": "5.00",
@@ -146,6 +158,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         "claim_lines": len(practice.lines),
         "patients": len(practice.patients),
         "era_files": n_files,
+        "status_files": n_status,
         "payments": len(remits.payments),
         "postings": len(books.postings),
         "deposits": len(books.deposits),
@@ -155,6 +168,16 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
     result.truth_counts = {k: kinds.get(k, 0) for k in CODES}
     return result
+
+
+def _claims_out_truth(truth: list[dict], claims_out: list[dict]) -> list[dict]:
+    """The reconciliation's truth with the acknowledgements' exceptions: a claim rejected or never
+    acknowledged is reported as that, no longer as `no_response`."""
+    told = {e["claim_id"] for e in claims_out}
+    kept = [e for e in truth if not (e["kind"] == "no_response" and e["claim_id"] in told)]
+    out = kept + claims_out
+    out.sort(key=lambda e: (e["kind"], e["claim_id"] or "", e["trace_number"] or "", e.get("amount", 0)))
+    return out
 
 
 def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books, front: _front_end.FrontEnd) -> None:
