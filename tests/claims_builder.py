@@ -1,0 +1,61 @@
+"""Tiny hand-built claims for the 837P tests (invented people, valid-check-digit NPIs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from xl_ar import tables
+from xl_ar.practice import PracticeInfo
+
+BILLING_NPI = "1234567893"
+RENDERING_NPI = "1245319599"
+
+PRACTICE = PracticeInfo(
+    name="Maple Street Clinic", npi=BILLING_NPI, tax_id="12-3456789", address="100 Maple St", city="Springfield",
+    state="IL", zip="62701", submitter_id="MAPLE01", contact_name="Billing Office", contact_phone="217-555-0100",
+    receiver_name="Example Clearinghouse", receiver_id="CLEARHOUSE", providers={RENDERING_NPI: "Doe, Jane"},
+)
+NOW = dt.datetime(2026, 3, 2, 9, 30)
+
+
+def payers() -> pd.DataFrame:
+    return tables.from_columns("payers", {
+        "payer_id": ["ACME", "MCR", "BLUE"], "name": ["Acme Health", "Medicare Part B", "Blue Plan"],
+        "payer_class": ["commercial", "medicare", "commercial"], "payer_ref": ["60054", "00430", "BLU01"],
+    })
+
+
+def claims(n: int = 2, **overrides) -> pd.DataFrame:
+    data = {
+        "claim_id": [f"C{i + 1:03d}" for i in range(n)],
+        "account_id": [f"A{i + 1:03d}" for i in range(n)],
+        "payer_id": ["ACME"] * n,
+        "service_date": np.array(["2026-02-02"] * n, dtype="datetime64[D]"),
+        "charge": np.full(n, 15000, dtype=np.int64),
+        "paid": np.zeros(n, dtype=np.int64), "adjusted": np.zeros(n, dtype=np.int64),
+        "balance": np.full(n, 15000, dtype=np.int64), "responsibility": ["insurance"] * n,
+        "patient_name": [f"Sample, Pat{chr(65 + i % 26)}" for i in range(n)],
+        "date_of_birth": np.array(["1980-05-01"] * n, dtype="datetime64[D]"),
+        "member_id": [f"M{i + 1:05d}" for i in range(n)],
+        "patient_address": ["12 Oak Ave, Springfield, IL, 62704"] * n,
+        "diagnosis_codes": ["E119,I10"] * n, "patient_sex": ["F"] * n,
+    }
+    data.update(overrides)
+    return tables.from_columns("claims", data)
+
+
+def lines(claim_ids: list[str], **overrides) -> pd.DataFrame:
+    """Two lines per claim: 99213 $100 and 36415 $50 (a $150 claim)."""
+    n = len(claim_ids)
+    data = {
+        "claim_id": np.repeat(claim_ids, 2), "line_no": np.tile([1, 2], n),
+        "procedure_code": np.tile(["99213", "36415"], n), "modifiers": np.tile(["25", None], n),
+        "units": np.tile([1.0, 1.0], n), "charge": np.tile([10000, 5000], n).astype(np.int64),
+        "service_date": np.array(["2026-02-02"] * 2 * n, dtype="datetime64[D]"),
+        "diagnosis_pointers": np.tile(["1:2", "1"], n),
+    }
+    data.update(overrides)
+    return tables.from_columns("claim_lines", data)
