@@ -59,3 +59,30 @@ def lines(claim_ids: list[str], **overrides) -> pd.DataFrame:
     }
     data.update(overrides)
     return tables.from_columns("claim_lines", data)
+
+
+def primary_remittance(claim_id: str = "C001", payer_id: str = "ACME", status: str = "1") -> dict[str, pd.DataFrame]:
+    """The primary's 835 for a $150 claim: line 1 $100 paid $80 (CO-45 $10, PR-2 $10), line 2 $50 paid $30
+    (PR-1 $20), claim-level OA-23 $0 none; paid $110 = 150 - 40."""
+    payments = tables.from_columns("payments", {
+        "payment_id": ["P1"], "payer_id": [payer_id], "method": ["ACH"], "amount": np.array([11000]),
+        "payment_date": np.array(["2026-02-20"], dtype="datetime64[D]"), "trace_number": ["T1"],
+    })
+    claim_payments = tables.from_columns("claim_payments", {
+        "payment_id": ["P1"], "claim_seq": np.array([1]), "claim_id": [claim_id], "status_code": [status],
+        "charge": np.array([15000]), "paid": np.array([11000]), "patient_resp": pd.array([3000], dtype="Int64"),
+        "payer_claim_id": ["PCN123"],
+    })
+    line_payments = tables.from_columns("line_payments", {
+        "payment_id": ["P1", "P1"], "claim_seq": np.array([1, 1]), "claim_id": [claim_id] * 2,
+        "line_seq": np.array([1, 2]), "procedure_code": ["99213", "36415"], "modifiers": ["25", None],
+        "charge": np.array([10000, 5000]), "paid": np.array([8000, 3000]), "units": np.array([1.0, 1.0]),
+        "line_control": [f"{claim_id}-1", f"{claim_id}-2"],
+    })
+    adjustments = tables.from_columns("adjustments", {
+        "payment_id": ["P1"] * 3, "claim_seq": np.array([1, 1, 1]), "claim_id": [claim_id] * 3,
+        "line_seq": pd.array([1, 1, 2], dtype="Int64"), "group_code": ["CO", "PR", "PR"],
+        "reason_code": ["45", "2", "1"], "amount": np.array([1000, 1000, 2000]),
+    })
+    return {"payments": payments, "claim_payments": claim_payments, "line_payments": line_payments,
+            "adjustments": adjustments}

@@ -21,6 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from xl_ar import tables
 from xl_ar.findings import Finding, Location
 from xl_ar.practice import PracticeInfo, npi_is_valid
 from xl_ar.x12.writer import STANDARD, ControlNumbers, Party, X12Writer
@@ -86,12 +87,16 @@ def _comp(*parts: pd.Series | str) -> pd.Series | str:
 
 
 def _split_name(name: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """`LAST, FIRST` (or `FIRST LAST`) into last and first name."""
+    """`LAST, FIRST` (or `FIRST LAST`, or one name) into last and first name, upper case."""
+    name = name.astype(object).fillna("").astype(str).str.strip()
     comma = name.str.contains(",", regex=False)
-    last = name.str.split(",", n=1).str[0].str.strip().where(comma, name.str.rsplit(" ", n=1).str[-1])
-    first = name.str.split(",", n=1).str[1].str.strip().where(comma, name.str.rsplit(" ", n=1).str[0])
-    first = first.where(name.str.contains(r"[ ,]", regex=True), "")
-    return last.str.upper(), first.fillna("").str.upper()
+    by_comma = name.str.split(",", n=1, expand=True).reindex(columns=[0, 1])
+    by_space = name.str.rsplit(" ", n=1, expand=True).reindex(columns=[0, 1])
+    spaced = by_space[1].notna()
+    last = by_comma[0].where(comma, by_space[1].where(spaced, by_space[0]))
+    first = by_comma[1].where(comma, by_space[0].where(spaced, ""))
+    clean = (lambda v: v.astype(object).fillna("").astype(str).str.strip().str.upper())
+    return clean(last), clean(first)
 
 
 def _split_address(address: pd.Series) -> pd.DataFrame:
@@ -503,3 +508,145 @@ def _line_adjudication(ln: pd.DataFrame, c: pd.DataFrame, cob_claims: pd.DataFra
     dtp = pd.Series(np.where(date != "", "DTP" + E + "573" + E + "D8" + E + date + T, ""), index=idx)
     out[sel] = svd + cas + dtp
     return out
+
+
+# -- secondary claims -----------------------------------------------------------------------------
+PRIMARY_PROCESSED = ("1", "19")
+"""CLP02 statuses of a claim the primary adjudicated (19: processed as primary, forwarded)."""
+
+
+def secondary_claims(claims: pd.DataFrame, claim_lines: pd.DataFrame, remittance: dict[str, pd.DataFrame]
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], list[Finding]]:
+    """The secondary claims ready to send: claims with a `secondary_payer_id` whose primary 835 left
+    patient responsibility (PR adjustments) and whose ledger balance is still open.
+
+    The primary's latest claim payment from the claim's payer (`payments.payer_id`, when known)
+    counts, and only when it was processed as primary (CLP02 1 or 19; a reversal, denial or forward
+    leaves the claim out). Every claim line must match one 835 line (REF*6R line control, else the
+    line number) with the same charge, and the COB must balance as the TR3 requires: per line
+    charge = paid + its CAS, per claim charge = paid + every CAS. A claim that fails gets a warning
+    finding and is not returned.
+
+    Returns the claims re-addressed to the secondary payer (payer_id, member_id; frequency 1),
+    their lines, the COB tables (`cob_claims`, `cob_lines`, `cob_adjustments`) and the findings.
+    """
+    findings: list[Finding] = []
+    empty = ({n: tables.empty(n) for n in ("cob_claims", "cob_lines", "cob_adjustments")})
+    sec = _text(claims.secondary_payer_id)
+    cand = claims[(sec != "") & (claims.balance > 0)].copy()
+    cp = remittance.get("claim_payments")
+    if cand.empty or cp is None or cp.empty:
+        return claims.iloc[0:0], claim_lines.iloc[0:0], empty, findings
+    pay = remittance["payments"][["payment_id", "payer_id", "payment_date"]]
+    cp = cp.merge(pay, on="payment_id", how="left", suffixes=("", "_835"))
+    cp = cp[cp.claim_id.isin(set(cand.claim_id))]
+    primary_of = cand.set_index("claim_id").payer_id
+    same = cp.payer_id.isna() | (cp.payer_id.astype(object) == primary_of.reindex(cp.claim_id).to_numpy())
+    cp = cp[same.to_numpy()].reset_index(drop=True)
+    cp["order"] = np.arange(len(cp))
+    last = cp.sort_values(["claim_id", "payment_date", "order"], kind="stable", na_position="first")
+    last = last.drop_duplicates("claim_id", keep="last")
+    last = last[last.status_code.astype(str).isin(PRIMARY_PROCESSED)]
+    adj = remittance.get("adjustments", tables.empty("adjustments"))
+    adj = adj.merge(last[["payment_id", "claim_seq"]], on=["payment_id", "claim_seq"])
+    pr = adj[adj.group_code == "PR"].groupby("claim_id").amount.sum()
+    last = last[pr.reindex(last.claim_id).fillna(0).to_numpy() > 0]
+    if last.empty:
+        return claims.iloc[0:0], claim_lines.iloc[0:0], empty, findings
+
+    def refuse(ids: pd.Series | set, why: str) -> None:
+        for cid in sorted(set(ids)):
+            findings.append(Finding("warning", "claims", Location(column="claim_id"),
+                                    f"claim {cid}: no secondary claim built: {why}", "secondary not built"))
+
+    # lines: every claim line matched to one 835 line of that payment
+    lp = remittance.get("line_payments", tables.empty("line_payments"))
+    lp = lp.merge(last[["payment_id", "claim_seq"]], on=["payment_id", "claim_seq"])
+    cl = claim_lines[claim_lines.claim_id.isin(set(last.claim_id))].copy()
+    cl["control"] = _text(cl.line_control)
+    cl["control"] = cl["control"].where(cl["control"] != "", _text(cl.claim_id) + "-" + cl.line_no.astype(str))
+    lp = lp.copy()
+    lp["control"] = _text(lp.line_control)
+    by_control = cl.merge(lp, left_on=["claim_id", "control"], right_on=["claim_id", "control"], how="left",
+                          suffixes=("", "_835"))
+    unmatched = by_control.line_seq.isna()
+    if unmatched.any():
+        lp_seq = lp.assign(line_no=lp.line_seq.astype("Int64"))
+        fallback = cl[unmatched.to_numpy()].merge(lp_seq, on=["claim_id", "line_no"], how="left",
+                                                  suffixes=("", "_835"))
+        by_control = pd.concat([by_control[~unmatched.to_numpy()], fallback], ignore_index=True)
+    m = by_control
+    no_line = set(m.claim_id[m.line_seq.isna()])
+    refuse(no_line, "a claim line has no line on the primary's 835")
+    twice = set(m.claim_id[m.duplicated(["claim_id", "line_seq"], keep=False) & m.line_seq.notna()])
+    refuse(twice - no_line, "two claim lines match the same 835 line")
+    other_charge = set(m.claim_id[m.line_seq.notna() & (m.charge != m.charge_835)])
+    refuse(other_charge - no_line - twice, "a line charge differs from the one the primary adjudicated")
+    bad = no_line | twice | other_charge
+    # CAS groups 5010 can carry
+    cr = set(adj.claim_id[~adj.group_code.isin(["CO", "PR", "OA", "PI"])])
+    refuse(cr - bad, "the primary used a CAS group 5010 cannot carry (CR)")
+    bad |= cr
+    # balancing
+    m = m[m.line_seq.notna()].copy()
+    m["line_seq"] = m.line_seq.astype("int64")
+    adj = adj.copy()
+    line_adj = adj[adj.line_seq.notna()].copy()
+    line_adj["line_seq"] = line_adj.line_seq.astype("int64")
+    per_line = line_adj.groupby(["claim_id", "line_seq"]).amount.sum()
+    m["cas"] = per_line.reindex(pd.MultiIndex.from_arrays([m.claim_id, m.line_seq])).fillna(0).to_numpy()
+    unbalanced = set(m.claim_id[m.charge != m.paid + m["cas"]])
+    refuse(unbalanced - bad, "a line's charge is not its paid amount plus its adjustments")
+    bad |= unbalanced
+    total_adj = adj.groupby("claim_id").amount.sum()
+    charge = cand.set_index("claim_id").charge.reindex(last.claim_id).to_numpy()
+    off = last.claim_id[charge != last.paid.to_numpy() + total_adj.reindex(last.claim_id).fillna(0).to_numpy()]
+    refuse(set(off) - bad, "the claim charge is not the primary's paid amount plus its adjustments")
+    bad |= set(off)
+
+    last = last[~last.claim_id.isin(bad)]
+    m = m[~m.claim_id.isin(bad)]
+    ids = set(last.claim_id)
+    base = cand[cand.claim_id.isin(ids)].copy()
+    out = base.copy()
+    out["payer_id"] = base.secondary_payer_id
+    out["member_id"] = base.secondary_member_id
+    out["secondary_payer_id"] = pd.array([pd.NA] * len(out), dtype="str")
+    out["secondary_member_id"] = pd.array([pd.NA] * len(out), dtype="str")
+    out["frequency_code"] = "1"
+    out["original_payer_claim_id"] = pd.array([pd.NA] * len(out), dtype="str")
+    out = out.reset_index(drop=True)
+    out_lines = claim_lines[claim_lines.claim_id.isin(ids)].reset_index(drop=True)
+    lm = last.set_index("claim_id")
+    cob_claims = tables.from_columns("cob_claims", {
+        "claim_id": base.claim_id.to_numpy(), "other_payer_id": base.payer_id.to_numpy(),
+        "other_member_id": base.member_id.to_numpy(), "paid": lm.paid.reindex(base.claim_id).to_numpy(),
+        "payer_claim_id": lm.payer_claim_id.reindex(base.claim_id).to_numpy(),
+        "adjudication_date": lm.payment_date.reindex(base.claim_id).to_numpy(),
+    })
+    date_of = lm.payment_date.reindex(m.claim_id).to_numpy()
+    proc = _text(m.procedure_code_835).where(_text(m.procedure_code_835) != "", _text(m.procedure_code))
+    cob_lines = tables.from_columns("cob_lines", {
+        "claim_id": m.claim_id.to_numpy(), "line_no": m.line_no.astype("int64").to_numpy(),
+        "procedure_code": proc.to_numpy(),
+        "modifiers": m.modifiers_835.where(_text(m.procedure_code_835) != "", m.modifiers).to_numpy(),
+        "paid": m.paid.astype("int64").to_numpy(),
+        "units": m.units_835.astype(float).fillna(m.units.astype(float)).to_numpy(),
+        "adjudication_date": date_of,
+    })
+    a = adj[adj.claim_id.isin(ids)].copy()
+    line_no_of = pd.Series(m.line_no.astype("int64").to_numpy(),
+                           index=pd.MultiIndex.from_arrays([m.claim_id, m.line_seq]))
+    has_line = a.line_seq.notna()
+    ln_no = pd.array([pd.NA] * len(a), dtype="Int64")
+    if has_line.any():
+        ln_no[has_line.to_numpy()] = line_no_of.reindex(pd.MultiIndex.from_arrays(
+            [a.claim_id[has_line], a.line_seq[has_line].astype("int64")])).to_numpy()
+    cob_adj = tables.from_columns("cob_adjustments", {
+        "claim_id": a.claim_id.to_numpy(), "line_no": ln_no, "group_code": a.group_code.to_numpy(),
+        "reason_code": a.reason_code.to_numpy(), "amount": a.amount.astype("int64").to_numpy(),
+        "quantity": a.quantity.astype(float).to_numpy(),
+    })
+    return out, out_lines, {"cob_claims": cob_claims, "cob_lines": cob_lines, "cob_adjustments": cob_adj}, findings
+
+
