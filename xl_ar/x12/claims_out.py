@@ -95,8 +95,11 @@ def _split_name(name: pd.Series) -> tuple[pd.Series, pd.Series]:
     spaced = by_space[1].notna()
     last = by_comma[0].where(comma, by_space[1].where(spaced, by_space[0]))
     first = by_comma[1].where(comma, by_space[0].where(spaced, ""))
-    clean = (lambda v: v.astype(object).fillna("").astype(str).str.strip().str.upper())
-    return clean(last), clean(first)
+    return _upper(last), _upper(first)
+
+
+def _upper(v: pd.Series) -> pd.Series:
+    return v.astype(object).fillna("").astype(str).str.strip().str.upper()
 
 
 def _split_address(address: pd.Series) -> pd.DataFrame:
