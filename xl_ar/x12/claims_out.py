@@ -439,6 +439,8 @@ def _other_payer(c: pd.DataFrame, is_cob: pd.Series, cob_claims: pd.DataFrame | 
     # on a secondary claim `sec`/`sec_*` name the primary (what secondary_claims leaves there)
     filing = s["sec_class"].map(FILING).fillna("CI")
     other_member = s["sec_member"].to_numpy()
+    pcn = pd.Series(_text(cc["payer_claim_id"]).str.upper().to_numpy(), index=s.index)
+    pcn = pcn.where(pcn.str.fullmatch(_ALLOWED.pattern) & (pcn.str.len() <= 50), "")
     cas = pd.Series("", index=s.index, dtype=object)
     if cob_adj is not None and len(cob_adj):
         claim_level = cob_adj[cob_adj.line_no.isna()]
@@ -451,7 +453,8 @@ def _other_payer(c: pd.DataFrame, is_cob: pd.Series, cob_claims: pd.DataFrame | 
                    + _seg("OI", "", "", "Y", "P", "", "Y")
                    + _seg("NM1", "IL", "1", s["last"], s["first"], "", "", "", "MI",
                           pd.Series(other_member, index=s.index))
-                   + _seg("NM1", "PR", "2", s["sec_name"], "", "", "", "", "PI", s["sec_ref"]))
+                   + _seg("NM1", "PR", "2", s["sec_name"], "", "", "", "", "PI", s["sec_ref"])
+                   + pd.Series(np.where(pcn != "", "REF" + E + "F8" + E + pcn + T, ""), index=s.index))
     return out
 
 
