@@ -49,7 +49,7 @@ def _parts(doc: Document, rows: np.ndarray, k: int, width: int) -> pd.DataFrame:
         if other.any():
             text[other] = [t.replace(d.component, comp) for t, d, o in zip(text, delims, other, strict=True) if o]
     out = text.str.split(comp, n=width - 1, expand=True).reindex(columns=range(width))
-    return out.fillna("").astype(str)
+    return out.astype(object).fillna("").astype(str)
 
 
 def read_837p(data: bytes | str, source: str, payers: pd.DataFrame | None = None

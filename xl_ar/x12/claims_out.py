@@ -442,7 +442,10 @@ def _other_payer(c: pd.DataFrame, is_cob: pd.Series, cob_claims: pd.DataFrame | 
     pcn = pd.Series(_text(cc["payer_claim_id"]).str.upper().to_numpy(), index=s.index)
     pcn = pcn.where(pcn.str.fullmatch(_ALLOWED.pattern) & (pcn.str.len() <= 50), "")
     cas = pd.Series("", index=s.index, dtype=object)
+    eaf = pd.Series(0, index=s.index, dtype="int64")
     if cob_adj is not None and len(cob_adj):
+        pr = cob_adj[cob_adj.group_code == "PR"].groupby("claim_id").amount.sum()
+        eaf = pd.Series(pr.reindex(s["id"]).fillna(0).astype("int64").to_numpy(), index=s.index)
         claim_level = cob_adj[cob_adj.line_no.isna()]
         cas_text = _cas(claim_level, ["claim_id"])
         cas = pd.Series(cas_text.reindex(s["id"]).fillna("").to_numpy(), index=s.index)
@@ -450,6 +453,7 @@ def _other_payer(c: pd.DataFrame, is_cob: pd.Series, cob_claims: pd.DataFrame | 
                    + cas
                    + _seg("AMT", "D", _money(pd.Series(cc["paid"].fillna(0).astype("int64").to_numpy(),
                                                          index=s.index)))
+                   + _seg("AMT", "EAF", _money(eaf))
                    + _seg("OI", "", "", "Y", "P", "", "Y")
                    + _seg("NM1", "IL", "1", s["last"], s["first"], "", "", "", "MI",
                           pd.Series(other_member, index=s.index))
