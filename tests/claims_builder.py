@@ -86,3 +86,37 @@ def primary_remittance(claim_id: str = "C001", payer_id: str = "ACME", status: s
     })
     return {"payments": payments, "claim_payments": claim_payments, "line_payments": line_payments,
             "adjustments": adjustments}
+
+
+def many(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """n invented claims of 1-3 lines: three payers, every 10th a replacement, every 25th a void, every
+    7th naming a secondary payer, some with modifiers, prior authorizations and a rendering provider."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    nlines = rng.integers(1, 4, n)
+    freq = np.where(i % 25 == 24, "8", np.where(i % 10 == 9, "7", "1"))
+    ids = np.char.add("K", i.astype(str)).astype(object)
+    claim_of = np.repeat(np.arange(n), nlines)
+    line_no = np.arange(len(claim_of)) - np.repeat(np.cumsum(nlines) - nlines, nlines) + 1
+    line_charge = rng.integers(1, 400, len(claim_of)) * 500
+    charge = np.bincount(claim_of, weights=line_charge).astype(np.int64)
+    sec = np.where(i % 7 == 3, "BLUE", None).astype(object)
+    c = claims(n, claim_id=ids, account_id=ids, payer_id=np.array(["ACME", "MCR", "BLUE"], dtype=object)[i % 3],
+               charge=charge, balance=charge, member_id=np.char.add("M", (i // 2).astype(str)).astype(object),
+               patient_name=np.where(i % 2 == 0, "Sample, Pat", "Example, Jo").astype(object),
+               frequency_code=freq.astype(object),
+               original_payer_claim_id=np.where(freq != "1", np.char.add("PCN", i.astype(str)), None).astype(object),
+               prior_authorization=np.where(i % 5 == 0, "AUTH5", None).astype(object),
+               rendering_npi=np.where(i % 4 == 0, RENDERING_NPI, None).astype(object),
+               secondary_payer_id=np.where(sec == "BLUE", np.where(i % 3 == 2, "ACME", "BLUE"), None).astype(object),
+               secondary_member_id=np.where(sec == "BLUE", "S1", None).astype(object),
+               diagnosis_codes=np.where(i % 2 == 0, "E119,I10,Z0000", "J069").astype(object))
+    ln = tables.from_columns("claim_lines", {
+        "claim_id": ids[claim_of], "line_no": line_no,
+        "procedure_code": np.array(["99213", "36415", "93000", "G0439"], dtype=object)[line_no % 4],
+        "modifiers": np.where(line_no == 1, "25", np.where(line_no == 3, "59:XU", None)).astype(object),
+        "units": np.where(line_no == 2, 2.0, 1.0), "charge": line_charge.astype(np.int64),
+        "service_date": np.array(["2026-02-02"] * len(claim_of), dtype="datetime64[D]"),
+        "diagnosis_pointers": np.where((claim_of % 2 == 0) & (line_no == 1), "1:2:3", "1").astype(object),
+    })
+    return c, ln

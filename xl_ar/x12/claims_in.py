@@ -40,16 +40,33 @@ def _last(mask: np.ndarray) -> np.ndarray:
 
 
 def _parts(doc: Document, rows: np.ndarray, k: int, width: int) -> pd.DataFrame:
-    """Composite element k of rows split into `width` components (empty strings when absent)."""
+    """Composite element k of rows split into `width` components (empty strings when absent); the split is
+    done once per distinct value (composites repeat: procedures, pointers, diagnoses)."""
     text = pd.Series(doc.texts(rows, k), dtype=object).fillna("")
-    delims = doc.segs.delimiters_of(rows) if len(doc.segs.blocks) > 1 else None
     comp = doc.segs.blocks[0].delimiters.component if doc.segs.blocks else ":"
-    if delims is not None:
+    if len(doc.segs.blocks) > 1:
+        delims = doc.segs.delimiters_of(rows)
         other = np.array([d.component != comp for d in delims], dtype=bool)
         if other.any():
             text[other] = [t.replace(d.component, comp) for t, d, o in zip(text, delims, other, strict=True) if o]
-    out = text.str.split(comp, n=width - 1, expand=True).reindex(columns=range(width))
-    return out.astype(object).fillna("").astype(str)
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    split = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.split(comp, n=width - 1, expand=True)
+    split = split.reindex(columns=range(width)).astype(object).fillna("")
+    return pd.DataFrame({j: split[j].to_numpy(dtype=object)[codes] for j in range(width)})
+
+
+def _joined(keys: np.ndarray, values: np.ndarray, n: int, sep: str) -> np.ndarray:
+    """values joined with `sep` per key 0..n-1 in the order given (None where a key has none), without a Python
+    call per key: one column per position."""
+    out = np.full(n, None, dtype=object)
+    if not len(keys):
+        return out
+    order = pd.Series(keys).groupby(keys).cumcount().to_numpy()
+    for r in range(int(order.max()) + 1):
+        at = order == r
+        k, v = keys[at], values[at]
+        out[k] = v if r == 0 else out[k] + sep + v
+    return out
 
 
 def read_837p(data: bytes | str, source: str, payers: pd.DataFrame | None = None
@@ -118,12 +135,15 @@ def read_837p(data: bytes | str, source: str, payers: pd.DataFrame | None = None
     hi = hi[in_2300(hi)]
     parts = []
     for j in range(1, 13):
+        a, b = doc.segs.element(hi, j)
+        if not (b > a).any():
+            break
         p = _parts(doc, hi, j, 2)
         parts.append(pd.DataFrame({"claim": claim_of(hi), "row": hi, "j": j, "q": p[0], "code": p[1]}))
     dx = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["claim", "row", "j", "q", "code"])
     dx = dx[dx.q.isin(["ABK", "ABF", "BK", "BF"]) & (dx.code != "")]
     dx = dx.assign(principal=~dx.q.isin(["ABK", "BK"])).sort_values(["claim", "principal", "row", "j"])
-    dx_text = dx.groupby("claim").code.agg(",".join).reindex(range(k)).to_numpy()
+    dx_text = _joined(dx["claim"].to_numpy(dtype=np.int64), dx["code"].to_numpy(dtype=object), k, ",")
 
     # --- subscriber and patient (2000B/2010BA/2010BB, 2000C/2010CA)
     hl_of_claim = tree.hl_of[clm]

@@ -41,74 +41,128 @@ T = STANDARD.segment + "\n"
 
 
 # -- small vectorized helpers ---------------------------------------------------------------------
+# Claim files repeat most values (payers, names, addresses, codes, dates): the string work is done
+# once per distinct value (`_per_value`) and spread back by position, then segments are joined as
+# object arrays (a C loop per column), never a Python object per segment.
+def _per_value(values: pd.Series, fn) -> pd.Series:
+    """fn (Series -> Series or DataFrame) applied to the distinct values of `values`, spread back."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
+    done = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    if isinstance(done, pd.DataFrame):
+        return pd.DataFrame({k: done[k].to_numpy(dtype=object)[codes] for k in done.columns}, index=values.index)
+    return pd.Series(done.to_numpy()[codes], index=values.index)
+
+
+def _clean(v: pd.Series) -> pd.Series:
+    return v.where(v.notna(), "").astype(str).str.strip().astype(object)
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Text cells as object strings, empty for missing, trimmed."""
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return _per_value(values, _clean)
+
+
+def _upper(values: pd.Series) -> pd.Series:
+    return _per_value(values, lambda v: _clean(v).str.upper().astype(object))
 
 
 def _money(cents: pd.Series) -> pd.Series:
-    """Integer cents as an X12 decimal: 14550 -> 145.50, -500 -> -5.00, 0 -> 0."""
-    c = cents.astype("int64")
+    """Integer cents as an X12 decimal: 14550 -> 145.50, 10000 -> 100, -500 -> -5."""
+    return _per_value(cents.astype("int64"), _money_of)
+
+
+def _money_of(c: pd.Series) -> pd.Series:
+    c = c.astype("int64")
     a = c.abs()
-    out = (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
+    out = (a // 100).astype(str).astype(object) + "." + (a % 100).astype(str).str.zfill(2).astype(object)
     out = out.where(c >= 0, "-" + out)
-    return out.str.replace(r"\.00$", "", regex=True)
+    return out.str.replace(r"\.00$", "", regex=True).astype(object)
 
 
 def _number(values: pd.Series) -> pd.Series:
     """Units as written: 1.0 -> 1, 1.5 -> 1.5."""
-    v = values.astype(float)
-    whole = v == np.round(v)
-    out = pd.Series(np.where(whole, np.round(v).astype("int64").astype(str), ""), index=values.index, dtype=object)
-    if (~whole).any():
-        out[~whole] = v[~whole].map(lambda x: f"{x:.3f}".rstrip("0").rstrip("."))
-    return out
+    return _per_value(values.astype(float), lambda v: v.map(_num).astype(object))
+
+
+def _num(x: float) -> str:
+    return str(round(x)) if x == round(x) else f"{x:.3f}".rstrip("0").rstrip(".")
 
 
 def _date(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values).dt.strftime("%Y%m%d").astype(object).fillna("")
+    return _per_value(pd.to_datetime(values), lambda v: pd.to_datetime(v).dt.strftime("%Y%m%d").astype(object)
+                      .where(pd.notna(v), ""))
 
 
-def _seg(seg_id: str, *elements: pd.Series | str) -> pd.Series | str:
-    """Segments from columns (or constants): elements joined, trailing empty elements dropped."""
-    out: pd.Series | str = seg_id
+def _arr(x: pd.Series | str) -> np.ndarray | str:
+    return x.to_numpy(dtype=object) if isinstance(x, pd.Series) else x
+
+
+def _seg(seg_id: str, *elements: pd.Series | str) -> pd.Series:
+    """Segments from columns (or constants). Trailing empty elements are not dropped: callers end every
+    segment with an element that is never empty."""
+    index = next((e.index for e in elements if isinstance(e, pd.Series)), None)
+    if index is None:
+        return E.join([seg_id, *elements]) + T  # type: ignore[list-item]
+    # constants run together first: one array operation per column, not per element
+    pieces: list = [seg_id]
     for el in elements:
-        out = out + E + el
-    if isinstance(out, str):
-        return out.rstrip(E) + T
-    return out.str.rstrip(E) + T
+        if isinstance(el, str) and isinstance(pieces[-1], str):
+            pieces[-1] += E + el
+        elif isinstance(el, str):
+            pieces.append(E + el)
+        else:
+            if isinstance(pieces[-1], str):
+                pieces[-1] += E
+            else:
+                pieces.append(E)
+            pieces.append(el.to_numpy(dtype=object))
+    out = np.full(len(index), pieces[0], dtype=object)
+    for p in pieces[1:]:
+        out = out + p
+    return pd.Series(out + T, index=index)
 
 
-def _comp(*parts: pd.Series | str) -> pd.Series | str:
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + C + p
-    return out.rstrip(C) if isinstance(out, str) else out.str.rstrip(C)
+def _when(mask: pd.Series, text: pd.Series | np.ndarray) -> pd.Series:
+    """`text` where mask holds, else empty."""
+    return pd.Series(np.where(mask.to_numpy(dtype=bool), _arr(pd.Series(text, index=mask.index)), ""),
+                     index=mask.index, dtype=object)
+
+
+def _procedure(proc: pd.Series, mods: pd.Series) -> pd.Series:
+    """SV101/SVD03: HC:procedure[:modifier...] (modifiers colon separated in the table)."""
+    m = _per_value(mods, lambda v: v.str.replace(":", C, regex=False).astype(object))
+    both = "HC" + C + proc.astype(object) + C + m
+    return both.where(m != "", "HC" + C + proc.astype(object))
 
 
 def _split_name(name: pd.Series) -> tuple[pd.Series, pd.Series]:
     """`LAST, FIRST` (or `FIRST LAST`, or one name) into last and first name, upper case."""
-    name = name.astype(object).fillna("").astype(str).str.strip()
+    parts = _per_value(name, _name_parts)
+    return parts["last"], parts["first"]
+
+
+def _name_parts(name: pd.Series) -> pd.DataFrame:
+    name = _clean(name)
     comma = name.str.contains(",", regex=False)
     by_comma = name.str.split(",", n=1, expand=True).reindex(columns=[0, 1])
     by_space = name.str.rsplit(" ", n=1, expand=True).reindex(columns=[0, 1])
     spaced = by_space[1].notna()
     last = by_comma[0].where(comma, by_space[1].where(spaced, by_space[0]))
     first = by_comma[1].where(comma, by_space[0].where(spaced, ""))
-    return _upper(last), _upper(first)
-
-
-def _upper(v: pd.Series) -> pd.Series:
-    return v.astype(object).fillna("").astype(str).str.strip().str.upper()
+    return pd.DataFrame({"last": _clean(last).str.upper(), "first": _clean(first).str.upper()})
 
 
 def _split_address(address: pd.Series) -> pd.DataFrame:
     """`street, city, ST, zip` into its parts (the street may hold commas)."""
-    parts = address.str.rsplit(",", n=3, expand=True).reindex(columns=range(4))
-    parts = parts.apply(lambda c: c.fillna("").astype(str).str.strip())
+    return _per_value(address, _address_parts)
+
+
+def _address_parts(address: pd.Series) -> pd.DataFrame:
+    parts = _clean(address).str.rsplit(",", n=3, expand=True).reindex(columns=range(4))
+    parts = parts.apply(lambda c: _clean(c).str.upper())
     parts.columns = ["street", "city", "state", "zip"]
     parts["zip"] = parts["zip"].str.replace("-", "", regex=False)
-    return parts.apply(lambda c: c.str.upper())
+    return parts
 
 
 class _Refusals:
@@ -129,7 +183,12 @@ class _Refusals:
 
 
 def _bad_chars(values: pd.Series) -> pd.Series:
-    return ~values.str.fullmatch(_ALLOWED.pattern).astype(bool)
+    return _matches(values, _ALLOWED.pattern) == False  # noqa: E712
+
+
+def _matches(values: pd.Series, pattern: str) -> pd.Series:
+    """Whether each value matches `pattern` whole (worked out once per distinct value)."""
+    return _per_value(values, lambda v: _clean(v).str.fullmatch(pattern).astype(object)).astype(bool)
 
 
 # -- practice -------------------------------------------------------------------------------------
@@ -202,59 +261,58 @@ def write_837p(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataF
     c["id"] = _text(claims.claim_id)
     c["payer"] = _text(claims.payer_id)
     c["charge"] = claims.charge
-    c["member"] = _text(claims.member_id).str.upper()
+    c["member"] = _upper(claims.member_id)
     name = _text(claims.patient_name)
     c["last"], c["first"] = _split_name(name)
     addr = _split_address(_text(claims.patient_address))
     c = c.join(addr)
     c["dob"] = _date(claims.date_of_birth)
-    sex = _text(claims.patient_sex).str.upper()
+    sex = _upper(claims.patient_sex)
     c["sex"] = sex.where(sex != "", "U")
     pos = _text(claims.place_of_service)
     c["pos"] = pos.where(pos != "", "11")
     freq = _text(claims.frequency_code)
     c["freq"] = freq.where(freq != "", "1")
-    c["f8"] = _text(claims.original_payer_claim_id).str.upper()
-    c["g1"] = _text(claims.prior_authorization).str.upper()
+    c["f8"] = _upper(claims.original_payer_claim_id)
+    c["g1"] = _upper(claims.prior_authorization)
     c["rendering"] = _text(claims.rendering_npi)
-    dx = _text(claims.diagnosis_codes).str.upper().str.replace(".", "", regex=False).str.replace(" ", "", regex=False)
-    dx_list = dx.str.split(",").map(lambda v: [x for x in v if x])
-    c["ndx"] = dx_list.map(len)
-    c["payer_name"] = _text(payers.name.reindex(c["payer"]).reset_index(drop=True)).str.upper()
-    c["payer_ref"] = _text(payers.payer_ref.reindex(c["payer"]).reset_index(drop=True)).str.upper()
+    dx = _per_value(claims.diagnosis_codes, lambda v: _clean(v).str.upper().str.replace(r"[. ]", "", regex=True)
+                    .str.replace(r",+", ",", regex=True).str.strip(",").astype(object))
+    c["ndx"] = _per_value(dx, lambda v: v.map(lambda t: len(t.split(",")) if t else 0))
+    c["payer_name"] = _upper(payers.name.reindex(c["payer"]).reset_index(drop=True))
+    c["payer_ref"] = _upper(payers.payer_ref.reindex(c["payer"]).reset_index(drop=True))
     c["pclass"] = _text(payers.payer_class.reindex(c["payer"]).reset_index(drop=True))
     c["sec"] = _text(claims.secondary_payer_id)
-    c["sec_member"] = _text(claims.secondary_member_id).str.upper()
+    c["sec_member"] = _upper(claims.secondary_member_id)
     if cob_claims is not None and len(cob_claims):
         # a secondary claim's other payer is the primary that adjudicated it
         cc = cob_claims.drop_duplicates("claim_id").set_index("claim_id")
         on = c["id"].isin(set(cc.index))
         c.loc[on, "sec"] = _text(cc["other_payer_id"].reindex(c["id"][on])).to_numpy()
-        c.loc[on, "sec_member"] = _text(cc["other_member_id"].reindex(c["id"][on])).str.upper().to_numpy()
-    c["sec_name"] = _text(payers.name.reindex(c["sec"]).reset_index(drop=True)).str.upper()
-    c["sec_ref"] = _text(payers.payer_ref.reindex(c["sec"]).reset_index(drop=True)).str.upper()
+        c.loc[on, "sec_member"] = _upper(cc["other_member_id"].reindex(c["id"][on])).to_numpy()
+    c["sec_name"] = _upper(payers.name.reindex(c["sec"]).reset_index(drop=True))
+    c["sec_ref"] = _upper(payers.payer_ref.reindex(c["sec"]).reset_index(drop=True))
     c["sec_class"] = _text(payers.payer_class.reindex(c["sec"]).reset_index(drop=True))
 
     # --- line columns
     ln = pd.DataFrame(index=lines.index)
     ln["id"] = _text(lines.claim_id)
     ln["no"] = lines.line_no.astype("Int64")
-    ln["proc"] = _text(lines.procedure_code).str.upper()
-    ln["mods"] = _text(lines.modifiers).str.upper()
+    ln["proc"] = _upper(lines.procedure_code)
+    ln["mods"] = _upper(lines.modifiers)
     ln["charge"] = lines.charge
     ln["units"] = lines.units.astype(float)
     ln["date"] = _date(lines.service_date)
-    ctl = _text(lines.line_control).str.upper()
-    ln["control"] = ctl.where(ctl != "", ln["id"] + "-" + ln["no"].astype(str))
-    ptr = _text(lines.diagnosis_pointers).str.replace(" ", "", regex=False)
+    ctl = _upper(lines.line_control)
+    ln["control"] = ctl.where(ctl != "", ln["id"] + "-" + _text(ln["no"]))
+    ptr = _per_value(lines.diagnosis_pointers, lambda v: _clean(v).str.replace(" ", "", regex=False).astype(object))
     ln["ptr"] = ptr.where(ptr != "", "1")
 
     # --- refusals: lines, then claims (a claim with a bad line is left out whole)
     lr = _Refusals("claim_lines", lines)
-    lr.check(ln["proc"].str.fullmatch(r"[A-Z0-9]{5}") == False, "procedure_code",  # noqa: E712
+    lr.check(~_matches(ln["proc"], r"[A-Z0-9]{5}"), "procedure_code",
              "the procedure code is not 5 letters or digits (CPT/HCPCS)")
-    mods = ln["mods"].str.split(":")
-    lr.check(~ln["mods"].str.fullmatch(r"([A-Z0-9]{2}(:[A-Z0-9]{2}){0,3})?"), "modifiers",
+    lr.check(~_matches(ln["mods"], r"([A-Z0-9]{2}(:[A-Z0-9]{2}){0,3})?"), "modifiers",
              "modifiers must be up to four 2-character codes, colon separated")
     lr.check(~(ln["units"] > 0), "units", "units must be more than 0")
     lr.check(ln["charge"] < 0, "charge", "the line charge is negative")
@@ -262,35 +320,36 @@ def write_837p(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataF
     lr.check(ln["no"].isna() | ln.duplicated(["id", "no"], keep=False), "line_no",
              "line numbers must be present and unique within the claim")
     ndx_of_line = c.set_index("id")["ndx"].reindex(ln["id"]).fillna(0).to_numpy()
-    ptr_ok = ln["ptr"].str.fullmatch(r"([1-9]|1[0-2])(:([1-9]|1[0-2])){0,3}")
-    top = ln["ptr"].str.split(":").map(lambda v: max((int(x) for x in v if x.isdigit()), default=99))
+    ptr_ok = _matches(ln["ptr"], r"([1-9]|1[0-2])(:([1-9]|1[0-2])){0,3}")
+    top = _per_value(ln["ptr"], lambda v: v.map(lambda t: max((int(x) for x in t.split(":") if x.isdigit()),
+                                                                default=99)))
     lr.check(~ptr_ok | (top.to_numpy() > ndx_of_line), "diagnosis_pointers",
              "diagnosis pointers must be 1 to 4 positions (1-12) of the claim's diagnosis codes")
-    lr.check(_bad_chars(ln["control"]) | (ln["control"].str.len() > 50), "line_control",
+    lr.check(_bad_chars(ln["control"]) | (ln["control"].map(len) > 50), "line_control",
              "the line control number holds characters X12 cannot carry or is longer than 50")
-    del mods
 
     cr = _Refusals("claims", claims)
     cr.check(c["id"] == "", "claim_id", "the claim has no claim id")
-    cr.check((c["id"].str.len() > 38) | _bad_chars(c["id"]), "claim_id",
+    cr.check((c["id"].map(len) > 38) | _bad_chars(c["id"]), "claim_id",
              "the claim id is longer than 38 characters or holds characters X12 cannot carry (CLM01)")
     cr.check(c["id"].duplicated(keep=False) & (c["id"] != ""), "claim_id", "the claim id repeats")
     cr.check(c["payer_ref"] == "", "payer_id", "the payer is not in payers or has no payer_ref (its EDI id)")
     cr.check(c["member"] == "", "member_id", "the claim has no member id")
     cr.check((c["last"] == "") | (name == ""), "patient_name", "the claim has no patient name")
-    cr.check((c["street"] == "") | (c["city"] == "") | ~c["state"].str.fullmatch(r"[A-Z]{2}")
-             | ~c["zip"].str.fullmatch(r"\d{5}(\d{4})?"), "patient_address",
+    cr.check((c["street"] == "") | (c["city"] == "") | ~_matches(c["state"], r"[A-Z]{2}")
+             | ~_matches(c["zip"], r"\d{5}(\d{4})?"), "patient_address",
              "the patient address is not 'street, city, ST, zip'")
     cr.check(c["dob"] == "", "date_of_birth", "the claim has no patient date of birth")
     cr.check(~c["sex"].isin(["F", "M", "U"]), "patient_sex", "patient sex must be F, M or U")
-    cr.check(~c["pos"].str.fullmatch(r"\d{2}"), "place_of_service", "place of service must be two digits")
+    cr.check(~_matches(c["pos"], r"\d{2}"), "place_of_service", "place of service must be two digits")
     cr.check(~c["freq"].isin(["1", "7", "8"]), "frequency_code", "frequency must be 1, 7 or 8")
     cr.check(c["freq"].isin(["7", "8"]) & (c["f8"] == ""), "original_payer_claim_id",
              "a replacement (7) or void (8) needs the payer's claim number of the claim it corrects")
     cr.check((c["ndx"] == 0) | (c["ndx"] > 12), "diagnosis_codes", "a claim needs 1 to 12 diagnosis codes")
-    cr.check(~dx.str.fullmatch(r"[A-Z][0-9A-Z]{2,6}(,[A-Z][0-9A-Z]{2,6})*").fillna(False) & (c["ndx"] > 0),
+    cr.check(~_matches(dx, r"[A-Z][0-9A-Z]{2,6}(,[A-Z][0-9A-Z]{2,6})*") & (c["ndx"] > 0),
              "diagnosis_codes", "a diagnosis code is not ICD-10-CM shaped")
-    cr.check((c["rendering"] != "") & ~c["rendering"].map(npi_is_valid), "rendering_npi",
+    npi_ok = _per_value(c["rendering"], lambda v: v.map(npi_is_valid)).astype(bool)
+    cr.check((c["rendering"] != "") & ~npi_ok, "rendering_npi",
              "the rendering NPI fails its check digit")
     named = c["rendering"].isin(list(practice.providers)) | (c["rendering"] == practice.npi) | (c["rendering"] == "")
     cr.check(~named, "rendering_npi", "the rendering NPI has no name in practice.json providers")
@@ -355,16 +414,16 @@ def write_837p(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataF
                 + _seg("NM1", "PR", "2", subs["payer_name"], "", "", "", "", "PI", subs["payer_ref"]))
 
     # 2300
-    dx_text = dx_list[c.index].map(
-        lambda v: E.join([f"ABK{C}{v[0]}", *[f"ABF{C}{x}" for x in v[1:12]]]) if v else "")
+    dx_text = _per_value(dx[c.index], lambda v: v.map(
+        lambda t: E.join([f"ABK{C}{x}" if k == 0 else f"ABF{C}{x}" for k, x in enumerate(t.split(","))])))
     ref_f8 = pd.Series(np.where(c["freq"].isin(["7", "8"]), "REF" + E + "F8" + E + c["f8"] + T, ""), index=c.index)
     ref_g1 = pd.Series(np.where(c["g1"] != "", "REF" + E + "G1" + E + c["g1"] + T, ""), index=c.index)
-    claim_text = (_seg("CLM", c["id"], _money(c["charge"]), "", "", _comp(c["pos"], "B", c["freq"]), "Y", "A", "Y",
+    claim_text = (_seg("CLM", c["id"], _money(c["charge"]), "", "", c["pos"] + C + "B" + C + c["freq"], "Y", "A", "Y",
                        "Y")
                   + ref_g1 + ref_f8 + "HI" + E + dx_text + T)
     # 2310B rendering provider, when not the billing provider
     rend = c["rendering"].where(c["rendering"] != practice.npi, "")
-    rname = rend.map(lambda n: practice.providers.get(n, "")).astype(str)
+    rname = _per_value(rend, lambda v: v.map(lambda n: practice.providers.get(n, "")).astype(object))
     rlast, rfirst = _split_name(rname)
     claim_text += pd.Series(np.where(rend != "", _seg("NM1", "82", "1", rlast, rfirst, "", "", "", "XX", rend), ""),
                             index=c.index)
@@ -375,7 +434,7 @@ def write_837p(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataF
     ln = ln.merge(c[["id", "tx", "sub", "claim_rank", "pos"]], on="id", how="left")
     ln = ln.sort_values(["claim_rank", "no"], kind="stable").reset_index(drop=True)
     ln["lx"] = ln.groupby("claim_rank").cumcount() + 1
-    proc = _comp("HC", ln["proc"], ln["mods"].str.replace(":", C, regex=False))
+    proc = _procedure(ln["proc"], ln["mods"])
     line_text = (_seg("LX", ln["lx"].astype(str))
                  + _seg("SV1", proc, _money(ln["charge"]), "UN", _number(ln["units"]), "", "", ln["ptr"])
                  + _seg("DTP", "472", "D8", ln["date"])
@@ -439,8 +498,8 @@ def _other_payer(c: pd.DataFrame, is_cob: pd.Series, cob_claims: pd.DataFrame | 
     # on a secondary claim `sec`/`sec_*` name the primary (what secondary_claims leaves there)
     filing = s["sec_class"].map(FILING).fillna("CI")
     other_member = s["sec_member"].to_numpy()
-    pcn = pd.Series(_text(cc["payer_claim_id"]).str.upper().to_numpy(), index=s.index)
-    pcn = pcn.where(pcn.str.fullmatch(_ALLOWED.pattern) & (pcn.str.len() <= 50), "")
+    pcn = pd.Series(_upper(cc["payer_claim_id"]).to_numpy(), index=s.index)
+    pcn = pcn.where(_matches(pcn, _ALLOWED.pattern) & (pcn.map(len) <= 50), "")
     cas = pd.Series("", index=s.index, dtype=object)
     eaf = pd.Series(0, index=s.index, dtype="int64")
     if cob_adj is not None and len(cob_adj):
@@ -501,8 +560,7 @@ def _line_adjudication(ln: pd.DataFrame, c: pd.DataFrame, cob_claims: pd.DataFra
     sel = pd.Series(has, index=ln.index)
     part = cl[has]
     idx = ln.index[has]
-    proc = _comp("HC", _text(part["procedure_code"]).str.upper().set_axis(idx),
-                 _text(part["modifiers"]).str.upper().str.replace(":", C, regex=False).set_axis(idx))
+    proc = _procedure(_upper(part["procedure_code"]).set_axis(idx), _upper(part["modifiers"]).set_axis(idx))
     svd = _seg("SVD", pd.Series(ref[has], index=idx), _money(part["paid"].astype("int64").set_axis(idx)), proc, "",
                _number(part["units"].astype(float).set_axis(idx)))
     cas = pd.Series("", index=idx, dtype=object)
