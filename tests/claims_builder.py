@@ -120,3 +120,39 @@ def many(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
         "diagnosis_pointers": np.where((claim_of % 2 == 0) & (line_no == 1), "1:2:3", "1").astype(object),
     })
     return c, ln
+
+
+def remittance_for(claims_: pd.DataFrame, lines_: pd.DataFrame, payer_id: str = "ACME") -> dict[str, pd.DataFrame]:
+    """One 835 payment from `payer_id` paying every line 70% of its charge, CO-45 10%, PR-2 the rest (20%
+    plus the cents left by rounding), so each line balances: charge = paid + CO + PR."""
+    ids = claims_.claim_id.to_numpy(dtype=object)
+    seq = np.arange(1, len(ids) + 1)
+    seq_of = pd.Series(seq, index=ids)
+    lc = lines_[lines_.claim_id.isin(set(ids))]
+    charge = lc.charge.to_numpy(dtype=np.int64)
+    paid = charge * 7 // 10
+    co = charge // 10
+    pr = charge - paid - co
+    line_seq = lc.line_no.to_numpy(dtype=np.int64)
+    cseq = seq_of.reindex(lc.claim_id).to_numpy()
+    claim_paid = pd.Series(paid).groupby(lc.claim_id.to_numpy()).sum().reindex(ids).to_numpy()
+    n = len(lc)
+    return {
+        "payments": tables.from_columns("payments", {
+            "payment_id": ["P1"], "payer_id": [payer_id], "method": ["ACH"], "amount": np.array([claim_paid.sum()]),
+            "payment_date": np.array(["2026-02-20"], dtype="datetime64[D]"), "trace_number": ["T1"]}),
+        "claim_payments": tables.from_columns("claim_payments", {
+            "payment_id": np.full(len(ids), "P1", dtype=object), "claim_seq": seq, "claim_id": ids,
+            "status_code": np.full(len(ids), "1", dtype=object), "charge": claims_.charge.to_numpy(),
+            "paid": claim_paid, "payer_claim_id": np.char.add("PCN", seq.astype(str)).astype(object)}),
+        "line_payments": tables.from_columns("line_payments", {
+            "payment_id": np.full(n, "P1", dtype=object), "claim_seq": cseq, "claim_id": lc.claim_id.to_numpy(),
+            "line_seq": line_seq, "procedure_code": lc.procedure_code.to_numpy(), "modifiers": lc.modifiers.to_numpy(),
+            "charge": charge, "paid": paid, "units": lc.units.to_numpy()}),
+        "adjustments": tables.from_columns("adjustments", {
+            "payment_id": np.full(2 * n, "P1", dtype=object), "claim_seq": np.r_[cseq, cseq],
+            "claim_id": np.r_[lc.claim_id.to_numpy(), lc.claim_id.to_numpy()],
+            "line_seq": pd.array(np.r_[line_seq, line_seq], dtype="Int64"),
+            "group_code": np.array(["CO"] * n + ["PR"] * n, dtype=object),
+            "reason_code": np.array(["45"] * n + ["2"] * n, dtype=object), "amount": np.r_[co, pr]}),
+    }

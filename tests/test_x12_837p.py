@@ -292,3 +292,34 @@ def test_every_corpus_837p_reads_with_no_error(path):
     clm = sum(1 for s in segments(path.read_text()) if s[0] == "CLM")
     assert len(got["claims"]) == clm
     assert (got["claims"].charge > 0).all()
+
+
+# -- a practice of 1,000 claims ------------------------------------------------------------------------------
+def test_a_thousand_claims_with_corrections_voids_and_secondaries_validate_and_round_trip(tmp_path):
+    from tests.claims_builder import many, remittance_for
+
+    c, ln = many(1000)
+    # the ACME claims that name BLUE as secondary, adjudicated by ACME: their secondary claims
+    to_blue = c[(c.payer_id == "ACME") & (c.secondary_payer_id == "BLUE") & (c.frequency_code == "1")]
+    sc, sl, cob, found = secondary_claims(to_blue, ln, remittance_for(to_blue, ln))
+    assert found == [] and len(sc) == len(to_blue) > 10
+    all_claims = pd.concat([c, sc], ignore_index=True)
+    all_claims["claim_id"] = all_claims.claim_id.where(all_claims.index < len(c), all_claims.claim_id + "S")
+    sl = sl.assign(claim_id=sl.claim_id + "S")
+    cob = {k: v.assign(claim_id=v.claim_id + "S") for k, v in cob.items()}
+    text, findings = write_837p(all_claims, pd.concat([ln, sl], ignore_index=True), payers(), PRACTICE,
+                                ControlNumbers(), NOW, cob=cob)
+    assert findings == []
+    segs = segments(text)
+    assert {s[5][-1] for s in segs if s[0] == "CLM"} == {"1", "7", "8"}
+    assert pyx12_errors(text, tmp_path) == []
+    got, read_findings = read_837p(text, "out.837", payers())
+    assert read_findings == []
+    assert len(got["claims"]) == len(all_claims)
+    assert got["claims"].charge.sum() == all_claims.charge.sum()
+    assert got["claim_lines"].charge.sum() == ln.charge.sum() + sl.charge.sum()
+    assert got["cob_claims"].paid.sum() == cob["cob_claims"].paid.sum()
+    assert got["cob_adjustments"].amount.sum() == cob["cob_adjustments"].amount.sum()
+    # COB balances per the TR3: secondary claim charge = primary paid + every CAS
+    charge = got["claims"].set_index("claim_id").charge.reindex(got["cob_claims"].claim_id).sum()
+    assert charge == got["cob_claims"].paid.sum() + got["cob_adjustments"].amount.sum()

@@ -442,15 +442,21 @@ def write_837p(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataF
     line_text += _line_adjudication(ln, c, cob_claims, cob_lines, cob_adj)
 
     # --- assemble: pieces sorted by transaction, subscriber, claim, line
-    pieces = pd.concat([
-        pd.DataFrame({"tx": subs["tx"].to_numpy(), "sub": subs["sub"].to_numpy(), "claim": -1, "line": -1,
-                      "text": sub_text.to_numpy()}),
-        pd.DataFrame({"tx": c["tx"].to_numpy(), "sub": c["sub"].to_numpy(), "claim": c["claim_rank"].to_numpy(),
-                      "line": -1, "text": claim_text.to_numpy()}),
-        pd.DataFrame({"tx": ln["tx"].to_numpy(), "sub": ln["sub"].to_numpy(), "claim": ln["claim_rank"].to_numpy(),
-                      "line": ln["lx"].to_numpy(), "text": line_text.to_numpy()}),
-    ], ignore_index=True).sort_values(["tx", "sub", "claim", "line"], kind="stable")
-    bodies = pieces.groupby("tx", sort=True)["text"].agg("".join)
+    def cat(*parts) -> np.ndarray:
+        return np.concatenate([np.asarray(p) for p in parts])
+
+    n_sub, n_claim = len(subs), len(c)
+    key_tx = cat(subs["tx"], c["tx"], ln["tx"]).astype(np.int64)
+    key_sub = cat(subs["sub"], c["sub"], ln["sub"]).astype(np.int64)
+    key_claim = cat(np.full(n_sub, -1), c["claim_rank"], ln["claim_rank"]).astype(np.int64)
+    key_line = cat(np.full(n_sub + n_claim, -1), ln["lx"]).astype(np.int64)
+    texts = cat(sub_text.to_numpy(dtype=object), claim_text.to_numpy(dtype=object),
+                line_text.to_numpy(dtype=object)).astype(object)
+    order = np.lexsort((key_line, key_claim, key_sub, key_tx))
+    texts, key_tx = texts[order], key_tx[order]
+    starts = np.flatnonzero(np.r_[True, key_tx[1:] != key_tx[:-1]])
+    ends = np.r_[starts[1:], len(texts)]
+    bodies = ["".join(texts[a:b].tolist()) for a, b in zip(starts, ends, strict=True)]  # one per transaction
 
     w = X12Writer()
     stamp = f"{now:%Y%m%d}"
@@ -467,7 +473,7 @@ def write_837p(claims: pd.DataFrame, claim_lines: pd.DataFrame, payers: pd.DataF
                + w.segment("REF", "EI", practice.tax_id.replace("-", "")))
     group = numbers.group()
     sets = []
-    for _, body in bodies.items():
+    for body in bodies:
         control = numbers.transaction()
         bht = w.segment("BHT", "0019", "00", f"{group}{control}", stamp, f"{now:%H%M}", "CH")
         sets.append(w.transaction("837", control, bht + head_1000 + billing + body, convention=CONVENTION))
