@@ -323,3 +323,12 @@ def test_a_thousand_claims_with_corrections_voids_and_secondaries_validate_and_r
     # COB balances per the TR3: secondary claim charge = primary paid + every CAS
     charge = got["claims"].set_index("claim_id").charge.reindex(got["cob_claims"].claim_id).sum()
     assert charge == got["cob_claims"].paid.sum() + got["cob_adjustments"].amount.sum()
+
+
+def test_names_without_a_comma_split_at_the_last_space_and_a_single_name_is_the_last_name():
+    # every claim's name without a comma: 'Pat Q Sample' is first 'PAT Q', last 'SAMPLE'; 'Cher' is last only
+    c = claims(2, patient_name=["Pat Q Sample", "Cher"])
+    text, findings = write_837p(c, lines(list(c.claim_id)), payers(), PRACTICE, ControlNumbers(), NOW)
+    assert findings == []
+    names = [s[3:5] if len(s) > 4 else s[3:] for s in segments(text) if s[:2] == ["NM1", "IL"]]
+    assert names == [["SAMPLE", "PAT Q"], ["CHER", ""]]
