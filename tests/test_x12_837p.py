@@ -332,3 +332,12 @@ def test_names_without_a_comma_split_at_the_last_space_and_a_single_name_is_the_
     assert findings == []
     names = [s[3:5] if len(s) > 4 else s[3:] for s in segments(text) if s[:2] == ["NM1", "IL"]]
     assert names == [["SAMPLE", "PAT Q"], ["CHER", ""]]
+
+
+def test_a_secondary_not_built_is_reported_on_its_claim_row_without_the_claim_id():
+    c = claims(2, secondary_payer_id=[None, "BLUE"], secondary_member_id=[None, "S999"], claim_id=["C009", "C001"])
+    rem = primary_remittance()
+    rem["line_payments"].loc[0, "paid"] = 7000  # unbalanced: 100 != 70 + 10 + 10
+    _, _, _, findings = secondary_claims(c, lines(["C009", "C001"]), rem)
+    assert [(f.where.row, f.where.column) for f in findings] == [(3, "secondary_payer_id")]  # second data row
+    assert "C001" not in findings[0].message

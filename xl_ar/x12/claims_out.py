@@ -628,10 +628,13 @@ def secondary_claims(claims: pd.DataFrame, claim_lines: pd.DataFrame, remittance
     if last.empty:
         return claims.iloc[0:0], claim_lines.iloc[0:0], empty, findings
 
+    row_of = pd.Series(np.arange(len(claims)) + 2, index=claims.claim_id.to_numpy()).groupby(level=0).first()
+
     def refuse(ids: pd.Series | set, why: str) -> None:
-        for cid in sorted(set(ids)):
-            findings.append(Finding("warning", "claims", Location(column="claim_id"),
-                                    f"claim {cid}: no secondary claim built: {why}", "secondary not built"))
+        """A warning on the claim's row of `claims` (the claim id is an identifier: never in the message)."""
+        for row in sorted(int(r) for r in row_of.reindex(sorted(set(ids))).dropna()):
+            findings.append(Finding("warning", "claims", Location(row=row, column="secondary_payer_id"),
+                                    f"no secondary claim built: {why}", "secondary not built"))
 
     # lines: every claim line matched to one 835 line of that payment
     lp = remittance.get("line_payments", tables.empty("line_payments"))
