@@ -341,3 +341,42 @@ def test_a_secondary_not_built_is_reported_on_its_claim_row_without_the_claim_id
     _, _, _, findings = secondary_claims(c, lines(["C009", "C001"]), rem)
     assert [(f.where.row, f.where.column) for f in findings] == [(3, "secondary_payer_id")]  # second data row
     assert "C001" not in findings[0].message
+
+
+def test_claim_level_cas_of_the_primary_goes_to_2320_and_balances(tmp_path):
+    c = claims(1, secondary_payer_id=["BLUE"], secondary_member_id=["S999"])
+    rem = primary_remittance()
+    # a $5 copay taken at claim level: paid 110 - 5 = 105; 150 = 105 + (10 + 10 + 20) + 5
+    rem["claim_payments"]["paid"] = np.array([10500])
+    extra = rem["adjustments"].iloc[:1].assign(line_seq=pd.array([pd.NA], dtype="Int64"), group_code="PR",
+                                               reason_code="3", amount=np.array([500]))
+    rem["adjustments"] = pd.concat([rem["adjustments"], extra], ignore_index=True)
+    sc, sl, cob, findings = secondary_claims(c, lines(["C001"]), rem)
+    assert findings == []
+    text, _ = write_837p(sc, sl, payers(), PRACTICE, ControlNumbers(), NOW, cob=cob)
+    segs = segments(text)
+    sbr_p = segs.index(["SBR", "P", "18", "", "", "", "", "", "", "CI"])
+    assert segs[sbr_p + 1] == ["CAS", "PR", "3", "5"]
+    assert ["AMT", "D", "105"] in segs and ["AMT", "EAF", "35"] in segs  # PR 10 + 20 + 5
+    assert pyx12_errors(text, tmp_path) == []
+    got, _ = read_837p(text, "out.837", payers())
+    claim_level = got["cob_adjustments"][got["cob_adjustments"].line_no.isna()]
+    assert claim_level[["group_code", "reason_code", "amount"]].values.tolist() == [["PR", "3", 500]]
+
+
+def test_an_835_read_as_an_837p_gives_no_claims_and_says_so():
+    path = next(p for p in sorted(CORPUS.parent.rglob("*.835")))
+    got, findings = read_837p(path.read_bytes(), path.name)
+    assert got["claims"].empty
+    assert any("no 837 transaction" in f.message for f in findings)
+
+
+def test_a_document_with_no_hl_has_an_empty_hierarchy():
+    from xl_ar.x12.hierarchy import read_hierarchy
+    from xl_ar.x12.reader import read_document
+
+    path = next(p for p in sorted(CORPUS.parent.rglob("*.835")))
+    from xl_ar.x12.claims_in import CLAIMS_837
+    tree = read_hierarchy(read_document(path.read_bytes(), path.name, CLAIMS_837))
+    assert len(tree) == 0
+    assert (tree.hl_of == -1).all()
