@@ -380,3 +380,13 @@ def test_a_document_with_no_hl_has_an_empty_hierarchy():
     tree = read_hierarchy(read_document(path.read_bytes(), path.name, CLAIMS_837))
     assert len(tree) == 0
     assert (tree.hl_of == -1).all()
+
+
+def test_an_837_of_another_version_reads_with_a_warning():
+    c, ln = mixed_practice()
+    text, _ = write_837p(c.iloc[:1], ln.iloc[:2], payers(), PRACTICE, ControlNumbers(), NOW)
+    older = text.replace("005010X222A1", "004010X098A1")
+    got, findings = read_837p(older, "old.837")
+    assert len(got["claims"]) == 1
+    assert [(f.severity, f.code) for f in findings] == [("warning", "version")]
+    assert "004010X098A1" in findings[0].message

@@ -74,6 +74,13 @@ def read_837p(data: bytes | str, source: str, payers: pd.DataFrame | None = None
     """The claims of an 837P file as `claims`, `claim_lines`, `cob_claims`, `cob_lines`, `cob_adjustments`,
     with findings. Raises `X12Error` only when the file holds no readable X12."""
     doc = read_document(data, source, CLAIMS_837)
+    for t in doc.txs.tolist():
+        convention = doc.envelope.convention[t] or ""
+        if not convention.startswith("005010X222"):
+            shown_as = convention if convention.isalnum() and len(convention) <= 20 else "missing"
+            doc.report_at("version", "warning", doc.where.transaction(t),
+                          f"implementation convention {shown_as} is not 5010 professional (005010X222); "
+                          "read as an 837P, check the figures")
     tree = read_hierarchy(doc)
     n = len(doc)
     code = doc.segs.code
