@@ -51,6 +51,32 @@ class PracticeInfo:
     """Tax id (not shown on reports)."""
     as_of: dt.date | None = None
     """As-of date of the export; every command uses it when --as-of is not given."""
+    address: str = ""
+    """Billing provider street address (837P loop 2010AA N3; a street, not a post office box)."""
+    city: str = ""
+    """Billing provider city (N401)."""
+    state: str = ""
+    """Billing provider state, two letters (N402)."""
+    zip: str = ""
+    """Billing provider ZIP code, 9 digits preferred (N403)."""
+    submitter_id: str = ""
+    """The practice's id with its clearinghouse (837P 1000A NM109, and ISA06/GS02 unless `interchange_id`)."""
+    contact_name: str = ""
+    """Who the clearinghouse calls about a file (1000A PER02)."""
+    contact_phone: str = ""
+    """Their phone number, digits only (1000A PER04)."""
+    receiver_name: str = ""
+    """The clearinghouse or payer that receives the claim files (1000B NM103)."""
+    receiver_id: str = ""
+    """Its id (1000B NM109, and ISA08/GS03 unless `interchange_receiver`)."""
+    interchange_id: str = ""
+    """ISA06 when it differs from `submitter_id` (qualifier ZZ)."""
+    interchange_receiver: str = ""
+    """ISA08 when it differs from `receiver_id` (qualifier ZZ)."""
+    test_files: bool = False
+    """true while the clearinghouse is testing the practice's files (ISA15 T instead of P)."""
+    providers: dict[str, str] = field(default_factory=dict)
+    """Rendering clinicians by NPI: `{"1234567893": "LAST, FIRST"}` (837P loop 2310B needs the name)."""
 
 
 @dataclass
@@ -242,8 +268,21 @@ def read_settings(folder: Path) -> tuple[PracticeInfo, dict[str, ColumnMap], lis
         findings.append(Finding("warning", "practice.json", Location(key="npi"),
                                 f"'{npi}' is not a valid NPI (10 digits, check digit)", "bad value"))
     maps, more = column_maps(data.get("files"))
-    info = PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of)
+    edi = {k: str(data.get(k, "") or "") for k in _EDI_KEYS}
+    providers = data.get("providers") or {}
+    if not isinstance(providers, dict):
+        findings.append(Finding("error", "practice.json", Location(key="providers"),
+                                "must map rendering NPIs to names (\"LAST, FIRST\")", "bad value"))
+        providers = {}
+    info = PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of, **edi,
+                        test_files=bool(data.get("test_files", False)),
+                        providers={str(k): str(v) for k, v in providers.items()})
     return info, maps, findings + more
+
+
+_EDI_KEYS = ("address", "city", "state", "zip", "submitter_id", "contact_name", "contact_phone", "receiver_name",
+             "receiver_id", "interchange_id", "interchange_receiver")
+"""practice.json keys for the claim files (docs/claims-out.md), read as text."""
 
 
 def npi_is_valid(npi: str) -> bool:

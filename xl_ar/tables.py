@@ -555,6 +555,59 @@ class ClaimStatus(_Record):
     position, loop and IK304 code; IK4 element and IK403 code; IK502-IK506; AK905-AK909)."""
 
 
+class CobClaim(_Record):
+    """What the primary payer did with a claim, sent on the secondary 837P (`cob_claims`, loops 2320/2330)."""
+
+    claim_id: Code
+    """The claim (CLM01 of the secondary claim)."""
+    other_payer_id: Code
+    """The primary payer (the practice's payer id; its `payer_ref` is 2330B NM109 and SVD01)."""
+    other_member_id: Code | None = None
+    """Member id with the primary payer (2330A NM109; an identifier)."""
+    paid: Money
+    """What the primary paid on the claim (2320 AMT*D, the 835's CLP04)."""
+    payer_claim_id: Code | None = None
+    """The primary's claim control number (835 CLP07)."""
+    adjudication_date: Date | None = None
+    """When the primary adjudicated the claim (2430 DTP*573: the 835's payment date)."""
+
+
+class CobLine(_Record):
+    """The primary payer's adjudication of one service line (`cob_lines`, loop 2430 SVD)."""
+
+    claim_id: Code
+    """The claim."""
+    line_no: Count
+    """The claim line (LX01) it adjudicates."""
+    procedure_code: Code
+    """Procedure as the primary adjudicated it (SVD03-2)."""
+    modifiers: Code | None = None
+    """Its modifiers, colon separated (SVD03-3..6)."""
+    paid: Money
+    """What the primary paid on the line (SVD02)."""
+    units: Number
+    """Units paid (SVD05)."""
+    adjudication_date: Date | None = None
+    """DTP*573 of the line."""
+
+
+class CobAdjustment(_Record):
+    """One CAS amount of the primary payer sent on the secondary claim (`cob_adjustments`: 2320 or 2430 CAS)."""
+
+    claim_id: Code
+    """The claim."""
+    line_no: Count | None = None
+    """The claim line for a line adjustment (2430); empty for a claim-level one (2320)."""
+    group_code: GroupCode
+    """CAS01: CO, PR, OA, PI (CR is not a 5010 group)."""
+    reason_code: Code
+    """The CARC."""
+    amount: Money
+    """Amount (positive reduces what was paid)."""
+    quantity: Number | None = None
+    """Adjusted units, when sent."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a canonical table."""
@@ -628,6 +681,9 @@ TABLES: dict[str, Table] = {
         Table("scrub_findings", ScrubFinding, ()),
         Table("eligibility", EligibilityBenefit, ()),
         Table("claim_status", ClaimStatus, ()),
+        Table("cob_claims", CobClaim, ("claim_id",)),
+        Table("cob_lines", CobLine, ("claim_id", "line_no")),
+        Table("cob_adjustments", CobAdjustment, ()),
     )
 }
 """Every canonical table by name."""

@@ -13,12 +13,16 @@ Modules (no X12 library is used to parse or write):
   positions + typed element access), what every mapper starts from;
 - `hierarchy`: HL loops (837, 270/271, 276/277) as a parent array with ancestor lookups;
 - `writer`: segments and envelopes of outgoing files, with exact counts and control numbers;
-- `era`: the 835 mapper (remittances into the canonical tables); `summary`: its per-file figures.
+- `era`: the 835 mapper (remittances into the canonical tables); `summary`: its per-file figures;
+- `claims_out`: the 837P writer (`write_837p`) and the secondary claims with COB (`secondary_claims`);
+  `claims_in`: the 837P reader (`read_837p`), docs/claims-out.md.
 
 Errors: `xl_ar.errors.X12Error` when a file has no readable X12 at all; everything else is a finding.
 """
 
 from xl_ar.errors import X12Error
+from xl_ar.x12.claims_in import read_837p
+from xl_ar.x12.claims_out import secondary_claims, write_837p
 from xl_ar.x12.era import REMITTANCE, Remittance, read_835
 from xl_ar.x12.hierarchy import Hierarchy, read_hierarchy
 from xl_ar.x12.reader import Document, TransactionSet, read_document
@@ -28,6 +32,6 @@ from xl_ar.x12.writer import ControlNumbers, Party, X12Writer
 
 __all__ = [
     "REMITTANCE", "SUMMARY_KEYS", "ControlNumbers", "Delimiters", "Document", "Hierarchy", "Party", "Remittance",
-    "TransactionSet", "X12Error", "X12Writer", "format_summaries", "read_835", "read_document", "read_hierarchy",
-    "summarize",
+    "TransactionSet", "X12Error", "X12Writer", "format_summaries", "read_835", "read_837p", "read_document",
+    "read_hierarchy", "secondary_claims", "summarize", "write_837p",
 ]

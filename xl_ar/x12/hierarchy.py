@@ -118,6 +118,7 @@ def read_hierarchy(doc: Document) -> Hierarchy:
     hl_index = np.full(len(doc) + 1, -1, dtype=np.int64)
     hl_index[rows] = np.arange(n)
     hl_of = np.where(last >= 0, hl_index[np.maximum(last, 0)], -1)
-    same_tx = (hl_of >= 0) & doc.body & (doc.tx_of == np.where(hl_of >= 0, tx[np.maximum(hl_of, 0)], -2))
+    hl_tx = tx[np.maximum(hl_of, 0)] if n else np.full(len(hl_of), -2, dtype=np.int64)  # no HL: nothing to take
+    same_tx = (hl_of >= 0) & doc.body & (doc.tx_of == np.where(hl_of >= 0, hl_tx, -2))
     hl_of = np.where(same_tx, hl_of, -1)
     return Hierarchy(rows=rows, transaction=tx, id=ids, parent=parent, level=level, depth=depth, hl_of=hl_of)
