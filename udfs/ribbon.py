@@ -148,6 +148,7 @@ def _workbook_tables(book, settings: Settings) -> tuple[dict, object]:
     if practice is not None:
         for table in DATA_SHEETS:
             found.setdefault(table, practice.table(table))
+        found["claim_status"] = practice.all_tables()["claim_status"]
     if "claims" not in found:
         raise InputError("no Claims sheet in this workbook and no practice folder configured (setting practice)")
     for table in DATA_SHEETS:

@@ -85,6 +85,9 @@ class ExceptionKind:
     """The amount the priority weighs: the expected amount (all of it is open) or the variance."""
     guidance: str
     """How to work it, for new staff."""
+    next_payer: bool = False
+    """Whether the exception is about the payer a claim goes to next (its secondary), not the claim's own payer:
+    that payer's limits set the deadline."""
 
 
 GROUPS: dict[str, Group] = {g.code: g for g in (
@@ -189,7 +192,7 @@ KINDS: tuple[ExceptionKind, ...] = (
         "The primary payer has paid and left a balance that the patient's secondary coverage pays, and the "
         "primary did not forward the claim (no crossover). Send the secondary claim with the primary's "
         "payment and adjustments (the COB loops of the 837P) now; the secondary's filing limit counts from the "
-        "primary's payment date. Do not bill the patient for what the secondary covers."),
+        "primary's payment date. Do not bill the patient for what the secondary covers.", next_payer=True),
     ExceptionKind(
         "denied", "Denied", "denial", None, None, _DENIAL, "expected",
         "The payer denied the claim and a balance is still open. Read the CARC and remark codes, fix what they "

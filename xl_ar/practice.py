@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,10 @@ of the payers' checks and EFTs (EOBs): they stand for the payment level of remit
 REQUIRED_TABLES = ("claims",)
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
 ERA_SUFFIXES = (".835", ".era", ".edi", ".x12", ".txt", ".rmt")
+STATUS_SUFFIXES = (".277", ".999", ".ack", ".edi", ".x12", ".txt")
+"""Files read under `status/`: 999 acknowledgements, 277CA claim acknowledgements, 277 status responses."""
+ELIGIBILITY_SUFFIXES = (".271", ".edi", ".x12", ".txt")
+"""Files read under `eligibility/`: 271 eligibility responses."""
 
 
 @dataclass(frozen=True)
@@ -132,9 +137,49 @@ class PracticeFolder:
         found["payments"] = remittances.assign_payers(found["payments"], self.tables.get("payers"))
         return found, findings
 
+    def claim_status(self) -> tuple[pd.DataFrame, list[Finding]]:
+        """Every 999, 277CA and 277 under `status/` read into the `claim_status` table, with findings.
+
+        Raises `InputError` naming every file that cannot be read at all (not X12, another transaction set,
+        truncated): a worklist that silently missed a rejection would be wrong without saying so."""
+        from xl_ar.x12.status import read_277, read_999
+
+        reads = []
+        for path in x12_files(self.folder, "status", STATUS_SUFFIXES):
+            data = _read_bytes(path, self.folder)
+            reader = read_999 if _transaction_set(data) == "999" else read_277
+            reads.append((path, reader(data, path.relative_to(self.folder).as_posix())))
+        refused = [f for _, r in reads if r.refused for f in r.findings]
+        if refused:
+            what = refused[0].source if len(refused) == 1 else f"{len(refused)} files in status/"
+            raise InputError(f"{what}: cannot be read as a 999, 277CA or 277; fix or remove "
+                             f"{'it' if len(refused) == 1 else 'them'} (nothing was written)", refused)
+        frames = [r.claim_status for _, r in reads if len(r.claim_status)]
+        table = pd.concat(frames, ignore_index=True) if frames else tables.empty("claim_status")
+        return table, [f for _, r in reads for f in r.findings]
+
+    def eligibility(self) -> tuple[pd.DataFrame, list[Finding]]:
+        """Every 271 under `eligibility/` read into the `eligibility` table, with findings; `InputError` naming
+        the files that cannot be read at all."""
+        from xl_ar.x12.eligibility import read_271
+
+        reads = [read_271(_read_bytes(p, self.folder), p.relative_to(self.folder).as_posix())
+                 for p in x12_files(self.folder, "eligibility", ELIGIBILITY_SUFFIXES)]
+        refused = [f for r in reads for f in r.findings if f.code == "refused"]
+        if refused:
+            what = refused[0].source if len(refused) == 1 else f"{len(refused)} files in eligibility/"
+            raise InputError(f"{what}: cannot be read as a 271 eligibility response; fix or remove "
+                             f"{'it' if len(refused) == 1 else 'them'} (nothing was written)", refused)
+        frames = [r.eligibility for r in reads if len(r.eligibility)]
+        table = pd.concat(frames, ignore_index=True) if frames else tables.empty("eligibility")
+        return table, [f for r in reads for f in r.findings]
+
     def all_tables(self) -> dict[str, pd.DataFrame]:
-        """Every export table by name (empty canonical tables for the files the folder lacks)."""
-        return {name: self.table(name) for name in EXPORT_TABLES}
+        """Every export table by name (empty canonical tables for the files the folder lacks), and the
+        `claim_status` of `status/` (read once; `InputError` for a file that cannot be read)."""
+        if "claim_status" not in self.tables:
+            self.tables["claim_status"] = self.claim_status()[0]
+        return {name: self.table(name) for name in (*EXPORT_TABLES, "claim_status")}
 
     def as_of(self, override: dt.date | None = None) -> dt.date:
         """The as-of date: the one given, else practice.json's, else a clear error."""
@@ -297,6 +342,32 @@ def npi_is_valid(npi: str) -> bool:
             d = d - 9 if d > 9 else d
         total += d
     return (10 - total % 10) % 10 == int(npi[9])
+
+
+def x12_files(folder: Path, sub: str, suffixes: tuple[str, ...]) -> list[Path]:
+    """The X12 files under `folder/sub` (recursively), in name order."""
+    where = folder / sub
+    if not where.is_dir():
+        return []
+    return sorted(p for p in where.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def _read_bytes(path: Path, folder: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        name = path.relative_to(folder).as_posix()
+        raise InputError(f"{name}: cannot be read ({e.strerror or e}); nothing was written", source=name) from None
+
+
+def _transaction_set(data: bytes) -> str:
+    """ST01 of the first transaction set (`999`, `277`, ...), found with the ISA's element separator; '' if none."""
+    head = data[:65536].lstrip()
+    if not head.startswith(b"ISA") or len(head) < 106:
+        return ""
+    sep, end = re.escape(head[3:4]), re.escape(head[105:106])
+    found = re.search(end + rb"\s*ST" + sep + rb"([0-9A-Z]{3})", head)
+    return found.group(1).decode("ascii") if found else ""
 
 
 def era_files(folder: Path) -> list[Path]:

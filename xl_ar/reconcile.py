@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import balances, bank, claim_status, codes, denials, kpi, tables
+from xl_ar import balances, bank, claim_status, codes, denials, kpi, secondary, tables
 from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, NEW_CLAIM_REMARKS, DeadlineRule
 from xl_ar.money import for_people as _money
 from xl_ar.remittances import (
@@ -169,7 +169,7 @@ def reconcile(claims: pd.DataFrame, remittances: dict[str, pd.DataFrame], postin
     if claim_status is not None and len(claim_status):
         ctx = dataclasses.replace(ctx, claim_status=claim_status)
     parts = [stage(ctx) for stage in (_duplicate_eras, _unmatched_remits, _postings, _deposits, _outcomes,
-                                      _ledger_exceptions)]
+                                      _secondary_ready, _ledger_exceptions)]
     exceptions = _prioritize(ctx, _concat(parts))
     stats = {"payments": len(ctx.payments) + len(ctx.duplicates), "duplicate_payments": len(ctx.duplicates),
              "claims_remitted": len(ctx.claim_payments), "postings": len(postings), "deposits": len(deposits)}
@@ -568,6 +568,21 @@ def _forwarded(ctx: Context, latest: pd.DataFrame) -> pd.DataFrame:
                       _money(open_), " still open"))
 
 
+def _secondary_ready(ctx: Context) -> pd.DataFrame:
+    """Claims the primary paid that now go to the patient's secondary payer (`secondary.due`): at stake is
+    the patient responsibility the primary left, up to the open balance."""
+    ready = secondary.due(ctx.ledger.reset_index(drop=True), {
+        "payments": ctx.payments.reset_index(drop=True), "claim_payments": ctx.claim_payments,
+        "adjustments": ctx.adjustments})
+    at_stake = np.minimum(ready.patient_resp.to_numpy(dtype=np.int64), ready.balance.to_numpy(dtype=np.int64))
+    return _exceptions("secondary_ready", claim_id=ready.claim_id, payment_id=ready.payment_id,
+                       payer_id=ready.secondary_payer_id, expected=at_stake,
+                       actual=np.zeros(len(ready), dtype=np.int64), variance=-at_stake,
+                       reason=_words(ready.primary_payer_id.astype(str), " paid ", _money(ready.paid),
+                                     " on ", _day(ready.payment_date), " and left ", _money(ready.patient_resp),
+                                     " to the patient; bill ", ready.secondary_payer_id.astype(str)))
+
+
 def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
     """Allowed amounts of the paid lines of each claim's latest adjudication against the expected allowed
     amounts (`denials.expected_allowed`: the lesser of the line charge and the contracted fee, after the
@@ -741,7 +756,8 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
     if not ex.empty:
         ex = ex.copy()
         claim_payer = ledger.payer_id.reindex(ex.claim_id).to_numpy()
-        payer = pd.Series(np.where(pd.isna(claim_payer), ex.payer_id.to_numpy(), claim_payer), index=ex.index)
+        own_payer = pd.isna(claim_payer) | ex.kind.isin([k.code for k in KINDS if k.next_payer]).to_numpy()
+        payer = pd.Series(np.where(own_payer, ex.payer_id.to_numpy(), claim_payer), index=ex.index)
         ex["payer_id"] = payer
         kind = ex.kind
 

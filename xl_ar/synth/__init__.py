@@ -91,7 +91,9 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         books = _books.build(practice, remits, rng)
         front = _front_end.build(practice, seed)
         acks = _acks.build(practice, books, remits, seed)
-        truth = _claims_out_truth(_books.truth(practice, remits, books), _acks.truth(practice, acks))
+        truth = _claims_out_truth(_books.truth(practice, remits, books),
+                                  _acks.truth(practice, acks) + _front_end.secondary_truth(practice, remits, books,
+                                                                                          front))
         situations = _books.situations(practice, remits, books)
 
     result = SynthResult(out, as_of)

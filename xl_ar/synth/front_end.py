@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from xl_ar.synth import reference as ref
+from xl_ar.synth.books import Books
 from xl_ar.synth.practice import Practice
+from xl_ar.synth.remit import Remits
 
 PLACES_OF_SERVICE: tuple[tuple[str, float], ...] = (("11", 0.90), ("02", 0.06), ("12", 0.04))
 """CMS place-of-service codes of the practice's visits and their shares: office, telehealth, home."""
@@ -85,3 +87,24 @@ def build(practice: Practice, seed: int) -> FrontEnd:
     later = lines.line_no.to_numpy() > 1
     pointers = np.where(two_dx & later & (rng.random(len(lines)) < 0.5), "1:2", "1").astype(object)
     return FrontEnd(sex, pos, rendering, secondary, secondary_member, pointers)
+
+
+def secondary_truth(practice: Practice, remits: Remits, books: Books, front: FrontEnd) -> list[dict]:
+    """`secondary_ready`: claims with secondary coverage whose primary's adjudication that stands was processed
+    as primary (CLP02 1, not forwarded) with a patient share, still open, and no 835 from the secondary."""
+    claims = practice.claims
+    secondary = pd.Series(front.secondary_payer_id, index=claims.claim_id.to_numpy())
+    primary = claims.set_index("claim_id").payer_id
+    ev = remits.events[remits.events.kind != "foreign"]
+    answered = set(ev.claim_id[ev.payer_id.to_numpy() == secondary.reindex(ev.claim_id).to_numpy()])
+    ev = ev[ev.payer_id.to_numpy() == primary.reindex(ev.claim_id).to_numpy()]
+    reversed_ids = ev.claim_id[ev.kind == "reversal"].unique()
+    cancelled = (ev.kind == "original") & ev.claim_id.isin(reversed_ids)
+    standing = ev[(ev.kind != "reversal") & ~cancelled].sort_values(
+        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1)
+    balance = books.ledger.set_index("claim_id").balance
+    ready = standing[(standing.status == "1").to_numpy() & (standing.patient_resp > 0).to_numpy()
+                     & (secondary.reindex(standing.claim_id).to_numpy() != "")
+                     & (balance.reindex(standing.claim_id).to_numpy() > 0)
+                     & ~standing.claim_id.isin(answered).to_numpy()]
+    return [{"kind": "secondary_ready", "claim_id": c, "trace_number": None} for c in ready.claim_id]

@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from xl_ar import tables
+from xl_ar import secondary, tables
 from xl_ar.findings import Finding, Location
 from xl_ar.practice import PracticeInfo, npi_is_valid
 from xl_ar.x12.writer import STANDARD, ControlNumbers, Party, X12Writer
@@ -585,48 +585,28 @@ def _line_adjudication(ln: pd.DataFrame, c: pd.DataFrame, cob_claims: pd.DataFra
 
 
 # -- secondary claims -----------------------------------------------------------------------------
-PRIMARY_PROCESSED = ("1", "19")
-"""CLP02 statuses of a claim the primary adjudicated (19: processed as primary, forwarded)."""
-
 
 def secondary_claims(claims: pd.DataFrame, claim_lines: pd.DataFrame, remittance: dict[str, pd.DataFrame]
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], list[Finding]]:
-    """The secondary claims ready to send: claims with a `secondary_payer_id` whose primary 835 left
-    patient responsibility (PR adjustments) and whose ledger balance is still open.
+    """The secondary claims ready to send (`xl_ar.secondary.due`: the primary processed the claim as primary
+    without forwarding it, left patient responsibility, the balance is open and the secondary has not
+    answered), with the primary's adjudication as COB.
 
-    The primary's latest claim payment from the claim's payer (`payments.payer_id`, when known)
-    counts, and only when it was processed as primary (CLP02 1 or 19; a reversal, denial or forward
-    leaves the claim out). Every claim line must match one 835 line (REF*6R line control, else the
-    line number) with the same charge, and the COB must balance as the TR3 requires: per line
-    charge = paid + its CAS, per claim charge = paid + every CAS. A claim that fails gets a warning
-    finding and is not returned.
+    Every claim line must match one 835 line (REF*6R line control, else the line number) with the same
+    charge, and the COB must balance as the TR3 requires: per line charge = paid + its CAS, per claim
+    charge = paid + every CAS. A claim that fails gets a warning finding and is not returned.
 
     Returns the claims re-addressed to the secondary payer (payer_id, member_id; frequency 1),
     their lines, the COB tables (`cob_claims`, `cob_lines`, `cob_adjustments`) and the findings.
     """
     findings: list[Finding] = []
     empty = ({n: tables.empty(n) for n in ("cob_claims", "cob_lines", "cob_adjustments")})
-    sec = _text(claims.secondary_payer_id)
-    cand = claims[(sec != "") & (claims.balance > 0)].copy()
-    cp = remittance.get("claim_payments")
-    if cand.empty or cp is None or cp.empty:
-        return claims.iloc[0:0], claim_lines.iloc[0:0], empty, findings
-    pay = remittance["payments"][["payment_id", "payer_id", "payment_date"]]
-    cp = cp.merge(pay, on="payment_id", how="left", suffixes=("", "_835"))
-    cp = cp[cp.claim_id.isin(set(cand.claim_id))]
-    primary_of = cand.set_index("claim_id").payer_id
-    same = cp.payer_id.isna() | (cp.payer_id.astype(object) == primary_of.reindex(cp.claim_id).to_numpy())
-    cp = cp[same.to_numpy()].reset_index(drop=True)
-    cp["order"] = np.arange(len(cp))
-    last = cp.sort_values(["claim_id", "payment_date", "order"], kind="stable", na_position="first")
-    last = last.drop_duplicates("claim_id", keep="last")
-    last = last[last.status_code.astype(str).isin(PRIMARY_PROCESSED)]
-    adj = remittance.get("adjustments", tables.empty("adjustments"))
-    adj = adj.merge(last[["payment_id", "claim_seq"]], on=["payment_id", "claim_seq"])
-    pr = adj[adj.group_code == "PR"].groupby("claim_id").amount.sum()
-    last = last[pr.reindex(last.claim_id).fillna(0).to_numpy() > 0]
+    last = secondary.due(claims, remittance)
     if last.empty:
         return claims.iloc[0:0], claim_lines.iloc[0:0], empty, findings
+    cand = claims[claims.claim_id.isin(set(last.claim_id))].copy()
+    adj = remittance.get("adjustments", tables.empty("adjustments"))
+    adj = adj.merge(last[["payment_id", "claim_seq"]], on=["payment_id", "claim_seq"])
 
     row_of = pd.Series(np.arange(len(claims)) + 2, index=claims.claim_id.to_numpy()).groupby(level=0).first()
 
