@@ -14,7 +14,7 @@ import pytest
 
 from xl_ar.kinds import CODES as EXCEPTION_KINDS
 from xl_ar.practice import load_practice
-from xl_ar.reconcile import reconcile
+from xl_ar.reconcile import reconcile_tables
 from xl_ar.synth import generate
 
 PAYMENT_KINDS = {"duplicate_era", "era_without_deposit", "deposit_variance", "deposit_without_era",
@@ -41,9 +41,7 @@ def score(folder) -> tuple[float, float, dict]:
     practice = load_practice(folder)
     remitted, findings = practice.remittances()
     assert [f for f in findings if f.severity == "error"] == []
-    result = reconcile(practice.table("claims"), remitted, practice.table("postings"), practice.table("deposits"),
-                       practice.as_of(), practice.table("payers"), practice.table("claim_lines"),
-                       practice.table("fee_schedule"))
+    result = reconcile_tables(practice.all_tables(), remitted, practice.as_of())
     truth = {key(e["kind"], e["claim_id"], e["trace_number"], e.get("amount"))
              for e in json.loads((folder / "truth.json").read_text())["exceptions"]}
     ex = result.exceptions

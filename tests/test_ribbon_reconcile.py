@@ -25,7 +25,8 @@ def practice_book(practice: Path, store: Path) -> Book:
     for name, file in SHEETS.items():
         b.sheets[name].range("A1").value = grid(practice / file)
     b.sheets[sheets.CONFIG_SHEET].range("A1").value = [
-        ["era_source", str(practice / "era")], ["store", str(store)], ["as_of", "2026-09-30"]]
+        ["era_source", str(practice / "era")], ["store", str(store)], ["as_of", "2026-09-30"],
+        ["practice", str(practice)]]  # its status/ folder: the claims' acknowledgements
     return b
 
 

@@ -693,7 +693,9 @@ def _claims_out(ctx: Context, waiting: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     (`claim_status.unacknowledged`), counted from the first claim the practice got an acknowledgement for."""
     status = ctx.claim_status
     if status is None or status.empty:
-        return waiting.iloc[:0], waiting.iloc[:0]
+        none = waiting.iloc[:0].assign(reason=pd.Series(dtype=object), fix=pd.Series(dtype=object),
+                                       days_waiting=pd.Series(dtype="Int64"))
+        return none, none
     rejected = claim_status.rejections(waiting.reset_index(drop=True), status)
     rejected = rejected[rejected.claim_id.isin(waiting.index)]
     acknowledged = status.claim_id[status.kind.isin(["277CA", "277"])].dropna()

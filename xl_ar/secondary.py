@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from xl_ar.remittances import standing_adjudications
+from xl_ar import remittances as _remittances
 
 PROCESSED_AS_PRIMARY = "1"
 """CLP02 of a claim the primary adjudicated and did not forward."""
@@ -59,7 +59,7 @@ def due(claims: pd.DataFrame, remittances: Mapping[str, pd.DataFrame]) -> pd.Dat
     from_secondary = paid_by.notna().to_numpy() & (paid_by.to_numpy() == second.reindex(cp.claim_id).to_numpy())
     answered = set(cp.claim_id[from_secondary])
     from_primary = paid_by.isna().to_numpy() | (paid_by.to_numpy() == primary.reindex(cp.claim_id).to_numpy())
-    standing = standing_adjudications(cp[from_primary], payments)
+    standing = _remittances.standing_adjudications(cp[from_primary], payments)
     standing = standing[(standing.status_code.astype(str) == PROCESSED_AS_PRIMARY).to_numpy()
                         & ~standing.claim_id.isin(answered).to_numpy()]
     adj = remittances.get("adjustments")
