@@ -388,7 +388,7 @@ def first_pass_resolution_rate(claim_payments: pd.DataFrame, start: dt.date, end
 
     Paid = CLP02 1, 2 or 3 with a payment above zero; "again" = a later CLP loop for the claim
     (a reversal, a correction or a resubmission). Source: MGMA / HFMA "first-pass resolution rate";
-    the clean claim rate needs clearinghouse acceptance data (277CA) and is not computed here.
+    the clean claim rate (scrubber and 277CA) is `clean_claim_rate`.
     """
     _check_window(start, end)
     if dates is None:
@@ -402,6 +402,51 @@ def first_pass_resolution_rate(claim_payments: pd.DataFrame, start: dt.date, end
         first["paid"].to_numpy(dtype=np.int64) > 0)
     once = loops.reindex(first["claim_id"]).to_numpy() == 1
     return float((paid & once).sum() / len(first))
+
+
+@dataclass(frozen=True)
+class CleanClaimRate:
+    """The clean claim rate with its parts (`clean_claim_rate`)."""
+
+    claims: int
+    """Claims scrubbed (the denominator)."""
+    held: int
+    """Claims the scrubber held back: at least one error finding (they need a person before they go)."""
+    rejected: int
+    """Claims that passed the scrubber and were rejected by the clearinghouse or the payer (999 / 277CA)."""
+
+    @property
+    def clean(self) -> int:
+        """Claims that went out and were accepted with no manual intervention."""
+        return self.claims - self.held - self.rejected
+
+    @property
+    def rate(self) -> float:
+        return self.clean / self.claims if self.claims else float("nan")
+
+
+def clean_claim_rate(claims: pd.DataFrame, scrub_findings: pd.DataFrame,
+                     claim_status: pd.DataFrame | None = None) -> CleanClaimRate:
+    """Clean claim rate = claims that pass the edits with no manual intervention / claims scrubbed for billing
+    (HFMA MAP Key "clean claim rate").
+
+    `claims` are the claims scrubbed (the cohort: e.g. those billed in a month, self-pay left out), `scrub_findings`
+    the scrubber's result on them (`xl_ar.scrub.scrub`): a claim with an error finding needed a person. Of the
+    others, a claim whose first acknowledgement in `claim_status` (999 / 277CA / 277, by status date) rejected it
+    (`claim_status.REJECTED_CATEGORIES`) was not clean either; a claim never acknowledged counts as clean (no
+    evidence against it)."""
+    from xl_ar.claim_status import REJECTED_CATEGORIES
+
+    ids = claims["claim_id"].astype(object)
+    held = ids.isin(scrub_findings.loc[scrub_findings["severity"] == "error", "claim_id"]).to_numpy()
+    rejected = np.zeros(len(ids), dtype=bool)
+    if claim_status is not None and len(claim_status):
+        rows = claim_status[claim_status["claim_id"].notna() & claim_status["category_code"].notna()]
+        rows = rows.assign(_order=np.arange(len(rows))).sort_values(["claim_id", "status_date", "_order"],
+                                                                     kind="stable", na_position="last")
+        first = rows.drop_duplicates("claim_id", keep="first").set_index("claim_id")["category_code"]
+        rejected = first.reindex(ids).isin(REJECTED_CATEGORIES).to_numpy() & ~held
+    return CleanClaimRate(len(ids), int(held.sum()), int(rejected.sum()))
 
 
 # -- every KPI of the ledger -------------------------------------------------------------------------
