@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from xl_ar import synth
+from xl_ar.practice import npi_check_digit
 from xl_ar.synth import reference as ref
-from xl_ar.synth.front_end import CLINICIANS, npi_check_digit
+from xl_ar.synth.front_end import CLINICIANS
 
 
 def test_npi_check_digit_is_luhn_with_the_80840_prefix():

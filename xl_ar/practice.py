@@ -330,18 +330,19 @@ _EDI_KEYS = ("address", "city", "state", "zip", "submitter_id", "contact_name", 
 """practice.json keys for the claim files (docs/claims-out.md), read as text."""
 
 
-def npi_is_valid(npi: str) -> bool:
-    """NPI check digit: Luhn over the prefix 80840 and the first nine digits."""
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    digits = [int(c) for c in "80840" + npi[:9]]
+def npi_check_digit(base9: str) -> str:
+    """The tenth digit of an NPI: Luhn over the card issuer prefix 80840 and the nine digits (CMS NPI standard)."""
     total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
+    for i, d in enumerate(int(c) for c in reversed("80840" + base9)):
+        if i % 2 == 0:  # doubled: the rightmost digit and every second one to its left
+            d = d * 2 - 9 if d > 4 else d * 2
         total += d
-    return (10 - total % 10) % 10 == int(npi[9])
+    return str((10 - total % 10) % 10)
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Whether a text is an NPI: 10 digits whose last is the check digit (`npi_check_digit`) of the first nine."""
+    return len(npi) == 10 and npi.isascii() and npi.isdigit() and npi_check_digit(npi[:9]) == npi[9]
 
 
 def x12_files(folder: Path, sub: str, suffixes: tuple[str, ...]) -> list[Path]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xl_ar.practice import npi_check_digit
 from xl_ar.synth import reference as ref
 from xl_ar.synth.books import Books
 from xl_ar.synth.practice import Practice
@@ -23,18 +24,6 @@ PLACES_OF_SERVICE: tuple[tuple[str, float], ...] = (("11", 0.90), ("02", 0.06), 
 
 SECONDARY_SHARE = 0.3
 """Share of the patients of a payer with secondaries (`ref.SECONDARY_PAYERS`) who hold secondary coverage."""
-
-
-def npi_check_digit(base9: str) -> str:
-    """The tenth digit of an NPI: Luhn over the 9 digits with the card issuer prefix 80840 (CMS NPI standard)."""
-    digits = [int(c) for c in "80840" + base9]
-    total = 0
-    for i, d in enumerate(reversed(digits)):  # doubled: the rightmost digit of the base and every second one
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return str((10 - total % 10) % 10)
 
 
 CLINICIANS: tuple[str, ...] = tuple(b + npi_check_digit(b) for b in ("123456780", "198765430", "155512340"))
