@@ -137,6 +137,10 @@ class Block:
     envelope: bool
 
 
+_Bounds = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Of some rows: each one's end, index in `Segments.seps` of its first separator, and count of separators."""
+
+
 @dataclass(slots=True)
 class Segments:
     """Every non-empty segment of a file as byte ranges into one buffer.
@@ -230,34 +234,49 @@ class Segments:
         if kept is None or kept[0] is not rows:
             if len(self._memo) >= 32:
                 self._memo.clear()
-            kept = self._memo[id(rows)] = (rows, {})
-        done = kept[1]
+            kept = self._memo[id(rows)] = (rows, {}, [])
+        done, bounds = kept[1], kept[2]
         missing = tuple(k for k in ks if k not in done)
         if missing:
-            for k, (a, b) in self._ranges(rows, missing).items():
+            if not bounds:  # each row's bounds, looked up once for all the elements asked of these rows
+                bounds.append(self._bounds(rows))
+            for k, (a, b) in self._ranges(rows, missing, bounds[0]).items():
                 a.setflags(write=False)
                 b.setflags(write=False)
                 done[k] = (a, b)
         return {k: done[k] for k in ks}
 
-    def _ranges(self, rows: np.ndarray, ks: tuple[int, ...]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _bounds(self, rows: np.ndarray) -> _Bounds:
+        """Of each row: its end, the index in `seps` of its first separator, and its number of separators."""
         end = self.end[rows]
-        if not len(self.seps):
-            return {k: (end.copy(), end.copy()) for k in ks}
         fs = self.first_sep[rows]
         nsep = self.first_sep[rows + 1]
         nsep -= fs
-        out = {}
-        for k in ks:
-            at = fs + (k - 1)  # the separator before element k (clipped: beyond the segment when absent)
-            a = np.take(self.seps, at, mode="clip")
-            a += 1
-            at += 1
-            b = np.take(self.seps, at, mode="clip")
+        for array in (end, fs, nsep):
+            array.setflags(write=False)
+        return end, fs, nsep
+
+    def _ranges(self, rows: np.ndarray, ks: tuple[int, ...],
+                bounds: _Bounds | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """`element_ranges` computed; consecutive elements share the separator between them (one lookup)."""
+        if not len(self.seps):
+            end = self.end[rows]
+            return {k: (end.copy(), end.copy()) for k in ks}
+        end, fs, nsep = bounds if bounds is not None else self._bounds(rows)
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        previous: tuple[int, np.ndarray] | None = None  # the separator before the next element, when known
+        for k in sorted(set(ks)):
+            if previous is not None and previous[0] == k - 1:
+                a = previous[1] + 1  # the separator ending element k - 1 starts element k
+            else:
+                a = np.take(self.seps, fs + (k - 1), mode="clip")  # the separator before element k (clipped:
+                a += 1  # beyond the segment when absent)
+            b = np.take(self.seps, fs + k, mode="clip")
             np.copyto(a, end, where=nsep < k)
-            np.copyto(b, end, where=nsep <= k)
+            previous = (k, b)  # b + 1 starts element k + 1; where b becomes `end` below, nsep <= k and
+            np.copyto(b, end, where=nsep <= k)  # element k + 1 is absent: its start is set to `end` then
             out[k] = (a, b)
-        return out
+        return {k: out[k] for k in ks}
 
     def count(self, rows: np.ndarray) -> np.ndarray:
         """Number of elements (after the id) of each row, trailing empty ones included."""
