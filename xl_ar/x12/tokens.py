@@ -715,10 +715,13 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.n
         q, s11, s13 = (np.full(len(p), n, dtype=np.int64) for _ in range(3))
         todo = np.arange(len(p))
         for width in (128, _ISA_MAX):
-            count = np.cumsum(sliding_window_view(buf, width)[p[todo]] == sep[todo, None], axis=1, dtype=np.int16)
-            done = count[:, -1] >= 16
+            # the separators in each candidate's window, row by row: the k-th of row i is at `col[first[i] + k - 1]`
+            row, col = np.nonzero(sliding_window_view(buf, width)[p[todo]] == sep[todo, None])
+            count = np.bincount(row, minlength=len(todo))
+            first = np.cumsum(count) - count
+            done = count >= 16
             for out, k in ((q, 16), (s11, 11), (s13, 13)):
-                out[todo[done]] = p[todo[done]] + np.argmax(count[done] >= k, axis=1)
+                out[todo[done]] = p[todo[done]] + col[first[done] + (k - 1)]
             todo = todo[~done]
             if not len(todo):
                 break
