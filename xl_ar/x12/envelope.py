@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xl_ar.findings import Collector, Location
-from xl_ar.x12.tokens import ENVELOPE_IDS, OTHER, Segments, parse_decimal
+from xl_ar.x12.tokens import ENVELOPE_IDS, OTHER, Segments, object_array, parse_decimal
 
 _ISA, _GS, _ST, _SE, _GE, _IEA, _TA1 = range(1, len(ENVELOPE_IDS) + 1)
 _SHOWN_CONTROL = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -253,41 +253,53 @@ def _regular(segs: Segments, rows: np.ndarray) -> Envelope | None:
     code = segs.code[rows]
     if _REGULAR.fullmatch(_LETTERS[code].tobytes()) is None:
         return None
-
-    def ranges(c: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return segs.element(rows[code == c], k)
+    # each code's elements looked up in one call (each row's bounds read once, not once per element)
+    wanted = {_ISA: (13,), _GS: (6, 8), _ST: (1, 2, 3), _SE: (1, 2), _GE: (1, 2), _IEA: (1, 2)}
+    at = {c: rows[code == c] for c in wanted}
+    got = {c: segs.element_ranges(at[c], ks) for c, ks in wanted.items()}
 
     def texts(c: int, k: int, repeated: bool = False) -> list[str]:
         """Element k of the segments of code c, without blanks around (checked on the bytes first);
         `repeated` values (ST01, conventions) are decoded once each."""
-        a, b = ranges(c, k)
-        values = [v or "" for v in segs.codes(a, b).tolist()] if repeated else segs.texts(a, b)
+        a, b = got[c][k]
+        values = _repeated_texts(segs, a, b) if repeated else segs.texts(a, b)
         return [v.strip() for v in values] if segs.blank_edged(a, b).any() else values
 
     def count(c: int, digits: int) -> np.ndarray | None:
         """Element 1 of the trailers of code c as numbers: None unless each is 1 to `digits` ASCII digits."""
-        a, b = ranges(c, 1)
+        a, b = got[c][1]
         if not len(a) or int((b - a).max()) > digits or not segs.digits_only(a, b):
             return None
         return parse_decimal(segs.buf, a, b)[0]
 
-    st_row, se_row = rows[code == _ST], rows[code == _SE]
+    st_row, se_row = at[_ST], at[_SE]
     gs_of_st = np.cumsum(code == _GS)[code == _ST] - 1
     isa_of_gs = np.cumsum(code == _ISA)[code == _GS] - 1
     counts = ((_SE, se_row - st_row + 1, 10),
-              (_GE, np.bincount(gs_of_st, minlength=int(np.sum(code == _GS))), 6),
-              (_IEA, np.bincount(isa_of_gs, minlength=int(np.sum(code == _ISA))), 5))
+              (_GE, np.bincount(gs_of_st, minlength=len(at[_GS])), 6),
+              (_IEA, np.bincount(isa_of_gs, minlength=len(at[_ISA])), 5))
     for c, actual, digits in counts:
         written = count(c, digits)
         if written is None or not np.array_equal(written, actual):
             return None
-    if not (segs.same_bytes(ranges(_SE, 2), ranges(_ST, 2)) and segs.same_bytes(ranges(_GE, 2), ranges(_GS, 6))
-            and segs.same_bytes(ranges(_IEA, 2), ranges(_ISA, 13))):
+    if not (segs.same_bytes(got[_SE][2], got[_ST][2]) and segs.same_bytes(got[_GE][2], got[_GS][6])
+            and segs.same_bytes(got[_IEA][2], got[_ISA][13])):
         return None
     gs08 = texts(_GS, 8, repeated=True)
     st03 = texts(_ST, 3, repeated=True)
-    conventions = st03 if all(st03) else [c or gs08[g] for c, g in zip(st03, gs_of_st.tolist(), strict=True)]
+    if all(st03):
+        conventions = st03
+    elif not any(st03):  # no ST03 at all: each transaction takes its group's GS08
+        conventions = object_array(gs08)[gs_of_st].tolist()
+    else:
+        conventions = [c or gs08[g] for c, g in zip(st03, gs_of_st.tolist(), strict=True)]
     return Envelope(st_row=st_row.astype(np.int64), end_row=se_row.astype(np.int64),
                     st01=tuple(texts(_ST, 1, repeated=True)), st02=tuple(texts(_ST, 2)), convention=tuple(conventions))
 
 
+def _repeated_texts(segs: Segments, a: np.ndarray, b: np.ndarray) -> list[str]:
+    """Strings of byte ranges ("" for empty) that mostly repeat: one value decoded once when every range
+    holds the same bytes (ST01 `835` in every interchange), else each distinct value decoded once."""
+    if len(a) and segs.same_bytes((a, b), (np.broadcast_to(a[:1], a.shape), np.broadcast_to(b[:1], b.shape))):
+        return [segs.texts(a[:1], b[:1])[0]] * len(a)
+    return [v or "" for v in segs.codes(a, b).tolist()]

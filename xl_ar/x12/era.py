@@ -537,7 +537,7 @@ def _payments(doc: Document, loops: _Loops) -> _Payments:
         for j in np.flatnonzero(missing).tolist():
             doc.report_at("missing segment", "error", doc.where.transaction(int(txs[j])), text)
     has_bpr = bpr >= 0
-    bpr_rows = bpr[has_bpr]
+    bpr_rows = _read_only(bpr[has_bpr])  # read-only: its rows' bounds are looked up once for all its elements
     amount = np.zeros(npay, dtype=np.int64)
     decimals = np.zeros(npay, dtype=np.int64)
     amount[has_bpr], decimals[has_bpr], _ = doc.amounts(bpr_rows, 2, "BPR02 (payment amount)", True)
@@ -546,10 +546,17 @@ def _payments(doc: Document, loops: _Loops) -> _Payments:
         doc.require(bpr_rows, k, name)
     pay_date = np.full(npay, _NAT, dtype="datetime64[D]")
     pay_date[has_bpr] = doc.dates(bpr_rows, 16, "BPR16 (payment date)")
+    method = np.full(npay, None, dtype=object)
+    method[has_bpr] = doc.codes(bpr_rows, 4)
     # a payer or clearinghouse does send ERAs without a trace: still a payment (matched by amount and date)
-    doc.require(trn[trn >= 0], 2, "TRN02 (trace number)", "warning",
+    has_trn = trn >= 0
+    trn_rows = _read_only(trn[has_trn])
+    doc.require(trn_rows, 2, "TRN02 (trace number)", "warning",
                 "; the payment is matched to its deposit by amount and date, and to postings without a check number")
-    trace = _per(trn, lambda r: doc.texts(r, 2), npay)
+    trace = np.full(npay, None, dtype=object)
+    trace[has_trn] = doc.texts(trn_rows, 2)
+    originator = np.full(npay, None, dtype=object)  # TRN03: the payer's id when no REF*2U or N1*PR04
+    originator[has_trn] = doc.codes(trn_rows, 3)
 
     def text(k: int) -> Callable[[np.ndarray], np.ndarray]:  # payer names, ids and NPIs repeat: decoded once each
         return lambda r: doc.codes(r, k)
@@ -557,17 +564,30 @@ def _payments(doc: Document, loops: _Loops) -> _Payments:
     n1 = doc.rows("N1", ~loops.in_claim)
     n1q = doc.keys(n1, 1)
     pr = _first(doc.tx_index(n1[n1q == _K["PR"]]), n1[n1q == _K["PR"]], npay)
+    has_pr = pr >= 0
+    pr_rows = _read_only(pr[has_pr])
+    payer_name = np.full(npay, None, dtype=object)
+    payer_name[has_pr] = doc.codes(pr_rows, 2)
+    payer_id = np.full(npay, None, dtype=object)
+    payer_id[has_pr] = doc.codes(pr_rows, 4)
     pe = n1[(n1q == _K["PE"])]
     pe = pe[doc.keys(pe, 3) == _K["XX"]]
     ref = doc.rows("REF", ~loops.in_claim)
     ref = ref[doc.keys(ref, 1) == _K["2U"]]
     payer_ref = _per(_first(doc.tx_index(ref), ref, npay), text(2), npay)
-    for fallback in (_per(pr, text(4), npay), _per(trn, text(3), npay)):
+    for fallback in (payer_id, originator):
         payer_ref = np.where(pd.isna(payer_ref), fallback, payer_ref)
     ids = object_array(_payment_ids(doc, [t or "" for t in trace]))
-    return _Payments(ids=ids, amount=amount, decimals=decimals, bpr=bpr, payer_name=_per(pr, text(2), npay),
+    return _Payments(ids=ids, amount=amount, decimals=decimals, bpr=bpr, payer_name=payer_name,
                      payer_ref=payer_ref, payee_npi=_per(_first(doc.tx_index(pe), pe, npay), text(4), npay),
-                     method=_per(bpr, lambda r: doc.codes(r, 4), npay), payment_date=pay_date, trace=trace)
+                     method=method, payment_date=pay_date, trace=trace)
+
+
+def _read_only(rows: np.ndarray) -> np.ndarray:
+    """`rows` made read-only, so that the elements asked of them share one lookup of each row's bounds
+    (see `Segments.element_ranges`)."""
+    rows.setflags(write=False)
+    return rows
 
 
 def _payment_ids(doc: Document, trn02: list[str]) -> list[str]:

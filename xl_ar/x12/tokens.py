@@ -137,6 +137,10 @@ class Block:
     envelope: bool
 
 
+_Bounds = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Of some rows: each one's end, index in `Segments.seps` of its first separator, and count of separators."""
+
+
 @dataclass(slots=True)
 class Segments:
     """Every non-empty segment of a file as byte ranges into one buffer.
@@ -230,34 +234,49 @@ class Segments:
         if kept is None or kept[0] is not rows:
             if len(self._memo) >= 32:
                 self._memo.clear()
-            kept = self._memo[id(rows)] = (rows, {})
-        done = kept[1]
+            kept = self._memo[id(rows)] = (rows, {}, [])
+        done, bounds = kept[1], kept[2]
         missing = tuple(k for k in ks if k not in done)
         if missing:
-            for k, (a, b) in self._ranges(rows, missing).items():
+            if not bounds:  # each row's bounds, looked up once for all the elements asked of these rows
+                bounds.append(self._bounds(rows))
+            for k, (a, b) in self._ranges(rows, missing, bounds[0]).items():
                 a.setflags(write=False)
                 b.setflags(write=False)
                 done[k] = (a, b)
         return {k: done[k] for k in ks}
 
-    def _ranges(self, rows: np.ndarray, ks: tuple[int, ...]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _bounds(self, rows: np.ndarray) -> _Bounds:
+        """Of each row: its end, the index in `seps` of its first separator, and its number of separators."""
         end = self.end[rows]
-        if not len(self.seps):
-            return {k: (end.copy(), end.copy()) for k in ks}
         fs = self.first_sep[rows]
         nsep = self.first_sep[rows + 1]
         nsep -= fs
-        out = {}
-        for k in ks:
-            at = fs + (k - 1)  # the separator before element k (clipped: beyond the segment when absent)
-            a = np.take(self.seps, at, mode="clip")
-            a += 1
-            at += 1
-            b = np.take(self.seps, at, mode="clip")
+        for array in (end, fs, nsep):
+            array.setflags(write=False)
+        return end, fs, nsep
+
+    def _ranges(self, rows: np.ndarray, ks: tuple[int, ...],
+                bounds: _Bounds | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """`element_ranges` computed; consecutive elements share the separator between them (one lookup)."""
+        if not len(self.seps):
+            end = self.end[rows]
+            return {k: (end.copy(), end.copy()) for k in ks}
+        end, fs, nsep = bounds if bounds is not None else self._bounds(rows)
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        previous: tuple[int, np.ndarray] | None = None  # the separator before the next element, when known
+        for k in sorted(set(ks)):
+            if previous is not None and previous[0] == k - 1:
+                a = previous[1] + 1  # the separator ending element k - 1 starts element k
+            else:
+                a = np.take(self.seps, fs + (k - 1), mode="clip")  # the separator before element k (clipped:
+                a += 1  # beyond the segment when absent)
+            b = np.take(self.seps, fs + k, mode="clip")
             np.copyto(a, end, where=nsep < k)
-            np.copyto(b, end, where=nsep <= k)
+            previous = (k, b)  # b + 1 starts element k + 1; where b becomes `end` below, nsep <= k and
+            np.copyto(b, end, where=nsep <= k)  # element k + 1 is absent: its start is set to `end` then
             out[k] = (a, b)
-        return out
+        return {k: out[k] for k in ks}
 
     def count(self, rows: np.ndarray) -> np.ndarray:
         """Number of elements (after the id) of each row, trailing empty ones included."""
@@ -696,10 +715,13 @@ def _isa_candidates(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.n
         q, s11, s13 = (np.full(len(p), n, dtype=np.int64) for _ in range(3))
         todo = np.arange(len(p))
         for width in (128, _ISA_MAX):
-            count = np.cumsum(sliding_window_view(buf, width)[p[todo]] == sep[todo, None], axis=1, dtype=np.int16)
-            done = count[:, -1] >= 16
+            # the separators in each candidate's window, row by row: the k-th of row i is at `col[first[i] + k - 1]`
+            row, col = np.nonzero(sliding_window_view(buf, width)[p[todo]] == sep[todo, None])
+            count = np.bincount(row, minlength=len(todo))
+            first = np.cumsum(count) - count
+            done = count >= 16
             for out, k in ((q, 16), (s11, 11), (s13, 13)):
-                out[todo[done]] = p[todo[done]] + np.argmax(count[done] >= k, axis=1)
+                out[todo[done]] = p[todo[done]] + col[first[done] + (k - 1)]
             todo = todo[~done]
             if not len(todo):
                 break
@@ -1176,14 +1198,42 @@ def parse_date(buf: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarra
     return out, ok
 
 
+_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_ZEROS = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
+
+
+def _eight_digits(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Words of 8 bytes (little-endian: the first character lowest) read as 8 decimal digits: `(value, ok)`.
+
+    Each byte is a digit when its high nibble is 3 and stays 3 after adding 6 (`:` to `?` carry to 4; no
+    byte of a valid word carries into the next). The value is summed in three multiply-and-shift steps
+    (pairs, fours, all eight: the usual SWAR reading of eight digits), not digit by digit.
+    """
+    ok = ((word & _HIGH_NIBBLES) == _ZEROS) & (((word + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
+    value = word & _NIBBLES
+    value = ((value * np.uint64(10)) + (value >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    value = ((value * np.uint64(100)) + (value >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    value = (value * np.uint64(10000)) + (value >> np.uint64(32))
+    return (value & np.uint64(0xFFFFFFFF)).astype(np.int64), ok
+
+
 def _dates_chunk(buf: np.ndarray, a: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    chars, _ = _gather(buf, a, np.where(ok, 8, 0), 8)
-    digits = chars.astype(np.int64) - 48
-    ok = ok & ((digits >= 0) & (digits <= 9)).all(axis=1)
-    d = np.where(ok[:, None], digits, 0)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month = d[:, 4] * 10 + d[:, 5]
-    day = d[:, 6] * 10 + d[:, 7]
+    n = len(buf)
+    if n >= 8 and not (ok & (a > n - 8)).any():  # the usual case: each date is one 64-bit word
+        value, digits = _eight_digits(_words_at(buf, 8)[np.minimum(a, n - 8)])
+        ok = ok & digits
+        value = np.where(ok, value, 0)
+        year, month, day = value // 10000, value // 100 % 100, value % 100
+    else:  # a date within 8 bytes of the end of the file: byte by byte
+        chars, _ = _gather(buf, a, np.where(ok, 8, 0), 8)
+        digits = chars.astype(np.int64) - 48
+        ok = ok & ((digits >= 0) & (digits <= 9)).all(axis=1)
+        d = np.where(ok[:, None], digits, 0)
+        year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+        month = d[:, 4] * 10 + d[:, 5]
+        day = d[:, 6] * 10 + d[:, 7]
     ok &= (year >= 1800) & (year <= 2300) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
     months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     dates = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
