@@ -61,3 +61,18 @@ def test_diagnosis_pointers_point_at_codes_the_claim_has(exported):
     n_codes = claims.set_index("Claim #")["Dx Codes"].str.count(",") + 1
     highest = lines.diagnosis_pointers.str.split(":").map(lambda p: max(int(x) for x in p))
     assert (highest.to_numpy() <= n_codes.reindex(lines.claim_id).to_numpy()).all()
+
+
+def test_replacements_and_voids_name_the_payer_claim_number_of_their_835(tmp_path):
+    from xl_ar.practice import load_practice
+
+    synth.generate(tmp_path, claims=1500, months=6, seed=5)
+    practice = load_practice(tmp_path)
+    claims = practice.table("claims")
+    corrected = claims[claims.frequency_code.isin(["7", "8"])]
+    assert set(corrected.frequency_code) == {"7", "8"}  # 1% and 0.3% of the adjudicated claims
+    remitted, _ = practice.remittances()
+    numbers = remitted["claim_payments"].groupby("claim_id").payer_claim_id.agg(set)
+    for claim_id, original in zip(corrected.claim_id, corrected.original_payer_claim_id, strict=True):
+        assert original in numbers[claim_id]
+    assert claims.original_payer_claim_id[~claims.frequency_code.isin(["7", "8"])].isna().all()

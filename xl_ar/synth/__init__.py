@@ -89,7 +89,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         practice = _practice.build(claims, months, seed, as_of)
         remits = _remit.build(practice, rng)
         books = _books.build(practice, remits, rng)
-        front = _front_end.build(practice, seed)
+        front = _front_end.build(practice, remits, seed)
         acks = _acks.build(practice, books, remits, seed)
         truth = _claims_out_truth(_books.truth(practice, remits, books),
                                   _acks.truth(practice, acks) + _front_end.secondary_truth(practice, remits, books,
@@ -224,6 +224,8 @@ def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books,
         "Rendering NPI": front.rendering_npi,
         "Secondary Ins": front.secondary_payer_id,
         "Secondary Member ID": front.secondary_member_id,
+        "Frequency": front.frequency_code,
+        "Original Claim #": front.original_payer_claim_id,
     }), out / "claims.csv")
 
     lines = practice.lines

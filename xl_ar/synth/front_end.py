@@ -46,9 +46,29 @@ class FrontEnd:
     """Per claim."""
     diagnosis_pointers: np.ndarray
     """Per line: `1`, or `1:2` for a later line of a claim with two diagnoses."""
+    frequency_code: np.ndarray
+    """Per claim: '' (an original), 7 (a replacement being sent) or 8 (a void being sent)."""
+    original_payer_claim_id: np.ndarray
+    """Per claim: the payer's claim number a replacement or void corrects ('' for an original)."""
 
 
-def build(practice: Practice, seed: int) -> FrontEnd:
+CORRECTED_SHARE = (0.01, 0.003)
+"""Shares of the adjudicated claims the practice is correcting (frequency 7) and voiding (8)."""
+
+
+def _standing(practice: Practice, remits: Remits) -> pd.DataFrame:
+    """Each claim's adjudication by its own payer that stands: the latest loop that is neither a reversal nor
+    an original a reversal cancels."""
+    ev = remits.events[remits.events.kind != "foreign"]
+    primary = practice.claims.set_index("claim_id").payer_id
+    ev = ev[ev.payer_id.to_numpy() == primary.reindex(ev.claim_id).to_numpy()]
+    reversed_ids = ev.claim_id[ev.kind == "reversal"].unique()
+    cancelled = (ev.kind == "original") & ev.claim_id.isin(reversed_ids)
+    return ev[(ev.kind != "reversal") & ~cancelled].sort_values(
+        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1)
+
+
+def build(practice: Practice, remits: Remits, seed: int) -> FrontEnd:
     """Draw the front-end details of a generated practice (its own random stream)."""
     rng = np.random.default_rng([seed, 14])
     patients, claims, lines = practice.patients, practice.claims, practice.lines
@@ -75,7 +95,19 @@ def build(practice: Practice, seed: int) -> FrontEnd:
     two_dx = claims.diagnosis_codes.str.contains(",").to_numpy()[lines.claim.to_numpy()]
     later = lines.line_no.to_numpy() > 1
     pointers = np.where(two_dx & later & (rng.random(len(lines)) < 0.5), "1:2", "1").astype(object)
-    return FrontEnd(sex, pos, rendering, secondary, secondary_member, pointers)
+
+    # corrections and voids the practice is sending for claims the payer adjudicated (CLP07 is the number)
+    standing = _standing(practice, remits)
+    standing = standing[standing.payer_claim_id.astype(str).str.len() > 0]
+    row = pd.Series(np.arange(len(claims)), index=claims.claim_id.to_numpy()).reindex(standing.claim_id).to_numpy()
+    r = rng.random(len(row))
+    frequency = np.full(len(claims), "", dtype=object)
+    original = np.full(len(claims), "", dtype=object)
+    frequency[row[r < CORRECTED_SHARE[0]]] = "7"
+    frequency[row[(r >= CORRECTED_SHARE[0]) & (r < sum(CORRECTED_SHARE))]] = "8"
+    corrected = row[r < sum(CORRECTED_SHARE)]
+    original[corrected] = standing.payer_claim_id.to_numpy()[r < sum(CORRECTED_SHARE)]
+    return FrontEnd(sex, pos, rendering, secondary, secondary_member, pointers, frequency, original)
 
 
 def secondary_truth(practice: Practice, remits: Remits, books: Books, front: FrontEnd) -> list[dict]:
@@ -83,14 +115,9 @@ def secondary_truth(practice: Practice, remits: Remits, books: Books, front: Fro
     as primary (CLP02 1, not forwarded) with a patient share, still open, and no 835 from the secondary."""
     claims = practice.claims
     secondary = pd.Series(front.secondary_payer_id, index=claims.claim_id.to_numpy())
-    primary = claims.set_index("claim_id").payer_id
     ev = remits.events[remits.events.kind != "foreign"]
     answered = set(ev.claim_id[ev.payer_id.to_numpy() == secondary.reindex(ev.claim_id).to_numpy()])
-    ev = ev[ev.payer_id.to_numpy() == primary.reindex(ev.claim_id).to_numpy()]
-    reversed_ids = ev.claim_id[ev.kind == "reversal"].unique()
-    cancelled = (ev.kind == "original") & ev.claim_id.isin(reversed_ids)
-    standing = ev[(ev.kind != "reversal") & ~cancelled].sort_values(
-        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1)
+    standing = _standing(practice, remits)
     balance = books.ledger.set_index("claim_id").balance
     ready = standing[(standing.status == "1").to_numpy() & (standing.patient_resp > 0).to_numpy()
                      & (secondary.reindex(standing.claim_id).to_numpy() != "")
