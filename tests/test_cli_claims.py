@@ -191,3 +191,25 @@ def test_secondary_claims_go_to_a_second_file_with_their_cob_and_validate(synthe
     assert (found["claims"]["claim_id"].sort_values().tolist() == sorted(due["claim_id"]))
     assert pyx12_errors(second.read_text(), tmp_path) == []
     assert pyx12_errors(target.read_text(), tmp_path) == []
+
+
+def test_the_demo_step_scrubs_and_writes_the_837p_of_the_clean_claims(practice, tmp_path):
+    from xl_ar import demo
+    from xl_ar.practice import load_practice
+
+    loaded = load_practice(practice)
+    said = demo._claims_out(loaded, loaded.as_of(), tmp_path, tmp_path / "s.db")
+    # 3 claims to send (C1, C2, C4), C2 held back by its one finding: 2 clean
+    assert said.startswith("Scrubbed 3 claims to send: 2 clean, 1 held back by 1 findings; wrote claims.837")
+    found, _ = read_837p((tmp_path / "claims.837").read_bytes(), "claims.837")
+    assert sorted(found["claims"]["claim_id"]) == ["C1", "C4"]
+
+
+def test_the_demo_step_says_which_837p_keys_practice_json_lacks(tmp_path):
+    from xl_ar import demo
+    from xl_ar.practice import load_practice
+
+    loaded = load_practice(tiny_practice(tmp_path / "practice", edi=False))
+    said = demo._claims_out(loaded, loaded.as_of(), tmp_path, tmp_path / "s.db")
+    assert "no 837P (practice.json lacks" in said and "submitter_id" in said
+    assert not (tmp_path / "claims.837").exists()
