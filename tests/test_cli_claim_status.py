@@ -121,3 +121,19 @@ def test_a_276_after_an_837_takes_the_next_control_number(practice, tmp_path):
     assert main(["claim-status", "request", "--practice", str(practice), "--out", str(tmp_path / "b.276"),
                  "--store", store]) == 0
     assert segments(tmp_path / "b.276")[0][13] == "000000002"  # the 837 took 1
+
+
+def test_a_claim_that_cannot_be_asked_about_is_named_by_its_row_in_the_claims_file(tmp_path, capsys):
+    from tests.cli14_practice import CLAIMS
+
+    # C3 (file row 4) is the one claim due and has no member id: the 276 would be empty, and C3 is named
+    # by its row in claims.csv (4), not by its place among the claims due (2)
+    c3 = CLAIMS[2].replace(",M300,", ",,")
+    practice = tiny_practice(tmp_path / "practice", claims=[CLAIMS[0], CLAIMS[1], c3, CLAIMS[3]])
+    (practice / "status").mkdir()
+    (practice / "status" / "ack.277").write_text(ack_277ca(), encoding="ascii")
+    target = tmp_path / "out.276"
+    code, _, err = run(capsys, "claim-status", "request", "--practice", str(practice), "--out", str(target),
+                       "--store", str(tmp_path / "s.db"))
+    assert code == 2 and not target.exists()
+    assert "claims.csv row 4, column 'member_id'" in err

@@ -134,3 +134,16 @@ def test_two_requests_never_reuse_a_control_number(practice, tmp_path):
         assert main(["eligibility", "request", "--practice", str(practice), "--out", str(tmp_path / name),
                      "--store", store]) == 0
     assert [segments(tmp_path / n)[0][13] for n in ("a.270", "b.270")] == ["000000001", "000000002"]
+
+
+def test_a_claim_that_cannot_be_asked_for_is_named_by_its_row_in_the_claims_file(tmp_path, capsys):
+    from tests.cli14_practice import CLAIMS
+
+    # file rows: 2 C3 (billed), 3 C1, 4 C2 without member id, 5 C4; asked for: C1, C2 -> C2 is row 4 (not 3)
+    c2 = CLAIMS[1].replace(",M200,", ",,")
+    practice = tiny_practice(tmp_path / "practice", claims=[CLAIMS[2], CLAIMS[0], c2, CLAIMS[3]])
+    target = tmp_path / "out.270"
+    code, out, err = run(capsys, "eligibility", "request", "--practice", str(practice), "--out", str(target),
+                         "--store", str(tmp_path / "s.db"))
+    assert code == 0 and "1 eligibility requests" in out and "1 rows could not be asked for" in out
+    assert "claims.csv row 4" in err and "member_id is missing" in err

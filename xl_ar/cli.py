@@ -796,6 +796,8 @@ def _appointments(path: Path):
 
 def cmd_eligibility_request(args: argparse.Namespace) -> int:
     """270 requests for an appointments file, or for the claims not yet billed and those of the next N days."""
+    from dataclasses import replace
+
     import pandas as pd
 
     from xl_ar import claims as out
@@ -820,6 +822,8 @@ def cmd_eligibility_request(args: argparse.Namespace) -> int:
         number = out.next_control_number(store)
         made = write_270(requests, practice.table("payers"), practice.info, when=_now(),
                          numbers=ControlNumbers(number, number), source=source)
+        if not args.appointments:  # rows of the claims file, not of the claims picked
+            made = replace(made, findings=out.at_file_rows(made.findings, {"claims": requests}, practice.files))
         if not made.text:
             raise InputError("no eligibility request could be written; nothing was written",
                              [f for f in made.findings if f.severity == "error"], source=target.name)
@@ -862,6 +866,8 @@ def cmd_eligibility_check(args: argparse.Namespace) -> int:
 
 def cmd_claim_status_request(args: argparse.Namespace) -> int:
     """276 status requests for the claims past follow-up (`status_requests_due`)."""
+    import pandas as pd
+
     from xl_ar import claims as out
     from xl_ar import outputs
     from xl_ar.claim_status import status_requests_due
@@ -872,7 +878,10 @@ def cmd_claim_status_request(args: argparse.Namespace) -> int:
     practice, settings, as_of = _practice_and_date(args)
     target = Path(args.out)
     status, _ = practice.claim_status()
-    due = status_requests_due(practice.table("claims"), status, as_of, args.days)
+    claims = practice.table("claims")
+    due = status_requests_due(claims, status, as_of, args.days)
+    at = pd.Series(claims.index, index=claims["claim_id"].to_numpy()).groupby(level=0).first()
+    due.index = at.reindex(due["claim_id"].to_numpy()).to_numpy()  # each claim's row of the claims file
     if due.empty:
         print(f"No claim is past follow-up ({args.days} days) as of {as_of}; nothing was written.")
         return 0
@@ -882,6 +891,7 @@ def cmd_claim_status_request(args: argparse.Namespace) -> int:
         text, findings = write_276(due, practice.table("payers"), info.name, info.npi, info.submitter_id or info.npi,
                                    _now(), numbers=ControlNumbers(number, number),
                                    usage="T" if info.test_files else "P")
+        findings = out.at_file_rows(findings, {"claims": due}, practice.files)
         if not text:
             raise InputError("no claim could be put in a 276; nothing was written", findings, source=target.name)
         outputs.write_text(target, text, private=True)
