@@ -147,3 +147,10 @@ def test_a_claim_that_cannot_be_asked_for_is_named_by_its_row_in_the_claims_file
                          "--store", str(tmp_path / "s.db"))
     assert code == 0 and "1 eligibility requests" in out and "1 rows could not be asked for" in out
     assert "claims.csv row 4" in err and "member_id is missing" in err
+
+
+def test_check_without_any_271_says_every_claim_is_unverified(tmp_path, capsys):
+    practice = tiny_practice(tmp_path / "practice")  # no eligibility/ folder
+    code, out, _ = run(capsys, "eligibility", "check", "--practice", str(practice))
+    # the 3 claims to send (C1, C2, C4) have no answer: 3 unverified
+    assert code == 0 and "unverified                     3" in out and "no 271 response" in out

@@ -858,6 +858,9 @@ def cmd_eligibility_check(args: argparse.Namespace) -> int:
         return 0
     print(f"Checked {len(claims):,} claims against {len(eligibility):,} eligibility benefit rows: "
           f"{affected:,} claims with coverage problems")
+    if eligibility.empty:
+        print("  (no 271 response in eligibility/: every claim is unverified; `xl-ar eligibility request` "
+              "writes the 270 to send)")
     for kind, n in counts.items():
         print(f"  {kind:<24} {n:>7,}")
     _print_findings([f for f in findings if f.severity == "error"], limit=20)
