@@ -642,6 +642,297 @@ def cmd_map_suggest(args: argparse.Namespace) -> int:
     return EXIT_INPUT if found.missing else 0
 
 
+# -- issue 14: claims out, eligibility, claim status (core in xl_ar.claims; docs/claims-commands.md) -------------
+
+def _practice_and_date(args: argparse.Namespace):
+    """The practice folder (read, refused on errors), its settings and as-of date."""
+    from xl_ar.practice import load_practice
+
+    settings = _settings(args)
+    practice = load_practice(_practice_folder(settings))
+    return practice, settings, practice.as_of(settings.as_of)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _refuse_errors(findings: Sequence[Finding], what: str) -> None:
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise InputError(f"{what}; nothing was written", errors)
+
+
+def cmd_claims_scrub(args: argparse.Namespace) -> int:
+    """Scrub the claims to send; counts by rule (no identifiers) and, with --out, the findings table."""
+    import json
+
+    from xl_ar import audit
+    from xl_ar import claims as out
+
+    practice, settings, as_of = _practice_and_date(args)
+    rules, rule_findings = out.payer_rules(practice.folder, Path(args.rules) if args.rules else None)
+    _refuse_errors(rule_findings, "the payer rules file has problems")
+    result = out.scrub_practice(practice, as_of, rules, every=args.all)
+    counts = result.counts_by_rule()
+    if args.out:
+        target = Path(args.out)
+        if target.suffix.lower() not in (".xlsx", ".csv"):
+            raise InputError("write the findings to a .xlsx or .csv file; nothing was written", source=target.name)
+        out.write_findings(target, result.findings)
+        audit.record("export", settings.store, what="scrub findings", as_of=as_of.isoformat(),
+                     claims=len(result.claims), findings=len(result.findings), outputs=audit.hashes([target]))
+    if args.json:
+        print(json.dumps({"as_of": as_of.isoformat(), "claims": len(result.claims), "clean": len(result.clean),
+                          "held": result.held, "self_pay": result.self_pay, "findings": len(result.findings),
+                          "rules": [{"rule_id": r.rule_id, "severity": r.severity, "findings": int(r.findings),
+                                     "claims": int(r.claims)} for r in counts.itertuples()]}, indent=1))
+        return 0
+    which = "every claim" if args.all else "claims not yet billed, corrections and voids"
+    print(f"Scrubbed {len(result.claims):,} claims ({which}) as of {as_of}: {len(result.clean):,} clean, "
+          f"{result.held:,} held back by errors, {result.self_pay:,} self-pay (not sent); "
+          f"{len(result.findings):,} findings")
+    for r in counts.itertuples():
+        print(f"  {r.rule_id:<28} {r.severity:<8} {int(r.findings):>7,} findings on {int(r.claims):>6,} claims")
+    if args.out:
+        print(f"Wrote {args.out}")
+    return 0
+
+
+def cmd_claims_export(args: argparse.Namespace) -> int:
+    """The 837P of the clean claims (and, with --secondary, the secondary claims with COB in a second file)."""
+    from xl_ar import claims as out
+    from xl_ar import outputs
+    from xl_ar.store import Store
+    from xl_ar.x12.claims_out import check_practice, secondary_claims, write_837p
+    from xl_ar.x12.writer import ControlNumbers
+
+    practice, settings, as_of = _practice_and_date(args)
+    target = Path(args.out)
+    _refuse_errors(check_practice(practice.info), "practice.json lacks what an 837P needs (see docs/claims-out.md)")
+    rules, rule_findings = out.payer_rules(practice.folder, Path(args.rules) if args.rules else None)
+    _refuse_errors(rule_findings, "the payer rules file has problems")
+    result = out.scrub_practice(practice, as_of, rules, every=args.all)
+    payers = practice.table("payers")
+    second = None
+    if args.secondary:
+        with step("Reading remittances", not args.quiet) as tick:
+            remitted, _ = practice.remittances(tick)
+        sec, sec_lines, cob, sec_findings = secondary_claims(practice.table("claims"), practice.table("claim_lines"),
+                                                             remitted)
+        second = (sec, sec_lines, cob, out.at_file_rows(sec_findings, {}, practice.files))
+    now = _now()
+    with Store.open(settings.store) as store:
+        number = out.next_control_number(store)
+        clean_lines = result.claim_lines[result.claim_lines["claim_id"].isin(set(result.clean["claim_id"]))]
+        text, findings = write_837p(result.clean, clean_lines, payers, practice.info, ControlNumbers(number, number),
+                                    now)
+        findings = out.at_file_rows(findings, {"claims": result.clean, "claim_lines": clean_lines}, practice.files)
+        sec_text, sec_written = "", 0
+        if second is not None and len(second[0]):
+            sec_text, more = write_837p(second[0], second[1], payers, practice.info,
+                                        ControlNumbers(number + 1, number + 1), now, cob=second[2])
+            findings = findings + out.at_file_rows(more, {}, practice.files)
+        written = _claims_in(text)
+        sec_written = _claims_in(sec_text)
+        if not text and not sec_text:
+            _print_findings(findings)
+            raise InputError("no claim could be written; nothing was written", source=target.name)
+        sec_target = target.with_name(f"{target.stem}.secondary{target.suffix or '.837'}")
+        if text:
+            outputs.write_text(target, text, private=True)
+            out.record_x12(store, "837P", target, number, claims=written, as_of=as_of.isoformat())
+        if sec_text:
+            outputs.write_text(sec_target, sec_text, private=True)
+            out.record_x12(store, "837P secondary", sec_target, number + 1, claims=sec_written,
+                           as_of=as_of.isoformat())
+    left_out = len(result.clean) - written
+    print(f"Scrubbed {len(result.claims):,} claims as of {as_of}: {len(result.clean):,} clean, "
+          f"{result.held:,} held back by the scrubber (`xl-ar claims scrub` lists why), {result.self_pay:,} self-pay")
+    if text:
+        print(f"Wrote {target}: {written:,} claims (interchange {number})"
+              + (f"; {left_out:,} clean claims the 837P format refused" if left_out else ""))
+    if args.secondary:
+        refused = len(second[3]) if second else 0
+        print(f"Secondary claims ready: {len(second[0]) if second else 0:,}"
+              + (f", {refused:,} not built (see the warnings)" if refused else "")
+              + (f"; wrote {sec_target}: {sec_written:,} claims (interchange {number + 1})" if sec_text else ""))
+        findings = findings + (second[3] if second else [])
+    _print_findings(findings, limit=20)
+    return 0
+
+
+def _claims_in(text: str) -> int:
+    """How many claims (CLM segments) an 837P text holds."""
+    import re
+
+    return len(re.findall(r"(?:^|~)\s*CLM\*", text)) if text else 0
+
+
+def _appointments(path: Path):
+    """An appointments file (csv/xlsx) as 270 request rows: appointment id, member id, patient name, date of
+    birth, payer, service date (headers in any case and spacing)."""
+    import re
+
+    import pandas as pd
+
+    from xl_ar import ledger
+
+    frame = ledger.read_sheet(path).frame
+    frame.columns = [re.sub(r"[^a-z0-9]+", "_", str(c).strip().lower()).strip("_") for c in frame.columns]
+    aliases = {"appointment_id": "request_id", "appointment": "request_id", "id": "request_id",
+               "payer": "payer_id", "dob": "date_of_birth", "date_of_service": "service_date",
+               "dos": "service_date", "appointment_date": "service_date", "patient": "patient_name"}
+    frame = frame.rename(columns={k: v for k, v in aliases.items() if k in frame.columns and v not in frame.columns})
+    missing = [c for c in ("request_id", "member_id", "patient_name", "payer_id", "service_date")
+               if c not in frame.columns]
+    if missing:
+        raise InputError(f"the appointments file lacks {', '.join(missing)}; nothing was written", source=path.name)
+    for c in ("date_of_birth", "service_date"):
+        if c in frame.columns:
+            frame[c] = pd.to_datetime(frame[c], errors="coerce")
+    return frame
+
+
+def cmd_eligibility_request(args: argparse.Namespace) -> int:
+    """270 requests for an appointments file, or for the claims not yet billed and those of the next N days."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from xl_ar import claims as out
+    from xl_ar import outputs
+    from xl_ar.store import Store
+    from xl_ar.x12.eligibility import write_270
+    from xl_ar.x12.writer import ControlNumbers
+
+    practice, settings, as_of = _practice_and_date(args)
+    target = Path(args.out)
+    if args.appointments:
+        requests = _appointments(Path(args.appointments))
+        source = Path(args.appointments).name
+    else:
+        claims = practice.table("claims")
+        dos = pd.to_datetime(claims["service_date"])
+        upcoming = (dos > pd.Timestamp(as_of)) & (dos <= pd.Timestamp(as_of) + pd.Timedelta(days=args.days))
+        pick = claims[(claims["billed_date"].isna() | upcoming).to_numpy(dtype=bool)]
+        requests = pick.rename(columns={"claim_id": "request_id"})
+        source = "claims"
+    with Store.open(settings.store) as store:
+        number = out.next_control_number(store)
+        made = write_270(requests, practice.table("payers"), practice.info, when=_now(),
+                         numbers=ControlNumbers(number, number), source=source)
+        if not args.appointments:  # rows of the claims file, not of the claims picked
+            made = replace(made, findings=out.at_file_rows(made.findings, {"claims": requests}, practice.files))
+        if not made.text:
+            raise InputError("no eligibility request could be written; nothing was written",
+                             [f for f in made.findings if f.severity == "error"], source=target.name)
+        outputs.write_text(target, made.text, private=True)
+        out.record_x12(store, "270", target, number, requests=len(made.requests), as_of=as_of.isoformat())
+    skipped = len(requests) - len(made.requests)
+    print(f"Wrote {target}: {len(made.requests):,} eligibility requests (interchange {number})"
+          + (f"; {skipped:,} rows could not be asked for" if skipped else ""))
+    _print_findings(made.findings, limit=20)
+    return 0
+
+
+def cmd_eligibility_check(args: argparse.Namespace) -> int:
+    """The coverage problems of the claims to send (or every claim) against the 271s of eligibility/."""
+    import json
+
+    from xl_ar import claims as out
+    from xl_ar.eligibility import coverage_problems
+
+    practice, _, _ = _practice_and_date(args)
+    eligibility, findings = practice.eligibility()
+    claims = practice.table("claims")
+    claims = claims[out.to_send(claims, args.all).to_numpy(dtype=bool)]
+    lines = practice.table("claim_lines")
+    problems = coverage_problems(claims, lines[lines["claim_id"].isin(set(claims["claim_id"]))], eligibility,
+                                 practice.table("payers"))
+    counts = {kind: int(n) for kind, n in problems["problem"].value_counts().sort_index().items()}
+    affected = int(problems["claim_id"].nunique())
+    if args.json:
+        print(json.dumps({"claims": len(claims), "responses": len(eligibility), "claims_with_problems": affected,
+                          "problems": counts}, indent=1))
+        return 0
+    print(f"Checked {len(claims):,} claims against {len(eligibility):,} eligibility benefit rows: "
+          f"{affected:,} claims with coverage problems")
+    if eligibility.empty:
+        print("  (no 271 response in eligibility/: every claim is unverified; `xl-ar eligibility request` "
+              "writes the 270 to send)")
+    for kind, n in counts.items():
+        print(f"  {kind:<24} {n:>7,}")
+    _print_findings([f for f in findings if f.severity == "error"], limit=20)
+    return 0
+
+
+def cmd_claim_status_request(args: argparse.Namespace) -> int:
+    """276 status requests for the claims past follow-up (`status_requests_due`)."""
+    import pandas as pd
+
+    from xl_ar import claims as out
+    from xl_ar import outputs
+    from xl_ar.claim_status import status_requests_due
+    from xl_ar.store import Store
+    from xl_ar.x12.status import write_276
+    from xl_ar.x12.writer import ControlNumbers
+
+    practice, settings, as_of = _practice_and_date(args)
+    target = Path(args.out)
+    status, _ = practice.claim_status()
+    claims = practice.table("claims")
+    due = status_requests_due(claims, status, as_of, args.days)
+    at = pd.Series(claims.index, index=claims["claim_id"].to_numpy()).groupby(level=0).first()
+    due.index = at.reindex(due["claim_id"].to_numpy()).to_numpy()  # each claim's row of the claims file
+    if due.empty:
+        print(f"No claim is past follow-up ({args.days} days) as of {as_of}; nothing was written.")
+        return 0
+    info = practice.info
+    with Store.open(settings.store) as store:
+        number = out.next_control_number(store)
+        text, findings = write_276(due, practice.table("payers"), info.name, info.npi, info.submitter_id or info.npi,
+                                   _now(), numbers=ControlNumbers(number, number),
+                                   usage="T" if info.test_files else "P")
+        findings = out.at_file_rows(findings, {"claims": due}, practice.files)
+        if not text:
+            raise InputError("no claim could be put in a 276; nothing was written", findings, source=target.name)
+        outputs.write_text(target, text, private=True)
+        asked = len(due) - len([f for f in findings if f.severity == "error"])
+        out.record_x12(store, "276", target, number, claims=asked, as_of=as_of.isoformat())
+    print(f"Wrote {target}: status requests for {asked:,} claims past follow-up ({args.days} days; interchange "
+          f"{number})")
+    _print_findings(findings, limit=20)
+    return 0
+
+
+def cmd_claim_status_show(args: argparse.Namespace) -> int:
+    """Counts of the claims' latest statuses by category, and the rejections."""
+    import json
+
+    from xl_ar.claim_status import latest_status, rejections, unacknowledged
+
+    practice, _, as_of = _practice_and_date(args)
+    status, _ = practice.claim_status()
+    claims = practice.table("claims")
+    latest = latest_status(status)
+    by_category = {str(k): int(n) for k, n in latest["category_code"].value_counts().sort_index().items()}
+    rejected = rejections(claims, status)
+    waiting = unacknowledged(claims, status, as_of, args.days)
+    figures = {"as_of": as_of.isoformat(), "claims_with_status": len(latest), "by_category": by_category,
+               "rejected_claims": int(rejected["claim_id"].notna().sum()),
+               "rejected_transactions": int(rejected["claim_id"].isna().sum()), "unacknowledged": len(waiting)}
+    if args.json:
+        print(json.dumps(figures, indent=1))
+        return 0
+    print(f"Claim status as of {as_of}: {len(latest):,} claims with a 277CA or 277")
+    for code, n in by_category.items():
+        print(f"  {code:<4} {n:>7,}")
+    print(f"Rejected: {figures['rejected_claims']:,} claims, {figures['rejected_transactions']:,} 837 "
+          f"transactions (999); not acknowledged after {args.days} days: {len(waiting):,} claims")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -796,13 +1087,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_import)
 
+    p = sub.add_parser("claims", help="claims out: scrub the claims to send, write their 837P")
+    claims_sub = p.add_subparsers(dest="claims_command", required=True, metavar="CLAIMS_COMMAND")
+    q = claims_sub.add_parser("scrub", help="check the claims to send (not yet billed, corrections, voids) with every "
+                              "scrubber rule; counts by rule, and the findings with --out")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="the day the claims are sent (default: practice.json's)")
+    q.add_argument("--all", action="store_true", help="scrub every claim, not only the claims to send")
+    q.add_argument("--rules", help="payer rules file (default: scrub_rules.csv in the practice folder, when there)")
+    q.add_argument("--out", help="write the findings (claim, line, rule, message, fix) to this .xlsx or .csv file")
+    q.add_argument("--store", help="store file or database URL (the audit trail of --out)")
+    q.add_argument("--json", action="store_true", help="print the counts as JSON")
+    q.set_defaults(func=cmd_claims_scrub)
+    q = claims_sub.add_parser("export-837", help="write the 837P of the clean claims to send (5010 X222A1)")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="the day the claims are sent (default: practice.json's)")
+    q.add_argument("--out", required=True, help="the .837 file to write")
+    q.add_argument("--all", action="store_true", help="every clean claim, not only the claims to send")
+    q.add_argument("--rules", help="payer rules file (default: scrub_rules.csv in the practice folder, when there)")
+    q.add_argument("--secondary", action="store_true", help="also the secondary claims ready (primary paid, balance "
+                   "left), with COB, in OUT's sibling NAME.secondary.837 (reads era/; off by default)")
+    q.add_argument("--store", help="store file or database URL (control numbers and the audit trail)")
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(func=cmd_claims_export)
+
+    p = sub.add_parser("eligibility", help="insurance eligibility: 270 requests, coverage problems from 271s")
+    elig = p.add_subparsers(dest="eligibility_command", required=True, metavar="ELIGIBILITY_COMMAND")
+    q = elig.add_parser("request", help="write a 270 batch for an appointments file, or for the claims not yet "
+                        "billed and those of the next days")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--appointments", help="appointments (.csv or .xlsx): appointment id, member id, patient name, "
+                   "date of birth, payer, service date")
+    q.add_argument("--days", type=_positive, default=14, help="without --appointments: also claims with a service "
+                   "date in the next N days (default 14)")
+    q.add_argument("--out", required=True, help="the .270 file to write")
+    q.add_argument("--store", help="store file or database URL (control numbers and the audit trail)")
+    q.set_defaults(func=cmd_eligibility_request)
+    q = elig.add_parser("check", help="coverage problems of the claims to send from the 271s in eligibility/")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--all", action="store_true", help="check every claim, not only the claims to send")
+    q.add_argument("--json", action="store_true", help="print the counts as JSON")
+    q.set_defaults(func=cmd_eligibility_check)
+
+    p = sub.add_parser("claim-status", help="acknowledgements and claim status: 276 requests, 277/277CA/999 counts")
+    cs = p.add_subparsers(dest="claim_status_command", required=True, metavar="CLAIM_STATUS_COMMAND")
+    q = cs.add_parser("request", help="write 276 status requests for the claims past follow-up")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--days", type=_positive, default=30, help="follow-up: billed and no status for N days (default 30)")
+    q.add_argument("--out", required=True, help="the .276 file to write")
+    q.add_argument("--store", help="store file or database URL (control numbers and the audit trail)")
+    q.set_defaults(func=cmd_claim_status_request)
+    q = cs.add_parser("show", help="counts of the latest claim statuses by category, rejections, unacknowledged")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--days", type=_positive, default=7, help="a claim is unacknowledged after N days (default 7)")
+    q.add_argument("--json", action="store_true", help="print the counts as JSON")
+    q.set_defaults(func=cmd_claim_status_show)
+
     return parser
 
 
 def _audited_action(args: argparse.Namespace) -> str | None:
     """The audit action of a command that changes something (None for those that only read)."""
     actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
-               cmd_addin_install: "addin", cmd_addin_remove: "addin"}
+               cmd_addin_install: "addin", cmd_addin_remove: "addin", cmd_claims_export: "export",
+               cmd_eligibility_request: "export", cmd_claim_status_request: "export"}
     if args.func is cmd_settings:
         return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)
@@ -862,7 +1214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command_name(args: argparse.Namespace) -> str:
     """The command run (`import`, `era summary`), never its arguments (paths and values are the user's)."""
-    sub = next((getattr(args, k) for k in ("era_command", "codes_command", "addin_command", "map_command")
+    sub = next((getattr(args, k) for k in ("era_command", "codes_command", "addin_command", "map_command",
+                                           "claims_command", "eligibility_command", "claim_status_command")
                 if getattr(args, k, None)), None)
     return f"{args.command} {sub}" if sub else args.command
 

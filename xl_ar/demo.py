@@ -111,4 +111,38 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         + (f", first: {BY_CODE[top.kind.iloc[0]].label} ({top.next_action.iloc[0]})." if len(top) else "."))
     summary.lines.append(f"Management report: {built.path.name}, de-identified (claim ids as tokens), "
                          f"{len(built.data.tiles)} KPIs against targets, 7 sheets with charts.")
+
+    started = time.perf_counter()
+    summary.lines.append(_claims_out(practice, as_of, out, store_path))
+    summary.seconds["claims out"] = time.perf_counter() - started
     return summary
+
+
+def _claims_out(practice, as_of, out: Path, store_path: Path) -> str:
+    """Scrub the claims to send (not yet billed, corrections, voids) and write the clean ones' 837P (when
+    practice.json has the 837P keys), as `xl-ar claims scrub` and `xl-ar claims export-837` do."""
+    import datetime as dt
+
+    from xl_ar import claims as claims_out
+    from xl_ar.x12.claims_out import check_practice, write_837p
+    from xl_ar.x12.writer import ControlNumbers
+
+    scrubbed = claims_out.scrub_practice(practice, as_of)
+    said = (f"Scrubbed {len(scrubbed.claims):,} claims to send: {len(scrubbed.clean):,} clean, {scrubbed.held:,} "
+            f"held back by {len(scrubbed.findings):,} findings")
+    missing = check_practice(practice.info)
+    if missing:
+        return said + f"; no 837P (practice.json lacks {', '.join(sorted({f.where.key or '' for f in missing}))})."
+    if scrubbed.clean.empty:
+        return said + "; no clean claim, no 837P."
+    lines = scrubbed.claim_lines[scrubbed.claim_lines["claim_id"].isin(set(scrubbed.clean["claim_id"]))]
+    with Store.open(store_path) as store:
+        number = claims_out.next_control_number(store)
+        text, _ = write_837p(scrubbed.clean, lines, practice.table("payers"), practice.info,
+                             ControlNumbers(number, number), dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        if not text:
+            return said + "; no claim the 837P format accepts."
+        target = out / "claims.837"
+        outputs.write_text(target, text, private=True)
+        claims_out.record_x12(store, "837P", target, number, as_of=as_of.isoformat())
+    return said + f"; wrote {target.name} (837P, 5010 X222A1)."
