@@ -124,3 +124,12 @@ def test_another_payers_authorization_rule_does_not_apply():
               "authorization_required": "Y"})
     got = coverage_problems(CLAIMS[CLAIMS["claim_id"] == "C1"], LINES, e, PAYERS)
     assert got.empty  # the claim's payer is ACME, whose response has no authorization rule
+
+
+def test_an_inactive_response_whose_coverage_ended_before_the_visit_is_inactive():
+    # EB*6 (inactive) with plan end 2026-01-31; the visit on 2026-02-10 is 10 days after it
+    e = from_columns("eligibility", {
+        "source_file": ["r.271"], "transaction": ["0001"], "segment": [9], "member_id": ["M1"],
+        "benefit_code": ["6"], "coverage_status": ["inactive"], "plan_end": [pd.Timestamp("2026-01-31")]})
+    out = eligible(e, ["M1"], [pd.Timestamp("2026-02-10")])
+    assert out.status.tolist() == ["inactive"] and out.reason.tolist() == ["coverage ended on 2026-01-31"]

@@ -127,17 +127,20 @@ def eligible(eligibility: pd.DataFrame, member_id: Sequence | pd.Series, service
     active = (st == "active").fillna(False).to_numpy()
     inactive = (st == "inactive").fillna(False).to_numpy()
     inside = inside.fillna(False).to_numpy()
-    ended = active & (end < date).fillna(False).to_numpy()
+    # an end date before the visit ends the coverage whatever EB01 says (an inactive row's dates are usually
+    # when the coverage ended); an inactive row is inactive even when its dates do not reach the visit
+    ended = (active | inactive) & (end < date).fillna(False).to_numpy()
     early = active & (begin > date).fillna(False).to_numpy()
     rejected = m["rejection_reason"].notna().to_numpy()
-    rank = np.select([active & inside, inactive & inside, ended | early, rejected], [1, 2, 3, 4], 5)
+    rank = np.select([active & inside, inactive & inside, ended | early | inactive, rejected], [1, 2, 3, 4], 5)
     plan = m["plan"].fillna("").astype(str)
     reason = np.select(
-        [active & inside, inactive & inside, ended, early, rejected],
+        [active & inside, inactive & inside, ended, early, inactive, rejected],
         ["coverage active" + np.where(plan != "", " (" + plan + ")", ""),
          "payer reports coverage inactive (EB01 " + m["benefit_code"].fillna("").astype(str) + ")",
          "coverage ended on " + _fmt(end),
          "coverage starts on " + _fmt(begin),
+         "payer reports coverage inactive (EB01 " + m["benefit_code"].fillna("").astype(str) + ")",
          "payer rejected the inquiry: " + describe_reasons(m["rejection_reason"])],
         "the payer's response states no coverage status")
     m = m.assign(_rank=rank, _reason=reason, _status=np.select([rank == 1, rank <= 3], ["active", "inactive"],
