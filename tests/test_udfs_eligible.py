@@ -81,6 +81,6 @@ def test_a_date_that_is_not_a_date(xl):
 
 def test_only_the_required_columns_are_needed(xl):
     # member, file and transaction only: no coverage status anywhere, so the answer is unknown
-    minimal = [row[:2] + [row[4]] for row in RESPONSES]
+    minimal = [[*row[:2], row[4]] for row in RESPONSES]
     assert both(xl, "ar_eligible", "M100", DOS, minimal) == [
         ["unknown", "the payer's response states no coverage status"]]
