@@ -117,6 +117,13 @@ def test_a_271_that_is_really_an_835_is_named_and_nothing_is_written(book, pract
     assert [s.name for s in book.sheets] == [*USER_SHEETS, sheets.CONFIG_SHEET]
 
 
+def test_without_any_271_the_macro_says_where_to_put_them_and_writes_nothing(book, practice):
+    (practice / "eligibility" / "acme.271").unlink()
+    message = ribbon.verify_eligibility(book)
+    assert message.startswith("no 271 eligibility response in the practice folder's eligibility/ folder")
+    assert [s.name for s in book.sheets] == [*USER_SHEETS, sheets.CONFIG_SHEET]
+
+
 def test_without_a_practice_folder_the_macro_says_where_the_271s_come_from(book):
     book.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", "s.sqlite"], ["as_of", "2026-09-30"],
                                                           ["practice", None]]

@@ -294,6 +294,9 @@ def verify_eligibility(book=None) -> str:
         data, practice = _workbook_tables(book, settings)
         practice = _practice_needed(practice, "its eligibility/ folder holds the 271 eligibility responses")
         responses, _ = practice.eligibility()
+        if responses.empty:
+            raise InputError("no 271 eligibility response in the practice folder's eligibility/ folder: put the "
+                             "payers' 271 files there")
         problems = coverage_problems(data["claims"], data["claim_lines"], responses, data["payers"])
     except (InputError, ArgumentError) as e:
         return _done(book, "Verify eligibility", str(e), "error")
