@@ -4,6 +4,7 @@ errors first, and the clean claim count in the alert."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -133,3 +134,16 @@ def test_text_from_the_data_is_written_as_text_never_a_formula(book):
     sheet = book.sheets["Scrub"]
     assert "=cmd|' /c calc'!A0" in sheet.frame(header_row=4)["claim_id"].tolist()
     assert not sheet.formulas
+
+
+def test_when_every_claim_is_clean_the_sheet_holds_the_header_only(book):
+    clean = [HEADER, "S1,A1,ACME," + CLEAN.format(member="M1", dos="2026-09-10")]
+    book.sheets["Claims"].clear()
+    book.sheets["Claims"].range("A1").value = [next(csv.reader([row])) for row in clean]
+    book.sheets["Claim Lines"].clear()
+    book.sheets["Claim Lines"].range("A1").value = [LINES.splitlines()[0].split(","),
+                                                    ["S1", "1", "99213", "1", "150.00", "2026-09-10", "1"]]
+    message = ribbon.scrub_claims(book)
+    assert message.endswith(": 1 of 1 claims clean, 0 held back by errors; 0 errors, 0 warnings.")
+    assert book.sheets["Scrub"].range("A4").value == [
+        ["claim_id", "line_no", "rule_id", "severity", "column", "message", "fix"]]
