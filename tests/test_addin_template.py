@@ -222,7 +222,8 @@ def test_the_ribbon_macros_reconcile_the_filled_copy_as_the_command_line_reconci
     for data in template.DATA_SHEETS:
         book.sheets[data.sheet].range("A1").value = [list(r) for r in saved[data.sheet].iter_rows(values_only=True)]
     book.sheets[sheets.CONFIG_SHEET].range("A1").value = [
-        ["era_source", str(practice_small / "era")], ["store", str(tmp_path / "s.sqlite")], ["as_of", "2026-09-30"]]
+        ["era_source", str(practice_small / "era")], ["store", str(tmp_path / "s.sqlite")], ["as_of", "2026-09-30"],
+        ["practice", str(practice_small)]]  # its status/ folder: the claims' acknowledgements, as the command reads
     ribbon.import_remittances(book)
     message = ribbon.reconcile(book)
     assert message.startswith("Reconciled as of 2026-09-30:")

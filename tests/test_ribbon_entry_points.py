@@ -51,14 +51,16 @@ def test_worklist_without_claims_says_what_is_missing(tmp_path):
 def test_settings_lists_every_setting_with_its_origin(book, tmp_path):
     before = {name: dict(book.sheets[name].cells) for name in [*SHEETS, sheets.CONFIG_SHEET]}
     message = ribbon.settings(book)
-    assert message == f"{len(SETTINGS)} settings, 3 set by you; see the Settings sheet."
+    assert message == f"{len(SETTINGS)} settings, 4 set by you; see the Settings sheet."  # with the practice
     table = book.sheets["Settings"].frame(header_row=4)
     assert table.setting.tolist() == list(SETTINGS)
     rows = table.set_index("setting")
     assert rows.loc["store", "value"] == str(tmp_path / "s.sqlite")
     assert rows.loc["store", "from"] == f"workbook's {sheets.CONFIG_SHEET} sheet"
     assert rows.loc["as_of", "value"] == "2026-09-30"
-    assert rows.loc["practice", "from"] == "not set"
+    assert rows.loc["practice", "from"] == f"workbook's {sheets.CONFIG_SHEET} sheet"
+    assert rows.loc["era_source", "from"] == f"workbook's {sheets.CONFIG_SHEET} sheet"
+    assert rows.loc["report_folder", "from"] == "not set"
     assert rows.loc["practice", "what it is for"] == SETTINGS["practice"].doc
     assert {name: book.sheets[name].cells for name in before} == before  # the settings sheet is only read
 

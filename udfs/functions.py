@@ -35,12 +35,15 @@ from udfs.args import (
     to_table,
     to_text,
 )
-from xl_ar import aging, codes, denials, kpi
+from xl_ar import aging, codes, denials, kpi, tables
+from xl_ar.eligibility import READS as ELIGIBILITY_READS
+from xl_ar.eligibility import eligible
 
 CATEGORY = "Medical A/R"
 TABLE_DOC = "The claims table with its header row, e.g. Claims[#All]"
 REMITTANCES_DOC = "Remitted claims with their header row and payment_date, e.g. the Remittances sheet"
 ADJUSTMENTS_DOC = "The 835 adjustments (CAS) with their header row, e.g. the Adjustments sheet"
+ELIGIBILITY_DOC = "The 271 responses (the eligibility table) with their header row, e.g. EligibilityResponses[#All]"
 
 
 def _cell_errors(name: str):
@@ -270,3 +273,47 @@ def ar_deadline(payer_id, from_date, kind=None, payers=None):
     if pd.isna(when):
         raise ArgumentError(f"payer '{payer}' has no {which.replace('_', ' ')} limit")
     return when.date()
+
+
+def _member_text(value: object) -> str | None:
+    """A member id cell as text: a number typed without letters loses no digits and no `.0`; empty is None."""
+    if is_empty_date(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def _one_or_many(values: list, size: int, name: str) -> list:
+    """One value for every row (a single cell), or one per row (a column as long as the others)."""
+    if len(values) == 1:
+        return values * size
+    if len(values) != size:
+        raise ArgumentError(f"{name} must be one cell or a column of {size} cells (it has {len(values)})")
+    return values
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("member_id", ndim=1, doc="The member id of the insurance card: one cell or a column")
+@xw.arg("service_date", ndim=1, doc="The date of service: one cell, or a column as long as member_id")
+@xw.arg("eligibility", ndim=2, doc=ELIGIBILITY_DOC)
+@_cell_errors("AR_ELIGIBLE")
+def ar_eligible(member_id, service_date, eligibility):
+    """Whether the member is covered on the date of service, from the latest 271 responses: active,
+    inactive or unknown, and in the cell to its right why (the plan, the coverage dates, the payer's
+    rejection reason); one row per member id. An empty row stays empty."""
+    responses = to_table(eligibility, "eligibility", "eligibility", reads=ELIGIBILITY_READS)
+    for column in ELIGIBILITY_READS.columns:  # an optional column the range lacks: empty in every row
+        if column not in responses.columns:
+            responses[column] = tables.empty("eligibility")[column].reindex(responses.index)
+    members = [_member_text(v) for v in flat(member_id)]
+    dates = [None if is_empty_date(v) else to_date(v, "service_date") for v in flat(service_date)]
+    size = max(len(members), len(dates))
+    members = _one_or_many(members, size, "member_id")
+    dates = _one_or_many(dates, size, "service_date")
+    answer = eligible(responses, members, pd.Series(dates, dtype="datetime64[s]"))
+    out = [[status, reason] for status, reason in zip(answer["status"], answer["reason"], strict=True)]
+    for i, (m, d) in enumerate(zip(members, dates, strict=True)):
+        if d is None:  # an empty row stays empty; a member without a date cannot be answered
+            out[i] = ["", ""] if m is None else ["unknown", "no date of service"]
+    return out

@@ -255,6 +255,102 @@ def build_report(book=None) -> str:
     return _done(book, "Build report", message)
 
 
+ELIGIBILITY_SHEET = "Eligibility"
+"""Owned by Verify eligibility: one row per claim (or line) at risk."""
+RESPONSES_SHEET = "Eligibility Responses"
+"""Owned by Verify eligibility: the 271 responses as the `eligibility` table (what =AR_ELIGIBLE reads)."""
+SCRUB_SHEET = "Scrub"
+"""Owned by Scrub claims: one row per scrubber finding, errors first."""
+RULES_FILE = "scrub_rules.csv"
+"""The practice's payer rules for the scrubber, in its practice folder (docs/scrubber.md)."""
+PROBLEM_COLORS = {"not_covered": "#F4CCCC", "authorization_missing": "#FCE5CD", "unverified": "#FFF2CC"}
+"""The row color of each eligibility problem on the Eligibility sheet."""
+SEVERITY_COLORS = {"error": "#F4CCCC", "warning": "#FFF2CC"}
+"""The row color of each scrubber severity on the Scrub sheet."""
+
+
+def _practice_needed(practice, what: str):
+    if practice is None:
+        raise InputError(f"no practice folder configured (setting practice): {what}")
+    return practice
+
+
+def _counts(values, order) -> str:
+    found = values.value_counts()
+    return ", ".join(f"{int(found[k]):,} {k.replace('_', ' ')}" for k in order if k in found.index) or "none"
+
+
+def verify_eligibility(book=None) -> str:
+    """**Verify eligibility**: the workbook's claims (and lines) against the 271 responses of the practice
+    folder's `eligibility/`: one row per claim not covered on its date of service, not verified, or missing an
+    authorization the payer requires, on the owned `Eligibility` sheet; the responses on `Eligibility Responses`.
+    A 271 that cannot be read stops the macro with its name, and nothing is written."""
+    from udfs.args import ArgumentError
+    from xl_ar.eligibility import coverage_problems
+
+    book = _caller(book)
+    try:
+        settings = _settings(book)
+        data, practice = _workbook_tables(book, settings)
+        practice = _practice_needed(practice, "its eligibility/ folder holds the 271 eligibility responses")
+        responses, _ = practice.eligibility()
+        if responses.empty:
+            raise InputError("no 271 eligibility response in the practice folder's eligibility/ folder: put the "
+                             "payers' 271 files there")
+        problems = coverage_problems(data["claims"], data["claim_lines"], responses, data["payers"])
+    except (InputError, ArgumentError) as e:
+        return _done(book, "Verify eligibility", str(e), "error")
+    flagged = problems["claim_id"].nunique()
+    summary = (f"Eligibility checked {sheets.stamp()}: {flagged:,} of {len(data['claims']):,} claims at risk "
+               f"({_counts(problems['problem'], PROBLEM_COLORS)}), from {len(responses):,} 271 response rows.")
+    sheet = sheets.owned_sheet(book, ELIGIBILITY_SHEET)
+    sheets.write_block(sheet, "A1", [summary])
+    sheets.write_frame(sheet, "A3", sheets.for_excel(problems))
+    sheets.as_table(sheet, "A3", ELIGIBILITY_SHEET, kind_column=problems.columns.get_loc("problem") + 1,
+                    rules=sheets.value_rules(PROBLEM_COLORS))
+    sheet = sheets.owned_sheet(book, RESPONSES_SHEET)
+    sheets.write_frame(sheet, "A1", sheets.for_excel(responses, "eligibility"))
+    sheets.as_table(sheet, "A1", RESPONSES_SHEET)
+    return _done(book, "Verify eligibility", summary)
+
+
+def scrub_claims(book=None) -> str:
+    """**Scrub claims**: every claim of the workbook (or the practice folder) through the claim scrubber, with
+    the practice's payer rules (`scrub_rules.csv` of the practice folder, when there is one); the findings on
+    the owned `Scrub` sheet, errors first, and the clean claim count in the alert."""
+    from udfs.args import ArgumentError
+    from xl_ar import scrub
+
+    book = _caller(book)
+    try:
+        settings = _settings(book)
+        data, practice = _workbook_tables(book, settings)
+        practice = _practice_needed(practice, "its practice.json holds the billing NPI the claims are sent with")
+        path = practice.folder / RULES_FILE
+        rules, rule_problems = scrub.read_rules(path) if path.is_file() else (None, [])
+        found = scrub.scrub(data["claims"], data["claim_lines"], data["payers"], practice.info.npi or "",
+                            _as_of(settings, practice), rules)
+        clean = scrub.clean_claims(data["claims"], found, data["payers"])
+    except (InputError, ArgumentError) as e:
+        return _done(book, "Scrub claims", str(e), "error")
+    order = found["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    found = found.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+    held = found.loc[found["severity"] == "error", "claim_id"].nunique()
+    errors = int((found["severity"] == "error").sum())
+    warnings = len(found) - errors
+    summary = (f"Scrubbed {sheets.stamp()}: {len(clean):,} of {len(data['claims']):,} claims clean, {held:,} held "
+               f"back by errors; {errors:,} error{'s' * (errors != 1)}, {warnings:,} warning{'s' * (warnings != 1)}.")
+    lines = [summary, *[f"{f.severity}: {f}" for f in rule_problems]]
+    sheet = sheets.owned_sheet(book, SCRUB_SHEET)
+    sheets.write_block(sheet, "A1", lines)
+    top = f"A{len(lines) + 2}"
+    shown = found[["claim_id", "line_no", "rule_id", "severity", "column", "message", "fix"]]
+    sheets.write_frame(sheet, top, sheets.for_excel(shown, "scrub_findings"))
+    sheets.as_table(sheet, top, SCRUB_SHEET, kind_column=shown.columns.get_loc("severity") + 1,
+                    rules=sheets.value_rules(SEVERITY_COLORS))
+    return _done(book, "Scrub claims", summary)
+
+
 SETTINGS_SHEET = "Settings"
 HELP_SHEET = "Help"
 GUIDE = 'the section "Install in Excel" of the xl-ar README'
@@ -270,6 +366,11 @@ BUTTON_HELP = {
                 "deadline on the Worklist sheet.",
     "Build report": "Writes the de-identified management report workbook (aging, KPIs, denials, reconciliation) "
                     "beside this workbook.",
+    "Verify eligibility": "Checks the claims against the 271 eligibility responses of the practice folder and "
+                          "lists on the Eligibility sheet each claim whose date of service is not covered, not "
+                          "verified, or needs a prior authorization the claim lacks.",
+    "Scrub claims": "Runs the claim scrubber (required fields, codes, NPI, dates, duplicates, timely filing and the "
+                    "payer rules of scrub_rules.csv) and lists each finding with its fix on the Scrub sheet.",
     "Settings": "Shows every xl-ar setting (practice folder, store, ERA source, reconciliation thresholds, KPI "
                 "targets), its value and where it comes from, on the Settings sheet.",
     "Help": "Explains each button and each =AR_ function on the Help sheet.",

@@ -8,7 +8,7 @@ with `[name]`, `.add(name)` and sheet `.name`; `sheet.clear()`, `sheet.range(add
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -165,11 +165,21 @@ def stamp() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
-def as_table(sheet, top_left: str, name: str, kind_column: int | None = None) -> None:
+def value_rules(colors: dict[str, str]) -> Callable[[str], list[tuple[str, str]]]:
+    """Row rules (as `xl_ar.kinds.row_rules` gives them) for a column of a few known values: one formula and
+    color per value (`{"error": "#F4CCCC"}` colors the rows whose cell is `error`)."""
+    def rules(cell: str) -> list[tuple[str, str]]:
+        return [(f'={cell}="{value}"', color) for value, color in colors.items()]
+    return rules
+
+
+def as_table(sheet, top_left: str, name: str, kind_column: int | None = None,
+             rules: Callable[[str], list[tuple[str, str]]] = row_rules) -> None:
     """Make the block at `top_left` a filterable Excel Table and color its rows by kind.
 
     Uses what the runtime offers: xlwings' `sheet.tables` for the Table and, on Windows, Excel's
-    format conditions (one rule per family of kinds); a runtime without them keeps plain cells.
+    format conditions (one rule per family of kinds, or per value with `rules=value_rules(...)`); a runtime
+    without them keeps plain cells.
     """
     block = sheet.range(top_left).expand("table")
     tables_api = getattr(sheet, "tables", None)
@@ -180,7 +190,7 @@ def as_table(sheet, top_left: str, name: str, kind_column: int | None = None) ->
     try:
         top = block.row + 1
         column = block.columns[kind_column - 1].get_address(False, False).split(":")[0].rstrip("0123456789")
-        for formula, color in row_rules(f"${column}{top}"):  # the same rules as the reconciliation workbook
+        for formula, color in rules(f"${column}{top}"):  # by default the reconciliation workbook's rules
             rgb = tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
             body = block.offset(1).resize(block.rows.count - 1)
             rule = body.api.FormatConditions.Add(Type=2, Formula1=formula)

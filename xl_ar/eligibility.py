@@ -28,6 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from xl_ar.balances import Reads
+
 AAA_REASONS: dict[str, str] = {
     "04": "authorized quantity exceeded", "15": "required application data missing",
     "41": "authorization or access restrictions", "42": "payer unable to respond now",
@@ -61,6 +63,12 @@ _RETRY = {"42", "80"}
 
 STATUS_COLUMNS = ("status", "reason", "payer_edi_id", "response_date", "plan")
 """What `eligible` returns per (member, date)."""
+
+READS = Reads(("member_id", "source_file", "transaction"),
+              ("response_date", "payer_edi_id", "coverage_status", "benefit_code", "plan", "plan_begin", "plan_end",
+               "eligibility_begin", "eligibility_end", "rejection_reason"))
+"""The `eligibility` columns `eligible` reads: the member and which response a row belongs to (file and ST02)
+are required; the rest is used when the table has it (a missing one is empty)."""
 
 PROBLEM_COLUMNS = ("claim_id", "line_no", "payer_id", "service_date", "problem", "reason", "fix")
 """What `coverage_problems` returns per flagged claim or line."""

@@ -76,6 +76,19 @@ failed:
     ar_denial_rate = Err.Description
 End Function
 
+Function ar_eligible(member_id, service_date, eligibility)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        ar_eligible = XLPy.CallUDF("udfs.functions", "ar_eligible", Array(member_id, service_date, eligibility), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        ar_eligible = XLPy.CallUDF("udfs.functions", "ar_eligible", Array(member_id, service_date, eligibility))
+        Exit Function
+    #End If
+failed:
+    ar_eligible = Err.Description
+End Function
+
 Function ar_expected(payer_id, procedure_code, Optional modifier, Optional units, Optional fee_schedule)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

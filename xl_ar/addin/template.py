@@ -124,6 +124,12 @@ BUTTONS = (
      "first, each with the next step to take."),
     ("Build report", "Writes the management report (aging, KPIs against targets, denials, payer scorecard) as a "
      "separate workbook beside this one, without patient names."),
+    ("Verify eligibility", "Checks each claim against the insurance answers (271 files) in the practice folder's "
+     "eligibility folder and lists on the Eligibility sheet the claims whose visit date is not covered, not "
+     "verified, or needs a prior authorization the claim does not have."),
+    ("Scrub claims", "Checks each claim before it is sent (required fields, diagnosis and procedure codes, NPI, "
+     "dates, duplicate lines, filing deadline, and the payer rules of scrub_rules.csv) and lists every problem "
+     "with its fix on the Scrub sheet, errors first."),
     ("Settings", "Shows every setting (practice folder, store, ERA source, the reconciliation's thresholds, the "
      "report's targets), its value and where it comes from, on the Settings sheet. To change one for this "
      "workbook, type its value in column B of the xl_ar.conf sheet; an empty cell takes the practice's setting. "
@@ -150,6 +156,9 @@ FUNCTIONS = (
      "The amount the payer should allow for a service, from the FeeSchedule sheet."),
     ("AR_DEADLINE(payer_id, from_date, [kind], payers)",
      "The last day to file a claim (timely_filing) or to appeal a denial (appeal) with that payer."),
+    ("AR_ELIGIBLE(member_id, service_date, eligibility)",
+     "Whether the member is covered on the date of service (active, inactive or unknown) and why, from the "
+     "EligibilityResponses table that Verify eligibility writes."),
 )
 """Each worksheet function, its arguments and what it gives, in plain words (a test checks none is missing)."""
 

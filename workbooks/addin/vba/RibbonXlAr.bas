@@ -26,6 +26,14 @@ Sub BuildReport(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.build_report()"
 End Sub
 
+Sub VerifyEligibility(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.verify_eligibility()"
+End Sub
+
+Sub ScrubClaims(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.scrub_claims()"
+End Sub
+
 Sub ShowSettings(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.settings()"
 End Sub
