@@ -64,9 +64,15 @@ def test_practice_json_carries_what_an_837p_needs(practice_5k):
 
     info, findings = read_info(practice_5k)
     assert [f for f in findings if f.severity == "error"] == []
-    assert (info.address, info.city, info.state, info.zip) == ("100 Main St", "Fairhaven", "OH", "43001")
+    assert (info.address, info.city, info.state, info.zip) == ("100 Main St", "Fairhaven", "OH", "430010100")
     assert info.submitter_id and info.receiver_id and info.contact_phone.isdigit()
     claims = pd.read_csv(practice_5k / "claims.csv", dtype=str, keep_default_na=False)
     rendering = set(claims["Rendering NPI"]) - {""}
     good = {n for n in rendering if npi_is_valid(n)}
     assert good == set(info.providers)  # a name for every valid rendering NPI the claims carry
+
+
+def test_the_payer_rules_file_is_not_taken_for_an_unknown_export(practice_5k):
+    # scrub_rules.csv sits in the practice folder (docs/scrubber.md); reading the folder leaves it to the scrubber
+    assert (practice_5k / "scrub_rules.csv").exists()
+    assert load_practice(practice_5k).findings == []

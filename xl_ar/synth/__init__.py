@@ -13,9 +13,21 @@ new envelope, byte for byte, or without a trace number, bank credits nobody can 
 corrections written before their reversal, claims never billed near their filing limit, and
 balances dated after the as-of date.
 
+Before the money (issue 14): `status/` holds the payers' 277CA acknowledgements (`acks`); the claims
+export ends with a batch of claims ready to bill (rendered in the last days before the as-of date, never
+billed) that carries, on a seeded share, one violation each of every scrubber rule a claim can carry
+(`scrub_cases`), with the payer rules the practice keeps in `scrub_rules.csv`; `eligibility/` holds the
+payers' 271 answers about the members of the unbilled claims: covered, inactive, coverage ended before the
+date of service, inquiry rejected (AAA), prior authorization required (`eligibility`). practice.json carries
+what an 837P needs (billing address, submitter and receiver, the rendering clinicians' names).
+
 truth.json: `exceptions` (kind, claim_id, trace_number; `amount` in cents for a payment- or
 bank-level entry that has no trace number), the `rules` they follow, and `situations`: where each
-of the situations above is, whether it must be reported or not.
+of the situations above is, whether it must be reported or not; `scrub` (claim_id, line_no or null,
+rule_id): every finding `xl_ar.scrub.scrub` must report with the practice's `scrub_rules.csv`, the injected
+violations and those of the history (billed after the filing limit, unbilled near or past it, dates of
+service after the as-of date); `eligibility` (claim_id, line_no or null, problem): every gap
+`xl_ar.eligibility.coverage_problems` must report for the unbilled insured claims.
 """
 
 from __future__ import annotations
@@ -151,7 +163,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
             "address": street,
             "city": city,
             "state": state,
-            "zip": zip_code,
+            "zip": zip_code + "0100",  # ZIP+4: the billing provider's N403 is 9 digits
             "submitter_id": "SYNLAKESIDE01",
             "contact_name": "BILLING OFFICE",
             "contact_phone": "6145550100",

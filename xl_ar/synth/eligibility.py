@@ -35,6 +35,10 @@ OUTCOMES: tuple[tuple[str, float], ...] = (("active", 0.82), ("inactive", 0.06),
 """What the payer answers about a member, and the shares."""
 AUTH_CODES: tuple[str, ...] = ("72148",)
 """Procedures the payers say need a prior authorization."""
+INSURANCE_TYPES: dict[str, tuple[str, str]] = {"medicare": ("MB", "MEDICARE PART B"),
+                                                "medicaid": ("MC", "MEDICAID"),
+                                                "commercial": ("PR", "SYNTHETIC CHOICE PPO")}
+"""EB04 insurance type and EB05 plan description of an active coverage line, by payer class."""
 REJECT_REASONS: tuple[str, ...] = ("75", "72")
 """AAA03 of a rejected inquiry: subscriber not found, invalid or missing member id."""
 
@@ -147,15 +151,17 @@ def files(practice: Practice, asked: Asked, front: FrontEnd) -> Iterator[tuple[s
     dmg = ("DMG" + e + "D8" + e + _d8(pat.date_of_birth.to_numpy()) + e
            + front.patient_sex.reindex(m.account_id).to_numpy(dtype=object) + s)
     outcome = m.outcome.to_numpy()
+    classes = {p.payer_id: p.payer_class for p in ref.PAYERS}
+    kind = m.payer_id.map(classes).map(INSURANCE_TYPES)
+    plan = (kind.str[0] + e + kind.str[1]).to_numpy(dtype=object)
     coverage = np.select(
         [outcome == "active", outcome == "inactive", outcome == "ended"],
-        ["DTP" + e + "346" + e + "D8" + e + plan_begin + s + "EB" + e + "1" + e + "IND" + e + "30" + e + "HM" + e
-         + "SYNTHETIC CHOICE PLAN" + s
+        ["DTP" + e + "346" + e + "D8" + e + plan_begin + s + "EB" + e + "1" + e + "IND" + e + "30" + e + plan + s
          + "EB" + e + "B" + e + "IND" + e + "98" + e * 3 + "27" + e + "25" + s
          + "EB" + e + "C" + e + "IND" + e + "30" + e * 3 + "23" + e + "500" + s,
          "DTP" + e + "307" + e + "RD8" + e + begin + "-" + inactive_to + s + "EB" + e + "6" + e + "IND" + e + "30" + s,
          "DTP" + e + "307" + e + "RD8" + e + plan_begin + "-" + ended + s + "EB" + e + "1" + e + "IND" + e + "30"
-         + e + "HM" + e + "SYNTHETIC CHOICE PLAN" + s],
+         + e + plan + s],
         "")
     auth = np.where(m.auth.to_numpy(), "EB" + e + "1" + e + "IND" + e * 9 + "Y" + e + "Y" + e + "HC" + c
                     + AUTH_CODES[0] + s, "")
