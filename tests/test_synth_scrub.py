@@ -76,3 +76,25 @@ def test_the_payer_rules_file_is_not_taken_for_an_unknown_export(practice_5k):
     # scrub_rules.csv sits in the practice folder (docs/scrubber.md); reading the folder leaves it to the scrubber
     assert (practice_5k / "scrub_rules.csv").exists()
     assert load_practice(practice_5k).findings == []
+
+
+def test_violations_sit_on_claims_no_payer_has_answered(practice_5k):
+    # money-changing violations never touch the reconciliation: no 835, posting or acknowledgement names them
+    truth = json.loads((practice_5k / "truth.json").read_text())["scrub"]
+    injected = {e["claim_id"] for e in truth if e["rule_id"] in INJECTED}
+    era = "".join(p.read_text() for p in (practice_5k / "era").glob("*.835"))
+    status = "".join(p.read_text() for p in (practice_5k / "status").glob("*.277"))
+    assert not any(f"CLP*{c}*" in era or f"TRN*2*{c}~" in status for c in injected)
+    postings = pd.read_csv(practice_5k / "postings.csv", dtype=str, keep_default_na=False)
+    assert not set(postings["Claim #"]) & injected
+
+
+def test_only_the_date_order_violation_is_billed_and_within_the_acknowledgement_window(practice_5k):
+    # billed two days before a service the day before the as-of date: 3 days ago, under the 7 of `unacknowledged`
+    truth = json.loads((practice_5k / "truth.json").read_text())["scrub"]
+    order = {e["claim_id"] for e in truth if e["rule_id"] == "SCR-DATE-ORDER"}
+    injected = {e["claim_id"] for e in truth if e["rule_id"] in INJECTED}
+    claims = pd.read_csv(practice_5k / "claims.csv", dtype=str, keep_default_na=False).set_index("Claim #")
+    billed = claims.loc[sorted(injected), "Billed Date"]
+    assert set(billed.index[billed != ""]) == order
+    assert set(billed[sorted(order)]) == {"09/27/2026"}  # as-of 09/30 - 1 day service - 2 days
