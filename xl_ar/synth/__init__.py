@@ -106,7 +106,7 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         front = _front_end.build(practice, remits, seed)
         acks = _acks.build(practice, books, remits, seed)
         ready = _scrub_cases.build(practice, front, seed)
-        scrub_truth = _scrub_cases.truth(practice, books, ready)
+        scrub_truth = _scrub_cases.truth(practice, books, front, ready)
         asked = _eligibility.build(practice, books, ready, seed)
         truth = _claims_out_truth(_books.truth(practice, remits, books),
                                   _acks.truth(practice, acks) + _front_end.secondary_truth(practice, remits, books,

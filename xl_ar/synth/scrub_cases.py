@@ -248,16 +248,17 @@ def build(practice: Practice, front: FrontEnd, seed: int) -> ScrubCases:
     return ScrubCases(claims, lines.reset_index(drop=True), injected.sort_values("claim_id").reset_index(drop=True))
 
 
-def truth(practice: Practice, books: Books, cases: ScrubCases) -> list[dict]:
+def truth(practice: Practice, books: Books, front: FrontEnd, cases: ScrubCases) -> list[dict]:
     """What the scrubber must report on the practice: the injected violations, and, on the generated history
-    (insured claims, original frequency), `SCR-TIMELY-PAST` (billed after the payer's filing limit, or unbilled
-    past it), `SCR-TIMELY-RISK` (unbilled, the limit within `TIMELY_WARNING_DAYS`) and `SCR-DATE-FUTURE` (a date
-    of service after the as-of date)."""
+    (insured claims), `SCR-TIMELY-PAST` (billed after the payer's filing limit, or unbilled past it),
+    `SCR-TIMELY-RISK` (unbilled, the limit within `TIMELY_WARNING_DAYS`), both on originals only (a replacement
+    or void is not judged by the limit), and `SCR-DATE-FUTURE` (a date of service after the as-of date)."""
     A = np.datetime64(practice.as_of, "D")
     ledger = books.ledger
     classes = {p.payer_id: p.payer_class for p in ref.PAYERS}
     limits = {p.payer_id: p.timely_filing_days for p in ref.PAYERS}
     insured = ledger.payer_id.map(classes).to_numpy() != "self_pay"
+    original = ~np.isin(front.frequency_code, ["7", "8"])  # a replacement or void is not judged by the limit
     service = ledger.service_date.to_numpy().astype("datetime64[D]")
     billed = ledger.billed_date.to_numpy().astype("datetime64[D]")
     limit = service + ledger.payer_id.map(limits).fillna(0).to_numpy().astype(np.int64) * DAY
@@ -267,8 +268,8 @@ def truth(practice: Practice, books: Books, cases: ScrubCases) -> list[dict]:
         practice.lines.claim_id.to_numpy()).max()
     latest = np.maximum(service, line_latest.reindex(ledger.claim_id).to_numpy().astype("datetime64[D]"))
     out = pd.concat([
-        pd.DataFrame({"claim_id": ledger.claim_id[insured & (left < 0)], "rule_id": "SCR-TIMELY-PAST"}),
-        pd.DataFrame({"claim_id": ledger.claim_id[insured & np.isnat(billed) & (left >= 0)
+        pd.DataFrame({"claim_id": ledger.claim_id[insured & original & (left < 0)], "rule_id": "SCR-TIMELY-PAST"}),
+        pd.DataFrame({"claim_id": ledger.claim_id[insured & original & np.isnat(billed) & (left >= 0)
                                                   & (left <= TIMELY_WARNING_DAYS)], "rule_id": "SCR-TIMELY-RISK"}),
         pd.DataFrame({"claim_id": ledger.claim_id[insured & (latest > A)], "rule_id": "SCR-DATE-FUTURE"}),
     ], ignore_index=True)
