@@ -231,7 +231,8 @@ def test_a_report_records_one_event_with_the_workbooks_hash(practice, trail, tmp
     assert main(["report", "--practice", str(practice), "--out", str(out), "--quiet"]) == 0
     assert events(trail).action.tolist() == ["report"]
     recorded = detail(trail)
-    assert recorded["outputs"] == {"report.xlsx": sha(out)} and recorded["claims"] == 60
+    # 60 claims + 93 ready to bill (31 injected scrubber rules, one claim each, and 62 clean ones)
+    assert recorded["outputs"] == {"report.xlsx": sha(out)} and recorded["claims"] == 60 + 93
     assert recorded["inputs"]["practice.json"] == sha(practice / "practice.json")
 
 
@@ -313,7 +314,7 @@ def test_events_carry_no_patient_identifiers(practice, trail, tmp_path):
     assert main(["import", str(practice / "era"), "--quiet"]) == 0
     assert main(["reconcile", "--practice", str(practice), "--out", str(tmp_path / "r.xlsx"), "--quiet"]) == 0
     assert main(["report", "--practice", str(practice), "--out", str(tmp_path / "m.xlsx"), "--quiet"]) == 0
-    claims = pd.read_csv(practice / "claims.csv", dtype=str)
+    claims = pd.read_csv(practice / "claims.csv", dtype=str, keep_default_na=False)  # a blank name stays ""
     identifiers = set(claims["Patient Name"]) | set(claims["Member ID"]) | set(claims["Claim #"])
     identifiers |= {part.strip() for name in claims["Patient Name"] for part in name.split(",")}
     identifiers |= set(claims["DOB"]) | set(claims["Pat Acct"])

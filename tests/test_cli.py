@@ -15,7 +15,8 @@ from xl_ar.cli import main
 def test_demo_runs_the_main_job(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--claims", "800", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "Practice: 800 claims" in out and "found no errors" in out
+    # 800 claims + 93 ready to bill: 31 injected scrubber rules, one claim each, and twice as many clean ones
+    assert "Practice: 893 claims" in out and "found no errors" in out
     assert (tmp_path / "demo" / "practice" / "truth.json").exists()
     assert (tmp_path / "demo" / "xl-ar.sqlite").exists()
 

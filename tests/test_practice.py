@@ -20,7 +20,8 @@ def folder(tmp_path, practice_small):
 def test_a_generated_practice_reads_without_findings(practice_5k):
     p = load_practice(practice_5k)
     assert p.findings == []
-    assert len(p.table("claims")) == 5000
+    # 5,000 claims of history + the ready-to-bill batch (xl_ar.synth.scrub_cases), numbered after them
+    assert (p.table("claims").claim_id <= "CL0005000").sum() == 5000 and len(p.table("claims")) > 5000
     assert set(p.tables) == {"payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule"}
     assert p.as_of() == dt.date(2026, 9, 30)  # from practice.json
     assert p.as_of(dt.date(2026, 10, 1)) == dt.date(2026, 10, 1)  # --as-of wins

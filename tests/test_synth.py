@@ -137,7 +137,11 @@ def test_payer_mix_and_identifiers_are_present(files):
 
 
 def test_procedure_codes_are_code_numbers_only(files):
-    codes = set(files["lines"].procedure_code)
+    malformed = {(e["claim_id"], e["line_no"]) for e in files["truth"]["scrub"] if e["rule_id"] == "SCR-PROC-FORMAT"}
+    lines = files["lines"]
+    injected = pd.Series(list(zip(lines.claim_id, lines.line_no.astype(int), strict=True))).isin(malformed).to_numpy()
+    assert injected.sum() == len(malformed)  # the scrubber's injected bad codes, nothing else
+    codes = set(lines.procedure_code[~injected])
     assert all(re.fullmatch(r"\d{5}|[A-V]\d{4}", c) for c in codes)
     text = (Path(files["truth"]["as_of"]).name)  # no descriptions anywhere: the lines file has no text column
     assert text and list(files["lines"].columns) == ["claim_id", "line_no", "line_control", "procedure_code",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -32,7 +34,10 @@ def exported(tmp_path_factory):
     synth.generate(out, claims=400, months=6, seed=5)
     claims = pd.read_csv(out / "claims.csv", dtype=str, keep_default_na=False)
     lines = pd.read_csv(out / "claim_lines.csv", dtype=str, keep_default_na=False)
-    return claims, lines
+    # the claims with a scrubber violation injected on purpose (tests/test_synth_scrub.py) are left out
+    injected = {e["claim_id"] for e in json.loads((out / "truth.json").read_text())["scrub"]}
+    assert injected
+    return claims[~claims["Claim #"].isin(injected)], lines[~lines.claim_id.isin(injected)]
 
 
 def test_every_claim_has_a_sex_a_place_of_service_and_a_valid_rendering_npi(exported):
@@ -69,7 +74,9 @@ def test_replacements_and_voids_name_the_payer_claim_number_of_their_835(tmp_pat
     synth.generate(tmp_path, claims=1500, months=6, seed=5)
     practice = load_practice(tmp_path)
     claims = practice.table("claims")
-    corrected = claims[claims.frequency_code.isin(["7", "8"])]
+    injected = {e["claim_id"] for e in json.loads((tmp_path / "truth.json").read_text())["scrub"]
+                if e["rule_id"] in ("SCR-FREQ-CODE", "SCR-FREQ-ORIGINAL")}  # a 7 without its number, on purpose
+    corrected = claims[claims.frequency_code.isin(["7", "8"]) & ~claims.claim_id.isin(injected)]
     assert set(corrected.frequency_code) == {"7", "8"}  # 1% and 0.3% of the adjudicated claims
     remitted, _ = practice.remittances()
     numbers = remitted["claim_payments"].groupby("claim_id").payer_claim_id.agg(set)

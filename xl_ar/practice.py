@@ -37,6 +37,9 @@ EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee
 of the payers' checks and EFTs (EOBs): they stand for the payment level of remittances the 835s lack."""
 REQUIRED_TABLES = ("claims",)
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
+OWN_FILES = ("scrub_rules.csv",)
+"""Files of the practice folder that are xl-ar's settings, not exports: the scrubber's payer rules
+(docs/scrubber.md). They are read by the commands that use them, never as a table."""
 ERA_SUFFIXES = (".835", ".era", ".edi", ".x12", ".txt", ".rmt")
 STATUS_SUFFIXES = (".277", ".999", ".ack", ".edi", ".x12", ".txt")
 """Files read under `status/`: 999 acknowledgements, 277CA claim acknowledgements, 277 status responses."""
@@ -199,7 +202,8 @@ def _plan(folder: Path, maps: dict[str, ColumnMap], findings: list[Finding]
     sheets: dict[Path, ledger.Sheet] = {}
     partners = []
     joined: set[str] = set()
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES
+                       and p.name.lower() not in OWN_FILES):
         own = maps.get(path.name)
         if own is not None and own.table:
             plan[own.table].append(path)

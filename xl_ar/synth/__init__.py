@@ -13,9 +13,21 @@ new envelope, byte for byte, or without a trace number, bank credits nobody can 
 corrections written before their reversal, claims never billed near their filing limit, and
 balances dated after the as-of date.
 
+Before the money (issue 14): `status/` holds the payers' 277CA acknowledgements (`acks`); the claims
+export ends with a batch of claims ready to bill (rendered in the last days before the as-of date, never
+billed) that carries, on a seeded share, one violation each of every scrubber rule a claim can carry
+(`scrub_cases`), with the payer rules the practice keeps in `scrub_rules.csv`; `eligibility/` holds the
+payers' 271 answers about the members of the unbilled claims: covered, inactive, coverage ended before the
+date of service, inquiry rejected (AAA), prior authorization required (`eligibility`). practice.json carries
+what an 837P needs (billing address, submitter and receiver, the rendering clinicians' names).
+
 truth.json: `exceptions` (kind, claim_id, trace_number; `amount` in cents for a payment- or
 bank-level entry that has no trace number), the `rules` they follow, and `situations`: where each
-of the situations above is, whether it must be reported or not.
+of the situations above is, whether it must be reported or not; `scrub` (claim_id, line_no or null,
+rule_id): every finding `xl_ar.scrub.scrub` must report with the practice's `scrub_rules.csv`, the injected
+violations and those of the history (billed after the filing limit, unbilled near or past it, dates of
+service after the as-of date); `eligibility` (claim_id, line_no or null, problem): every gap
+`xl_ar.eligibility.coverage_problems` must report for the unbilled insured claims.
 """
 
 from __future__ import annotations
@@ -34,11 +46,13 @@ from xl_ar.money import cents_text
 from xl_ar.progress import step
 from xl_ar.synth import acks as _acks
 from xl_ar.synth import books as _books
+from xl_ar.synth import eligibility as _eligibility
 from xl_ar.synth import era as _era
 from xl_ar.synth import front_end as _front_end
 from xl_ar.synth import practice as _practice
 from xl_ar.synth import reference as ref
 from xl_ar.synth import remit as _remit
+from xl_ar.synth import scrub_cases as _scrub_cases
 
 DEFAULT_AS_OF = dt.date(2026, 9, 30)
 """As-of date of a generated practice when none is given (fixed, so output does not depend on today)."""
@@ -91,6 +105,9 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         books = _books.build(practice, remits, rng)
         front = _front_end.build(practice, remits, seed)
         acks = _acks.build(practice, books, remits, seed)
+        ready = _scrub_cases.build(practice, front, seed)
+        scrub_truth = _scrub_cases.truth(practice, books, front, ready)
+        asked = _eligibility.build(practice, books, ready, seed)
         truth = _claims_out_truth(_books.truth(practice, remits, books),
                                   _acks.truth(practice, acks) + _front_end.secondary_truth(practice, remits, books,
                                                                                           front))
@@ -125,13 +142,34 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
         (status_dir / name).write_text(text, encoding="ascii", newline="\n")
         n_status += 1
 
+    eligibility_dir = out / "eligibility"
+    eligibility_dir.mkdir(exist_ok=True)
+    for old in eligibility_dir.glob("*.271"):
+        old.unlink()
+    n_eligibility = 0
+    for name, text in _eligibility.files(practice, asked, front):
+        (eligibility_dir / name).write_text(text, encoding="ascii", newline="\n")
+        n_eligibility += 1
+
     with step("Writing practice exports", show_progress):
-        _write_exports(out, practice, books, front)
+        _write_exports(out, practice, books, front, ready)
+        outputs.write_text(out / "scrub_rules.csv", _scrub_cases.RULES_CSV)
+        street, city, state, zip_code = ref.PRACTICE["address"]
         info = {
             "name": ref.PRACTICE["name"],
             "npi": ref.PRACTICE["npi"],
             "tax_id": ref.PRACTICE["tax_id"],
             "as_of": as_of.isoformat(),
+            "address": street,
+            "city": city,
+            "state": state,
+            "zip": zip_code + "0100",  # ZIP+4: the billing provider's N403 is 9 digits
+            "submitter_id": "SYNLAKESIDE01",
+            "contact_name": "BILLING OFFICE",
+            "contact_phone": "6145550100",
+            "receiver_name": "SYNTHETIC CLEARINGHOUSE",
+            "receiver_id": "SYNCLEAR",
+            "providers": _scrub_cases.PROVIDERS,
             "generator": {"program": "xl-ar synth", "claims": claims, "months": months, "seed": seed},
         }
         outputs.write_text(out / "practice.json", json.dumps(info, indent=2) + "\n")
@@ -153,14 +191,17 @@ def generate(out: Path, claims: int = 5000, months: int = 12, seed: int = 7, as_
             },
             "exceptions": truth,
             "situations": situations,
+            "scrub": scrub_truth,
+            "eligibility": _eligibility.truth(asked),
         }, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
     result.counts = {
-        "claims": len(practice.claims),
-        "claim_lines": len(practice.lines),
+        "claims": len(practice.claims) + len(ready.claims),
+        "claim_lines": len(practice.lines) + len(ready.lines),
         "patients": len(practice.patients),
         "era_files": n_files,
         "status_files": n_status,
+        "eligibility_files": n_eligibility,
         "payments": len(remits.payments),
         "postings": len(books.postings),
         "deposits": len(books.deposits),
@@ -182,7 +223,8 @@ def _claims_out_truth(truth: list[dict], claims_out: list[dict]) -> list[dict]:
     return out
 
 
-def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books, front: _front_end.FrontEnd) -> None:
+def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books, front: _front_end.FrontEnd,
+                   ready: _scrub_cases.ScrubCases) -> None:
     payers = practice.payers
     _write_csv(pd.DataFrame({
         "payer_id": payers.payer_id,
@@ -200,7 +242,7 @@ def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books,
     # claims export in the shape of a PM system report (its own headers, US dates)
     ledger = books.ledger
     pat = practice.patients.set_index("account_id").reindex(ledger.account_id)
-    _write_csv(pd.DataFrame({
+    history = pd.DataFrame({
         "Claim #": ledger.claim_id,
         "Pat Acct": ledger.account_id,
         "Patient Name": (pat.last_name + ", " + pat.first_name).to_numpy(),
@@ -226,15 +268,17 @@ def _write_exports(out: Path, practice: _practice.Practice, books: _books.Books,
         "Secondary Member ID": front.secondary_member_id,
         "Frequency": front.frequency_code,
         "Original Claim #": front.original_payer_claim_id,
-    }), out / "claims.csv")
+        "Prior Auth": "",
+    })
+    _write_csv(pd.concat([history, ready.claims], ignore_index=True), out / "claims.csv")  # ready to bill last
 
     lines = practice.lines
-    _write_csv(pd.DataFrame({
+    _write_csv(pd.concat([pd.DataFrame({
         "claim_id": lines.claim_id, "line_no": lines.line_no, "line_control": lines.line_control,
         "procedure_code": lines.code, "modifiers": lines.modifiers, "units": lines.units,
         "charge": cents_text(lines.charge), "service_date": _iso_date(lines.service_date),
         "diagnosis_pointers": front.diagnosis_pointers,
-    }), out / "claim_lines.csv")
+    }), ready.lines], ignore_index=True), out / "claim_lines.csv")
 
     p = books.postings
     _write_csv(pd.DataFrame({
