@@ -110,9 +110,10 @@ RULES: tuple[Rule, ...] = (
          "The place of service is not a two-digit CMS code.",
          "CLM05-1 takes a two-digit place-of-service code (11 office, 22 outpatient hospital, ...).",
          "Enter the two-digit place-of-service code (leave it empty for 11, office)."),
-    Rule("SCR-REQ-SECONDARY-MEMBER", "claim", "warning", "secondary_member_id",
+    Rule("SCR-REQ-SECONDARY-MEMBER", "claim", "error", "secondary_member_id",
          "The claim names a secondary payer but no member id with it.",
-         "The secondary claim (loop 2330A) needs the member id with the secondary payer.",
+         "A claim that names other coverage carries it in loops 2320/2330A, where the member id with that payer "
+         "is required; the secondary claim needs it too.",
          "Enter the member id from the secondary insurance card."),
     Rule("SCR-NPI-BILLING", "claim", "error", "npi",
          "The billing provider's NPI fails the NPI check digit.",
