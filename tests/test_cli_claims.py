@@ -213,3 +213,14 @@ def test_the_demo_step_says_which_837p_keys_practice_json_lacks(tmp_path):
     said = demo._claims_out(loaded, loaded.as_of(), tmp_path, tmp_path / "s.db")
     assert "no 837P (practice.json lacks" in said and "submitter_id" in said
     assert not (tmp_path / "claims.837").exists()
+
+
+def test_the_clean_claim_rate_counts_scrubber_holds_and_first_acknowledgement_rejections(synthetic, capsys):
+    code, out, _ = run(capsys, "claims", "scrub", "--practice", str(synthetic), "--all", "--json")
+    assert code == 0
+    got = json.loads(out)
+    sent = got["clean"] + got["held"]  # self-pay claims are not sent, so not in the rate
+    rejected = got["rejected_on_first_acknowledgement"]
+    assert rejected > 0  # the synthetic 277CAs reject some billed claims the scrubber passes
+    # rate = (sent - held - rejected) / sent
+    assert got["clean_claim_rate"] == round((sent - got["held"] - rejected) / sent, 4)

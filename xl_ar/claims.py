@@ -65,6 +65,15 @@ class Scrubbed:
         """Claims not scrubbed: their payer is self-pay (no claim goes to a payer for them)."""
         return len(self.claims) - len(self.clean) - self.held
 
+    def clean_claim_rate(self, claim_status: pd.DataFrame | None = None):
+        """The clean claim rate (HFMA, `kpi.clean_claim_rate`) of the claims scrubbed that go to a payer (self-pay
+        left out), with the first acknowledgements in `claim_status` when given."""
+        from xl_ar import kpi
+
+        errors = set(self.findings.loc[self.findings["severity"] == "error", "claim_id"])
+        sent = self.claims[self.claims["claim_id"].isin(set(self.clean["claim_id"]) | errors)]
+        return kpi.clean_claim_rate(sent, self.findings, claim_status)
+
     def counts_by_rule(self) -> pd.DataFrame:
         """rule_id, severity, findings, claims: how often each rule fired, most frequent first."""
         f = self.findings

@@ -675,6 +675,7 @@ def cmd_claims_scrub(args: argparse.Namespace) -> int:
     _refuse_errors(rule_findings, "the payer rules file has problems")
     result = out.scrub_practice(practice, as_of, rules, every=args.all)
     counts = result.counts_by_rule()
+    rate = result.clean_claim_rate(practice.claim_status()[0])
     if args.out:
         target = Path(args.out)
         if target.suffix.lower() not in (".xlsx", ".csv"):
@@ -685,6 +686,8 @@ def cmd_claims_scrub(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"as_of": as_of.isoformat(), "claims": len(result.claims), "clean": len(result.clean),
                           "held": result.held, "self_pay": result.self_pay, "findings": len(result.findings),
+                          "clean_claim_rate": None if rate.claims == 0 else round(rate.rate, 4),
+                          "rejected_on_first_acknowledgement": rate.rejected,
                           "rules": [{"rule_id": r.rule_id, "severity": r.severity, "findings": int(r.findings),
                                      "claims": int(r.claims)} for r in counts.itertuples()]}, indent=1))
         return 0
@@ -692,6 +695,9 @@ def cmd_claims_scrub(args: argparse.Namespace) -> int:
     print(f"Scrubbed {len(result.claims):,} claims ({which}) as of {as_of}: {len(result.clean):,} clean, "
           f"{result.held:,} held back by errors, {result.self_pay:,} self-pay (not sent); "
           f"{len(result.findings):,} findings")
+    if rate.claims:
+        print(f"Clean claim rate (HFMA): {100 * rate.rate:.1f}% ({rate.clean:,} of {rate.claims:,}: {rate.held:,} held "
+              f"by the scrubber, {rate.rejected:,} rejected on their first acknowledgement)")
     for r in counts.itertuples():
         print(f"  {r.rule_id:<28} {r.severity:<8} {int(r.findings):>7,} findings on {int(r.claims):>6,} claims")
     if args.out:
