@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from xl_ar.cli import main
+
 PAYERS = """payer_id,name,payer_class,timely_filing_days,appeal_days,payer_ref
 P1,Summit Mutual Health,commercial,180,180,SMH01
 P2,Keystone Care,commercial,180,180,KCA02
@@ -54,3 +56,15 @@ def tiny_practice(folder: Path, edi: bool = True, claims: list[str] | None = Non
 
 def no_identifiers(text: str) -> bool:
     return not any(i in text for i in IDENTIFIERS)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """`xl-ar ARGV`: its exit code, stdout and stderr."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def segments(path: Path) -> list[list[str]]:
+    """The segments of an X12 file written with `*` and `~`, as lists of elements."""
+    return [s.strip().split("*") for s in path.read_text().split("~") if s.strip()]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli14_practice import no_identifiers, tiny_practice
+from tests.cli14_practice import no_identifiers, run, segments, tiny_practice
 from xl_ar.cli import main
 
 AN_835 = Path(__file__).parent / "corpus" / "x12" / "tastypackets__x12-parser" / "profee-multiple.edi"
@@ -36,16 +36,6 @@ def practice(tmp_path) -> Path:
     (folder / "status").mkdir()
     (folder / "status" / "ack.277").write_text(ack_277ca(), encoding="ascii")
     return folder
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def segments(path: Path) -> list[list[str]]:
-    return [s.strip().split("*") for s in path.read_text().split("~") if s.strip()]
 
 
 # -- show -------------------------------------------------------------------------------------------

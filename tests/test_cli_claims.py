@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.cli14_practice import no_identifiers, tiny_practice
+from tests.cli14_practice import no_identifiers, run, tiny_practice
 from tests.test_x12_837p import pyx12_errors
 from xl_ar.cli import main
 from xl_ar.x12.claims_in import read_837p
@@ -19,12 +19,6 @@ from xl_ar.x12.claims_in import read_837p
 @pytest.fixture
 def practice(tmp_path) -> Path:
     return tiny_practice(tmp_path / "practice")
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- scrub ------------------------------------------------------------------------------------------
