@@ -261,7 +261,6 @@ RESPONSES_SHEET = "Eligibility Responses"
 """Owned by Verify eligibility: the 271 responses as the `eligibility` table (what =AR_ELIGIBLE reads)."""
 SCRUB_SHEET = "Scrub"
 """Owned by Scrub claims: one row per scrubber finding, errors first."""
-RULES_FILE = "scrub_rules.csv"
 """The practice's payer rules for the scrubber, in its practice folder (docs/scrubber.md)."""
 PROBLEM_COLORS = {"not_covered": "#F4CCCC", "authorization_missing": "#FCE5CD", "unverified": "#FFF2CC"}
 """The row color of each eligibility problem on the Eligibility sheet."""
@@ -319,6 +318,7 @@ def scrub_claims(book=None) -> str:
     the practice's payer rules (`scrub_rules.csv` of the practice folder, when there is one); the findings on
     the owned `Scrub` sheet, errors first, and the clean claim count in the alert."""
     from udfs.args import ArgumentError
+    from xl_ar import claims as claims_out
     from xl_ar import scrub
 
     book = _caller(book)
@@ -326,8 +326,7 @@ def scrub_claims(book=None) -> str:
         settings = _settings(book)
         data, practice = _workbook_tables(book, settings)
         practice = _practice_needed(practice, "its practice.json holds the billing NPI the claims are sent with")
-        path = practice.folder / RULES_FILE
-        rules, rule_problems = scrub.read_rules(path) if path.is_file() else (None, [])
+        rules, rule_problems = claims_out.payer_rules(practice.folder)
         found = scrub.scrub(data["claims"], data["claim_lines"], data["payers"], practice.info.npi or "",
                             _as_of(settings, practice), rules)
         clean = scrub.clean_claims(data["claims"], found, data["payers"])
