@@ -261,7 +261,6 @@ RESPONSES_SHEET = "Eligibility Responses"
 """Owned by Verify eligibility: the 271 responses as the `eligibility` table (what =AR_ELIGIBLE reads)."""
 SCRUB_SHEET = "Scrub"
 """Owned by Scrub claims: one row per scrubber finding, errors first."""
-"""The practice's payer rules for the scrubber, in its practice folder (docs/scrubber.md)."""
 PROBLEM_COLORS = {"not_covered": "#F4CCCC", "authorization_missing": "#FCE5CD", "unverified": "#FFF2CC"}
 """The row color of each eligibility problem on the Eligibility sheet."""
 SEVERITY_COLORS = {"error": "#F4CCCC", "warning": "#FFF2CC"}
