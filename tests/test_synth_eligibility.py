@@ -4,22 +4,19 @@ Precision and recall are printed per practice."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pandas as pd
 import pytest
 
+from tests.synth_scoring import key
+from tests.synth_scoring import score as scored
 from xl_ar.eligibility import coverage_problems
 from xl_ar.practice import load_practice
 from xl_ar.synth import generate
 from xl_ar.x12.eligibility import read_271
 
 PROBLEMS = ("not_covered", "unverified", "authorization_missing")
-
-
-def _key(claim_id: str, line_no, problem: str) -> tuple:
-    return claim_id, None if line_no is None or pd.isna(line_no) else int(line_no), problem
 
 
 def score(folder) -> tuple[float, float, Counter, Counter]:
@@ -30,12 +27,9 @@ def score(folder) -> tuple[float, float, Counter, Counter]:
     insured = claims.payer_id.map(payers.set_index("payer_id").payer_class) != "self_pay"
     unbilled = claims[claims.billed_date.isna() & insured.to_numpy()]  # the claims the practice asked about
     found_table = coverage_problems(unbilled, practice.table("claim_lines"), eligibility, payers)
-    found = {_key(c, n, p) for c, n, p in zip(found_table.claim_id, found_table.line_no, found_table.problem,
-                                               strict=True)}
-    truth = {_key(e["claim_id"], e["line_no"], e["problem"])
-             for e in json.loads((folder / "truth.json").read_text())["eligibility"]}
-    hits = len(truth & found)
-    return hits / len(found), hits / len(truth), Counter(k[2] for k in truth), Counter(k[2] for k in found)
+    found = {key(c, n, p) for c, n, p in zip(found_table.claim_id, found_table.line_no, found_table.problem,
+                                              strict=True)}
+    return scored(found, folder, "eligibility", "problem")
 
 
 @pytest.mark.parametrize(("claims", "seed"), [(5000, 7), (3000, 13)])

@@ -9,14 +9,12 @@ from collections import Counter
 import pandas as pd
 import pytest
 
+from tests.synth_scoring import key
+from tests.synth_scoring import score as scored
 from xl_ar.practice import load_practice
 from xl_ar.scrub import RULE_IDS, read_rules, scrub
 from xl_ar.synth import generate
 from xl_ar.synth.scrub_cases import INJECTED
-
-
-def _key(claim_id: str, line_no, rule_id: str) -> tuple:
-    return claim_id, None if line_no is None or pd.isna(line_no) else int(line_no), rule_id
 
 
 def score(folder) -> tuple[float, float, Counter, Counter]:
@@ -26,12 +24,9 @@ def score(folder) -> tuple[float, float, Counter, Counter]:
     assert problems == [] and len(rules) == 3
     found_table = scrub(practice.table("claims"), practice.table("claim_lines"), practice.table("payers"),
                         practice.info.npi, practice.as_of(), rules)
-    found = {_key(c, ln, r) for c, ln, r in zip(found_table.claim_id, found_table.line_no, found_table.rule_id,
-                                                 strict=True)}
-    truth = {_key(e["claim_id"], e["line_no"], e["rule_id"])
-             for e in json.loads((folder / "truth.json").read_text())["scrub"]}
-    hits = len(truth & found)
-    return hits / len(found), hits / len(truth), Counter(k[2] for k in truth), Counter(k[2] for k in found)
+    found = {key(c, ln, r) for c, ln, r in zip(found_table.claim_id, found_table.line_no, found_table.rule_id,
+                                                strict=True)}
+    return scored(found, folder, "scrub", "rule_id")
 
 
 @pytest.mark.parametrize(("claims", "seed"), [(5000, 7), (3000, 13)])

@@ -492,6 +492,15 @@ def _fresh_amounts(rng: np.random.Generator, low: int, high: int, k: int, taken:
     return np.array(out, dtype="int64")
 
 
+def standing_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Each claim's adjudication that stands among `events` (CLP events of the synthetic remittances): the latest
+    loop (pay date, payment, event) that is neither a reversal nor an original a reversal of its claim cancels."""
+    reversed_ids = events.claim_id[events.kind == "reversal"].unique()
+    cancelled = (events.kind == "original") & events.claim_id.isin(reversed_ids)
+    return events[(events.kind != "reversal") & ~cancelled].sort_values(
+        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1)
+
+
 def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
     """Every exception a correct reconciliation reports as of the as-of date.
 
@@ -547,13 +556,10 @@ def truth(practice: Practice, remits: Remits, books: Books) -> list[dict]:
     for claim_id in events.claim_id[events.kind == "foreign"]:
         add("unmatched_remit", claim_id, None)
 
-    # adjudication outcomes: the adjudication that stands (the latest loop that is not a reversal
-    # and not cancelled by one; duplicates change nothing)
+    # adjudication outcomes: the adjudication that stands (duplicates change nothing)
     ours = events[events.kind != "foreign"]
     reversed_ids = ours.claim_id[ours.kind == "reversal"].unique()
-    cancelled = (ours.kind == "original") & ours.claim_id.isin(reversed_ids)
-    standing = ours[(ours.kind != "reversal") & ~cancelled].sort_values(
-        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1).set_index("claim_id")
+    standing = standing_events(ours).set_index("claim_id")
     open_balance = balance.reindex(standing.index).to_numpy() > 0
     processed = standing.status.isin(PAID_STATUSES).to_numpy()
     full = (standing.status == "4").to_numpy() | (processed & (standing.paid == 0).to_numpy()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from xl_ar.practice import npi_check_digit
 from xl_ar.synth import reference as ref
-from xl_ar.synth.books import Books
+from xl_ar.synth.books import Books, standing_events
 from xl_ar.synth.practice import Practice
 from xl_ar.synth.remit import Remits
 
@@ -61,11 +61,7 @@ def _standing(practice: Practice, remits: Remits) -> pd.DataFrame:
     an original a reversal cancels."""
     ev = remits.events[remits.events.kind != "foreign"]
     primary = practice.claims.set_index("claim_id").payer_id
-    ev = ev[ev.payer_id.to_numpy() == primary.reindex(ev.claim_id).to_numpy()]
-    reversed_ids = ev.claim_id[ev.kind == "reversal"].unique()
-    cancelled = (ev.kind == "original") & ev.claim_id.isin(reversed_ids)
-    return ev[(ev.kind != "reversal") & ~cancelled].sort_values(
-        ["pay_date", "payment", "event"], kind="stable").groupby("claim_id").tail(1)
+    return standing_events(ev[ev.payer_id.to_numpy() == primary.reindex(ev.claim_id).to_numpy()])
 
 
 def build(practice: Practice, remits: Remits, seed: int) -> FrontEnd:
