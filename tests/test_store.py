@@ -324,3 +324,32 @@ def test_a_failing_migration_step_leaves_the_store_at_its_version(tmp_path, monk
     with Store.open(where) as s:  # the step's DDL was undone with it
         assert s.schema_version == store_mod.SCHEMA_VERSION
         assert not s._db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'")
+
+
+def test_a_note_added_twice_is_stored_once(tmp_path):
+    # the notes' unique key decides (ON CONFLICT DO NOTHING), not a read before the insert
+    import numpy as np
+
+    note = tables.from_columns("notes", {
+        "claim_id": ["CL1"], "note_date": [dt.date(2026, 9, 1)], "author": ["ana"], "channel": ["call"],
+        "payer_reference": ["REF-77"], "outcome": ["reprocessing"], "next_followup": [dt.date(2026, 9, 15)]})
+    with Store.open(tmp_path / "s.sqlite") as s:
+        first = s.add_new("notes", note, {"entered_at": ["t1"], "note_key": ["k1"]})
+        again = s.add_new("notes", note, {"entered_at": ["t2"], "note_key": ["k1"]})
+        back = s.read_table("notes")
+    assert first.tolist() == [True] and again.tolist() == [False]
+    assert len(back) == 1 and back.payer_reference.tolist() == ["REF-77"]
+    assert back.next_followup.dt.date.tolist() == [dt.date(2026, 9, 15)]
+    assert isinstance(first, np.ndarray)
+
+
+def test_store_ids_read_back_as_codes(tmp_path):
+    # an appeal's number is the store's auto-increment id; the canonical column is text
+    appeal = tables.from_columns("appeals", {
+        "appeal_id": ["0"], "claim_id": ["CL1"], "payer_id": ["MCR"], "level": ["1"], "status": ["drafted"]})
+    cols = [c for c in tables.TABLES["appeals"].column_names if c != "appeal_id"]
+    with Store.open(tmp_path / "s.sqlite") as s:
+        s.add_new("appeals", appeal, {"opened_at": ["t"], "changed_at": ["t"], "changed_by": ["ana"], "version": [1]},
+                  columns=cols)
+        back = s.read_table("appeals")
+    assert back.appeal_id.tolist() == ["1"] and back.status.tolist() == ["drafted"]

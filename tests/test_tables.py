@@ -21,7 +21,8 @@ def claims_raw(**overrides) -> pd.DataFrame:
 def test_every_design_table_has_a_model_and_columns():
     expected = {"payers", "claims", "claim_lines", "payments", "claim_payments", "line_payments", "adjustments",
                 "remarks", "provider_adjustments", "postings", "deposits", "fee_schedule", "exceptions",
-                "scrub_findings", "eligibility", "claim_status", "cob_claims", "cob_lines", "cob_adjustments"}
+                "scrub_findings", "eligibility", "claim_status", "cob_claims", "cob_lines", "cob_adjustments",
+                "notes", "appeals", "statements", "payment_plans", "placements", "agency_payments", "refunds"}
     assert set(tables.TABLES) == expected
     for table in tables.TABLES.values():
         assert table.columns, table.name

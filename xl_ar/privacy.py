@@ -37,6 +37,7 @@ IDENTIFIER_COLUMNS: frozenset[str] = frozenset(
         "original_payer_claim_id",
         "secondary_member_id",
         "other_member_id",
+        "outcome",
     }
 )
 """Columns whose values identify a patient (or lead straight to one) and are never shown as-is."""
@@ -46,7 +47,7 @@ TOKENIZED_COLUMNS: tuple[str, ...] = ("claim_id", "account_id", "payer_claim_id"
 """Identifier columns a de-identified output keeps as stable tokens (so rows can be looked up)."""
 
 DROPPED_COLUMNS: tuple[str, ...] = ("patient_name", "date_of_birth", "member_id", "patient_address",
-                                    "secondary_member_id", "other_member_id")
+                                    "secondary_member_id", "other_member_id", "outcome")
 """Identifier columns a de-identified output removes altogether."""
 
 KEY_ENV = "XL_AR_TOKEN_KEY"

@@ -50,6 +50,7 @@ from xl_ar import outputs
 from xl_ar.errors import SettingsError
 
 if TYPE_CHECKING:
+    from xl_ar.policy import Policy
     from xl_ar.reconcile import Rules
     from xl_ar.reports.content import Targets
 
@@ -236,6 +237,8 @@ def _show(value: object, kind: str) -> str:
         return ""
     if kind == "money":
         return f"{Decimal(int(value)) / 100:.2f}"
+    if kind == "yes_no":
+        return "yes" if value else "no"
     if kind == "share":
         return f"{Decimal(repr(value)) * 100:f}".rstrip("0").rstrip(".") + "%"
     if kind == "shares":
@@ -255,12 +258,14 @@ class Setting:
     doc: str
     parse: Callable[[object], object]
     kind: str = "text"
-    """text, date, folder, store, sources, days, money, share, shares or number: how a value is read and shown."""
+    """text, date, folder, store, sources, days, money, share, shares, yes_no or number: how a value is read and
+    shown."""
     default: Callable[[Mapping[str, str]], object] = lambda environ: None
     """The default, from the environment's xl-ar folder when it needs one (None: not set)."""
     group: str = "place"
-    """`place` (where things are), `threshold` (reconciliation's tolerances), `target` (the report's KPI targets)
-    or `trust` (what the user confirmed: kept by the ribbon in the user file; a workbook cannot set it)."""
+    """`place` (where things are), `threshold` (reconciliation's tolerances), `target` (the report's KPI targets),
+    `policy` (the follow-up policy: statements, collections, refunds, assignments) or `trust` (what the user
+    confirmed: kept by the ribbon in the user file; a workbook cannot set it)."""
     field: str = ""
     """The `reconcile.Rules` or `reports.content.Targets` field a threshold or target sets."""
 
@@ -293,6 +298,45 @@ def _goal(key: str, doc: str, parse, kind: str, name: str | None = None) -> Sett
     return Setting(key, doc, parse, kind, _target(name or key), "target", name or key)
 
 
+def _practice_policy(name: str):
+    def default(environ: Mapping[str, str]) -> object:
+        from xl_ar.policy import Policy
+
+        return getattr(Policy(), name)
+    return default
+
+
+def _policy(key: str, doc: str, parse, kind: str, name: str | None = None) -> Setting:
+    return Setting(key, doc, parse, kind, _practice_policy(name or key), "policy", name or key)
+
+
+def _yes_no(value: object) -> bool:
+    """yes/no, true/false, 1/0 (a cell may hold TRUE)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("yes", "y", "true", "1", "on"):
+        return True
+    if text in ("no", "n", "false", "0", "off"):
+        return False
+    raise ValueError(f"'{str(value)[:24]}' is not yes or no")
+
+
+def _assign_by(value: object) -> str:
+    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    choices = ("off", "payer", "alphabet", "round_robin")
+    if text not in choices:
+        raise ValueError(f"'{str(value)[:24]}' is not one of {', '.join(choices)}")
+    return text
+
+
+def _short_text(value: object) -> str:
+    text = _text(value)
+    if len(text) > 1000:
+        raise ValueError("is longer than 1,000 characters")
+    return text
+
+
 SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("store", "where imported remittances, audit events and report snapshots are kept: a SQLite file, "
             "or a database URL for a team", _store, "store", lambda environ: str(home(environ) / "xl-ar.sqlite")),
@@ -323,6 +367,24 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
                "follow-up", _days, "days"),
     _threshold("unbilled_warning_days", "days before its filing limit that a claim never billed becomes an "
                "exception", _days, "days"),
+    _policy("statement_interval_days", "days between patient statements: statement 1, then 2, then the final "
+            "notice", _days, "days"),
+    _policy("statement_due_days", "days after its date that a patient statement is due", _days, "days"),
+    _policy("small_balance", "patient balances under this many dollars are not billed but written off", _money,
+            "money", "small_balance_cents"),
+    _policy("collection_days", "days after the final notice before an unpaid account may go to collections",
+            _days, "days"),
+    _policy("collection_minimum", "the smallest patient balance placed with the collection agency (dollars)",
+            _money, "money", "collection_minimum_cents"),
+    _policy("collection_agency", "the collection agency's name (placement files)", _short_text, "text"),
+    _policy("refund_days", "days to refund a credit to a commercial payer or a patient (Medicare and Medicaid: "
+            "always 60)", _days, "days"),
+    _policy("apply_patient_credits", "apply a patient credit to the same patient's other balances before "
+            "refunding it (yes or no)", _yes_no, "yes_no"),
+    _policy("assign_by", "how the worklist is split among the specialists: off, payer, alphabet or round_robin",
+            _assign_by, "text"),
+    _policy("specialists", "who works the worklist: names separated by ';', each with its payers or letters "
+            "after '=' (ana=MCR,MCD; ben=A-L; carla)", _short_text, "text"),
     _goal("target_days_in_ar", "report target: days in A/R (lower is better)", _days_target, "number",
           "days_in_ar"),
     _goal("target_pct_over_90", "report target: share of billed A/R over 90 days", _share, "share", "pct_over_90"),
@@ -397,6 +459,12 @@ class Settings:
         from xl_ar.reports.content import Targets
 
         return Targets(**self._fields("target"))
+
+    def policy(self) -> Policy:
+        """The practice's follow-up policy: `policy.Policy` with every policy setting applied."""
+        from xl_ar.policy import Policy
+
+        return Policy(**self._fields("policy"))
 
     def _fields(self, group: str) -> dict[str, object]:
         return {s.field: self.values[key] for key, s in SETTINGS.items() if s.group == group and key in self.values}

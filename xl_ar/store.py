@@ -173,6 +173,38 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE audit_events ADD COLUMN prev_hash TEXT",
         "ALTER TABLE audit_events ADD COLUMN event_hash TEXT",
     ],
+    # 5: follow-up notes (touches and ticklers), each stored once (`note_key`: the hash of its fields)
+    [
+        "CREATE TABLE notes (note_id {id}, claim_id TEXT NOT NULL, note_date TEXT NOT NULL, author TEXT NOT NULL, "
+        "channel TEXT NOT NULL, payer_reference TEXT, outcome TEXT, next_followup TEXT, entered_at TEXT NOT NULL, "
+        "note_key TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX notes_key ON notes (note_key)",
+        "CREATE INDEX notes_claim ON notes (claim_id)",
+    ],
+    # 6: appeals, one per claim and level; `version` counts changes (optimistic locking)
+    [
+        "CREATE TABLE appeals (appeal_id {id}, claim_id TEXT NOT NULL, payer_id TEXT NOT NULL, level TEXT NOT NULL, "
+        "status TEXT NOT NULL, category TEXT, denial_date TEXT, filed_date TEXT, deadline TEXT, method TEXT, "
+        "amount_appealed BIGINT, recovered BIGINT, resolved_date TEXT, resolved_by TEXT, opened_at TEXT NOT NULL, "
+        "changed_at TEXT NOT NULL, changed_by TEXT NOT NULL, version BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX appeals_level ON appeals (claim_id, level)",
+    ],
+    # 7: patient statements and dunning notices sent, each notice once per account and date
+    [
+        "CREATE TABLE statements (statement_id {id}, account_id TEXT NOT NULL, statement_date TEXT NOT NULL, "
+        "notice TEXT NOT NULL, amount_due BIGINT NOT NULL, due_date TEXT NOT NULL, batch TEXT, "
+        "written_at TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX statements_notice ON statements (account_id, statement_date, notice)",
+    ],
+    # 8: collections: accounts placed with an agency, and what the agency collected (each payment once)
+    [
+        "CREATE TABLE placements (placement_id {id}, account_id TEXT NOT NULL, placed_date TEXT NOT NULL, "
+        "agency TEXT NOT NULL, amount BIGINT NOT NULL, batch TEXT, placed_at TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX placements_account ON placements (account_id, placed_date)",
+        "CREATE TABLE agency_payments (agency_payment_id {id}, account_id TEXT NOT NULL, payment_date TEXT NOT NULL, "
+        "amount BIGINT NOT NULL, fee BIGINT, reference TEXT, payment_key TEXT NOT NULL, imported_at TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX agency_payments_key ON agency_payments (payment_key)",
+    ],
 ]
 """Schema steps; step i brings the store from version i to i + 1. Literal SQL: never edit a
 released step (tests/test_store.py records their SHA-256), add a new one."""
@@ -478,6 +510,8 @@ class Store:
             return tables.empty(spec)
         data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
         for c in tables.TABLES[spec].columns:
+            if c.kind == tables.Kind.CODE and any(isinstance(v, int) for v in data[c.name]):
+                data[c.name] = [None if v is None else str(v) for v in data[c.name]]  # the store's own ids
             if c.kind == tables.Kind.DATE:
                 data[c.name] = pd.to_datetime(pd.Series(data[c.name], dtype="object"), format="%Y-%m-%d")
         return tables.from_columns(spec, data)
@@ -587,6 +621,34 @@ class Store:
         """What the store recorded as the end of the chain ("count:hash"), None when it recorded none."""
         rows = self._db.execute("SELECT value FROM meta WHERE key = 'audit_head'")
         return str(rows[0][0]) if rows else None
+
+    # -- follow-up: rows a specialist adds, each stored once ----------------------------------------
+    def add_new(self, name: str, frame: pd.DataFrame, extra: Mapping[str, Sequence] | None = None,
+                columns: Sequence[str] | None = None) -> np.ndarray:
+        """Insert each row of a canonical table (`columns` of it, by default all) unless the store holds it
+        already; returns the mask (aligned with `frame`) of the rows stored now.
+
+        The table's unique index decides (`INSERT ... ON CONFLICT DO NOTHING RETURNING`), never a read before
+        the insert, so two specialists adding the same row at once store it once. `extra` holds store-only
+        columns (keys, timestamps) as plain Python values. Call it inside `transaction()` to add all or none.
+        """
+        if frame.empty:
+            return np.zeros(0, dtype=bool)
+        cols = list(columns or tables.TABLES[name].column_names)
+        names = [*cols, *(extra or {})]
+        sql = (f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
+               f"ON CONFLICT DO NOTHING RETURNING 1")
+        with self._db.transaction():
+            return np.array([bool(self._db.execute(sql, row)) for row in _records(frame[cols], name, extra)],
+                            dtype=bool)
+
+    # -- notes ------------------------------------------------------------------------------------
+
+    # -- appeals ----------------------------------------------------------------------------------
+
+    # -- statements -------------------------------------------------------------------------------
+
+    # -- collections ------------------------------------------------------------------------------
 
     # -- snapshots --------------------------------------------------------------------------------
     def save_snapshot(self, practice: str, as_of: dt.date, figures: dict[str, object]) -> None:

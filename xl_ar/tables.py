@@ -608,6 +608,151 @@ class CobAdjustment(_Record):
     """Adjusted units, when sent."""
 
 
+NoteChannel = Literal["call", "portal", "letter", "email", "fax"]
+AppealLevel = Literal["1", "2", "external"]
+AppealStatus = Literal["drafted", "filed", "won", "partially_won", "lost", "withdrawn"]
+Notice = Literal["1", "2", "final"]
+
+
+class Note(_Record):
+    """One follow-up touch on a claim: a call, a portal check, a letter (`notes`; kept in the store)."""
+
+    claim_id: Code
+    """The claim worked (an identifier: never shown in messages or manager outputs)."""
+    note_date: Date
+    """When the touch happened."""
+    author: Text
+    """Who made it: the specialist's OS user name."""
+    channel: NoteChannel
+    """How: call, portal, letter, email or fax."""
+    payer_reference: Code | None = None
+    """The payer's reference number for the call or inquiry (call reference, ticket), when it gave one."""
+    outcome: Text | None = None
+    """What was learned or agreed, in the specialist's words (free text: shown only on specialists' sheets)."""
+    next_followup: Date | None = None
+    """When to look at the claim again (the tickler): the worklist hides it until then; empty = no date set."""
+
+
+class Appeal(_Record):
+    """One appeal of a denied or underpaid claim, from draft to outcome (`appeals`; kept in the store)."""
+
+    appeal_id: Code
+    """The store's number of the appeal."""
+    claim_id: Code
+    """The claim appealed (an identifier)."""
+    payer_id: Code
+    """The payer the appeal goes to."""
+    level: AppealLevel
+    """1 (first-level reconsideration), 2 (second level) or external (independent review)."""
+    status: AppealStatus
+    """drafted, filed, won, partially_won, lost or withdrawn."""
+    category: Code | None = None
+    """The denial category appealed (`xl_ar.codes.CATEGORIES`), or contractual for an underpayment."""
+    denial_date: Date | None = None
+    """The remittance date of the denial or underpayment appealed."""
+    filed_date: Date | None = None
+    """When the appeal was sent; empty while drafted."""
+    deadline: Date | None = None
+    """The last day to file it (the payer's appeal limit from the denial)."""
+    method: Code | None = None
+    """How it was sent: portal, mail, fax, email or phone."""
+    amount_appealed: Money | None = None
+    """What the appeal asks for: the denied amount, or the contracted amount not paid."""
+    recovered: Money | None = None
+    """What the payer paid after the appeal (the reprocessed 835's payment on the claim)."""
+    resolved_date: Date | None = None
+    """When the outcome came (the payment date of the 835 that closed it, or the day it was withdrawn)."""
+    resolved_by: Code | None = None
+    """The payment (835 transaction) whose adjudication closed the appeal."""
+
+
+class Statement(_Record):
+    """One patient statement or dunning notice sent (`statements`; the history kept in the store)."""
+
+    statement_id: Code
+    """The store's number of the statement (printed on it, so a patient can quote it)."""
+    account_id: Code
+    """The patient account billed (an identifier)."""
+    statement_date: Date
+    """The date printed on the statement."""
+    notice: Notice
+    """Which notice of the dunning cycle: 1 (first statement), 2 (second), final (final notice)."""
+    amount_due: Money
+    """The patient balance the statement asks for."""
+    due_date: Date
+    """Pay by this date."""
+    batch: Code | None = None
+    """The run that wrote it (the audit trail records each batch)."""
+
+
+class PaymentPlan(_Record):
+    """A payment plan agreed with a patient (`payment_plans`: a PM export or a sheet the practice keeps)."""
+
+    account_id: Code
+    """The patient account on the plan (an identifier)."""
+    start_date: Date
+    """First installment due."""
+    installment: Money
+    """Amount due each period."""
+    every_days: Count | None = None
+    """Days between installments; empty means monthly (30)."""
+    end_date: Date | None = None
+    """When the plan ended (paid off or cancelled); empty while it runs."""
+
+
+class Placement(_Record):
+    """A patient account placed with a collection agency (`placements`; kept in the store)."""
+
+    placement_id: Code
+    """The store's number of the placement (the agency's reference to us)."""
+    account_id: Code
+    """The account placed (an identifier)."""
+    placed_date: Date
+    """When the account went to the agency."""
+    agency: Text
+    """The collection agency."""
+    amount: Money
+    """The balance placed, written off as bad debt on placement."""
+    batch: Code | None = None
+    """The run that placed it."""
+
+
+class AgencyPayment(_Record):
+    """A payment a collection agency collected on a placed account (`agency_payments`: the agency's remittance file)."""
+
+    account_id: Code
+    """The account the money is for (an identifier)."""
+    payment_date: Date
+    """When the agency collected it."""
+    amount: Money
+    """What the patient paid the agency (gross)."""
+    fee: Money | None = None
+    """The agency's commission kept out of it."""
+    reference: Code | None = None
+    """The agency's transaction reference."""
+
+
+class Refund(_Record):
+    """A credit to give back, worked from the worklist (`refunds`; computed from the ledger, never stored)."""
+
+    claim_id: Code
+    """The claim holding the credit (an identifier)."""
+    account_id: Code
+    """Its patient account (an identifier)."""
+    party: Literal["payer", "patient"]
+    """Whose money it is: the payer's (overpayment) or the patient's."""
+    payer_id: Code | None = None
+    """The payer to refund; empty for a patient refund."""
+    amount: Money
+    """What to refund (positive), after any patient credit applied to the account's other balances."""
+    identified_date: Date
+    """When the credit was identified (the date it arose, else the as-of date)."""
+    deadline: Date
+    """Refund by this date: 60 days from identification for Medicare and Medicaid, else the configured days."""
+    applied: Money | None = None
+    """The part of a patient credit applied to the same account's other open balances instead of refunded."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a canonical table."""
@@ -684,6 +829,13 @@ TABLES: dict[str, Table] = {
         Table("cob_claims", CobClaim, ("claim_id",)),
         Table("cob_lines", CobLine, ("claim_id", "line_no")),
         Table("cob_adjustments", CobAdjustment, ()),
+        Table("notes", Note, ()),
+        Table("appeals", Appeal, ("appeal_id",)),
+        Table("statements", Statement, ("statement_id",)),
+        Table("payment_plans", PaymentPlan, ()),
+        Table("placements", Placement, ("placement_id",)),
+        Table("agency_payments", AgencyPayment, ()),
+        Table("refunds", Refund, ()),
     )
 }
 """Every canonical table by name."""
