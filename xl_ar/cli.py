@@ -941,6 +941,54 @@ def cmd_claim_status_show(args: argparse.Namespace) -> int:
 
 # -- parser ----------------------------------------------------------------------------------------
 
+# -- issue 15: follow-up letters (core in xl_ar.letters; docs/letters.md) ---------------------------------------
+
+def cmd_appeals_letters(args: argparse.Namespace) -> int:
+    """An appeal letter (.docx) per denied, partly denied or underpaid claim an appeal can still fix, and an index
+    CSV, in the folder the user names (letters hold PHI); counts printed, the batch audited without identifiers."""
+    from collections import Counter
+
+    from xl_ar import audit, documents, letters, outputs
+    from xl_ar.reconcile import reconcile_tables
+
+    practice, settings, as_of = _practice_and_date(args)
+    folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("--out must be a folder for the letters; nothing was written", source=folder.name)
+    with step("Reading remittances", not args.quiet) as tick:
+        remitted, findings = practice.remittances(tick)
+    tables = practice.all_tables()
+    rules = settings.rules()
+    with step("Reconciling", not args.quiet):
+        result = reconcile_tables(tables, remitted, as_of, rules)
+    asked = list(dict.fromkeys(args.claim)) if args.claim else None
+    batch = letters.appeal_facts(result.exceptions, tables, remitted, practice.info, as_of, rules.mpr, asked)
+    written = letters.render_appeals(batch, practice.folder)  # a template error stops here: nothing written yet
+    with step("Writing letters", not args.quiet):
+        documents_ = [(f"{x.stem}.docx", documents.docx_bytes(x.text, "Appeal")) for x in written]
+        outputs.private_folder(folder)
+        for name, data in documents_:
+            outputs.write_bytes(folder / name, data, private=True)
+        outputs.write_text(folder / letters.INDEX, letters.index_csv(written), private=True)
+    files = [folder / name for name, _ in documents_] + [folder / letters.INDEX]
+    audit.record("export", settings.store, what="appeal letters", as_of=as_of.isoformat(), letters=len(written),
+                 not_eligible={k: v for k, v in batch.not_eligible.items() if v}, folder=folder.name,
+                 templates=sorted({x.template for x in written}), outputs=audit.hashes(files, folder))
+    _print_findings([f for f in findings if f.severity == "error"], limit=20)
+    print(f"Appeal letters as of {as_of}: {len(written):,} written to {folder}")
+    for category, n in sorted(Counter(x.category for x in written).items()):
+        print(f"  {category:<28} {n:>6,}")
+    for reason, n in batch.not_eligible.items():
+        if n:
+            print(f"Not eligible, {reason}: {n:,}")
+    if asked is not None:
+        candidates = set(result.exceptions["claim_id"][result.exceptions["kind"].isin(letters.APPEAL_KINDS)].dropna())
+        unknown = sum(1 for c in asked if c not in candidates)
+        if unknown:
+            print(f"Not denied or underpaid (no letter): {unknown:,} of the claims asked for")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xl-ar", description="Medical accounts receivable: remittances, aging, "
                                      "reconciliation and reports.")
@@ -1040,6 +1088,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="worklist lines to print")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("appeals", help="appeals: letters for denied and underpaid claims")
+    appeals = p.add_subparsers(dest="appeals_command", required=True, metavar="APPEALS_COMMAND")
+    q = appeals.add_parser("letters", help="an appeal letter (.docx) per denied or underpaid claim an appeal can "
+                           "still fix, from the templates of docs/letters.md (letters hold PHI: written only to --out)")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--out", required=True, help="folder for the letters and their index (created owner-only)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--claim", action="append", metavar="ID", help="only this claim (repeat for more)")
+    q.add_argument("--store", help="store file or database URL for the audit trail (default: the store setting)")
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(func=cmd_appeals_letters)
 
     p = sub.add_parser("report", help="the management report workbook (de-identified unless --phi)")
     p.add_argument("--practice", help="practice folder (default: the practice setting)")
@@ -1160,7 +1220,8 @@ def _audited_action(args: argparse.Namespace) -> str | None:
     """The audit action of a command that changes something (None for those that only read)."""
     actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
                cmd_addin_install: "addin", cmd_addin_remove: "addin", cmd_claims_export: "export",
-               cmd_eligibility_request: "export", cmd_claim_status_request: "export"}
+               cmd_eligibility_request: "export", cmd_claim_status_request: "export",
+               cmd_appeals_letters: "export"}
     if args.func is cmd_settings:
         return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)
@@ -1221,7 +1282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command_name(args: argparse.Namespace) -> str:
     """The command run (`import`, `era summary`), never its arguments (paths and values are the user's)."""
     sub = next((getattr(args, k) for k in ("era_command", "codes_command", "addin_command", "map_command",
-                                           "claims_command", "eligibility_command", "claim_status_command")
+                                           "claims_command", "eligibility_command", "claim_status_command",
+                                           "appeals_command")
                 if getattr(args, k, None)), None)
     return f"{args.command} {sub}" if sub else args.command
 
