@@ -244,3 +244,13 @@ def test_claim_picks_the_letters(small, tmp_path, capsys):
 def test_the_schema_of_the_index_is_file_claim_payer_category_amount(batch):
     assert list(batch["index"][0]) == ["file", "claim_id", "payer_id", "category", "amount", "template"]
     assert np.all([r["file"].startswith("appeal_") for r in batch["index"]])
+
+
+def test_the_command_prints_counts_never_identifiers(small, tmp_path, capsys):
+    assert main(["appeals", "letters", "--practice", str(small), "--out", str(tmp_path / "out"), "--store",
+                 str(tmp_path / "s.db"), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "Appeal letters as of" in out and "Not eligible, " in out
+    claims = load_practice(small).table("claims")
+    for column in ("claim_id", "account_id", "member_id", "patient_name"):
+        assert not any(str(v) in out + err for v in claims[column].dropna().unique()), column

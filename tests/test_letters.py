@@ -219,3 +219,15 @@ def test_a_patient_refund_says_what_was_applied_and_what_is_returned():
 def test_a_credit_wholly_applied_gets_no_refund_letter():
     ledger = claims(("C1", "ACME", 20000, 0, 0))
     assert letters.refund_letters(refunds(("C1", "patient", None, 0, 2000)), ledger, PAYERS, INFO, AS_OF) == []
+
+
+def test_a_payer_name_from_data_never_becomes_layout():
+    payers = PAYERS.assign(name=PAYERS.name.where(PAYERS.payer_id != "ACME", "# Acme | Health"))
+    rem = remits(denied())
+    result = reconcile(LEDGER_C1, rem, tables.empty("postings"), tables.empty("deposits"), AS_OF, payers,
+                       LINES_C1, FEES)
+    practice = {"claims": LEDGER_C1, "claim_lines": LINES_C1, "payers": payers, "fee_schedule": FEES}
+    letter = letters.render_appeals(letters.appeal_facts(result.exceptions, practice, rem, INFO, AS_OF))[0]
+    blocks = documents.blocks(letter.text)
+    assert [b.kind for b in blocks][:3] == ["paragraph", "paragraph", "paragraph"]  # practice, date, payer address
+    assert blocks[2].lines[0] == ("# Acme | Health",)
