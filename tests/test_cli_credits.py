@@ -120,3 +120,19 @@ def test_collections_post_writes_the_new_payments_once(tmp_path):
     assert len((tmp_path / "2.csv").read_text().splitlines()) == 1
     with Store.open(store) as s:
         assert s.agency_payments().amount.tolist() == [4000]
+
+
+def test_the_management_report_shows_bad_debt_apart_from_contractual_adjustments(tmp_path):
+    import openpyxl
+
+    store = store_with_final_notice(tmp_path)
+    folder = practice(tmp_path)
+    main(["collections", "place", "--practice", str(folder), "--store", str(store), "--out", str(tmp_path / "p.csv")])
+    report = tmp_path / "report.xlsx"
+    assert main(["report", "--practice", str(folder), "--store", str(store), "--out", str(report), "--quiet"]) == 0
+    sheet = openpyxl.load_workbook(report)["Write-offs"]
+    rows = {r[0]: (r[1], r[2]) for r in sheet.iter_rows(min_row=6, max_col=3, values_only=True) if r[0]}
+    # no remittances: contractual = the ledger's adjustments, 0; bad debt: A2's 80.00 placed, nothing recovered
+    assert rows["Bad debt: placed with the agency less recovered"] == (1, 80.0)
+    assert rows["Contractual adjustments (CO)"] == (0, 0.0)
+    assert not any(i in str(rows) for i in IDENTIFIERS)
