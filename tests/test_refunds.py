@@ -195,3 +195,9 @@ def test_the_worklist_gives_a_patient_credit_the_configured_days_even_on_a_medic
              w.posting("C1", 3000, None, payer="SELF", posted=dt.date(2026, 9, 5)))
     row = one(w.run([_worklist_claim("MCR")], posts=posts, rules=Rules(refund_days=30)), "credit_balance")
     assert row.reason.startswith("patient credit balance") and row.deadline == pd.Timestamp("2026-10-05")
+
+
+def test_the_refund_days_setting_reaches_the_worklists_rules():
+    from xl_ar.settings import resolve
+
+    assert resolve(environ={"XL_AR_REFUND_DAYS": "45"}).rules().refund_days == 45
