@@ -838,10 +838,13 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
                     follows[rule] = follows.get(rule, np.zeros(len(ex), dtype=bool)) | mask
         # a refund owed to the patient alone counts the practice's refund days, whoever the claim's payer
         to_patient = np.zeros(len(ex), dtype=bool)
-        if (kind == "credit_balance").any():
-            credits = credit_balances(ctx)
-            to_patient = ((kind == "credit_balance") & ex.claim_id.isin(
-                credits.claim_id[credits.party == "patient"])).to_numpy(dtype=bool)
+        if (kind == "credit_balance").any():  # the parties of those claims only (as `credit_balances` decides)
+            held = ledger.reindex(ex.claim_id[kind == "credit_balance"].dropna().unique())
+            parts = credit_parts(held.reset_index(drop=True), ctx.postings, ctx.payers)
+            parts = parts[~parts.waits]
+            payer_owed = parts.claim_id[parts.party == "payer"]
+            patient_only = parts.claim_id[(parts.party == "patient") & ~parts.claim_id.isin(payer_owed)]
+            to_patient = ((kind == "credit_balance") & ex.claim_id.isin(patient_only)).to_numpy(dtype=bool)
         refund_payer = payer.where(~to_patient, None)
         deadline = pd.Series(pd.NaT, index=ex.index, dtype="datetime64[us]")
         for rule, due in follows.items():
