@@ -111,6 +111,11 @@ def test_a_patient_credit_is_not_applied_to_a_balance_insurance_owes():
     assert rows.amount.tolist() == [5000]
 
 
+def test_a_patient_credit_waits_while_insurance_still_owes_on_the_claim():
+    # insurance +100.00 open, patient -50.00: applied to the patient's share once the payer answers, not refunded
+    assert due([claim("C1", 5000, insurance=10000, patient=-5000)]).empty
+
+
 def test_a_medicare_overpayment_is_due_60_days_after_it_arose_whatever_the_setting():
     # Medicare paid 230.00 on a 200.00 claim on 9/3: 2026-09-03 + 60 days = 2026-11-02 (refund_days 30 ignored)
     rows = due([claim("C1", -3000, payer="MCR")], (posting("C1", 23000, "MCR", dt.date(2026, 9, 3)),),
