@@ -131,7 +131,8 @@ def test_no_exceptions_is_the_empty_canonical_table():
 def test_deadline_rules_say_which_limit_counts_from_which_date():
     assert BY_CODE["no_response"].deadline == DeadlineRule("timely_filing", "service_date")
     assert BY_CODE["credit_balance"].deadline.words == (
-        "60 days to refund, counted from the date the credit arose (else the last activity on the claim)")
+        "60 days to refund to Medicare or Medicaid (else the practice's refund days), counted from the date the "
+        "credit arose (else the last activity on the claim)")
     assert BY_CODE["unposted_payment"].deadline is None
 
 
@@ -195,7 +196,8 @@ def test_the_guide_sheet_lists_every_kind_as_text(workbook):
 def test_the_guide_states_each_deadline_rule_and_group_in_words(workbook):
     guide = {r[1]: r for r in workbook["Guide"].iter_rows(min_row=4, values_only=True)}
     assert guide["overpaid"][2] == "Pricing"
-    assert guide["overpaid"][4] == "60 days to refund, counted from the payment date"
+    assert guide["overpaid"][4] == ("60 days to refund to Medicare or Medicaid (else the practice's refund days), "
+                                   "counted from the payment date")
     assert guide["unposted_payment"][4] == "no deadline"
 
 

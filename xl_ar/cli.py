@@ -418,7 +418,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with Store.open(settings.store) as store:
         built = report.build_report(practice, store, Path(args.out), as_of=settings.as_of, phi=args.phi,
                                     password=args.password, months=args.months, show_progress=not args.quiet,
-                                    targets=settings.targets(), rules=settings.rules(), remittances=remitted)
+                                    targets=settings.targets(), rules=settings.rules(), remittances=remitted,
+                                    policy=settings.policy())
     print(built.summary())
     return 0
 
@@ -989,6 +990,121 @@ def cmd_appeals_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- issue 15: refunds and collections (core in xl_ar.refunds, xl_ar.collections; docs/refunds.md, collections.md) ----
+
+def _dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def cmd_refunds_list(args: argparse.Namespace) -> int:
+    """The credits to refund: counts and dollars by party and payer class with deadlines; the rows (with ids)
+    only in --out."""
+    from xl_ar import audit, outputs
+    from xl_ar import refunds as core
+
+    practice, settings, as_of = _practice_and_date(args)
+    if args.out and Path(args.out).suffix.lower() != ".csv":
+        raise InputError("write the refunds to a .csv file; nothing was written", source=Path(args.out).name)
+    due = core.refunds_for_practice(practice.all_tables(), settings.policy(), as_of)
+    table = core.summary(due, as_of)
+    print(f"Refunds due as of {as_of}: {len(due):,} totalling {_dollars(int(due.amount.sum()))}"
+          f" ({_dollars(int(due.applied.fillna(0).sum()))} of patient credits applied to other balances first)")
+    for r in table.itertuples():
+        print(f"  {r.party:<8} {r.payer_class:<11} {int(r.refunds):>6,}  {_dollars(int(r.amount)):>14}  "
+              f"earliest deadline {r.earliest_deadline.date()}, {int(r.overdue):,} overdue")
+    detail = {"as_of": as_of.isoformat(), "refunds": len(due), "cents": int(due.amount.sum()),
+              "by_party": {p: int(c) for p, c in due.groupby("party").amount.sum().items()}}
+    if args.out:
+        frame = due.assign(amount=due.amount / 100, applied=due.applied.astype("float64") / 100,
+                           identified_date=due.identified_date.dt.date, deadline=due.deadline.dt.date)
+        target = Path(args.out)
+        outputs.write_bytes(target, frame.to_csv(index=False).encode("utf-8"), private=True)
+        audit.record("export", settings.store, what="refunds", outputs=audit.hashes([target]), **detail)
+        print(f"Wrote {target.name}")
+    else:
+        audit.record("refunds", settings.store, **detail)
+    return 0
+
+
+def _collection_inputs(args: argparse.Namespace):
+    """The practice, its settings and as-of date, the store's statements and placements, the accounts to place."""
+    from xl_ar import collections
+    from xl_ar.store import Store
+
+    practice, settings, as_of = _practice_and_date(args)
+    with Store.open(settings.store) as store:
+        statements, placed = store.read_table("statements"), store.placements()
+    accounts = collections.to_place(practice.table("claims"), statements, practice.table("payment_plans"), placed,
+                                    practice.table("postings"), practice.table("payers"), settings.policy(), as_of)
+    return settings, as_of, accounts
+
+
+def cmd_collections_list(args: argparse.Namespace) -> int:
+    """How many accounts the agency would take and for how much (no identifiers)."""
+    _, as_of, accounts = _collection_inputs(args)
+    print(f"Accounts to place with the agency as of {as_of}: {len(accounts):,}, "
+          f"{_dollars(int(accounts.balance.sum()))} (written off as bad debt on placement)")
+    return 0
+
+
+def cmd_collections_place(args: argparse.Namespace) -> int:
+    """Place the accounts: record them in the store (each once) and write the agency's file (PHI: owner-only),
+    both or neither."""
+    from xl_ar import audit, collections, outputs
+    from xl_ar.store import Store
+
+    settings, as_of, accounts = _collection_inputs(args)
+    target = Path(args.out)
+    if target.suffix.lower() != ".csv":
+        raise InputError("write the placement file to a .csv file; nothing was written", source=target.name)
+    if accounts.empty:
+        print(f"No account to place as of {as_of}; nothing was written")
+        return 0
+    policy = settings.policy()
+    batch = f"placement-{_now().strftime('%Y%m%d%H%M%S')}"
+    frame = collections.placements_table(accounts, as_of, policy.collection_agency or "agency", batch)
+    with Store.open(settings.store) as store, store.transaction():
+        ids = store.record_placements(frame, batch)
+        new = ids.notna().to_numpy()
+        outputs.write_bytes(target, collections.placement_file(accounts[new], ids[new]), private=True)
+        store.audit("export", what="collection placements", as_of=as_of.isoformat(), batch=batch,
+                    accounts=int(new.sum()), cents=int(accounts.balance[new].sum()),
+                    outputs=audit.hashes([target]))
+    print(f"Placed {int(new.sum()):,} accounts, {_dollars(int(accounts.balance[new].sum()))} written off as bad "
+          f"debt; wrote {target.name}")
+    return 0
+
+
+def cmd_collections_post(args: argparse.Namespace) -> int:
+    """Read the agency's payment file; nothing is stored if any row is bad; each payment stored once; the new
+    ones written as the PM posting batch."""
+    from xl_ar import audit, collections, outputs
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    source = Path(args.file)
+    target = Path(args.out)
+    try:
+        data = source.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read the agency file ({e.strerror})", source=source.name) from None
+    with Store.open(settings.store) as store:
+        frame, findings = collections.read_agency_payments(data, source.name, store.placements())
+        _refuse_errors(findings, "the agency file has bad rows; nothing was stored")
+        keys = collections.payment_keys(frame)
+        with store.transaction():
+            added = store.add_new("agency_payments", frame, {"payment_key": keys,
+                                                              "imported_at": [_now().isoformat()] * len(frame)})
+            new = frame[added]
+            outputs.write_bytes(target, collections.posting_batch(new), private=True)
+            store.audit("import", what="agency payments", payments=int(added.sum()), already=int((~added).sum()),
+                        cents=int(new.amount.sum()), fee_cents=int(new.fee.fillna(0).sum()),
+                        inputs=audit.hashes([source]), outputs=audit.hashes([target]))
+    print(f"Agency payments: {int(added.sum()):,} new ({_dollars(int(new.amount.sum()))}), "
+          f"{int((~added).sum()):,} already posted; wrote {target.name}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xl-ar", description="Medical accounts receivable: remittances, aging, "
                                      "reconciliation and reports.")
@@ -1213,6 +1329,31 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the counts as JSON")
     q.set_defaults(func=cmd_claim_status_show)
 
+    p = sub.add_parser("refunds", help="credits to refund: payer and patient apart, deadlines")
+    rf = p.add_subparsers(dest="refunds_command", required=True, metavar="REFUNDS_COMMAND")
+    q = rf.add_parser("list", help="counts and dollars of the refunds due by party and payer class, with deadlines")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--out", help="a .csv of the refunds (claim and account ids: written owner-only)")
+    q.add_argument("--store", help="store file or database URL (the audit trail)")
+    q.set_defaults(func=cmd_refunds_list)
+    p = sub.add_parser("collections", help="collection agency: accounts to place, the placement file, payments back")
+    co = p.add_subparsers(dest="collections_command", required=True, metavar="COLLECTIONS_COMMAND")
+    for name, func, text in (("list", cmd_collections_list, "how many accounts would be placed, for how much"),
+                             ("place", cmd_collections_place, "place the accounts: the store and the agency's file")):
+        q = co.add_parser(name, help=text)
+        q.add_argument("--practice", help="practice folder (default: the practice setting)")
+        q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+        q.add_argument("--store", help="store file or database URL (statements, placements, the audit trail)")
+        if name == "place":
+            q.add_argument("--out", required=True, help="the placement .csv for the agency (PHI: owner-only)")
+        q.set_defaults(func=func)
+    q = co.add_parser("post", help="the agency's payment file: stored once each, a posting batch for the PM")
+    q.add_argument("file", help="the agency's payment .csv (account, date, amount, fee, reference)")
+    q.add_argument("--out", required=True, help="the posting batch .csv for the PM system")
+    q.add_argument("--store", help="store file or database URL")
+    q.set_defaults(func=cmd_collections_post)
+
     return parser
 
 
@@ -1221,7 +1362,7 @@ def _audited_action(args: argparse.Namespace) -> str | None:
     actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
                cmd_addin_install: "addin", cmd_addin_remove: "addin", cmd_claims_export: "export",
                cmd_eligibility_request: "export", cmd_claim_status_request: "export",
-               cmd_appeals_letters: "export"}
+               cmd_appeals_letters: "export", cmd_collections_place: "export", cmd_collections_post: "import"}
     if args.func is cmd_settings:
         return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)
@@ -1283,7 +1424,7 @@ def _command_name(args: argparse.Namespace) -> str:
     """The command run (`import`, `era summary`), never its arguments (paths and values are the user's)."""
     sub = next((getattr(args, k) for k in ("era_command", "codes_command", "addin_command", "map_command",
                                            "claims_command", "eligibility_command", "claim_status_command",
-                                           "appeals_command")
+                                           "appeals_command", "refunds_command", "collections_command")
                 if getattr(args, k, None)), None)
     return f"{args.command} {sub}" if sub else args.command
 

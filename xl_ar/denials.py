@@ -4,7 +4,8 @@
   the procedure (and modifier) x units from the `fee_schedule`, after the payer's multiple-procedure
   reduction (docs/pricing.md: the rules, and where each payer's are set).
 - Deadlines: timely filing counts from the date of service, appeals from the remittance date,
-  per payer (`payers`), else the payer class default; refunds are due within `REFUND_DAYS`.
+  per payer (`payers`), else the payer class default; a refund is due within `REFUND_DAYS` (60) of
+  identification to Medicare and Medicaid, else within the practice's refund days (`Policy.refund_days`).
 - Priority of an exception = dollars at stake x recoverability of its kind (`xl_ar.kinds`) or of
   its denial category (here) x urgency of its deadline. The top of the worklist is what a
   specialist should do first today.
@@ -20,13 +21,16 @@ import numpy as np
 import pandas as pd
 
 from xl_ar.errors import InputError
+from xl_ar.policy import GOVERNMENT_REFUND_DAYS
 
 TIMELY_FILING_DAYS = {"medicare": 365, "medicaid": 180, "commercial": 90, "other": 90}
 """Default days from the date of service to file a claim, by payer class (Medicare: 12 months)."""
 APPEAL_DAYS = {"medicare": 120, "medicaid": 90, "commercial": 180, "other": 180}
 """Default days from the remittance date to appeal, by payer class (Medicare redetermination: 120)."""
-REFUND_DAYS = 60
-"""Days to return an identified overpayment or credit balance (the 60-day rule for Medicare)."""
+REFUND_DAYS = GOVERNMENT_REFUND_DAYS
+"""Days to return an identified Medicare or Medicaid overpayment (the 60-day rule, fixed by law)."""
+GOVERNMENT_CLASSES = ("medicare", "medicaid")
+"""Payer classes whose overpayments fall under the 60-day rule."""
 
 CATEGORY_RECOVERABILITY: dict[str, float] = {
     "missing_information": 0.85, "coding": 0.8, "coordination_of_benefits": 0.7, "eligibility": 0.5,
@@ -116,12 +120,19 @@ def payer_terms(payers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def deadline(payer_ids: pd.Series, dates: pd.Series, kind: str, payers: pd.DataFrame | None) -> pd.Series:
+def deadline(payer_ids: pd.Series, dates: pd.Series, kind: str, payers: pd.DataFrame | None,
+             refund_days: int = REFUND_DAYS) -> pd.Series:
     """The deadline of each row: `timely_filing` (date of service + the payer's filing limit),
     `appeal` (remittance date + its appeal limit), NaT where the payer has no limit; or `refund`
-    (the date + `REFUND_DAYS`, whoever the payer)."""
+    (the date + `REFUND_DAYS` for a Medicare or Medicaid payer, + `refund_days` for any other payer
+    and where the payer id is empty: a refund to the patient)."""
     if kind == "refund":
-        return pd.to_datetime(dates) + pd.Timedelta(days=REFUND_DAYS)
+        terms = payer_terms(payers)
+        ids = pd.Series(payer_ids).reset_index(drop=True)
+        government = ids.map(terms["payer_class"]).isin(GOVERNMENT_CLASSES).to_numpy(dtype=bool)
+        days = np.where(government, REFUND_DAYS, refund_days)
+        out = pd.to_datetime(pd.Series(dates)).reset_index(drop=True) + pd.to_timedelta(days, unit="D")
+        return out.set_axis(pd.Series(dates).index)
     terms = payer_terms(payers)
     column = {"timely_filing": "timely_filing_days", "appeal": "appeal_days"}.get(kind)
     if column is None:

@@ -41,7 +41,8 @@ class DeadlineRule:
     """Which limit applies to an exception and from which date it counts."""
 
     limit: Limit
-    """appeal: the payer's appeal days; timely_filing: the payer's filing days; refund: the 60-day rule."""
+    """appeal: the payer's appeal days; timely_filing: the payer's filing days; refund: the 60-day rule for
+    Medicare and Medicaid, else the practice's refund days (`Policy.refund_days`; a patient refund too)."""
     start: Start
     """payment_date: the remittance date; service_date: the date of service; last_activity: the claim's
     last activity date, else the as-of date; credit_date: the date the credit arose (the posting that
@@ -54,7 +55,8 @@ class DeadlineRule:
     def words(self) -> str:
         """The rule in a sentence fragment, for people."""
         limit = {"appeal": "the payer's appeal limit", "timely_filing": "the payer's timely-filing limit",
-                 "refund": f"{REFUND_DAYS} days to refund"}[self.limit]
+                 "refund": f"{REFUND_DAYS} days to refund to Medicare or Medicaid (else the practice's refund "
+                           "days)"}[self.limit]
         start = {"payment_date": "the payment date", "service_date": "the date of service",
                  "last_activity": "the last activity on the claim (else the as-of date)",
                  "credit_date": "the date the credit arose (else the last activity on the claim)"}[self.start]
@@ -214,7 +216,8 @@ KINDS: tuple[ExceptionKind, ...] = (
         "variance",
         "The payer allowed more than the contracted rate. Confirm the rate (the fee schedule may be out of "
         f"date); if it is an overpayment, refund it or let the payer recoup it within {REFUND_DAYS} days of "
-        "identifying it, and keep the refund letter."),
+        "identifying it for Medicare and Medicaid (the practice's refund days for other payers), and keep the "
+        "refund letter."),
     ExceptionKind(
         "reversal", "Reversal", "remittance", "post the reversal and its correction", 0.6, None, "variance",
         "The payer took back an earlier payment, and may have paid a corrected amount. Post the take-back and "
@@ -225,7 +228,8 @@ KINDS: tuple[ExceptionKind, ...] = (
         DeadlineRule("refund", "credit_date"), "variance",
         "More was collected on the claim than is owed. Find the cause (a duplicate payment, a patient payment "
         "before insurance paid, a posting error), correct postings if needed, and refund the payer or patient "
-        f"within {REFUND_DAYS} days. Keep the refund record."),
+        f"(the reason says whose credit it is) within {REFUND_DAYS} days for Medicare and Medicaid, within the "
+        "practice's refund days for other payers and patients. Keep the refund record."),
 )
 """Every kind, in the order reports list them."""
 

@@ -93,6 +93,9 @@ class Rules:
     acknowledgement_days: int = 7
     """Days after billing without a 277CA or claim status that make a claim `unacknowledged` (only for a
     practice that receives acknowledgements: claims billed since the first claim acknowledged)."""
+    refund_days: int = 60
+    """Days to refund a credit to a payer other than Medicare and Medicaid, or to a patient, from the day it
+    was identified (Medicare and Medicaid: always `denials.REFUND_DAYS`, 60); the policy's `refund_days`."""
 
 
 @dataclass
@@ -638,27 +641,67 @@ def _pricing(ctx: Context, latest: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFr
     return _concat(out)
 
 
+def credit_parts(claims: pd.DataFrame, postings: pd.DataFrame, payers: pd.DataFrame | None) -> pd.DataFrame:
+    """Each claim's credits by party, payer and patient kept apart: one row per negative part.
+
+    A split balance (`insurance_balance`, `patient_balance`) says whose each part is: insurance is the
+    payer's, patient the patient's. An unsplit negative balance belongs to whoever paid last: the party of the
+    claim's latest positive posting (the self-pay payer's postings are the patient's; by posted date, then
+    posting id); a claim without postings is the patient's when its `responsibility` is patient, else the
+    payer's. A patient credit `waits` while an insurance part of the same claim is still open (it will be
+    applied to the patient's share the payer assigns). Columns: row (position in `claims`), claim_id, party
+    (payer or patient), amount (the credit, negative cents), waits."""
+    parts = balances.open_parts(claims)
+    claim_of = parts.row.to_numpy()
+    amount = parts.amount.to_numpy(dtype=np.int64)
+    insurance_open = np.zeros(len(claims), dtype=bool)
+    np.logical_or.at(insurance_open, claim_of, (parts.responsibility == "insurance").to_numpy(dtype=bool)
+                     & (amount > 0))
+    split = np.zeros(len(claims), dtype=bool)
+    if any(balances.known(claims, c) for c in balances.SPLIT):
+        for c in balances.SPLIT:
+            if c in claims.columns:
+                split |= claims[c].notna().to_numpy()
+    # unsplit: the party of the latest positive posting, else the claim's responsibility
+    paid = postings[(postings.amount > 0).to_numpy() & postings.claim_id.isin(claims.claim_id).to_numpy()]
+    last = paid.sort_values(["posted_date", "posting_id"], kind="stable").groupby("claim_id").payer_id.last()
+    by_patient = last.isin(_self_pay_ids(payers))
+    responsibility = claims["responsibility"].astype(object).to_numpy() if "responsibility" in claims.columns \
+        else np.full(len(claims), None, dtype=object)
+    unsplit_patient = np.where(claims.claim_id.isin(last.index).to_numpy(),
+                               by_patient.reindex(claims.claim_id).fillna(False).to_numpy(dtype=bool),
+                               responsibility == "patient")
+    patient = np.where(split[claim_of], (parts.responsibility == "patient").to_numpy(dtype=bool),
+                       unsplit_patient[claim_of])
+    credit = amount < 0
+    out = pd.DataFrame({"row": claim_of[credit], "claim_id": claims.claim_id.to_numpy()[claim_of[credit]],
+                        "party": np.where(patient[credit], "patient", "payer"), "amount": amount[credit]})
+    out["waits"] = patient[credit] & insurance_open[claim_of[credit]]
+    return out.reset_index(drop=True)
+
+
 def credit_balances(ctx: Context) -> pd.DataFrame:
     """The claims with a credit balance the practice must refund, the one place that decides it.
 
-    The credit is the claim's negative parts (`balances.open_parts`: insurance and patient kept apart,
-    never netted) that are due back now: an insurance credit always (the payer overpaid); a patient
-    credit once no insurance part is still open (until then it waits to be applied to the patient's
-    share the payer will assign); an unsplit negative balance always. Unless the payers already took
-    it back (`recoupments` on the 835s adding up to at least the credit). Columns: claim_id, payer_id,
-    balance (the credit, negative), recouped (cents taken back), arose: the date the credit arose,
-    which starts the refund clock (`credit_arose`)."""
+    The credit is the claim's negative parts (`credit_parts`: payer and patient kept apart, never netted)
+    that are due back now: a payer credit always (the payer overpaid); a patient credit once no insurance
+    part is still open (until then it waits to be applied to the patient's share the payer will assign).
+    Unless the payers already took it back (`recoupments` on the 835s adding up to at least the credit).
+    Columns: claim_id, payer_id, balance (the credit, negative), recouped (cents taken back), party (payer,
+    patient, or `payer and patient` when both parts are due), arose: the date the credit arose, which starts
+    the refund clock (`credit_arose`)."""
     ledger = ctx.ledger
-    parts = balances.open_parts(ledger)
-    claim_of = parts.row.to_numpy()
-    insurance_open = np.zeros(len(ledger), dtype=bool)
-    np.logical_or.at(insurance_open, claim_of, (parts.responsibility == "insurance").to_numpy()
-                     & (parts.amount > 0).to_numpy())
-    patient = (parts.responsibility == "patient").to_numpy()
-    due = (parts.amount < 0).to_numpy() & ~(patient & insurance_open[claim_of])
+    parts = credit_parts(ledger, ctx.postings, ctx.payers)
+    parts = parts[~parts.waits]
     owed = np.zeros(len(ledger), dtype=np.int64)
-    np.add.at(owed, claim_of[due], parts.amount.to_numpy(dtype=np.int64)[due])
-    credit = ledger[owed < 0].assign(balance=owed[owed < 0])
+    np.add.at(owed, parts.row.to_numpy(), parts.amount.to_numpy(dtype=np.int64))
+    payer_due = np.zeros(len(ledger), dtype=bool)
+    patient_due = np.zeros(len(ledger), dtype=bool)
+    payer_due[parts.row[parts.party == "payer"].to_numpy()] = True
+    patient_due[parts.row[parts.party == "patient"].to_numpy()] = True
+    party = np.where(payer_due & patient_due, "payer and patient", np.where(payer_due, "payer", "patient"))
+    has = owed < 0
+    credit = ledger[has].assign(balance=owed[has])
     taken = recoupments(ctx)
     recouped = (-taken.amount.astype("int64")).groupby(taken.claim_id.to_numpy()).sum()
     recouped = recouped.reindex(credit.claim_id).fillna(0).to_numpy(dtype=np.int64)
@@ -666,6 +709,7 @@ def credit_balances(ctx: Context) -> pd.DataFrame:
     credit = credit[keep]
     return pd.DataFrame({"claim_id": credit.claim_id.to_numpy(), "payer_id": credit.payer_id.to_numpy(),
                          "balance": credit.balance.to_numpy(dtype=np.int64), "recouped": recouped[keep],
+                         "party": party[has][keep],
                          "arose": credit_arose(credit, ctx.postings, ctx.as_of)})
 
 
@@ -727,7 +771,8 @@ def _ledger_exceptions(ctx: Context) -> pd.DataFrame:
     return _concat([
         _exceptions("credit_balance", claim_id=credit.claim_id, payer_id=credit.payer_id,
                     expected=np.zeros(len(credit), dtype=np.int64), actual=credit.balance, variance=credit.balance,
-                    reason=_words("credit balance of ", _money(-credit.balance), " since ", _day(credit.arose),
+                    reason=_words(credit.party, " credit balance of ", _money(-credit.balance), " since ",
+                                  _day(credit.arose),
                                   np.where(credit.recouped > 0,
                                            _words(" (", _money(credit.recouped), " already recouped by the payer)"),
                                            ""))),
@@ -791,9 +836,21 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
                                (alternative, of_kind & needs_new_claim)):
                 if rule is not None and mask.any():
                     follows[rule] = follows.get(rule, np.zeros(len(ex), dtype=bool)) | mask
+        # a refund owed to the patient alone counts the practice's refund days, whoever the claim's payer
+        to_patient = np.zeros(len(ex), dtype=bool)
+        if (kind == "credit_balance").any():  # the parties of those claims only (as `credit_balances` decides)
+            held = ledger.reindex(ex.claim_id[kind == "credit_balance"].dropna().unique())
+            parts = credit_parts(held.reset_index(drop=True), ctx.postings, ctx.payers)
+            parts = parts[~parts.waits]
+            payer_owed = parts.claim_id[parts.party == "payer"]
+            patient_only = parts.claim_id[(parts.party == "patient") & ~parts.claim_id.isin(payer_owed)]
+            to_patient = ((kind == "credit_balance") & ex.claim_id.isin(patient_only)).to_numpy(dtype=bool)
+        refund_payer = payer.where(~to_patient, None)
         deadline = pd.Series(pd.NaT, index=ex.index, dtype="datetime64[us]")
         for rule, due in follows.items():
-            deadline[due] = denials.deadline(payer[due], starts[rule.start]()[due], rule.limit, ctx.payers)
+            deadline[due] = denials.deadline(refund_payer[due] if rule.limit == "refund" else payer[due],
+                                             starts[rule.start]()[due], rule.limit, ctx.payers,
+                                             refund_days=ctx.rules.refund_days)
         ex["deadline"] = deadline
         ex["days_left"] = denials.days_left(deadline, A.date())
         recoverability = kind.map({k.code: k.recoverability for k in KINDS if k.recoverability is not None}).fillna(

@@ -449,10 +449,11 @@ class Settings:
                 for key, s in SETTINGS.items()]
 
     def rules(self) -> Rules:
-        """The reconciliation's tolerances: `reconcile.Rules` with every threshold setting applied."""
+        """The reconciliation's tolerances: `reconcile.Rules` with every threshold setting applied, and the
+        policy's refund days (the worklist's refund deadlines for payers other than Medicare and Medicaid)."""
         from xl_ar.reconcile import Rules
 
-        return Rules(**self._fields("threshold"))
+        return Rules(**self._fields("threshold"), refund_days=self.policy().refund_days)
 
     def targets(self) -> Targets:
         """The report's KPI targets: `reports.content.Targets` with every target setting applied."""

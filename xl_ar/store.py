@@ -649,6 +649,41 @@ class Store:
     # -- statements -------------------------------------------------------------------------------
 
     # -- collections ------------------------------------------------------------------------------
+    def record_placements(self, frame: pd.DataFrame, batch: str) -> pd.Series:
+        """Store the placements (`placements` rows, their balance written off as bad debt), each account once
+        per date (the unique index); returns the placement ids, aligned with `frame`, empty (NA) for a row
+        the store held already. Call it inside `transaction()` with the writing of the placement file."""
+        sql = ("INSERT INTO placements (account_id, placed_date, agency, amount, batch, placed_at) "
+               "VALUES (:account_id, :placed_date, :agency, :amount, :batch, :placed_at) "
+               "ON CONFLICT DO NOTHING RETURNING placement_id")
+        cols = ["account_id", "placed_date", "agency", "amount"]
+        ids: list[str | None] = []
+        with self._db.transaction():
+            for row in _records(frame[cols], "placements", {"batch": [batch] * len(frame),
+                                                            "placed_at": [_now()] * len(frame)}):
+                found = self._db.execute(sql, row)
+                ids.append(str(found[0][0]) if found else None)
+        return pd.Series(pd.array(ids, dtype="str"), index=frame.index)
+
+    def placements(self) -> pd.DataFrame:
+        """Every account placed with an agency (canonical `placements`)."""
+        return self.read_table("placements", "ORDER BY placement_id")
+
+    def add_agency_payments(self, frame: pd.DataFrame) -> tuple[int, int]:
+        """Store the agency's payments, each once (its key: account, date, amount, reference): all or none.
+        Returns (added now, held already)."""
+        from xl_ar.collections import payment_keys
+
+        if frame.empty:
+            return 0, 0
+        with self.transaction():
+            added = self.add_new("agency_payments", frame, {"payment_key": payment_keys(frame),
+                                                             "imported_at": [_now()] * len(frame)})
+        return int(added.sum()), int((~added).sum())
+
+    def agency_payments(self) -> pd.DataFrame:
+        """Every payment collection agencies collected (canonical `agency_payments`)."""
+        return self.read_table("agency_payments", "ORDER BY agency_payment_id")
 
     # -- snapshots --------------------------------------------------------------------------------
     def save_snapshot(self, practice: str, as_of: dt.date, figures: dict[str, object]) -> None:

@@ -751,6 +751,8 @@ class Refund(_Record):
     """Refund by this date: 60 days from identification for Medicare and Medicaid, else the configured days."""
     applied: Money | None = None
     """The part of a patient credit applied to the same account's other open balances instead of refunded."""
+    payer_class: PayerClass | None = None
+    """The payer's class (medicare and medicaid: the 60-day rule); self_pay for a patient refund."""
 
 
 @dataclass(frozen=True, slots=True)

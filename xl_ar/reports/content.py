@@ -93,6 +93,9 @@ class ReportData:
     payer_names: dict[str, str] = field(default_factory=dict)
     targets: Targets = field(default_factory=lambda: Targets())
     """The KPI targets the tiles were judged against."""
+    write_offs: pd.DataFrame | None = None
+    """Write-offs by kind, bad debt apart from contractual adjustments (`collections.write_offs`: kind, label,
+    amount in cents, count; no identifiers); None when not computed."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -124,8 +127,9 @@ def _pct(value: float) -> str:
 def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
           result: Reconciliation, as_of: dt.date, practice: str = "", snapshots: pd.DataFrame | None = None,
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
-          worklist_size: int = 100) -> ReportData:
-    """Compute the report. `snapshots` are earlier reports' figures (from the store)."""
+          worklist_size: int = 100, write_offs: pd.DataFrame | None = None) -> ReportData:
+    """Compute the report. `snapshots` are earlier reports' figures (from the store); `write_offs` the
+    write-offs by kind (`collections.write_offs`), shown on their own sheet when given."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -203,7 +207,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names, targets)
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs)
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:

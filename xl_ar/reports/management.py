@@ -242,6 +242,8 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
     _summary(w, data, aging_cells, summary)
     _trend(w, data)
     _rollforward(w, data)
+    if data.write_offs is not None:
+        _write_offs(w, data)
     _denials(w, data)
     _scorecard(w, data)
     _worklist(w, data)
@@ -529,6 +531,25 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     chart.set_legend({"position": "bottom", "font": w.chart_font()})
     end = w.charts(ws, r + 1, [chart], 9, top, last) - 1
     w.finish(ws, top, end, 9)
+
+
+def _write_offs(w: _Writer, data: ReportData) -> None:
+    """Write-offs by kind: bad debt apart from contractual adjustments (MGMA); dollars and counts only."""
+    t = data.write_offs
+    ws = w.sheet("Write-offs", "Write-offs: bad debt apart from contractual adjustments", [46, 12, 16])
+    top = 4
+    w.header(ws, top, ["Write-off", "Count", "Amount"])
+    first = top + 1
+    for i, row in enumerate(t.to_dict("records")):
+        ws.write_string(first + i, 0, str(row["label"]), w.fmt["cell"])
+        w.value(ws, first + i, 1, int(row["count"]), "int")
+        w.value(ws, first + i, 2, _dollars(row["amount"]), "money")
+    last = first + len(t) - 1
+    r = w.note(ws, last + 2, "Contractual adjustments: CO adjustments on the remittances (what the contracts do "
+               "not let the practice bill). Bad debt: patient balances written off on placement with the collection "
+               "agency, less what the agency recovered. Small balances: patient balances under the practice's "
+               "threshold, not billed. MGMA reports bad debt apart from contractual adjustments.", 2, "wrap")
+    w.finish(ws, top, r, 2)
 
 
 def _denials(w: _Writer, data: ReportData) -> None:
