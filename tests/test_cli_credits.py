@@ -136,3 +136,33 @@ def test_the_management_report_shows_bad_debt_apart_from_contractual_adjustments
     assert rows["Bad debt: placed with the agency less recovered"] == (1, 80.0)
     assert rows["Contractual adjustments (CO)"] == (0, 0.0)
     assert not any(i in str(rows) for i in IDENTIFIERS)
+
+
+def test_refunds_letters_write_one_letter_per_credit_with_its_facts(tmp_path, capsys):
+    # C1: Medicare holds 230.00 paid on a 200.00 claim: a 30.00 payer refund, due 60 days after it was identified
+    # (no postings: identified on the as-of date 09/30/2026 -> deadline 11/29/2026)
+    from xl_ar import documents
+
+    out = tmp_path / "letters"
+    code = main(["refunds", "letters", "--practice", str(practice(tmp_path)), "--out", str(out),
+                 "--store", str(tmp_path / "s.sqlite"), "--quiet"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.csv", "refund_00001.docx"]
+    text = "\n".join(documents.docx_text((out / "refund_00001.docx").read_bytes()))
+    assert "Medicare" in text and "Our claim number: C1" in text and "Amount to refund: $30.00" in text
+    assert "Date of service: 08/01/2026" in text
+    assert stat.S_IMODE(os.stat(out / "refund_00001.docx").st_mode) == 0o600
+    printed = capsys.readouterr().out
+    assert "1 written" in printed and "$30.00" in printed and not any(i in printed for i in IDENTIFIERS)
+    with Store.open(tmp_path / "s.sqlite") as store:
+        events = store.audit_events()
+    detail = events.detail.iloc[-1]
+    assert '"refund letters"' in detail and '"letters": 1' in detail and not any(i in detail for i in IDENTIFIERS)
+
+
+def test_refunds_letters_need_a_folder(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("x", encoding="utf-8")
+    code = main(["refunds", "letters", "--practice", str(practice(tmp_path)), "--out", str(target),
+                 "--store", str(tmp_path / "s.sqlite"), "--quiet"])
+    assert code == 2 and target.read_text(encoding="utf-8") == "x"

@@ -1026,6 +1026,41 @@ def cmd_refunds_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refunds_letters(args: argparse.Namespace) -> int:
+    """A refund letter (.docx) per credit to refund (payer or patient, after patient credits are applied), and an
+    index CSV, in the folder the user names (letters hold PHI); counts printed, the batch audited without ids."""
+    from xl_ar import audit, documents, letters, outputs
+    from xl_ar import refunds as core
+
+    practice, settings, as_of = _practice_and_date(args)
+    folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("--out must be a folder for the letters; nothing was written", source=folder.name)
+    tables = practice.all_tables()
+    due = core.refunds_for_practice(tables, settings.policy(), as_of)
+    with step("Reading remittances", not args.quiet) as tick:
+        remitted, _ = practice.remittances(tick)
+    written = letters.refund_letters(due, tables["claims"], tables.get("payers"), practice.info, as_of,
+                                     remitted["claim_payments"], args.method, practice.folder)  # errors stop here
+    with step("Writing letters", not args.quiet):
+        files = [(f"{x.stem}.docx", documents.docx_bytes(x.text, "Refund")) for x in written]
+        outputs.private_folder(folder)
+        for name, data in files:
+            outputs.write_bytes(folder / name, data, private=True)
+        outputs.write_text(folder / letters.INDEX, letters.index_csv(written, kind="refund"), private=True)
+    paths = [folder / name for name, _ in files] + [folder / letters.INDEX]
+    by_party = {party: sum(1 for x in written if x.category == party) for party in ("payer", "patient")}
+    audit.record("export", settings.store, what="refund letters", as_of=as_of.isoformat(), letters=len(written),
+                 by_party=by_party, cents=sum(x.amount for x in written), folder=folder.name,
+                 templates=sorted({x.template for x in written}), outputs=audit.hashes(paths, folder))
+    print(f"Refund letters as of {as_of}: {len(written):,} written to {folder} ({by_party['payer']:,} to payers, "
+          f"{by_party['patient']:,} to patients, {_dollars(sum(x.amount for x in written))})")
+    applied = len(due) - len(written)
+    if applied:
+        print(f"No letter: {applied:,} credits applied in full to the same patient's other balances")
+    return 0
+
+
 def _collection_inputs(args: argparse.Namespace):
     """The practice, its settings and as-of date, the store's statements and placements, the accounts to place."""
     from xl_ar import collections
@@ -1337,6 +1372,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", help="a .csv of the refunds (claim and account ids: written owner-only)")
     q.add_argument("--store", help="store file or database URL (the audit trail)")
     q.set_defaults(func=cmd_refunds_list)
+    q = rf.add_parser("letters", help="a refund letter (.docx) per credit to refund, into --out (letters hold PHI)")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--out", required=True, help="the folder for the letters and their index (created owner-only)")
+    q.add_argument("--method", choices=("check", "offset"), default="check",
+                   help="a payer refund by check enclosed (default) or a request to offset it from a later payment")
+    q.add_argument("--store", help="store file or database URL (the audit trail)")
+    q.add_argument("--quiet", action="store_true", help="no progress lines")
+    q.set_defaults(func=cmd_refunds_letters)
     p = sub.add_parser("collections", help="collection agency: accounts to place, the placement file, payments back")
     co = p.add_subparsers(dest="collections_command", required=True, metavar="COLLECTIONS_COMMAND")
     for name, func, text in (("list", cmd_collections_list, "how many accounts would be placed, for how much"),
@@ -1362,7 +1406,8 @@ def _audited_action(args: argparse.Namespace) -> str | None:
     actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
                cmd_addin_install: "addin", cmd_addin_remove: "addin", cmd_claims_export: "export",
                cmd_eligibility_request: "export", cmd_claim_status_request: "export",
-               cmd_appeals_letters: "export", cmd_collections_place: "export", cmd_collections_post: "import"}
+               cmd_appeals_letters: "export", cmd_refunds_letters: "export", cmd_collections_place: "export",
+               cmd_collections_post: "import"}
     if args.func is cmd_settings:
         return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)
