@@ -158,8 +158,8 @@ def test_a_filing_date_opens_it_filed_with_its_method():
 def test_other_kinds_are_refused_with_a_reason():
     out = opened(worklist_row("overpaid", variance=500))
     assert out.appeals.empty
-    assert out.refused.reason.tolist() == ["a overpaid row is not appealed (only denied, partially denied or "
-                                           "underpaid)"]
+    assert out.refused.reason.tolist() == ["the row is overpaid: only denied, partially denied or underpaid rows "
+                                           "are appealed"]
 
 
 def test_level_2_follows_a_lost_level_1():

@@ -119,8 +119,8 @@ def open_from_worklist(rows: pd.DataFrame, existing: pd.DataFrame, payments: pd.
     kind = rows.kind.astype(str).to_numpy(dtype=object)
     appealable = np.isin(kind, APPEALABLE_KINDS)
     nxt, why = next_levels(rows.claim_id, existing)
-    reason = np.where(appealable, why, "a " + pd.Series(kind).str.replace("_", " ").to_numpy(dtype=object)
-                      + " row is not appealed (only denied, partially denied or underpaid)")
+    reason = np.where(appealable, why, "the row is " + pd.Series(kind).str.replace("_", " ").to_numpy(dtype=object)
+                      + ": only denied, partially denied or underpaid rows are appealed")
     if level is not None:
         wrong = appealable & (why == "") & (nxt != level)
         reason = np.where(wrong, "the next level for this claim is " + nxt.astype(str) + ", not " + level, reason)
