@@ -150,3 +150,76 @@ def test_audit_events_carry_counts_and_statuses_only(practice, tmp_path):
     details = events[events.action == "appeals"].detail.tolist()
     assert len(details) == 2
     assert not any(c in d for d in details for c in ("C1", "PCN1", "A1"))
+
+
+# -- the ribbon's Mark appealed ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory, practice_small) -> Path:
+    """A store with the small practice's remittances imported once (each test works on a copy)."""
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    store = tmp_path_factory.mktemp("imported") / "s.sqlite"
+    ribbon.import_remittances(practice_book(practice_small, store))
+    return store
+
+
+@pytest.fixture
+def ribbon_book(tmp_path, practice_small, imported):
+    import shutil
+
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    shutil.copy(imported, tmp_path / "s.sqlite")
+    book = practice_book(practice_small, tmp_path / "s.sqlite")
+    ribbon.worklist(book)
+    return book
+
+
+def select(book, kinds: tuple[str, ...]) -> tuple[int, dict]:
+    """Select the first Worklist row of one of `kinds`: its sheet row and its values."""
+    work = book.sheets["Worklist"].frame(header_row=3)
+    at = int(work.index[work.kind.isin(kinds)][0])
+    book.selection = book.sheets["Worklist"].range(f"B{at + 4}")  # header on row 3, rows from 4
+    return at + 4, work.iloc[at].to_dict()
+
+
+def test_mark_appealed_opens_a_filed_appeal_dated_today_for_the_selected_claim(ribbon_book, tmp_path):
+    import datetime as dt
+
+    from udfs import ribbon
+
+    _, row = select(ribbon_book, ("denied",))
+    message = ribbon.mark_appealed(ribbon_book)
+    assert message.startswith("Appeal 1 opened: level 1, filed today by portal, $") and "deadline 20" in message
+    with Store.open(tmp_path / "s.sqlite") as s:
+        stored = s.appeals()
+    assert stored.claim_id.tolist() == [row["claim_id"]]
+    assert (stored.status[0], stored.method[0], stored.filed_date[0].date()) == ("filed", "portal", dt.date.today())
+
+
+def test_mark_appealed_takes_the_method_typed_right_of_the_row(ribbon_book, tmp_path):
+    from udfs import ribbon
+
+    at, _ = select(ribbon_book, ("denied", "partially_denied", "underpaid"))
+    width = len(ribbon_book.sheets["Worklist"].frame(header_row=3).columns)
+    ribbon_book.sheets["Worklist"].range(f"{ribbon._column_letter(width + 1)}{at}").value = [["fax"]]
+    assert "filed today by fax" in ribbon.mark_appealed(ribbon_book)
+
+
+def test_mark_appealed_refuses_a_row_that_is_not_a_denial(ribbon_book, tmp_path):
+    from udfs import ribbon
+
+    select(ribbon_book, ("unposted_payment", "no_response", "posting_variance"))
+    message = ribbon.mark_appealed(ribbon_book)
+    assert message.startswith("Not opened: the row is ") and "only denied, partially denied or underpaid" in message
+    with Store.open(tmp_path / "s.sqlite") as s:
+        assert s.count("appeals") == 0
+
+
+def test_mark_appealed_without_a_worklist_selection_says_what_to_do(ribbon_book):
+    from udfs import ribbon
+
+    assert ribbon.mark_appealed(ribbon_book) == "select a row of the Worklist sheet first (press Worklist to make it)"

@@ -100,6 +100,14 @@ def next_levels(claim_ids: pd.Series, existing: pd.DataFrame) -> tuple[np.ndarra
     return level, reason.astype(object)
 
 
+def row_of(worklist: pd.DataFrame, claim_id: str) -> pd.DataFrame:
+    """The claim's worklist row to appeal: its highest-ranked appealable row, else its highest-ranked row (which
+    `open_from_worklist` refuses with the reason); empty when the claim is not on the worklist."""
+    rows = worklist[worklist["claim_id"] == claim_id]
+    appealable = rows["kind"].isin(APPEALABLE_KINDS).to_numpy()
+    return pd.concat([rows[appealable], rows[~appealable]]).head(1)
+
+
 def open_from_worklist(rows: pd.DataFrame, existing: pd.DataFrame, payments: pd.DataFrame | None, *,
                        level: str | None = None, filed_date: dt.date | None = None,
                        method: str | None = None) -> Opening:

@@ -976,12 +976,9 @@ def cmd_appeals_open(args: argparse.Namespace) -> int:
     practice, settings, as_of = _practice_and_date(args)
     remitted, _ = practice.remittances()
     result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
-    work = result.worklist()
-    rows = work[work["claim_id"] == args.claim_id]
+    rows = appeals.row_of(result.worklist(), args.claim_id)
     if rows.empty:
         raise InputError(f"the claim has no row on the worklist as of {as_of}; nothing was opened")
-    rows = rows.assign(_appealable=rows["kind"].isin(appeals.APPEALABLE_KINDS)).sort_values(
-        ["_appealable", "rank"], ascending=[False, True], kind="stable").head(1).drop(columns="_appealable")
     with Store.open(settings.store) as store:
         existing = store.appeals()
         try:
