@@ -327,3 +327,31 @@ def test_denial_writeoffs_count_payments_in_the_period_only():
     tabs = remitted(era("T1", "0", [Claim("C1", "4", "200", "0", cas=[("CO", "197", "200")])], date="20261015"))
     found = appeals.denial_writeoffs(claims, tabs, D(2026, 9, 1), D(2026, 9, 30))
     assert (found.written_off, found.net_revenue) == (0, 0)
+
+
+# -- the management report's Appeals sheet ----------------------------------------------------------------------
+
+def test_the_report_appeals_sheet_shows_the_kpis_and_no_claim(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xl_ar.reconcile import Reconciliation
+    from xl_ar.reports import content, management
+
+    claims = tables.to_frame("claims", [{"claim_id": "C1", "account_id": "A1", "payer_id": "ACME",
+                                         "service_date": D(2026, 8, 1), "charge": 20000, "paid": 0, "adjusted": 0,
+                                         "balance": 20000, "responsibility": "insurance"}])
+    payers = tables.to_frame("payers", [{"payer_id": "ACME", "name": "Acme Health", "payer_class": "commercial"}])
+    data = content.build(claims, payers, tables.empty("postings"), remitted(DENIAL),
+                         Reconciliation(tables.empty("exceptions"), D(2026, 10, 31)), D(2026, 10, 31), "Test",
+                         key=b"k" * 32, appeals=kpi_appeals())
+    wb = openpyxl.load_workbook(io.BytesIO(management.write(None, data)))
+    ws = wb["Appeals"]
+    cells = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r and r[0]}
+    assert cells["Appeals filed"] == 4 and cells["Appeals resolved (won, partially won, lost)"] == 3
+    assert cells["Overturn rate"] == pytest.approx(2 / 3)
+    assert cells["Dollars recovered"] == 200.0  # 150.00 + 50.00 + 0.00
+    text = " ".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+    assert not any(c in text for c in ("C1", "C2", "C3", "C4", "C5"))
+    assert "BETA" in text and "coding" in text  # by payer and by category
