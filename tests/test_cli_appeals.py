@@ -155,13 +155,20 @@ def test_audit_events_carry_counts_and_statuses_only(practice, tmp_path):
 # -- the ribbon's Mark appealed ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory, practice_small) -> Path:
-    """A store with the small practice's remittances imported once (each test works on a copy)."""
+def imported(tmp_path_factory, practice_small, _private_home) -> Path:
+    """A store with the small practice's remittances imported once (each test works on a copy); the user file
+    the ribbon's confirmation writes is put back (this fixture runs before the per-test restore)."""
     from tests.test_ribbon_reconcile import practice_book
     from udfs import ribbon
 
+    user_file = _private_home / "xl_ar.conf"
+    before = user_file.read_bytes() if user_file.exists() else None
     store = tmp_path_factory.mktemp("imported") / "s.sqlite"
     ribbon.import_remittances(practice_book(practice_small, store))
+    if before is None:
+        user_file.unlink(missing_ok=True)
+    else:
+        user_file.write_bytes(before)
     return store
 
 
