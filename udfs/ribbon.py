@@ -227,6 +227,83 @@ def worklist(book=None) -> str:
     return _done(book, "Worklist", message)
 
 
+APPEAL_METHOD = "portal"
+"""How an appeal marked from the ribbon was filed when the cell right of the selected worklist row is empty."""
+
+
+def _selected_worklist_claim(book) -> tuple[str, str]:
+    """The claim of the Worklist row selected, and the method typed in the first cell right of the worklist table
+    on that row (else `APPEAL_METHOD`)."""
+    selection = getattr(book, "selection", None)
+    sheet_name = getattr(getattr(selection, "sheet", None), "name", None)
+    if selection is None or sheet_name != WORKLIST_SHEET:
+        raise InputError(f"select a row of the {WORKLIST_SHEET} sheet first (press Worklist to make it)")
+    grid = book.sheets[WORKLIST_SHEET].range("A3").expand("table").value or []
+    header = [str(h) for h in (grid[0] if grid else [])]
+    at = selection.row - 4  # the header is on row 3
+    if "claim_id" not in header or not 0 <= at < len(grid) - 1:
+        raise InputError(f"select a row of the worklist table on the {WORKLIST_SHEET} sheet (from row 4 on)")
+    claim = grid[at + 1][header.index("claim_id")]
+    if claim in (None, ""):
+        raise InputError("the selected worklist row has no claim: only denied, partially denied or underpaid rows "
+                         "are appealed")
+    typed = book.sheets[WORKLIST_SHEET].range(f"{_column_letter(len(header) + 1)}{selection.row}").value
+    typed = typed[0][0] if isinstance(typed, list) and typed and isinstance(typed[0], list) else typed
+    method = str(typed).strip().lower() if typed not in (None, "", []) else APPEAL_METHOD
+    if isinstance(claim, float) and claim.is_integer():  # a claim number Excel shows as a number
+        claim = int(claim)
+    return str(claim).strip(), method
+
+
+def _column_letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def mark_appealed(book=None) -> str:
+    """**Mark appealed**: open a filed appeal, dated today, for the claim of the selected Worklist row (the
+    claim's next level; method from the cell right of the row, else portal) and say its deadline."""
+    from udfs.args import ArgumentError
+    from xl_ar import appeals
+    from xl_ar import reconcile as core
+
+    book = _caller(book)
+    try:
+        claim, method = _selected_worklist_claim(book)
+        settings = _settings(book)
+        data, practice = _workbook_tables(book, settings)
+        as_of = _as_of(settings, practice)
+        with Store.open(settings.store) as store:
+            remitted = store.remittances()
+            if remitted["payments"].empty and practice is not None:
+                remitted, _ = practice.remittances()
+            result = core.reconcile_tables(data, remitted, as_of, settings.rules())
+            rows = appeals.row_of(result.worklist(), claim)
+            if rows.empty:
+                raise InputError(f"the selected claim is no longer on the worklist as of {as_of}; press Worklist")
+            existing = store.appeals()
+            opening = appeals.open_from_worklist(rows, existing[existing.claim_id == claim], remitted["payments"],
+                                                 filed_date=dt.date.today(), method=method)
+            if len(opening.refused):
+                raise InputError(f"Not opened: {opening.refused.reason.iloc[0]}.")
+            opened, already = store.open_appeals(opening.appeals)
+            if len(already):
+                raise InputError("this claim has an appeal at that level already; nothing was opened")
+            row = opened.iloc[0]
+            store.audit("appeals", command="open", as_of=as_of.isoformat(), opened=1, level=str(row.level),
+                        status="filed", kind=str(rows.kind.iloc[0]), via="ribbon")
+    except (InputError, ArgumentError) as e:
+        return _done(book, "Mark appealed", str(e), "error")
+    deadline = "no deadline known" if row.deadline is None or row.deadline != row.deadline else \
+        f"deadline {row.deadline:%Y-%m-%d}"
+    message = (f"Appeal {row.appeal_id} opened: level {row.level}, filed today by {method}, "
+               f"${row.amount_appealed / 100:,.2f} appealed; {deadline}.")
+    return _done(book, "Mark appealed", message)
+
+
 def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
     imported remittances, written next to the workbook (or to the `report_folder` setting)."""
@@ -362,6 +439,9 @@ BUTTON_HELP = {
                  "every exception on the Reconciliation sheet.",
     "Worklist": "Ranks today's follow-up work (denials, underpayments, missing postings) by dollars at stake and "
                 "deadline on the Worklist sheet.",
+    "Mark appealed": "Opens a filed appeal, dated today, for the claim of the selected Worklist row (denied, "
+                     "partially denied or underpaid) at its next level, by the method typed right of the row "
+                     "(portal when empty), and shows its deadline; the next 835 for the claim closes it.",
     "Build report": "Writes the de-identified management report workbook (aging, KPIs, denials, reconciliation) "
                     "beside this workbook.",
     "Verify eligibility": "Checks the claims against the 271 eligibility responses of the practice folder and "

@@ -940,6 +940,139 @@ def cmd_claim_status_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- issue 15: appeals (core in xl_ar.appeals; docs/appeals.md) ------------------------------------------------
+
+def _dollars(cents) -> str:
+    import pandas as pd
+
+    from xl_ar.money import format_cents
+
+    return "-" if cents is None or cents is pd.NA else f"${format_cents(int(cents))}"
+
+
+def _day_text(value) -> str:
+    import pandas as pd
+
+    return "-" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _stored_appeal(store, appeal_id: str):
+    """The stored appeal with this number (a row of `Store.appeals`), else an input error."""
+    found = store.appeals()
+    rows = found[found.appeal_id == str(appeal_id)]
+    if rows.empty:
+        raise InputError(f"no appeal numbered {appeal_id} in the store (see `xl-ar appeals show`)")
+    return rows.iloc[0]
+
+
+def cmd_appeals_open(args: argparse.Namespace) -> int:
+    """Open an appeal of a claim from its current worklist row (reconciling the practice to find it)."""
+    from xl_ar import appeals
+    from xl_ar.errors import ArgumentError
+    from xl_ar.reconcile import reconcile_tables
+    from xl_ar.store import Store
+
+    if (args.filed is None) != (args.method is None):
+        raise InputError("give --filed DATE and --method together (or neither, for a draft)")
+    practice, settings, as_of = _practice_and_date(args)
+    remitted, _ = practice.remittances()
+    result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
+    rows = appeals.row_of(result.worklist(), args.claim_id)
+    if rows.empty:
+        raise InputError(f"the claim has no row on the worklist as of {as_of}; nothing was opened")
+    with Store.open(settings.store) as store:
+        existing = store.appeals()
+        try:
+            opening = appeals.open_from_worklist(rows, existing[existing["claim_id"] == args.claim_id],
+                                                 remitted["payments"], level=args.level, filed_date=args.filed,
+                                                 method=args.method)
+        except ArgumentError as e:
+            raise InputError(f"{e}; nothing was opened") from None
+        if len(opening.refused):
+            raise InputError(f"not opened: {opening.refused['reason'].iloc[0]}")
+        opened, already = store.open_appeals(opening.appeals)
+        if len(already):
+            raise InputError(f"this claim has a level {already['level'].iloc[0]} appeal already; nothing was opened")
+        row = opened.iloc[0]
+        store.audit("appeals", command="open", as_of=as_of.isoformat(), opened=1, level=str(row["level"]),
+                    status=str(row["status"]), kind=str(rows["kind"].iloc[0]))
+    filed = f", filed {args.filed} by {args.method}" if args.filed else " (drafted)"
+    print(f"Opened appeal {row['appeal_id']}: level {row['level']}{filed}; {_dollars(row['amount_appealed'])} "
+          f"appealed ({str(row['category']).replace('_', ' ')}); deadline {_day_text(row['deadline'])}")
+    return 0
+
+
+def _change_appeal(args: argparse.Namespace, status: str, day: dt.date, method: str | None = None) -> int:
+    from xl_ar import appeals
+    from xl_ar.errors import ArgumentError, StoreError
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    with Store.open(settings.store) as store:
+        current = _stored_appeal(store, args.appeal_id)
+        try:
+            changes = appeals.transition(current, status, day, method)
+            version = store.change_appeal(current["appeal_id"], int(current["version"]), **changes)
+        except (ArgumentError, StoreError) as e:
+            raise InputError(f"{e}; nothing was changed") from None
+        store.audit("appeals", command=status, changed=1, level=str(current["level"]), status=status,
+                    previous=str(current["status"]))
+    print(f"Appeal {current['appeal_id']} is {status} ({day}); version {version}")
+    return 0
+
+
+def cmd_appeals_file(args: argparse.Namespace) -> int:
+    """Mark a drafted appeal as filed on a date, by a method."""
+    return _change_appeal(args, "filed", args.date, args.method)
+
+
+def cmd_appeals_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a drafted or filed appeal."""
+    return _change_appeal(args, "withdrawn", args.date or dt.date.today())
+
+
+def cmd_appeals_show(args: argparse.Namespace) -> int:
+    """The stored appeals (only the open ones with --open): one line each, or JSON."""
+    import json
+
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    with Store.open(settings.store) as store:
+        found = store.appeals(open_only=args.open)
+    if args.json:
+        rows = [{"appeal_id": r["appeal_id"], "claim_id": r["claim_id"], "payer_id": r["payer_id"],
+                 "level": r["level"], "status": r["status"], "category": r["category"],
+                 "denial_date": _day_text(r["denial_date"]), "filed_date": _day_text(r["filed_date"]),
+                 "deadline": _day_text(r["deadline"]), "method": r["method"],
+                 "amount_appealed": _dollars(r["amount_appealed"]).lstrip("$"),
+                 "recovered": _dollars(r["recovered"]).lstrip("$"), "resolved_date": _day_text(r["resolved_date"]),
+                 "version": int(r["version"])} for r in found.astype(object).where(found.notna(), None).to_dict(
+                     "records")]
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{len(found):,} {'open ' if args.open else ''}appeals")
+    for r in found.itertuples():
+        print(f"  {r.appeal_id:>5} {r.claim_id:<14} {r.payer_id:<10} level {r.level:<8} {r.status:<13} "
+              f"filed {_day_text(r.filed_date):<10} deadline {_day_text(r.deadline):<10} "
+              f"appealed {_dollars(r.amount_appealed):>11} recovered {_dollars(r.recovered):>11}")
+    return 0
+
+
+def cmd_appeals_close(args: argparse.Namespace) -> int:
+    """Close every filed appeal the stored remittances decide."""
+    from xl_ar import appeals
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    with Store.open(settings.store) as store:
+        closed = appeals.close_stored(store)
+        store.audit("appeals", command="close", closed=len(closed.closed), outcomes=closed.counts(),
+                    conflicts=closed.conflicts)
+    print(closed.summary() + ".")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------------
 
 # -- issue 15: follow-up letters (core in xl_ar.letters; docs/letters.md) ---------------------------------------
@@ -1240,18 +1373,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reconcile)
 
-    p = sub.add_parser("appeals", help="appeals: letters for denied and underpaid claims")
-    appeals = p.add_subparsers(dest="appeals_command", required=True, metavar="APPEALS_COMMAND")
-    q = appeals.add_parser("letters", help="an appeal letter (.docx) per denied or underpaid claim an appeal can "
-                           "still fix, from the templates of docs/letters.md (letters hold PHI: written only to --out)")
-    q.add_argument("--practice", help="practice folder (default: the practice setting)")
-    q.add_argument("--out", required=True, help="folder for the letters and their index (created owner-only)")
-    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
-    q.add_argument("--claim", action="append", metavar="ID", help="only this claim (repeat for more)")
-    q.add_argument("--store", help="store file or database URL for the audit trail (default: the store setting)")
-    q.add_argument("--quiet", action="store_true")
-    q.set_defaults(func=cmd_appeals_letters)
-
     p = sub.add_parser("report", help="the management report workbook (de-identified unless --phi)")
     p.add_argument("--practice", help="practice folder (default: the practice setting)")
     p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
@@ -1364,6 +1485,46 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the counts as JSON")
     q.set_defaults(func=cmd_claim_status_show)
 
+    p = sub.add_parser("appeals", help="appeals of denied and underpaid claims: open, file, withdraw, show, close")
+    ap = p.add_subparsers(dest="appeals_command", required=True, metavar="APPEALS_COMMAND")
+    q = ap.add_parser("open", help="open an appeal of a claim from its worklist row (denied, partially denied, "
+                      "underpaid): drafted, or filed with --filed and --method")
+    q.add_argument("claim_id", metavar="CLAIM_ID")
+    q.add_argument("--level", choices=["1", "2", "external"], help="the level expected (default: the claim's next)")
+    q.add_argument("--filed", type=_date, default=None, metavar="DATE", help="filed on this day (YYYY-MM-DD)")
+    q.add_argument("--method", choices=["portal", "mail", "fax", "email", "phone"], help="how it was filed")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_appeals_open)
+    q = ap.add_parser("file", help="mark a drafted appeal as filed")
+    q.add_argument("appeal_id", metavar="APPEAL_ID")
+    q.add_argument("--date", type=_date, required=True, help="the day it was filed (YYYY-MM-DD)")
+    q.add_argument("--method", choices=["portal", "mail", "fax", "email", "phone"], required=True)
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_appeals_file)
+    q = ap.add_parser("withdraw", help="withdraw a drafted or filed appeal")
+    q.add_argument("appeal_id", metavar="APPEAL_ID")
+    q.add_argument("--date", type=_date, default=None, help="the day (default: today)")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_appeals_withdraw)
+    q = ap.add_parser("show", help="list the stored appeals")
+    q.add_argument("--open", action="store_true", help="only drafted and filed appeals")
+    q.add_argument("--json", action="store_true", help="print JSON (amounts as decimal strings)")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_appeals_show)
+    q = ap.add_parser("close", help="close the filed appeals the stored 835s decide (won, partially won, lost)")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_appeals_close)
+    q = ap.add_parser("letters", help="an appeal letter (.docx) per denied or underpaid claim an appeal can "
+                           "still fix, from the templates of docs/letters.md (letters hold PHI: written only to --out)")
+    q.add_argument("--practice", help="practice folder (default: the practice setting)")
+    q.add_argument("--out", required=True, help="folder for the letters and their index (created owner-only)")
+    q.add_argument("--as-of", type=_date, default=None, help="as-of date (default: practice.json's)")
+    q.add_argument("--claim", action="append", metavar="ID", help="only this claim (repeat for more)")
+    q.add_argument("--store", help="store file or database URL for the audit trail (default: the store setting)")
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(func=cmd_appeals_letters)
     p = sub.add_parser("refunds", help="credits to refund: payer and patient apart, deadlines")
     rf = p.add_subparsers(dest="refunds_command", required=True, metavar="REFUNDS_COMMAND")
     q = rf.add_parser("list", help="counts and dollars of the refunds due by party and payer class, with deadlines")
@@ -1405,7 +1566,8 @@ def _audited_action(args: argparse.Namespace) -> str | None:
     """The audit action of a command that changes something (None for those that only read)."""
     actions = {cmd_import: "import", cmd_reconcile: "reconcile", cmd_report: "report", cmd_codes_load: "codes-load",
                cmd_addin_install: "addin", cmd_addin_remove: "addin", cmd_claims_export: "export",
-               cmd_eligibility_request: "export", cmd_claim_status_request: "export",
+               cmd_eligibility_request: "export", cmd_claim_status_request: "export", cmd_appeals_open: "appeals",
+               cmd_appeals_file: "appeals", cmd_appeals_withdraw: "appeals", cmd_appeals_close: "appeals",
                cmd_appeals_letters: "export", cmd_refunds_letters: "export", cmd_collections_place: "export",
                cmd_collections_post: "import"}
     if args.func is cmd_settings:

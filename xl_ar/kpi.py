@@ -481,6 +481,20 @@ DEFINITIONS = {
     "gross_collection_rate": "payments / gross charges of the same claims (MGMA)",
     "credit_balances": "negative open balances (insurance and patient parts apart), as an amount owed back",
     "credit_balance_pct": "credit balances / A/R",
+    "overturn_rate": "appeals won or partially won / appeals resolved (won, partially won or lost; withdrawn and "
+                     "open appeals are not resolved), appeals filed in the period (HFMA MAP Keys' denial "
+                     "management: overturned denials / denials appealed and decided)",
+    "days_denial_to_appeal": "average of filed date - denial date (the remittance date of the adjudication "
+                             "appealed) over the appeals filed in the period",
+    "days_appeal_to_resolution": "average of resolved date (the payment date of the 835 that decided it) - filed "
+                                 "date over the appeals resolved",
+    "dollars_recovered": "sum over the resolved appeals of what the adjudication that closed the appeal paid - what "
+                         "the appealed adjudication paid (never below 0)",
+    "denial_writeoff_pct": "denial write-offs / net revenue: CO, PI and OA adjustments with a denial-category "
+                           "reason (xl_ar.codes.DENIAL_CATEGORIES) on the adjudications that stand, paid in the "
+                           "period, of claims now closed with no balance / the payers' claim payments (CLP04) "
+                           "dated in the period (HFMA MAP Key 'denial write-offs as a percentage of net patient "
+                           "service revenue', with payments received standing in for net revenue)",
 }
 """What each KPI of `kpis` is, with its source: shown beside the figure by the CLI and the report."""
 

@@ -210,6 +210,8 @@ class ImportReport:
     files: list[FileResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     reversals: int = 0
+    appeals: str = ""
+    """What the import's payments did to filed appeals ("2 appeals closed (1 won, 1 lost)"), empty when none."""
 
     @property
     def payments(self) -> int:
@@ -236,6 +238,8 @@ class ImportReport:
         if self.skipped:
             parts.append(f"{len(self.skipped)} non-X12 files ignored")
         parts.append(f"{errors} errors and {warnings} warnings in the files")
+        if self.appeals:
+            parts.append(self.appeals)
         return "; ".join(parts) + "."
 
 
@@ -255,6 +259,7 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
     payments it stored follow in bulk.
     """
     report = ImportReport()
+    paid_claims: set[str] = set()
     for i, file in enumerate(files, start=1):
         if progress:
             progress(i, len(files))
@@ -295,12 +300,22 @@ def import_files(files: list[SourceFile], store: Store, payers: pd.DataFrame | N
             if result.payments == 0:
                 result.status = "duplicate" if repeated.any() else "empty"
             report.reversals += int((new["claim_payments"].status_code == "22").sum())
+            paid_claims.update(new["claim_payments"].claim_id)
         report.files.append(result)
         log.debug("%s: %s, %d bytes, %d new payments, %d duplicates, %d findings", file.name, result.status,
                   len(file.data), result.payments, len(result.duplicates), len(result.findings))
+    if paid_claims:  # the new payments close the filed appeals of the claims they pay (xl_ar.appeals)
+        from xl_ar.appeals import close_stored
+
+        closed = close_stored(store, paid_claims)
+        report.appeals = closed.summary() if len(closed.closed) or closed.conflicts else ""
+        decided = closed.counts()
+    else:
+        decided = {}
     store.audit("import", files=len(files), payments=report.payments, duplicates=report.duplicates,
                 rejected=sum(f.status == "rejected" for f in report.files),
-                inputs={f.name: hashlib.sha256(f.data).hexdigest() for f in files})
+                inputs={f.name: hashlib.sha256(f.data).hexdigest() for f in files},
+                **({"appeals_closed": decided} if decided else {}))
     return report
 
 

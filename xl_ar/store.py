@@ -185,7 +185,8 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE TABLE appeals (appeal_id {id}, claim_id TEXT NOT NULL, payer_id TEXT NOT NULL, level TEXT NOT NULL, "
         "status TEXT NOT NULL, category TEXT, denial_date TEXT, filed_date TEXT, deadline TEXT, method TEXT, "
-        "amount_appealed BIGINT, recovered BIGINT, resolved_date TEXT, resolved_by TEXT, opened_at TEXT NOT NULL, "
+        "amount_appealed BIGINT, recovered BIGINT, resolved_date TEXT, resolved_by TEXT, payment_id TEXT, "
+        "opened_at TEXT NOT NULL, "
         "changed_at TEXT NOT NULL, changed_by TEXT NOT NULL, version BIGINT NOT NULL)",
         "CREATE UNIQUE INDEX appeals_level ON appeals (claim_id, level)",
     ],
@@ -645,6 +646,94 @@ class Store:
     # -- notes ------------------------------------------------------------------------------------
 
     # -- appeals ----------------------------------------------------------------------------------
+    _APPEAL_CHANGES = frozenset({"status", "category", "denial_date", "filed_date", "deadline", "method",
+                                 "amount_appealed", "recovered", "resolved_date", "resolved_by"})
+
+    def open_appeals(self, frame: pd.DataFrame, actor: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Store new appeals (canonical rows; `appeal_id` and `version` are the store's): `(opened, already_open)`,
+        the opened rows with their new appeal ids and version 1, and those the store refused because the claim
+        has an appeal at that level already (the unique (claim_id, level) decides, never a read first)."""
+        from xl_ar.audit import os_user
+
+        if frame.empty:
+            return frame, frame
+        now, who = _now(), actor or os_user()
+        n = len(frame)
+        cols = [c for c in tables.TABLES["appeals"].column_names if c not in ("appeal_id", "version")]
+        stored = self.add_new("appeals", frame, {"opened_at": [now] * n, "changed_at": [now] * n,
+                                                 "changed_by": [who] * n, "version": [1] * n}, cols)
+        opened = frame[stored]
+        if len(opened):
+            ids = self._db.execute(
+                "SELECT appeal_id, claim_id, level FROM appeals WHERE opened_at = :t AND changed_by = :u",
+                {"t": now, "u": who})
+            by_key = {(str(c), str(lv)): str(i) for i, c, lv in ids}
+            opened = opened.assign(
+                appeal_id=[by_key.get((str(c), str(lv)), "") for c, lv in zip(opened.claim_id, opened.level,
+                                                                             strict=True)],
+                version=pd.array([1] * len(opened), dtype="Int64"))
+        return opened, frame[~stored]
+
+    def appeals(self, open_only: bool = False) -> pd.DataFrame:
+        """Every stored appeal (with its `version`), by appeal id; only drafted and filed ones with `open_only`."""
+        where = "WHERE status IN ('drafted', 'filed') " if open_only else ""
+        return self.read_table("appeals", where + "ORDER BY appeal_id")
+
+    def change_appeal(self, appeal_id: str | int, expected_version: int, actor: str | None = None,
+                      **changes: object) -> int:
+        """Change an appeal read at `expected_version` (optimistic locking): one `UPDATE ... WHERE appeal_id AND
+        version` that bumps the version and records when and by whom (the OS user). Returns the new version.
+
+        When the appeal changed since it was read, nothing is written: `StoreError` says who changed it last and
+        when, and to reload it. The status rules are the caller's (`xl_ar.appeals.transition`)."""
+        from xl_ar.audit import os_user
+
+        unknown = sorted(set(changes) - self._APPEAL_CHANGES)
+        if unknown:
+            raise ValueError(f"an appeal's {', '.join(unknown)} cannot be changed")
+        params: dict[str, object] = {}
+        for key, value in changes.items():
+            if isinstance(value, (dt.date, pd.Timestamp)):
+                value = value.strftime("%Y-%m-%d")
+            elif isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+                value = int(value)
+            params[f"c_{key}"] = None if value is None or value is pd.NaT else value
+        sets = "".join(f"{key} = :c_{key}, " for key in changes)
+        try:
+            number = int(appeal_id)
+        except (TypeError, ValueError):
+            raise StoreError(f"no appeal numbered {appeal_id!r}") from None
+        rows = self._db.execute(
+            f"UPDATE appeals SET {sets}version = version + 1, changed_at = :at, changed_by = :by "
+            "WHERE appeal_id = :id AND version = :v RETURNING version",
+            {**params, "at": _now(), "by": actor or os_user(), "id": number, "v": int(expected_version)})
+        if rows:
+            return int(rows[0][0])
+        last = self._db.execute("SELECT changed_by, changed_at, version FROM appeals WHERE appeal_id = :id",
+                                {"id": number})
+        if not last:
+            raise StoreError(f"no appeal numbered {appeal_id}")
+        who, when, version = last[0]
+        raise StoreError(f"appeal {appeal_id} was changed by {who} at {when} (version {version}; you read version "
+                         f"{expected_version}); nothing was written: reload the appeals and try again")
+
+    def adjudications(self, claim_ids: Sequence[str]) -> pd.DataFrame:
+        """The stored claim loops (`claim_payments`) of these claims, with their payment's `payment_date`."""
+        loops = self._read_in("claim_payments", "claim_id", list(claim_ids))
+        payments = self._read_in("payments", "payment_id", sorted(set(loops.payment_id)))
+        dates = payments.drop_duplicates("payment_id").set_index("payment_id").payment_date
+        return loops.assign(payment_date=dates.reindex(loops.payment_id.to_numpy()).to_numpy(
+            dtype=tables.DATE_DTYPE))
+
+    def _read_in(self, name: str, column: str, values: list[str], chunk: int = 500) -> pd.DataFrame:
+        """The rows of a canonical table whose `column` is one of `values` (read in chunks of parameters)."""
+        parts = []
+        for start in range(0, len(values), chunk):
+            part = values[start:start + chunk]
+            marks = ", ".join(f":v{i}" for i in range(len(part)))
+            parts.append(self.read_table(name, f"WHERE {column} IN ({marks})",
+                                         {f"v{i}": v for i, v in enumerate(part)}))
+        return pd.concat(parts, ignore_index=True) if parts else tables.empty(name)
 
     # -- statements -------------------------------------------------------------------------------
 

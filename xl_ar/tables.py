@@ -664,6 +664,12 @@ class Appeal(_Record):
     """When the outcome came (the payment date of the 835 that closed it, or the day it was withdrawn)."""
     resolved_by: Code | None = None
     """The payment (835 transaction) whose adjudication closed the appeal."""
+    payment_id: Code | None = None
+    """The payment (835 transaction) whose adjudication is appealed (the worklist row's); its claim loop's paid
+    amount is what `recovered` counts from."""
+    version: Count | None = None
+    """How many times the stored appeal was written (1 when opened): a change names the version it read, and
+    the store refuses it when someone changed the appeal since (optimistic locking)."""
 
 
 class Statement(_Record):

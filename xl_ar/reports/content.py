@@ -32,6 +32,40 @@ class Targets:
 
 
 @dataclass(frozen=True)
+class AppealsSection:
+    """The appeal KPIs of the report's period (`xl_ar.appeals`): appeals filed in the period, overall, by payer
+    and by denial category, with the denial write-offs of the payments in the period. Counts and dollars only."""
+
+    overall: dict[str, float | int]
+    """`appeals.kpis` of the appeals filed in the period."""
+    by_payer: pd.DataFrame
+    """payer_id, then the `appeals.KPI_NAMES` columns."""
+    by_category: pd.DataFrame
+    """category, then the `appeals.KPI_NAMES` columns."""
+    written_off: int
+    """Cents of denial write-offs (`appeals.denial_writeoffs`)."""
+    net_revenue: int
+    """Cents paid in the period (the write-offs' denominator)."""
+
+    @property
+    def writeoff_pct(self) -> float:
+        return self.written_off / self.net_revenue if self.net_revenue else float("nan")
+
+
+def appeals_section(appeals: pd.DataFrame, claims: pd.DataFrame, remittances: dict[str, pd.DataFrame],
+                    start: dt.date, end: dt.date) -> AppealsSection:
+    """The report's appeals section: the appeals filed from `start` to `end` (drafted ones are not counted),
+    and the denial write-offs of the payments dated in those days."""
+    from xl_ar import appeals as core
+
+    filed = pd.to_datetime(appeals.filed_date)
+    period = appeals[(filed >= pd.Timestamp(start)) & (filed <= pd.Timestamp(end))]
+    writeoffs = core.denial_writeoffs(claims, remittances, start, end)
+    return AppealsSection(core.kpis(period), core.kpis_by(period, "payer_id"), core.kpis_by(period, "category"),
+                          writeoffs.written_off, writeoffs.net_revenue)
+
+
+@dataclass(frozen=True)
 class Tile:
     """One KPI on the summary: its value, target and state, and its change since the last snapshot."""
 
@@ -96,6 +130,8 @@ class ReportData:
     write_offs: pd.DataFrame | None = None
     """Write-offs by kind, bad debt apart from contractual adjustments (`collections.write_offs`: kind, label,
     amount in cents, count; no identifiers); None when not computed."""
+    appeals: AppealsSection | None = None
+    """The appeals sheet's figures, when the report was given the store's appeals."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -127,9 +163,11 @@ def _pct(value: float) -> str:
 def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
           result: Reconciliation, as_of: dt.date, practice: str = "", snapshots: pd.DataFrame | None = None,
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
-          worklist_size: int = 100, write_offs: pd.DataFrame | None = None) -> ReportData:
+          worklist_size: int = 100, write_offs: pd.DataFrame | None = None,
+          appeals: pd.DataFrame | None = None) -> ReportData:
     """Compute the report. `snapshots` are earlier reports' figures (from the store); `write_offs` the
-    write-offs by kind (`collections.write_offs`), shown on their own sheet when given."""
+    write-offs by kind (`collections.write_offs`), shown on their own sheet when given; `appeals` the store's
+    appeals (the Appeals sheet; none without)."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -207,7 +245,8 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs)
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs,
+                      None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of))
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from xl_ar import aging, outputs
+from xl_ar import aging, kpi, outputs
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports import printing, safety
-from xl_ar.reports.content import ReportData, Targets
+from xl_ar.reports.content import AppealsSection, ReportData, Targets
 
 FONT = "Calibri"
 SIZE = 10
@@ -245,6 +245,8 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
     if data.write_offs is not None:
         _write_offs(w, data)
     _denials(w, data)
+    if data.appeals is not None:
+        _appeals(w, data.appeals)
     _scorecard(w, data)
     _worklist(w, data)
     summary.activate()
@@ -646,6 +648,58 @@ def _denials(w: _Writer, data: ReportData) -> None:
         end = w.charts(ws, end + 2, charts, 5, r + 1, trend_last, titles_only=True,
                        lowest=max(260, 120 + 22 * len(cat))) - 1  # room for every category label
     w.finish(ws, top, end, 5, repeat=w.title_rows())
+
+
+_APPEAL_ROWS = (
+    ("appeals_filed", "Appeals filed", "int"),
+    ("appeals_resolved", "Appeals resolved (won, partially won, lost)", "int"),
+    ("overturn_rate", "Overturn rate", "pct"),
+    ("days_denial_to_appeal", "Average days from denial to appeal", "days"),
+    ("days_appeal_to_resolution", "Average days from appeal to resolution", "days"),
+    ("dollars_recovered", "Dollars recovered", "money"),
+)
+"""The appeal KPIs as the Appeals sheet lists them: key, label, format."""
+
+
+def _appeal_value(key: str, value, fmt: str):
+    return _dollars(value) if fmt == "money" else _num(value)
+
+
+def _appeals(w: _Writer, section: AppealsSection) -> None:
+    """The Appeals sheet: the appeal KPIs of the period, the denial write-offs over net revenue, then the same
+    KPIs by payer and by denial category (counts and dollars only)."""
+    start, end = w.data.period
+    ws = w.sheet("Appeals", f"Appeals filed {start:%Y-%m-%d} to {end:%Y-%m-%d}", [44, 14, 14, 14, 14, 14, 16])
+    top = 4
+    w.header(ws, top, ["Figure", "Value"])
+    r = top + 1
+    for key, label, fmt in _APPEAL_ROWS:
+        ws.write_string(r, 0, label, w.fmt["text"])
+        w.value(ws, r, 1, _appeal_value(key, section.overall[key], fmt), fmt)
+        r += 1
+    ws.write_string(r, 0, "Denial write-offs", w.fmt["text"])
+    w.value(ws, r, 1, _dollars(section.written_off), "money")
+    ws.write_string(r + 1, 0, "Net revenue (payments in the period)", w.fmt["text"])
+    w.value(ws, r + 1, 1, _dollars(section.net_revenue), "money")
+    ws.write_string(r + 2, 0, "Denial write-offs as % of net revenue", w.fmt["text"])
+    w.formula(ws, r + 2, 1, f'=IF({cell_ref(r + 1, 1)}=0,"",{cell_ref(r, 1)}/{cell_ref(r + 1, 1)})', "pct",
+              _num(section.writeoff_pct))
+    r = w.note(ws, r + 4, "Overturn rate: " + kpi.DEFINITIONS["overturn_rate"] + ". Denial write-offs: "
+               + kpi.DEFINITIONS["denial_writeoff_pct"] + ".", 6)
+    for title, column, frame in (("By payer", "payer_id", section.by_payer),
+                                 ("By denial category", "category", section.by_category)):
+        r += 1
+        w.keep(ws, r, r + 1 + len(frame))
+        ws.write_string(r, 0, title, w.fmt["section"])
+        w.header(ws, r + 1, ["Payer" if column == "payer_id" else "Category", "Filed", "Resolved", "Overturn rate",
+                             "Days to appeal", "Days to resolution", "Dollars recovered"])
+        for i, row in enumerate(frame.to_dict("records")):
+            rr = r + 2 + i
+            ws.write_string(rr, 0, str(row[column]).replace("_", " "), w.fmt["text"])
+            for j, (key, _, fmt) in enumerate(_APPEAL_ROWS):
+                w.value(ws, rr, j + 1, _appeal_value(key, row[key], fmt), fmt)
+        r = r + 2 + len(frame)
+    w.finish(ws, top, r, 6, repeat=w.title_rows())
 
 
 def _scorecard(w: _Writer, data: ReportData) -> None:

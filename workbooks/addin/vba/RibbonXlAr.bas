@@ -22,6 +22,10 @@ Sub Worklist(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.worklist()"
 End Sub
 
+Sub MarkAppealed(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.mark_appealed()"
+End Sub
+
 Sub BuildReport(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.build_report()"
 End Sub
