@@ -102,10 +102,8 @@ def note_keys(notes: pd.DataFrame) -> pd.Series:
     parts = []
     for column in _KEYED:
         values = notes[column]
-        if values.dtype.kind == "M":
-            text = values.dt.strftime("%Y-%m-%d")
-        else:
-            text = values.astype("string").str.strip()
+        dated = values.dtype.kind == "M"
+        text = values.dt.strftime("%Y-%m-%d") if dated else values.astype("string").str.strip()
         parts.append(text.fillna("").astype(str).to_numpy())
     joined = ["\x1f".join(fields) for fields in zip(*parts, strict=True)] if parts else []
     return pd.Series([hashlib.sha256(t.encode("utf-8")).hexdigest() for t in joined], index=notes.index,
