@@ -1117,6 +1117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the exceptions and the worklist to this .xlsx file")
     p.add_argument("--json", action="store_true", help="print the exceptions as JSON (amounts as decimal strings)")
     p.add_argument("--top", type=int, default=10, help="worklist lines to print")
+    p.add_argument("--store", help="store file or database URL whose notes hide claims until their follow-up date "
+                   "(default: the store setting)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reconcile)
 
