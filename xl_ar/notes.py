@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import columns, ledger, tables
+from xl_ar.balances import Reads
 from xl_ar.findings import Finding
 
 CHANNELS: tuple[str, ...] = get_args(tables.NoteChannel)
@@ -48,6 +49,9 @@ VIEW_COLUMNS: tuple[str, ...] = ("note_date", "note_author", "note_channel", "no
                                  "next_followup", "touches", "days_since_touch")
 """What `followup_view` adds to each worklist row: the last note (date, author, channel, reference, outcome),
 the tickler, the notes on the claim and the days since the last one."""
+
+READS = Reads(("claim_id", "note_date"), ("next_followup",))
+"""The columns of the notes the tickler reads (=AR_NEXT_FOLLOWUP asks a Notes range for these only)."""
 
 STALE_DAYS = 30
 """A claim not touched for this many days or more counts as stale in the touch summary."""
@@ -125,10 +129,13 @@ def latest_notes(notes: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFr
     ordered = notes[notes["claim_id"].notna()].reset_index(drop=True)
     ordered = ordered.sort_values("note_date", kind="stable")
     last = ordered.drop_duplicates("claim_id", keep="last").set_index("claim_id")
+    def column(name: str) -> pd.Series:  # a reader of `READS` only may lack the other columns
+        return last[name] if name in last.columns else pd.Series(None, index=last.index, dtype=object)
+
     out = pd.DataFrame({
-        "note_date": last["note_date"], "note_author": last["author"], "note_channel": last["channel"],
-        "note_reference": last["payer_reference"], "outcome": last["outcome"],
-        "next_followup": last["next_followup"],
+        "note_date": last["note_date"], "note_author": column("author"), "note_channel": column("channel"),
+        "note_reference": column("payer_reference"), "outcome": column("outcome"),
+        "next_followup": column("next_followup"),
     })
     out["touches"] = ordered.groupby("claim_id").size().reindex(out.index).astype("int64")
     if as_of is not None:
