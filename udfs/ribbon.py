@@ -284,7 +284,8 @@ def _selected_claim(book) -> str:
     header = _header(sheet, WORKLIST_HEADER_ROW)
     if row <= WORKLIST_HEADER_ROW or "claim_id" not in header:
         raise InputError(f"select a row of the worklist table on the {WORKLIST_SHEET} sheet (below its header)")
-    value = sheet.range(f"{_column_letter(header.index('claim_id') + 1)}{row}").value
+    block = sheet.range(f"{_column_letter(header.index('claim_id') + 1)}{row}").options(ndim=2).value or [[None]]
+    value = block[0][0] if block[0] else None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     claim = "" if value is None else str(value).strip()
