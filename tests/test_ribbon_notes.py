@@ -123,7 +123,8 @@ def test_the_worklist_hides_a_claim_until_its_follow_up_date_and_shows_its_last_
     ribbon.worklist(book)
     work = book.sheets["Worklist"].frame(header_row=3)
     claim = next(c for c in work["claim_id"] if isinstance(c, str) and c)
-    later, note = notes.new_note(claim, "call", dt.date(2026, 9, 29), "jdoe", next_followup=dt.date(2026, 10, 15))
+    later, problems = notes.new_note(claim, "call", dt.date(2026, 9, 29), "jdoe", next_followup=dt.date(2026, 10, 15))
+    assert problems == []
     with Store.open(tmp_path / "s.sqlite") as store:
         store.add_notes(later)
     message = ribbon.worklist(book)
