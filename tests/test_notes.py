@@ -215,3 +215,36 @@ def test_the_touch_summary_carries_no_claim_id_and_no_outcome():
     text = summary.to_csv()
     assert "note 0" not in text and not {"claim_id", "outcome"} & set(summary.columns)
     assert ",A," not in text
+
+
+# -- the management report -------------------------------------------------------------------------------------
+
+def test_the_report_shows_touches_on_a_follow_up_sheet_without_claim_ids_or_note_text(practice_small, tmp_path):
+    import warnings
+
+    import openpyxl
+
+    from xl_ar.practice import load_practice
+    from xl_ar.report import build_report
+
+    practice = load_practice(practice_small)
+    claims = practice.table("claims")
+    open_claims = claims[claims["balance"] != 0]
+    touched = open_claims["claim_id"].head(2).tolist()
+    secret = "told by Rita at the payer"
+    frame = _notes((touched[0], D(2026, 9, 1), None), (touched[0], D(2026, 9, 20), None),
+                   (touched[1], D(2026, 9, 25), None))
+    frame["outcome"] = secret
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.add_notes(frame)
+        build_report(practice, store, tmp_path / "report.xlsx", as_of=D(2026, 9, 30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    ws = wb["Follow-up"]
+    total = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Total")
+    # open claims, 2 touched, never touched = the rest; median touches of all open claims is 0 (most never)
+    assert total[1:3] == (len(open_claims), 2) and total[5] == len(open_claims) - 2
+    cells = [str(c) for sheet in wb.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert not any(secret in c for c in cells)
+    assert not any(c in touched for c in cells)

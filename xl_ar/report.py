@@ -58,7 +58,7 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
     with step("Writing the report", show_progress):
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
-                             months=months, phi=phi)
+                             months=months, phi=phi, followup_notes=store.notes())
         management.write(out, data, password=password)
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))

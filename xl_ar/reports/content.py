@@ -15,6 +15,7 @@ import pandas as pd
 
 from xl_ar import codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
+from xl_ar.notes import touch_summary
 from xl_ar.reconcile import Reconciliation
 from xl_ar.rollforward import Rollforward, dated_contractual, month_end_history, rollforward
 
@@ -93,6 +94,9 @@ class ReportData:
     payer_names: dict[str, str] = field(default_factory=dict)
     targets: Targets = field(default_factory=lambda: Targets())
     """The KPI targets the tiles were judged against."""
+    touches: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Follow-up touches of the open claims (`xl_ar.notes.touch_summary`): by payer, by worklist kind and in
+    total; counts and medians only (no claim ids, no note text)."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -124,8 +128,9 @@ def _pct(value: float) -> str:
 def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
           result: Reconciliation, as_of: dt.date, practice: str = "", snapshots: pd.DataFrame | None = None,
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
-          worklist_size: int = 100) -> ReportData:
-    """Compute the report. `snapshots` are earlier reports' figures (from the store)."""
+          worklist_size: int = 100, followup_notes: pd.DataFrame | None = None) -> ReportData:
+    """Compute the report. `snapshots` are earlier reports' figures (from the store); `followup_notes` the
+    stored follow-up notes (`notes` table), of which the report shows only de-identified touch figures."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -201,9 +206,10 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     if snapshots is None or snapshots.empty:
         notes.append("No earlier report in the store: changes appear from the next report on.")
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
+    touches = touch_summary(claims, followup_notes, as_of, result.worklist())
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names, targets)
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, touches)
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:
