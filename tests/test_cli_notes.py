@@ -94,8 +94,17 @@ def test_reconcile_hides_a_claim_until_its_follow_up_date_and_counts_it(practice
     main(["notes", "add", claim, "--outcome", "called", "--date", "2020-01-01", "--next", "2999-01-01",
           "--store", store])
     capsys.readouterr()
-    assert main(["reconcile", "--practice", str(practice_small), "--store", store, "--top", "100000"]) == 0
+    book = tmp_path / "reconciliation.xlsx"
+    assert main(["reconcile", "--practice", str(practice_small), "--store", store, "--top", "100000",
+                 "--out", str(book)]) == 0
     out = capsys.readouterr().out
     on_list = sum(1 for r in rows if r["claim_id"] == claim and r["priority"] and r["priority"] > 0)
     assert f"{on_list} hidden until their follow-up date" in out
     assert f" {claim} " not in out
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(book)["Worklist"]
+    header = [c.value for c in sheet[3]]
+    assert {"Last note", "Next follow-up", "Touches"} <= set(header)
+    at = header.index("Claim")
+    assert claim not in [row[at] for row in sheet.iter_rows(min_row=4, values_only=True)]
