@@ -34,6 +34,10 @@ class Range:
         self._options = kw
         return self
 
+    def select(self) -> None:
+        """Excel's selection moves to this cell (kept as `Sheet.selected`: (row, column))."""
+        self.sheet.selected = (self.row, self.col)
+
     def expand(self, mode: str = "table") -> Range:
         self._expand = True
         return self
@@ -87,6 +91,8 @@ class Sheet:
         self.cells: dict[tuple[int, int], object] = {}
         self.formulas: set[tuple[int, int]] = set()
         """The cells Excel would hold as formulas (their text is in `cells`)."""
+        self.selected: tuple[int, int] | None = None
+        """The cell a macro selected (`Range.select`), if any."""
 
     def range(self, address: str) -> Range:
         return Range(self, address)

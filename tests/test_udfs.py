@@ -241,7 +241,7 @@ def test_a_range_without_header_row(xl):
 # -- metadata and the VBA the add-in ships ------------------------------------------------------------
 
 EXCEL_NAMES = ["ar_aging", "ar_bucket", "ar_days_in_ar", "ar_pct_over", "ar_ncr", "ar_gcr", "ar_denial_rate",
-               "ar_kpis", "ar_carc", "ar_expected", "ar_deadline", "ar_eligible"]
+               "ar_kpis", "ar_carc", "ar_expected", "ar_deadline", "ar_eligible", "ar_next_followup"]
 
 
 def test_every_function_is_in_the_medical_ar_category_with_help(xl):

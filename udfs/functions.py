@@ -22,6 +22,7 @@ import xlwings as xw
 
 from udfs.args import (
     ArgumentError,
+    cell,
     dollars,
     flat,
     grid,
@@ -38,11 +39,14 @@ from udfs.args import (
 from xl_ar import aging, codes, denials, kpi, tables
 from xl_ar.eligibility import READS as ELIGIBILITY_READS
 from xl_ar.eligibility import eligible
+from xl_ar.notes import READS as NOTES_READS
+from xl_ar.notes import next_followups
 
 CATEGORY = "Medical A/R"
 TABLE_DOC = "The claims table with its header row, e.g. Claims[#All]"
 REMITTANCES_DOC = "Remitted claims with their header row and payment_date, e.g. the Remittances sheet"
 ADJUSTMENTS_DOC = "The 835 adjustments (CAS) with their header row, e.g. the Adjustments sheet"
+NOTES_DOC = "The follow-up notes with their header row, e.g. Notes[#All] (the Notes sheet of Add note)"
 ELIGIBILITY_DOC = "The 271 responses (the eligibility table) with their header row, e.g. EligibilityResponses[#All]"
 
 
@@ -317,3 +321,21 @@ def ar_eligible(member_id, service_date, eligibility):
         if d is None:  # an empty row stays empty; a member without a date cannot be answered
             out[i] = ["", ""] if m is None else ["unknown", "no date of service"]
     return out
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claim_id", ndim=1, doc="The claim id: one cell or a column")
+@xw.arg("notes", ndim=2, doc=NOTES_DOC)
+@_cell_errors("AR_NEXT_FOLLOWUP")
+def ar_next_followup(claim_id, notes):
+    """The claim's next follow-up date (the tickler): the next date of its latest note; empty when the claim has
+    no note or its latest note sets no date. A column of claim ids gives one row per claim."""
+    frame = to_table(notes, "notes", "notes", reads=NOTES_READS)
+    if "next_followup" not in frame.columns:  # a Notes range without the column: no tickler anywhere
+        frame["next_followup"] = tables.empty("notes")["next_followup"].reindex(frame.index)
+    ticklers = next_followups(frame)
+    claims = [_member_text(v) for v in flat(claim_id)]
+    dates = [cell(ticklers.get(c)) if c is not None else "" for c in claims]
+    if len(dates) == 1:
+        return dates[0]
+    return [[d] for d in dates]

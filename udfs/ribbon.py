@@ -11,10 +11,11 @@ import hashlib
 import logging
 from pathlib import Path
 
+import pandas as pd
 import xlwings as xw
 
 from udfs import sheets
-from xl_ar import audit, columns, remittances, sources, tables
+from xl_ar import audit, columns, ledger, notes, remittances, sources, tables
 from xl_ar.errors import InputError
 from xl_ar.findings import condense
 from xl_ar.settings import CONFIRM_KEY, Settings, confirm, resolve
@@ -205,9 +206,14 @@ def reconcile(book=None) -> str:
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.summary.items() if n)
     summary = f"Reconciled as of {as_of}: {len(result.exceptions):,} exceptions ({counts or 'none'})."
     shown = list(core.COLUMNS)
+    view = _followup(book, result, as_of, "Reconcile")
+    if isinstance(view, str):
+        return view
+    hidden = "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages)
+    summary += hidden
     _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[shown])
-    _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.",
-                      result.worklist()[["rank", *shown]])
+    _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.{hidden}",
+                      view.shown[["rank", *shown, *notes.VIEW_COLUMNS]])
     return _done(book, "Reconcile", summary)
 
 
@@ -221,10 +227,31 @@ def worklist(book=None) -> str:
     if isinstance(reconciled, str):
         return reconciled
     result, as_of = reconciled
-    work = result.worklist()
+    view = _followup(book, result, as_of, "Worklist")
+    if isinstance(view, str):
+        return view
+    work = view.shown
     message = f"Worklist as of {as_of}: {len(work):,} items to work, highest priority first."
-    _write_exceptions(book, WORKLIST_SHEET, message, work[["rank", *core.COLUMNS]])
+    message += "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages)
+    _write_exceptions(book, WORKLIST_SHEET, message, work[["rank", *core.COLUMNS, *notes.VIEW_COLUMNS]])
     return _done(book, "Worklist", message)
+
+
+def _followup(book, result, as_of: dt.date, title: str):
+    """The worklist seen through the stored notes (`xl_ar.notes.followup_view`); or the message of a store that
+    cannot be read."""
+    try:
+        with Store.open(_settings(book).store) as store:
+            stored = store.notes()
+    except InputError as e:
+        return _done(book, title, str(e), "error")
+    return notes.followup_view(result.worklist(), stored, as_of)
+
+
+NOTES_SHEET = notes.SHEET
+"""The specialist's Notes sheet (an Excel Table): created by the first Add note, never recreated or cleared."""
+WORKLIST_HEADER_ROW = 3
+"""The Worklist sheet's header row (a summary line, a blank row, then the table)."""
 
 
 APPEAL_METHOD = "portal"
@@ -234,25 +261,13 @@ APPEAL_METHOD = "portal"
 def _selected_worklist_claim(book) -> tuple[str, str]:
     """The claim of the Worklist row selected, and the method typed in the first cell right of the worklist table
     on that row (else `APPEAL_METHOD`)."""
-    selection = getattr(book, "selection", None)
-    sheet_name = getattr(getattr(selection, "sheet", None), "name", None)
-    if selection is None or sheet_name != WORKLIST_SHEET:
-        raise InputError(f"select a row of the {WORKLIST_SHEET} sheet first (press Worklist to make it)")
-    grid = book.sheets[WORKLIST_SHEET].range("A3").expand("table").value or []
-    header = [str(h) for h in (grid[0] if grid else [])]
-    at = selection.row - 4  # the header is on row 3
-    if "claim_id" not in header or not 0 <= at < len(grid) - 1:
-        raise InputError(f"select a row of the worklist table on the {WORKLIST_SHEET} sheet (from row 4 on)")
-    claim = grid[at + 1][header.index("claim_id")]
-    if claim in (None, ""):
-        raise InputError("the selected worklist row has no claim: only denied, partially denied or underpaid rows "
-                         "are appealed")
-    typed = book.sheets[WORKLIST_SHEET].range(f"{_column_letter(len(header) + 1)}{selection.row}").value
-    typed = typed[0][0] if isinstance(typed, list) and typed and isinstance(typed[0], list) else typed
-    method = str(typed).strip().lower() if typed not in (None, "", []) else APPEAL_METHOD
-    if isinstance(claim, float) and claim.is_integer():  # a claim number Excel shows as a number
-        claim = int(claim)
-    return str(claim).strip(), method
+    claim = _selected_claim(book, "only denied, partially denied or underpaid rows are appealed")
+    sheet = book.sheets[WORKLIST_SHEET]
+    header = _header(sheet, WORKLIST_HEADER_ROW)
+    block = sheet.range(f"{_column_letter(len(header) + 1)}{int(book.selection.row)}").options(ndim=2).value
+    typed = block[0][0] if block and block[0] else None
+    method = str(typed).strip().lower() if typed not in (None, "") else APPEAL_METHOD
+    return claim, method
 
 
 def _column_letter(number: int) -> str:
@@ -261,6 +276,122 @@ def _column_letter(number: int) -> str:
         number, rest = divmod(number - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def _header(sheet, row: int) -> list[str]:
+    """The header cells of a table whose header is on `row`, from column A to the first empty one."""
+    cells = sheet.range(f"A{row}").expand("right").options(ndim=2).value or [[]]
+    first = cells[0] if cells and isinstance(cells[0], list) else cells
+    out = []
+    for value in first:
+        if value is None or str(value).strip() == "":
+            break
+        out.append(str(value).strip())
+    return out
+
+
+def _selected_claim(book, without: str = "a note needs a claim") -> str:
+    """The claim id of the Worklist row the user selected (one cell of it is enough); `without` says why a row
+    without a claim cannot be used."""
+    selection = getattr(book, "selection", None)
+    if selection is None or getattr(getattr(selection, "sheet", None), "name", None) != WORKLIST_SHEET:
+        raise InputError(f"select a row of the {WORKLIST_SHEET} sheet first (press Worklist to make it)")
+    row = int(selection.row)
+    sheet = book.sheets[WORKLIST_SHEET]
+    header = _header(sheet, WORKLIST_HEADER_ROW)
+    if row <= WORKLIST_HEADER_ROW or "claim_id" not in header:
+        raise InputError(f"select a row of the worklist table on the {WORKLIST_SHEET} sheet (below its header)")
+    block = sheet.range(f"{_column_letter(header.index('claim_id') + 1)}{row}").options(ndim=2).value or [[None]]
+    value = block[0][0] if block[0] else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    claim = "" if value is None else str(value).strip()
+    if not claim:
+        raise InputError(f"the selected worklist row has no claim (a bank or payment item): {without}")
+    return claim
+
+
+def add_note(book=None) -> str:
+    """**Add note**: on the Worklist sheet's selected row, append a prefilled note (the claim, today, the OS user,
+    channel `call`) to the `Notes` sheet and select its outcome cell. The Notes sheet is an Excel Table created the
+    first time; afterwards it is the user's sheet: rows are only appended, it is never recreated or cleared."""
+    book = _caller(book)
+    try:
+        claim = _selected_claim(book)
+    except InputError as e:
+        return _done(book, "Add note", str(e), "error")
+    names = [s.name for s in book.sheets]
+    if NOTES_SHEET in names:
+        sheet = book.sheets[NOTES_SHEET]
+        header = _header(sheet, 1)
+    else:
+        sheet = book.sheets.add(NOTES_SHEET, after=book.sheets[len(names) - 1] if names else None)
+        header = list(notes.HEADERS)
+        sheets.write_rows(sheet, "A1", [header])
+        sheets.as_table(sheet, "A1", NOTES_SHEET)
+    mapped = columns.map_headers("notes", header).columns
+    values = {"claim_id": sheets.text_cell(claim), "note_date": dt.date.today(),
+              "author": sheets.text_cell(audit.os_user()), "channel": "call"}
+    row = len(sheet.range("A1").expand("table").options(ndim=2).value or [[]]) + 1
+    cells = [values.get(mapped.get(h, "")) for h in header]
+    sheet.range(f"A{row}").value = [cells]
+    outcome = next((i for i, h in enumerate(header) if mapped.get(h) == "outcome"), None)
+    if outcome is not None:
+        target = sheet.range(f"{_column_letter(outcome + 1)}{row}")
+        select = getattr(target, "select", None)
+        if select is not None:
+            select()
+    message = f"Note started on the {NOTES_SHEET} sheet, row {row}: write the outcome, then press Import notes."
+    return _done(book, "Add note", message)
+
+
+def import_notes(book=None) -> str:
+    """**Import notes**: store the Notes sheet's notes, each once (a note stored already is skipped); a bad row
+    (no claim, a date that is not one, an unknown channel) stops the import: every bad row is listed and nothing
+    is stored. The sheet itself is left as it is."""
+    book = _caller(book)
+    try:
+        if NOTES_SHEET not in [s.name for s in book.sheets]:
+            raise InputError(f"no {NOTES_SHEET} sheet: press Add note on a worklist row to start one")
+        settings = _settings(book)
+        rows = book.sheets[NOTES_SHEET].range("A1").expand("table").options(ndim=2).value or []
+        frame = _notes_frame(rows)
+        read, findings = notes.read_notes(ledger.Sheet(f"{NOTES_SHEET} sheet", frame), audit.os_user())
+        bad = condense(notes.bad_rows(findings))
+        if bad:
+            lines = [f"Nothing stored: {len(bad):,} problem{'s' * (len(bad) != 1)} on the {NOTES_SHEET} sheet."]
+            lines += [str(f) for f in bad[:20]]
+            if len(bad) > 20:
+                lines.append(f"... and {len(bad) - 20} more")
+            raise InputError("\n".join(lines))
+        with Store.open(settings.store) as store:
+            added, already = store.add_notes(read)
+            store.audit("notes", command="import", file=f"{NOTES_SHEET} sheet",
+                        **notes.audit_counts(len(read), added, already))
+    except InputError as e:
+        return _done(book, "Import notes", str(e), "error")
+    message = f"{len(read):,} notes on the {NOTES_SHEET} sheet: {added:,} stored, {already:,} already stored."
+    return _done(book, "Import notes", message)
+
+
+def _notes_frame(rows: list) -> pd.DataFrame:
+    """The Notes sheet's cells as raw text and dates (Office.js serial dates as dates), header first."""
+    from udfs.args import date_cell
+
+    if not rows or not isinstance(rows[0], list):
+        raise InputError(f"the {NOTES_SHEET} sheet is empty: its header row is missing")
+    header = [("" if h is None else str(h)).strip() for h in rows[0]]
+    mapped = columns.map_headers("notes", header).columns
+    dates = {h for h, c in mapped.items() if c in ("note_date", "next_followup")}
+    data = {}
+    for j, h in enumerate(header):
+        cells = [r[j] if j < len(r) else None for r in rows[1:]]
+        if h in dates:
+            cells = [date_cell(v) for v in cells]
+        else:
+            cells = [str(int(v)) if isinstance(v, float) and v.is_integer() else v for v in cells]
+        data[h or f"column {j + 1}"] = pd.Series(cells, dtype=object, index=range(len(rows) - 1))
+    return pd.DataFrame(data, index=range(len(rows) - 1))
 
 
 def mark_appealed(book=None) -> str:
@@ -439,6 +570,13 @@ BUTTON_HELP = {
                  "every exception on the Reconciliation sheet.",
     "Worklist": "Ranks today's follow-up work (denials, underpayments, missing postings) by dollars at stake and "
                 "deadline on the Worklist sheet.",
+    "Add note": "On the Worklist sheet's selected row, adds a note to the Notes sheet (claim, today, you, call) "
+                "and selects its Outcome cell: write what you learned, the payer's reference and the next "
+                "follow-up date, then press Import notes.",
+    "Import notes": "Stores the Notes sheet's notes (each once; nothing if any row is bad, every bad row listed). "
+                    "The worklist then shows each claim's last note and hides it until its next follow-up date.",
+
+
     "Mark appealed": "Opens a filed appeal, dated today, for the claim of the selected Worklist row (denied, "
                      "partially denied or underpaid) at its next level, by the method typed right of the row "
                      "(portal when empty), and shows its deadline; the next 835 for the claim closes it.",

@@ -345,10 +345,11 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
     log.info("reconciled as of %s: %d exceptions (%s)", as_of, len(result.exceptions),
              ", ".join(f"{kind} {n}" for kind, n in result.exceptions["kind"].value_counts().sort_index().items()))
+    view = _followup_view(settings, result, as_of)
     if args.out:
         from xl_ar.reports import reconciliation
 
-        reconciliation.write(Path(args.out), result, practice.info.name)
+        reconciliation.write(Path(args.out), result, practice.info.name, worklist=view.shown)
     _record_reconcile(settings, practice, as_of, result, args.out)
     if args.json:
         print(json.dumps({"exceptions": _exception_rows(result), "summary": result.summary}, indent=1))
@@ -358,7 +359,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     for kind, count in result.summary.items():
         if count:
             print(f"  {BY_CODE[kind].label:<24} {count:>7,}  ({kind})")
-    top = result.worklist().head(args.top)
+    for message in view.messages:
+        print(f"  Worklist: {message}")
+    top = view.shown.head(args.top)
     if len(top):
         print(f"Top {len(top)} of the worklist:")
         for r in top.itertuples():
@@ -367,6 +370,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.out:
         print(f"Wrote {args.out}")
     return 0
+
+
+def _followup_view(settings: Settings, result, as_of: dt.date):
+    """The worklist seen through the store's notes (`xl_ar.notes.followup_view`): last notes, ticklers."""
+    from xl_ar.notes import followup_view
+    from xl_ar.store import Store
+
+    with Store.open(settings.store) as store:
+        stored = store.notes()
+    return followup_view(result.worklist(), stored, as_of)
 
 
 def _record_reconcile(settings: Settings, practice, as_of: dt.date, result, out: str | None) -> None:
@@ -940,6 +953,72 @@ def cmd_claim_status_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- issue 15: follow-up notes and ticklers (core in xl_ar.notes; docs/notes.md) -----------------------------------
+
+def cmd_notes_add(args: argparse.Namespace) -> int:
+    """Store one note on a claim (the author is the OS user); the audit trail records counts only."""
+    from xl_ar import audit, notes
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    note, findings = notes.new_note(args.claim_id, args.channel, args.date or dt.date.today(), audit.os_user(),
+                                    outcome=args.outcome, reference=args.reference, next_followup=args.next)
+    _refuse_errors(findings, "the note has errors")
+    with Store.open(settings.store) as store:
+        added, already = store.add_notes(note)
+        store.audit("notes", command="add", **notes.audit_counts(1, added, already))
+    print("Note stored" if added else "The same note is stored already; nothing added")
+    if args.next:
+        print(f"Next follow-up: {args.next:%Y-%m-%d} (the worklist hides the claim until then)")
+    return 0
+
+
+def cmd_notes_import(args: argparse.Namespace) -> int:
+    """Store the notes of a Notes sheet or CSV: all or none (every bad row listed, exit 2); duplicates once."""
+    from xl_ar import audit, notes
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    frame, findings = notes.read_notes_file(Path(args.file), audit.os_user())
+    _refuse_errors(findings, f"{Path(args.file).name}: {len(notes.bad_rows(findings)):,} problems in the notes")
+    with Store.open(settings.store) as store:
+        added, already = store.add_notes(frame)
+        store.audit("notes", command="import", file=Path(args.file).name,
+                    **notes.audit_counts(len(frame), added, already))
+    _print_findings(findings, limit=20)
+    print(f"{Path(args.file).name}: {len(frame):,} notes read, {added:,} stored, {already:,} already stored")
+    return 0
+
+
+def cmd_notes_show(args: argparse.Namespace) -> int:
+    """A specialist's view of the notes (all, or one claim's), oldest first, with each claim's tickler."""
+    import pandas as pd
+
+    from xl_ar import notes
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    with Store.open(settings.store) as store:
+        frame = store.notes([args.claim_id] if args.claim_id else None)
+    if frame.empty:
+        print("No notes" + (" on this claim" if args.claim_id else ""))
+        return 0
+    ticklers = notes.next_followups(frame)
+
+    def cell(value) -> str:
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+            return ""
+        return f"{value:%Y-%m-%d}" if hasattr(value, "strftime") else str(value)
+
+    for r in frame.itertuples(index=False):
+        print(f"{cell(r.claim_id):<14} {cell(r.note_date)} {cell(r.author):<12} {cell(r.channel):<7} "
+              f"ref {cell(r.payer_reference) or '-':<12} next {cell(r.next_followup) or '-':<10} {cell(r.outcome)}")
+    waiting = ticklers.dropna()
+    print(f"{len(frame):,} notes on {frame['claim_id'].nunique():,} claims; {len(waiting):,} with a next "
+          "follow-up date")
+    return 0
+
+
 # -- issue 15: appeals (core in xl_ar.appeals; docs/appeals.md) ------------------------------------------------
 
 def _dollars(cents) -> str:
@@ -1371,6 +1450,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the exceptions and the worklist to this .xlsx file")
     p.add_argument("--json", action="store_true", help="print the exceptions as JSON (amounts as decimal strings)")
     p.add_argument("--top", type=int, default=10, help="worklist lines to print")
+    p.add_argument("--store", help="store file or database URL whose notes hide claims until their follow-up date "
+                   "(default: the store setting)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reconcile)
 
@@ -1425,6 +1506,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, help="findings to print at most")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("notes", help="follow-up notes and ticklers: add a note, import a Notes sheet, show notes")
+    notes_sub = p.add_subparsers(dest="notes_command", required=True, metavar="ACTION")
+    q = notes_sub.add_parser("add", help="store a note on a claim (the author is you, the OS user)")
+    q.add_argument("claim_id", metavar="CLAIM_ID")
+    q.add_argument("--channel", default="call", help="call, portal, letter, email or fax (default: call)")
+    q.add_argument("--outcome", required=True, help="what was learned or agreed")
+    q.add_argument("--reference", help="the payer's reference number for the call or inquiry")
+    q.add_argument("--next", type=_date, default=None, help="next follow-up date (YYYY-MM-DD): the tickler")
+    q.add_argument("--date", type=_date, default=None, help="date of the touch (default: today)")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_notes_add)
+    q = notes_sub.add_parser("import", help="store the notes of a Notes sheet or CSV (nothing if any row is bad)")
+    q.add_argument("file", metavar="FILE", help=".csv or .xlsx with Claim #, Date, Channel, Reference #, Outcome, "
+                   "Next Follow-up")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_notes_import)
+    q = notes_sub.add_parser("show", help="the stored notes (all, or one claim's), oldest first")
+    q.add_argument("claim_id", metavar="CLAIM_ID", nargs="?")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_notes_show)
 
     p = sub.add_parser("claims", help="claims out: scrub the claims to send, write their 837P")
     claims_sub = p.add_subparsers(dest="claims_command", required=True, metavar="CLAIMS_COMMAND")
@@ -1570,7 +1672,7 @@ def _audited_action(args: argparse.Namespace) -> str | None:
                cmd_eligibility_request: "export", cmd_claim_status_request: "export", cmd_appeals_open: "appeals",
                cmd_appeals_file: "appeals", cmd_appeals_withdraw: "appeals", cmd_appeals_close: "appeals",
                cmd_appeals_letters: "export", cmd_refunds_letters: "export", cmd_collections_place: "export",
-               cmd_collections_post: "import"}
+               cmd_collections_post: "import", cmd_notes_add: "notes", cmd_notes_import: "notes"}
     if args.func is cmd_settings:
         return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)
@@ -1632,7 +1734,8 @@ def _command_name(args: argparse.Namespace) -> str:
     """The command run (`import`, `era summary`), never its arguments (paths and values are the user's)."""
     sub = next((getattr(args, k) for k in ("era_command", "codes_command", "addin_command", "map_command",
                                            "claims_command", "eligibility_command", "claim_status_command",
-                                           "appeals_command", "refunds_command", "collections_command")
+                                           "appeals_command", "refunds_command", "collections_command",
+                                           "notes_command")
                 if getattr(args, k, None)), None)
     return f"{args.command} {sub}" if sub else args.command
 

@@ -139,6 +139,17 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "trace_number": ("Check #", "Check Number", "EFT #", "EFT Number", "Trace", "Trace Number",
                          "Insurance Payer Trace Number", "Check/EFT #", "Reference"),
     },
+    "notes": {
+        "claim_id": _CLAIM,
+        "note_date": ("Date", "Note Date", "Call Date", "Contact Date", "Touch Date", "Date of Call", "Entered"),
+        "author": ("Author", "By", "Specialist", "User", "Entered By", "Collector", "Rep"),
+        "channel": ("Channel", "Contact Type", "Contact Method", "Method", "Via", "Type"),
+        "payer_reference": ("Reference #", "Reference", "Ref #", "Call Reference", "Call Ref #",
+                            "Reference Number", "Ticket #", "Confirmation #", "Case #"),
+        "outcome": ("Outcome", "Note", "Notes", "Comment", "Comments", "Result", "Details"),
+        "next_followup": ("Next Follow-up", "Next Follow Up", "Next Followup", "Follow-up Date", "Follow Up Date",
+                          "Followup Date", "Tickler", "Tickler Date", "Next Date", "Next Action Date", "Recall Date"),
+    },
     "deposits": {
         "deposit_id": ("Bank Reference", "Bank Ref", "Transaction ID", "Reference", "Reference #", "Ref #"),
         "deposit_date": ("Posting Date", "Date", "Transaction Date", "Effective Date", "Post Date", "Deposit Date"),

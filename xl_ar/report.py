@@ -62,7 +62,8 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
                                              store.placements(), store.agency_payments(), policy or Policy())
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
-                             months=months, phi=phi, write_offs=written_off, appeals=store.appeals())
+                             months=months, phi=phi, write_offs=written_off, appeals=store.appeals(),
+                             followup_notes=store.notes())
         management.write(out, data, password=password)
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))

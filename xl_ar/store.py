@@ -644,6 +644,31 @@ class Store:
                             dtype=bool)
 
     # -- notes ------------------------------------------------------------------------------------
+    def add_notes(self, frame: pd.DataFrame) -> tuple[int, int]:
+        """Store the notes (a `notes` table, validated) in one transaction, each once: the unique `note_key`
+        (`xl_ar.notes.note_keys`, the hash of its fields) refuses a note already stored, or repeated in `frame`.
+        Returns (added now, already there)."""
+        from xl_ar.notes import note_keys
+
+        if frame.empty:
+            return 0, 0
+        now = _now()
+        extra = {"entered_at": [now] * len(frame), "note_key": note_keys(frame).tolist()}
+        with self._db.transaction():
+            stored = self.add_new("notes", frame, extra)
+        added = int(stored.sum())
+        return added, len(frame) - added
+
+    def notes(self, claim_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The stored notes in entry order (all, or those of `claim_ids`): a `notes` table."""
+        if claim_ids is None:
+            return self.read_table("notes", "ORDER BY note_id")
+        ids = sorted({str(c) for c in claim_ids})
+        if not ids:
+            return tables.empty("notes")
+        marks = ", ".join(f":c{i}" for i in range(len(ids)))
+        return self.read_table("notes", f"WHERE claim_id IN ({marks}) ORDER BY note_id",
+                               {f"c{i}": c for i, c in enumerate(ids)})
 
     # -- appeals ----------------------------------------------------------------------------------
     _APPEAL_CHANGES = frozenset({"status", "category", "denial_date", "filed_date", "deadline", "method",

@@ -22,6 +22,7 @@ from udfs.functions import (
     ar_gcr,
     ar_kpis,
     ar_ncr,
+    ar_next_followup,
     ar_pct_over,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "ar_gcr",
     "ar_kpis",
     "ar_ncr",
+    "ar_next_followup",
     "ar_pct_over",
 ]

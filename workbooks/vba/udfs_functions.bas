@@ -141,6 +141,19 @@ failed:
     ar_ncr = Err.Description
 End Function
 
+Function ar_next_followup(claim_id, notes)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        ar_next_followup = XLPy.CallUDF("udfs.functions", "ar_next_followup", Array(claim_id, notes), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        ar_next_followup = XLPy.CallUDF("udfs.functions", "ar_next_followup", Array(claim_id, notes))
+        Exit Function
+    #End If
+failed:
+    ar_next_followup = Err.Description
+End Function
+
 Function ar_pct_over(claims, as_of, days, Optional group_by)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

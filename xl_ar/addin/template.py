@@ -159,6 +159,8 @@ FUNCTIONS = (
     ("AR_ELIGIBLE(member_id, service_date, eligibility)",
      "Whether the member is covered on the date of service (active, inactive or unknown) and why, from the "
      "EligibilityResponses table that Verify eligibility writes."),
+    ("AR_NEXT_FOLLOWUP(claim_id, notes)",
+     "The claim's next follow-up date from the Notes sheet (the date its latest note set); empty when none."),
 )
 """Each worksheet function, its arguments and what it gives, in plain words (a test checks none is missing)."""
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from xl_ar import codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
+from xl_ar.notes import touch_summary
 from xl_ar.reconcile import Reconciliation
 from xl_ar.rollforward import Rollforward, dated_contractual, month_end_history, rollforward
 
@@ -132,6 +133,9 @@ class ReportData:
     amount in cents, count; no identifiers); None when not computed."""
     appeals: AppealsSection | None = None
     """The appeals sheet's figures, when the report was given the store's appeals."""
+    touches: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Follow-up touches of the open claims (`xl_ar.notes.touch_summary`): by payer, by worklist kind and in
+    total; counts and medians only (no claim ids, no note text)."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -164,10 +168,11 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
           result: Reconciliation, as_of: dt.date, practice: str = "", snapshots: pd.DataFrame | None = None,
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
           worklist_size: int = 100, write_offs: pd.DataFrame | None = None,
-          appeals: pd.DataFrame | None = None) -> ReportData:
+          appeals: pd.DataFrame | None = None, followup_notes: pd.DataFrame | None = None) -> ReportData:
     """Compute the report. `snapshots` are earlier reports' figures (from the store); `write_offs` the
     write-offs by kind (`collections.write_offs`), shown on their own sheet when given; `appeals` the store's
-    appeals (the Appeals sheet; none without)."""
+    appeals (the Appeals sheet; none without); `followup_notes` the stored follow-up notes (`notes` table), of
+    which the report shows only de-identified touch figures."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -243,10 +248,12 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     if snapshots is None or snapshots.empty:
         notes.append("No earlier report in the store: changes appear from the next report on.")
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
+    touches = touch_summary(claims, followup_notes, as_of, result.worklist())
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
                       top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs,
-                      None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of))
+                      None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of),
+                      touches=touches)
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:

@@ -249,6 +249,7 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
         _appeals(w, data.appeals)
     _scorecard(w, data)
     _worklist(w, data)
+    _followup(w, data)
     summary.activate()
     w.book.close()
     content = buffer.getvalue()
@@ -812,3 +813,47 @@ def _worklist(w: _Writer, data: ReportData) -> None:
     last = top + max(len(work), 1)
     ws.autofilter(top, 0, last, len(columns) - 1)
     w.finish(ws, top, last, len(columns) - 1)
+
+
+FOLLOWUP_GROUPS = {"payer": "By payer", "kind": "By worklist kind", "total": "All open claims"}
+"""The blocks of the Follow-up sheet, in order (`xl_ar.notes.touch_summary` groups)."""
+
+
+def _followup(w: _Writer, data: ReportData) -> None:
+    """Touches per claim and days since the last touch of the open claims, by payer and by worklist kind: counts
+    and medians only (the notes' text and the claims never appear)."""
+    from xl_ar.notes import STALE_DAYS
+
+    t = data.touches
+    ws = w.sheet("Follow-up", "Follow-up: touches of the open claims", [26, 10, 10, 12, 14, 10, 14])
+    top = 4
+    w.header(ws, top, ["Payer / worklist kind", "Open claims", "Touched", "Median touches",
+                       "Median days since last touch", "Never touched", f"Not touched in {STALE_DAYS}+ days"])
+    r = top + 1
+    for group, title in FOLLOWUP_GROUPS.items():
+        rows = t[t["group"] == group] if len(t) else t
+        if not len(rows):
+            continue
+        if group != "total":
+            ws.write_string(r, 0, title, w.fmt["section"])
+            r += 1
+        for row in rows.to_dict("records"):
+            label = "Total" if group == "total" else str(row["value"])
+            if group == "kind":
+                label = BY_CODE[label].label if label in BY_CODE else label
+            elif group == "payer":
+                label = data.payer_names.get(label, label)
+            total = group == "total"
+            ws.write_string(r, 0, label, w.fmt["total_label" if total else "cell"])
+            for j, key in enumerate(("claims", "touched"), start=1):
+                w.value(ws, r, j, int(row[key]), "int_total" if total else "int")
+            w.value(ws, r, 3, _num(row["median_touches"]), "days")
+            w.value(ws, r, 4, _num(row["median_days_since_touch"]), "days")
+            for j, key in ((5, "never_touched"), (6, "stale")):
+                w.value(ws, r, j, int(row[key]), "int_total" if total else "int")
+            r += 1
+    last = max(r - 1, top + 1)
+    w.note(ws, last + 2, "A touch is a follow-up note (call, portal, letter, email, fax) on a claim with a balance. "
+                         "Median touches: of all open claims of the row; median days since the last touch: of those "
+                         "touched. Counts only: the notes themselves stay with the specialists.", 6)
+    w.finish(ws, top, last + 2, 6)

@@ -41,6 +41,13 @@ SHEET_COLUMNS = [
 """Columns of the Reconciliation and Worklist sheets (the Worklist adds its rank first). `kind_label` is
 the kind's name for people (`kinds.BY_CODE[code].label`) beside its code, which the row colours test."""
 RANK_COLUMN = ("rank", "Rank", 5, 0, "int")
+NOTE_COLUMNS = [
+    ("note_date", "Last note", 10.5, 0, "date"), ("note_channel", "Channel", 7, 0, "text"),
+    ("outcome", "Last outcome", None, 2, "wrap"), ("next_followup", "Next follow-up", 10.5, 0, "date"),
+    ("touches", "Touches", 6, 0, "int"),
+]
+"""Columns the Worklist sheet adds when it is the follow-up view (`xl_ar.notes.followup_view`): the last note,
+the tickler and the touches (a specialist's sheet: the outcome text is theirs)."""
 PRINTED_SIZE = 7.0
 """Smallest printed text on the exceptions sheets: sixteen columns are more than a Letter page holds at the
 report's 8 pt, and a specialist's working list trades a point of size for half the pages."""
@@ -48,16 +55,18 @@ MIN_WIDTH = 10.0
 """Narrowest a wrapped text column gets."""
 
 
-def write(path: Path, result: Reconciliation, practice: str = "") -> Path:
+def write(path: Path, result: Reconciliation, practice: str = "", worklist: pd.DataFrame | None = None) -> Path:
     """Write the workbook: sheet `Reconciliation` (all exceptions), `Worklist` (ranked) and `Guide`."""
     path = Path(path)
     with outputs.whole_file(path, private=True) as tmp:  # claim ids and trace numbers: owner-only, whole or nothing
-        _workbook(tmp, result, practice).close()
+        _workbook(tmp, result, practice, worklist).close()
     return path
 
 
-def _workbook(target: Path, result: Reconciliation, practice: str) -> xlsxwriter.Workbook:
-    """The workbook's sheets on `target`, not yet closed (closing writes the file)."""
+def _workbook(target: Path, result: Reconciliation, practice: str,
+              worklist: pd.DataFrame | None = None) -> xlsxwriter.Workbook:
+    """The workbook's sheets on `target`, not yet closed (closing writes the file). `worklist`, when given, is
+    the worklist to show (the follow-up view: rows waiting for their tickler left out, last-note columns)."""
     book = safety.workbook(str(target), {"default_date_format": "yyyy-mm-dd", "remove_timezone": True})
     book.set_properties({"title": "Reconciliation", "subject": f"Exceptions as of {result.as_of}",
                          "author": "xl-ar", "created": dt.datetime.combine(result.as_of, dt.time())})
@@ -77,10 +86,12 @@ def _workbook(target: Path, result: Reconciliation, practice: str) -> xlsxwriter
     }
     footer = f"&LConfidential&CPage &P of &N&RAs of {result.as_of:%Y-%m-%d}"
     for sheet_name, frame, extra in (("Reconciliation", result.exceptions, []),
-                                     ("Worklist", result.worklist(), [RANK_COLUMN])):
+                                     ("Worklist", result.worklist() if worklist is None else worklist,
+                                      [RANK_COLUMN])):
         heading = (f"{practice + ': ' if practice else ''}{sheet_name.lower()} as of {result.as_of} "
                    f"({len(frame):,} exceptions)")
-        _exceptions_sheet(book, sheet_name, heading, frame, extra + SHEET_COLUMNS, formats, footer)
+        more = NOTE_COLUMNS if sheet_name == "Worklist" and worklist is not None else []
+        _exceptions_sheet(book, sheet_name, heading, frame, extra + SHEET_COLUMNS + more, formats, footer)
     _guide(book, formats, footer)
     return book
 

@@ -22,6 +22,14 @@ Sub Worklist(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.worklist()"
 End Sub
 
+Sub AddNote(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.add_note()"
+End Sub
+
+Sub ImportNotes(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.import_notes()"
+End Sub
+
 Sub MarkAppealed(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.mark_appealed()"
 End Sub
