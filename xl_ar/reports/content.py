@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import codes, kinds, kpi, privacy
+from xl_ar import assignments, codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
+from xl_ar.policy import Policy
 from xl_ar.reconcile import Reconciliation
 from xl_ar.rollforward import Rollforward, dated_contractual, month_end_history, rollforward
 
@@ -93,6 +94,9 @@ class ReportData:
     payer_names: dict[str, str] = field(default_factory=dict)
     targets: Targets = field(default_factory=lambda: Targets())
     """The KPI targets the tiles were judged against."""
+    specialists: pd.DataFrame | None = None
+    """When the worklist is split (`xl_ar.assignments.summary`): per specialist, its rows and dollars at stake in
+    the whole worklist; None when not split."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -124,7 +128,7 @@ def _pct(value: float) -> str:
 def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, remittances: dict[str, pd.DataFrame],
           result: Reconciliation, as_of: dt.date, practice: str = "", snapshots: pd.DataFrame | None = None,
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
-          worklist_size: int = 100) -> ReportData:
+          worklist_size: int = 100, policy: Policy | None = None) -> ReportData:
     """Compute the report. `snapshots` are earlier reports' figures (from the store)."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
@@ -191,7 +195,12 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     at_risk = int(exceptions[exceptions.kind.isin(kinds.codes_in("denial"))].expected.fillna(0).sum())
 
     scorecard = _scorecard(claims, payers, cohort, by_payer, exceptions, as_of)
-    work = result.worklist().head(worklist_size).copy()
+    work = result.worklist()
+    specialists = None
+    if policy is not None and policy.assign_by != "off":  # who works each row: a specialist's name, never a patient's
+        work = assignments.assign(work, claims, policy, payers)
+        specialists = assignments.summary(work)
+    work = work.head(worklist_size).copy()
     if phi:  # for internal use: the patient next to each claim
         if "patient_name" in claims.columns:
             work["patient_name"] = claims.set_index("claim_id").patient_name.reindex(work.claim_id).to_numpy()
@@ -203,7 +212,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names, targets)
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, specialists)
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:
