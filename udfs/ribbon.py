@@ -167,8 +167,8 @@ def _as_of(settings: Settings, practice) -> dt.date:
 
 
 def _reconciliation(book, title: str):
-    """The workbook's tables reconciled with the imported remittances, with the as-of date; or, when an input is
-    missing or wrong, the message saying so (also shown in an alert titled `title`)."""
+    """The workbook's tables reconciled with the imported remittances, with the as-of date, the settings and the
+    tables; or, when an input is missing or wrong, the message saying so (also shown in an alert titled `title`)."""
     from udfs.args import ArgumentError
     from xl_ar import reconcile as core
 
@@ -180,17 +180,64 @@ def _reconciliation(book, title: str):
         if remitted["payments"].empty and practice is not None:
             remitted, _ = practice.remittances()
         as_of = _as_of(settings, practice)
-        return core.reconcile_tables(data, remitted, as_of, settings.rules()), as_of
+        return core.reconcile_tables(data, remitted, as_of, settings.rules()), as_of, settings, data
     except (InputError, ArgumentError) as e:
         return _done(book, title, str(e), "error")
 
 
-def _write_exceptions(book, name: str, first_line: str, frame) -> None:
-    """An owned sheet with a line of text, then the exceptions as a filterable table colored by kind."""
+INSTRUCTIONS_SHEET = "Instructions"
+"""The template's sheet of instructions: its "How to work each worklist kind" block is what worklist links open."""
+GUIDE_SHEET = "Guide"
+"""Owned by Reconcile and Worklist when the workbook has no template Instructions: how to work each kind."""
+
+
+def _guide_rows(book) -> tuple[str, dict[str, int]]:
+    """Where a worklist's "How to" links land: the Instructions sheet's kinds block when the workbook has it, else
+    the owned `Guide` sheet, written now (title, header on row 3, the kinds from row 4)."""
+    from xl_ar import guide
+
+    if INSTRUCTIONS_SHEET in [s.name for s in book.sheets]:
+        column = book.sheets[INSTRUCTIONS_SHEET].range("A1:A1000").value or []
+        rows = guide.find_rows([r[0] if isinstance(r, list) else r for r in column])
+        if rows:
+            return INSTRUCTIONS_SHEET, rows
+    sheet = sheets.owned_sheet(book, GUIDE_SHEET)
+    sheets.write_block(sheet, "A1", [guide.HEADING])
+    sheets.write_rows(sheet, "A3", [list(guide.COLUMNS), *[list(r) for r in guide.rows()]])
+    return GUIDE_SHEET, guide.positions(4)
+
+
+def _write_exceptions(book, name: str, first_line: str, frame, links: tuple[str, dict[str, int]]) -> None:
+    """An owned sheet with a line of text, then the exceptions as a filterable table colored by kind, each row's
+    last cell a link to its kind's row of the guide (`links`: the guide's sheet and rows)."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    from xl_ar import guide
+
     sheet = sheets.owned_sheet(book, name)
     sheets.write_block(sheet, "A1", [first_line])
     sheets.write_frame(sheet, "A3", sheets.for_excel(frame, None, money=("expected", "actual", "variance")))
+    target, rows = links
+    sheets.write_links(sheet, f"{xl_col_to_name(len(frame.columns))}3", guide.HEADER,
+                       [guide.formula(code, target, rows) for code in frame["kind"].tolist()])
     sheets.as_table(sheet, "A3", name, kind_column=frame.columns.get_loc("kind") + 1)
+
+
+def _assigned(settings: Settings, data: dict, work):
+    """The worklist with `assigned_to` when the policy splits it (`xl_ar.assignments`), and, when the OS user is a
+    configured specialist, only their rows; with the words the message adds ("" when not split)."""
+    from xl_ar import assignments
+    from xl_ar.audit import os_user
+
+    policy = settings.policy()
+    if policy.assign_by == "off":
+        return work, ""
+    work = assignments.assign(work, data["claims"], policy, data["payers"])
+    me = assignments.find(policy, os_user())
+    if me is None:
+        return work, f" Assigned by {policy.assign_by.replace('_', ' ')} (column assigned_to)."
+    mine = work[work[assignments.COLUMN] == me]
+    return mine, f" Showing your {len(mine):,} of {len(work):,} rows (assigned to {me})."
 
 
 def reconcile(book=None) -> str:
@@ -202,19 +249,24 @@ def reconcile(book=None) -> str:
     reconciled = _reconciliation(book, "Reconcile")
     if isinstance(reconciled, str):
         return reconciled
-    result, as_of = reconciled
+    result, as_of, settings, data = reconciled
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.summary.items() if n)
     summary = f"Reconciled as of {as_of}: {len(result.exceptions):,} exceptions ({counts or 'none'})."
     shown = list(core.COLUMNS)
-    view = _followup(book, result, as_of, "Reconcile")
+    view = _followup(book, settings, result, as_of, "Reconcile")
     if isinstance(view, str):
         return view
     hidden = "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages)
     summary += hidden
-    _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[shown])
-    _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.{hidden}",
-                      view.shown[["rank", *shown, *notes.VIEW_COLUMNS]])
-    return _done(book, "Reconcile", summary)
+    try:
+        work, assigned = _assigned(settings, data, view.shown[["rank", *shown, *notes.VIEW_COLUMNS]])
+    except InputError as e:  # a bad specialists setting: nothing written
+        return _done(book, "Reconcile", str(e), "error")
+    links = _guide_rows(book)
+    _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[shown], links)
+    _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.{hidden}{assigned}",
+                      work, links)
+    return _done(book, "Reconcile", summary + assigned)
 
 
 def worklist(book=None) -> str:
@@ -226,22 +278,25 @@ def worklist(book=None) -> str:
     reconciled = _reconciliation(book, "Worklist")
     if isinstance(reconciled, str):
         return reconciled
-    result, as_of = reconciled
-    view = _followup(book, result, as_of, "Worklist")
+    result, as_of, settings, data = reconciled
+    view = _followup(book, settings, result, as_of, "Worklist")
     if isinstance(view, str):
         return view
-    work = view.shown
+    try:
+        work, assigned = _assigned(settings, data, view.shown[["rank", *core.COLUMNS, *notes.VIEW_COLUMNS]])
+    except InputError as e:  # a bad specialists setting: nothing written
+        return _done(book, "Worklist", str(e), "error")
     message = f"Worklist as of {as_of}: {len(work):,} items to work, highest priority first."
-    message += "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages)
-    _write_exceptions(book, WORKLIST_SHEET, message, work[["rank", *core.COLUMNS, *notes.VIEW_COLUMNS]])
+    message += "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages) + assigned
+    _write_exceptions(book, WORKLIST_SHEET, message, work, _guide_rows(book))
     return _done(book, "Worklist", message)
 
 
-def _followup(book, result, as_of: dt.date, title: str):
+def _followup(book, settings: Settings, result, as_of: dt.date, title: str):
     """The worklist seen through the stored notes (`xl_ar.notes.followup_view`); or the message of a store that
     cannot be read."""
     try:
-        with Store.open(_settings(book).store) as store:
+        with Store.open(settings.store) as store:
             stored = store.notes()
     except InputError as e:
         return _done(book, title, str(e), "error")
@@ -456,7 +511,8 @@ def build_report(book=None) -> str:
             if remitted["payments"].empty and practice is not None:
                 remitted, _ = practice.remittances()
             built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
-                                        remittances=remitted, targets=settings.targets(), rules=settings.rules())
+                                        remittances=remitted, targets=settings.targets(), rules=settings.rules(),
+                                        policy=settings.policy())
     except (InputError, ArgumentError) as e:
         return _done(book, "Build report", str(e), "error")
     message = built.summary()

@@ -161,6 +161,12 @@ def write_frame(sheet, top_left: str, frame: pd.DataFrame) -> None:
     sheet.range(top_left).options(index=False).value = excel_text(frame)
 
 
+def write_links(sheet, top_left: str, header: str, formulas: Sequence[str | None]) -> None:
+    """A column of xl-ar's own link formulas (`xl_ar.guide.formula`) under a text header: the only cells written
+    unmarked, as they are formulas xl-ar built from validated values, never text from data."""
+    sheet.range(top_left).options(transpose=True).value = [text_cell(header), *formulas]
+
+
 def stamp() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
 

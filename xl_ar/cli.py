@@ -345,6 +345,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
     log.info("reconciled as of %s: %d exceptions (%s)", as_of, len(result.exceptions),
              ", ".join(f"{kind} {n}" for kind, n in result.exceptions["kind"].value_counts().sort_index().items()))
+    result, shares = _assigned(settings, practice, result, args.specialist)
     view = _followup_view(settings, result, as_of)
     if args.out:
         from xl_ar.reports import reconciliation
@@ -361,6 +362,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             print(f"  {BY_CODE[kind].label:<24} {count:>7,}  ({kind})")
     for message in view.messages:
         print(f"  Worklist: {message}")
+    if shares is not None:
+        print("Worklist per specialist:" + (f" (written: {args.specialist}'s rows only)" if args.specialist else ""))
+        for r in shares.itertuples():
+            print(f"  {r.assigned_to:<24} {r.rows:>7,} rows  {r.dollars / 100:>14,.2f} at stake")
     top = view.shown.head(args.top)
     if len(top):
         print(f"Top {len(top)} of the worklist:")
@@ -380,6 +385,34 @@ def _followup_view(settings: Settings, result, as_of: dt.date):
     with Store.open(settings.store) as store:
         stored = store.notes()
     return followup_view(result.worklist(), stored, as_of)
+
+
+def _assigned(settings: Settings, practice, result, specialist: str | None):
+    """The reconciliation with `assigned_to` on every exception when the policy splits the worklist, and only
+    `specialist`'s rows when one is named; with the worklist's rows and dollars per specialist (None when not
+    split). Raises `SettingsError` for a bad specialists setting or a name that is not a configured specialist."""
+    from xl_ar import assignments
+    from xl_ar.errors import SettingsError
+    from xl_ar.reconcile import Reconciliation
+
+    policy = settings.policy()
+    if policy.assign_by == "off":
+        if specialist:
+            raise SettingsError("--specialist needs the worklist split among specialists (setting assign_by: payer, "
+                                "alphabet or round_robin)")
+        return result, None
+    tables_ = practice.all_tables()
+    assigned = Reconciliation(assignments.assign(result.exceptions, tables_["claims"], policy, tables_.get("payers")),
+                              result.as_of, result.stats)
+    shares = assignments.summary(assigned.worklist())
+    if specialist:
+        me = assignments.find(policy, specialist)
+        if me is None:
+            names = ", ".join(s.name for s in assignments.configured(policy))
+            raise SettingsError(f"{specialist[:40]} is not one of the specialists ({names})", source="--specialist")
+        mine = assigned.exceptions[assigned.exceptions[assignments.COLUMN] == me].reset_index(drop=True)
+        assigned = Reconciliation(mine, result.as_of, result.stats)
+    return assigned, shares
 
 
 def _record_reconcile(settings: Settings, practice, as_of: dt.date, result, out: str | None) -> None:
@@ -1452,6 +1485,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="worklist lines to print")
     p.add_argument("--store", help="store file or database URL whose notes hide claims until their follow-up date "
                    "(default: the store setting)")
+    p.add_argument("--specialist", help="only this specialist's rows (settings assign_by and specialists)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reconcile)
 

@@ -49,7 +49,8 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
     """Build and write the report for a practice; keep its snapshot in the store.
 
     `targets` are the KPI targets of the summary tiles, `rules` the reconciliation's tolerances, `policy` the
-    follow-up policy (small balances of the write-offs sheet) (the practice's settings; the defaults when None)."""
+    follow-up policy (small balances of the write-offs sheet, how the worklist is split among specialists) (the
+    practice's settings; the defaults when None)."""
     as_of = practice.as_of(as_of)
     name = practice.info.name or practice.folder.name
     if remittances is None:
@@ -63,7 +64,7 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
                              months=months, phi=phi, write_offs=written_off, appeals=store.appeals(),
-                             followup_notes=store.notes())
+                             followup_notes=store.notes(), policy=policy)
         management.write(out, data, password=password)
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))

@@ -6,7 +6,8 @@
   choices (payer_class, responsibility).
 - `Dashboard`: live `=AR_*` formulas of the add-in on those Tables (they show `#NAME?` until the add-in is
   loaded), and a few plain Excel formulas (counts and totals) that work anywhere.
-- `Instructions`: what each button and function does and the daily routine, in plain words.
+- `Instructions`: what each button and function does, the daily routine and how to work each worklist kind
+  (`xl_ar.guide`; the ribbon's worklists link to it), in plain words.
 
 `write(path)` gives the empty template, `write(path, tables)` a copy filled with canonical tables (the demo
 writes one with the synthetic practice). Data goes in as values, text always as text (a payer name starting
@@ -25,7 +26,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from xl_ar import outputs, settings
+from xl_ar import guide, outputs, settings
 from xl_ar.reports import safety
 from xl_ar.tables import TABLES, Kind
 
@@ -308,6 +309,29 @@ def _instructions(book: xlsxwriter.Workbook, formats: dict) -> None:
         wrapped = max(_lines(a, INSTRUCTION_WIDTHS[0]), _lines(b, INSTRUCTION_WIDTHS[1]))
         if wrapped > 1:  # wrapped text gets its height (not every application sizes rows on opening)
             sheet.set_row(i, 15 * wrapped)
+    _kinds_guide(sheet, formats, len(lines) + 1)
+
+
+GUIDE_COLUMNS = (0, 2, 3, 4, 1)
+"""Where each of `guide.COLUMNS` goes on the Instructions sheet: the kind's label in A, how to work it in the wide
+B, its group, next action and deadline rule in C, D and E."""
+GUIDE_WIDTHS = (12, 30, 36)
+"""Widths of the Instructions sheet's columns C, D and E (the guide's group, next action and deadline rule)."""
+
+
+def _kinds_guide(sheet, formats: dict, top: int) -> None:
+    """The "How to work each worklist kind" block from row `top` (0-based): a heading, a header, then one row per
+    kind in `kinds.KINDS` order (the worklists' "How to" links land on a kind's label in column A)."""
+    for j, width in enumerate(GUIDE_WIDTHS, start=2):
+        sheet.set_column(j, j, width, formats["wrap"])
+    sheet.write_string(top, 0, guide.HEADING, formats["heading"])
+    for name, j in zip(guide.COLUMNS, GUIDE_COLUMNS, strict=True):
+        sheet.write_string(top + 1, j, name, formats["bold"])
+    widths = (*INSTRUCTION_WIDTHS, *GUIDE_WIDTHS)
+    for i, cells in enumerate(guide.rows(), start=top + 2):
+        for text, j in zip(cells, GUIDE_COLUMNS, strict=True):
+            sheet.write_string(i, j, text, formats["wrap"])
+        sheet.set_row(i, 15 * max(_lines(text, widths[j]) for text, j in zip(cells, GUIDE_COLUMNS, strict=True)))
 
 
 COLUMNS_NOTE = (

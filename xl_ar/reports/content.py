@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from xl_ar import codes, kinds, kpi, privacy
+from xl_ar import assignments, codes, kinds, kpi, privacy
 from xl_ar.aging import Aging, aging
 from xl_ar.notes import touch_summary
+from xl_ar.policy import Policy
 from xl_ar.reconcile import Reconciliation
 from xl_ar.rollforward import Rollforward, dated_contractual, month_end_history, rollforward
 
@@ -136,6 +137,9 @@ class ReportData:
     touches: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Follow-up touches of the open claims (`xl_ar.notes.touch_summary`): by payer, by worklist kind and in
     total; counts and medians only (no claim ids, no note text)."""
+    specialists: pd.DataFrame | None = None
+    """When the worklist is split (`xl_ar.assignments.summary`): per specialist, its rows and dollars at stake in
+    the whole worklist; None when not split."""
 
     def figures(self) -> dict[str, float]:
         """The key figures kept in the store's snapshot of this report."""
@@ -168,11 +172,13 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
           result: Reconciliation, as_of: dt.date, practice: str = "", snapshots: pd.DataFrame | None = None,
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
           worklist_size: int = 100, write_offs: pd.DataFrame | None = None,
-          appeals: pd.DataFrame | None = None, followup_notes: pd.DataFrame | None = None) -> ReportData:
+          appeals: pd.DataFrame | None = None, followup_notes: pd.DataFrame | None = None,
+          policy: Policy | None = None) -> ReportData:
     """Compute the report. `snapshots` are earlier reports' figures (from the store); `write_offs` the
     write-offs by kind (`collections.write_offs`), shown on their own sheet when given; `appeals` the store's
     appeals (the Appeals sheet; none without); `followup_notes` the stored follow-up notes (`notes` table), of
-    which the report shows only de-identified touch figures."""
+    which the report shows only de-identified touch figures; `policy` how the worklist is split among
+    specialists."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -238,7 +244,12 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     at_risk = int(exceptions[exceptions.kind.isin(kinds.codes_in("denial"))].expected.fillna(0).sum())
 
     scorecard = _scorecard(claims, payers, cohort, by_payer, exceptions, as_of)
-    work = result.worklist().head(worklist_size).copy()
+    work = result.worklist()
+    specialists = None
+    if policy is not None and policy.assign_by != "off":  # who works each row: a specialist's name, never a patient's
+        work = assignments.assign(work, claims, policy, payers)
+        specialists = assignments.summary(work)
+    work = work.head(worklist_size).copy()
     if phi:  # for internal use: the patient next to each claim
         if "patient_name" in claims.columns:
             work["patient_name"] = claims.set_index("claim_id").patient_name.reindex(work.claim_id).to_numpy()
@@ -253,7 +264,7 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
                       top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs,
                       None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of),
-                      touches=touches)
+                      touches=touches, specialists=specialists)
 
 
 def _previous(snapshots: pd.DataFrame | None, as_of: dt.date) -> dict[str, float]:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from xl_ar import aging, kpi, outputs
+from xl_ar import aging, guide, kpi, outputs
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports import printing, safety
 from xl_ar.reports.content import AppealsSection, ReportData, Targets
@@ -91,6 +91,8 @@ class _Writer:
             "wrap": {**base, "text_wrap": True, "valign": "top"},
             "cell": {**base, "text_wrap": True},  # text in a table row: wrapped, on the line of the row's figures
             "note": {**base, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
+            "guide_header": {**base, "bold": True, "bottom": 1, "text_wrap": True, "valign": "top"},
+            "link": {**base, "font_color": "#0563C1", "underline": 1, "valign": "top"},
         }
         f = self.book.add_format
         self.fmt = {name: f(props) for name, props in styles.items()}
@@ -250,6 +252,7 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
     _scorecard(w, data)
     _worklist(w, data)
     _followup(w, data)
+    _guide(w)
     summary.activate()
     w.book.close()
     content = buffer.getvalue()
@@ -767,9 +770,20 @@ WORKLIST_COLUMNS = [
 page that prints the worklist at `printing.MIN_PRINTED_SIZE` or more."""
 
 
+HOW_TO_COLUMN = (guide.KEY, guide.HEADER, 7, 0, "link")
+"""The link from a worklist row to its kind's row of the Guide sheet (after the kind)."""
+ASSIGNED_COLUMN = ("assigned_to", "Assigned to", 11, 0, "text")
+"""Who works the row, when the worklist is split among specialists (`xl_ar.assignments`)."""
+GUIDE_HEADER_ROW = 4
+"""The Guide sheet's header row (0-based, below the title rows); the kinds follow it."""
+
+
 def _worklist(w: _Writer, data: ReportData) -> None:
     work = data.worklist
     columns = list(WORKLIST_COLUMNS)
+    columns.insert(3, HOW_TO_COLUMN)  # after the claim (its token)
+    if "assigned_to" in work.columns:
+        columns.append(ASSIGNED_COLUMN)
     if data.phi and "patient_name" in work.columns:
         columns.insert(3, ("patient_name", "Patient", None, 2.4, "wrap"))
     wrapped = [j for j, c in enumerate(columns) if c[4] == "wrap"]
@@ -787,8 +801,13 @@ def _worklist(w: _Writer, data: ReportData) -> None:
     widths = printing.fit_widths([c[2] for c in columns], [c[3] for c in columns], SIZE, mins)
     ws = w.sheet("Worklist", f"Worklist: the top {len(work)} exceptions by priority", widths)
     top = 4
-    ws.write_string(3, 0, "Claim ids are tokens: look them up with the key kept outside this workbook."
-                    if not data.phi else "Identifiers shown: internal use only.", w.fmt["subtitle"])
+    note = ("Claim ids are tokens: look them up with the key kept outside this workbook." if not data.phi
+            else "Identifiers shown: internal use only.")
+    if data.specialists is not None and len(data.specialists):  # names of staff and counts only, no patient data
+        note += " Per specialist (whole worklist): " + "; ".join(
+            f"{r.assigned_to} {r.rows:,} rows, ${r.dollars / 100:,.2f}" for r in data.specialists.itertuples()) + "."
+    ws.write_string(3, 0, note, w.fmt["subtitle"])
+    guide_rows = guide.positions(GUIDE_HEADER_ROW + 2)
     w.header(ws, top, [c[1] for c in columns])
     lines = np.ones(len(work), dtype=np.int64)
     for j in wrapped:
@@ -796,7 +815,7 @@ def _worklist(w: _Writer, data: ReportData) -> None:
     for i, row in enumerate(work.to_dict("records")):
         r = top + 1 + i
         for j, (key, _, _, _, fmt) in enumerate(columns):
-            v = texts[j][i] if j in texts else row.get(key)
+            v = texts[j][i] if j in texts else row.get(key) if fmt != "link" else guide.KEY
             top_fmt = "wrap" if fmt == "wrap" else "top_" + fmt
             if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
                 ws.write_blank(r, j, None, w.fmt[top_fmt])
@@ -806,6 +825,12 @@ def _worklist(w: _Writer, data: ReportData) -> None:
                 ws.write_datetime(r, j, dt.datetime.combine(pd.Timestamp(v).date(), dt.time()), w.fmt[top_fmt])
             elif fmt == "int":
                 w.value(ws, r, j, int(v), top_fmt)
+            elif fmt == "link":  # to the kind's row of the Guide sheet: built from the validated kind code
+                where = guide.location(row.get("kind"), "Guide", guide_rows)
+                if where is None:
+                    ws.write_blank(r, j, None, w.fmt["top_text"])
+                else:
+                    ws.write_url(r, j, "internal:" + where, w.fmt["link"], guide.HEADER)
             else:
                 ws.write_string(r, j, str(v), w.fmt[top_fmt])
         if lines[i] > 1:
@@ -857,3 +882,21 @@ def _followup(w: _Writer, data: ReportData) -> None:
                          "Median touches: of all open claims of the row; median days since the last touch: of those "
                          "touched. Counts only: the notes themselves stay with the specialists.", 6)
     w.finish(ws, top, last + 2, 6)
+
+
+GUIDE_WIDTHS = [20, 11, 24, 28, 60]
+"""Widths of the Guide sheet's columns: kind, group, next action, deadline rule, how to work it."""
+
+
+def _guide(w: _Writer) -> None:
+    """Sheet `Guide`: how to work each kind of the worklist (`xl_ar.guide.rows`), one row per kind in
+    `kinds.KINDS` order; the Worklist's "How to" links land on a kind's label in column A."""
+    ws = w.sheet("Guide", guide.HEADING, GUIDE_WIDTHS)
+    for j, name in enumerate(guide.COLUMNS):  # a text page, not a table of figures: a bold header, no band
+        ws.write_string(GUIDE_HEADER_ROW, j, name, w.fmt["guide_header"])
+    for i, cells in enumerate(guide.rows(), start=GUIDE_HEADER_ROW + 1):
+        for j, text in enumerate(cells):
+            ws.write_string(i, j, text, w.fmt["wrap"])
+        w.fit_row(ws, i, dict(enumerate(cells)))
+    last = GUIDE_HEADER_ROW + len(guide.rows())
+    w.finish(ws, GUIDE_HEADER_ROW, last, len(GUIDE_WIDTHS) - 1)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from xl_ar import kinds, outputs
+from xl_ar import guide, kinds, outputs
 from xl_ar.reconcile import Reconciliation
 from xl_ar.reports import printing, safety
 
@@ -48,6 +48,14 @@ NOTE_COLUMNS = [
 ]
 """Columns the Worklist sheet adds when it is the follow-up view (`xl_ar.notes.followup_view`): the last note,
 the tickler and the touches (a specialist's sheet: the outcome text is theirs)."""
+HOW_TO_COLUMN = (guide.KEY, guide.HEADER, 7, 0, "link")
+"""The link from each row to its kind's row of the Guide sheet (after the kind's name)."""
+ASSIGNED_COLUMN = ("assigned_to", "Assigned to", 11, 0, "text")
+"""Who works the row (`xl_ar.assignments`), when the worklist is split among specialists."""
+GUIDE_FIRST_ROW = 4
+"""The Guide sheet's row (1-based) of the first kind: a title, a blank row, the header, then the kinds."""
+MAX_LINKS = 65_000
+"""Links written per sheet (a worksheet holds at most 65,530 hyperlinks): rows beyond show the text alone."""
 PRINTED_SIZE = 7.0
 """Smallest printed text on the exceptions sheets: sixteen columns are more than a Letter page holds at the
 report's 8 pt, and a specialist's working list trades a point of size for half the pages."""
@@ -85,13 +93,18 @@ def _workbook(target: Path, result: Reconciliation, practice: str,
         "title": book.add_format({**base, "bold": True, "font_size": 13}),
     }
     footer = f"&LConfidential&CPage &P of &N&RAs of {result.as_of:%Y-%m-%d}"
+    formats["link"] = book.add_format({**base, "font_color": "#0563C1", "underline": 1})
     for sheet_name, frame, extra in (("Reconciliation", result.exceptions, []),
                                      ("Worklist", result.worklist() if worklist is None else worklist,
                                       [RANK_COLUMN])):
         heading = (f"{practice + ': ' if practice else ''}{sheet_name.lower()} as of {result.as_of} "
                    f"({len(frame):,} exceptions)")
-        more = NOTE_COLUMNS if sheet_name == "Worklist" and worklist is not None else []
-        _exceptions_sheet(book, sheet_name, heading, frame, extra + SHEET_COLUMNS + more, formats, footer)
+        columns = extra + SHEET_COLUMNS[:2] + [HOW_TO_COLUMN] + SHEET_COLUMNS[2:]  # after the kind and its code
+        if sheet_name == "Worklist" and worklist is not None:
+            columns += NOTE_COLUMNS
+        if ASSIGNED_COLUMN[0] in frame.columns:
+            columns.append(ASSIGNED_COLUMN)
+        _exceptions_sheet(book, sheet_name, heading, frame, columns, formats, footer)
     _guide(book, formats, footer)
     return book
 
@@ -101,6 +114,9 @@ def _values(frame: pd.DataFrame, key: str, kind: str) -> list:
     dates, kind labels for kind codes, text for everything else that is not a number."""
     if key == "kind_label":
         column = frame["kind"].map(lambda code: kinds.BY_CODE[code].label if code in kinds.BY_CODE else code)
+    elif key == guide.KEY:  # the link's target cell, from the kind code (validated), never from other text
+        rows = guide.positions(GUIDE_FIRST_ROW)
+        return [guide.location(code, "Guide", rows) for code in frame["kind"].tolist()]
     else:
         column = frame[key] if key in frame.columns else pd.Series([None] * len(frame), index=frame.index)
     missing = column.isna().to_numpy()
@@ -139,8 +155,16 @@ def _exceptions_sheet(book: xlsxwriter.Workbook, name: str, heading: str, frame:
                     for _, header, _, _, kind in columns],
     })
     sheet.set_row(first, 30)
+    links = iter(range(MAX_LINKS))
+
+    def link(row: int, col: int, target: str, fmt) -> None:
+        if next(links, None) is None:
+            sheet.write_string(row, col, guide.HEADER, formats["text"])
+        else:
+            sheet.write_url(row, col, "internal:" + target, fmt, guide.HEADER)
+
     writers = {"money": sheet.write_number, "int": sheet.write_number, "number": sheet.write_number,
-               "date": sheet.write_datetime, "text": sheet.write_string, "wrap": sheet.write_string}
+               "date": sheet.write_datetime, "text": sheet.write_string, "wrap": sheet.write_string, "link": link}
     lines = np.ones(n, dtype=np.int64)
     for j, (_, _, _, _, kind) in enumerate(columns):
         sheet.set_column(j, j, widths[j], formats[kind])
