@@ -385,7 +385,8 @@ def test_no_rendered_page_shows_a_table_header_over_charts_alone(reports, render
             bands[ws.title] = " ".join(str(c.value) for c in ws[r][:2] if c.value)
     lines = page_lines(Path(rendered[which][0]).with_name(Path(reports[which]).stem + ".pdf"))
     assert 7 <= len(lines) == len(rendered[which]) <= 40
-    money = re.compile(r"\d\.\d\d\b|\d\.\d%")  # table rows show cents or tenths of a percent; chart axes do not
+    # table rows show cents, tenths of a percent or tenths of a day (the Follow-up sheet's medians); chart axes do not
+    money = re.compile(r"\d\.\d\d?\b|\d\.\d%")
     for number, page in enumerate(lines, start=1):
         top = [line for line in page[:3] if not line.startswith("Contains PHI")][:1]
         if top and any(top[0].startswith(band) for band in bands.values()):

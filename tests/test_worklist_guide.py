@@ -58,7 +58,8 @@ def test_the_guide_has_one_row_per_kind_in_registry_order():
     assert [r[0] for r in rows] == [k.label for k in KINDS]
     overpaid = rows[list(CODES).index("overpaid")]
     assert overpaid[1:4] == ("Pricing", "refund or confirm the rate",
-                             "60 days to refund, counted from the payment date")
+                             "60 days to refund to Medicare or Medicaid (else the practice's refund days), counted "
+                             "from the payment date")
     assert rows[list(CODES).index("denied")][2] == guide.NEXT_ACTION_OF_DENIALS
 
 
@@ -93,7 +94,8 @@ def test_the_template_instructions_list_every_kind_with_how_to_work_it(tmp_path)
     assert [r[1] for r in block] == [k.guidance for k in KINDS]
     assert [r[2] for r in block] == [GROUPS[k.group].label for k in KINDS]
     overpaid = block[list(CODES).index("overpaid")]
-    assert overpaid[3:] == ["refund or confirm the rate", "60 days to refund, counted from the payment date"]
+    assert overpaid[3:] == ["refund or confirm the rate", "60 days to refund to Medicare or Medicaid (else the "
+                            "practice's refund days), counted from the payment date"]
 
 
 # -- the reconciliation workbook ----------------------------------------------------------------------------------

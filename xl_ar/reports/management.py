@@ -870,6 +870,7 @@ def _followup(w: _Writer, data: ReportData) -> None:
                 label = data.payer_names.get(label, label)
             total = group == "total"
             ws.write_string(r, 0, label, w.fmt["total_label" if total else "cell"])
+            w.fit_row(ws, r, {0: label})  # a long payer name wraps: the row is as tall as its lines
             for j, key in enumerate(("claims", "touched"), start=1):
                 w.value(ws, r, j, int(row[key]), "int_total" if total else "int")
             w.value(ws, r, 3, _num(row["median_touches"]), "days")
