@@ -294,3 +294,18 @@ def counts(run: StatementRun) -> dict[str, int]:
             "small_balances": len(run.small_balances),
             "small_balance_cents": int(run.small_balances["amount"].sum()),
             **{f"skipped_{k}": v for k, v in run.skipped.items()}}
+
+
+def for_practice(practice_tables: dict[str, pd.DataFrame], history: pd.DataFrame, placements: pd.DataFrame,
+                 as_of: dt.date, policy: Policy) -> tuple[StatementRun, pd.DataFrame]:
+    """The run of a practice (its export tables: claims, claim_lines, postings, payers, payment_plans) with the
+    store's statement history and placements, and the patient aging once the run is sent (its statements counted
+    as sent on the as-of date: a first notice starts its account's aging at 0 days)."""
+    def table(name: str) -> pd.DataFrame:
+        return practice_tables.get(name, tables.empty(name))
+
+    run = plan(table("claims"), history, as_of, policy, placements, table("payment_plans"), table("postings"),
+               table("payers"), table("claim_lines"))
+    sent = to_record(run, "")
+    after = pd.concat([history, sent], ignore_index=True) if len(history) else sent
+    return run, patient_aging(table("claims"), after, as_of, policy, placements)

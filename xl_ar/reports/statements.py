@@ -9,12 +9,22 @@ Amounts are right-aligned with Helvetica's character widths; dates are MM/DD/YYY
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
+import io
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from reportlab.pdfbase.pdfmetrics import stringWidth
+
+if TYPE_CHECKING:
+    from xl_ar.statements import StatementRun
+    from xl_ar.store import Store
 
 PAGE_WIDTH, PAGE_HEIGHT = 612, 792
 """US Letter in points."""
@@ -253,3 +263,82 @@ def letters(statements: pd.DataFrame, lines: pd.DataFrame, numbers: Iterable[str
                           "" if pd.isna(s.patient_address) else str(s.patient_address),
                           by_account.get(s.account_id, empty)))
     return out
+
+
+def practice_of(info: object) -> Practice:
+    """The sender block of the statements from practice.json (`practice.PracticeInfo`): the statement phone (else
+    the contact phone), the online payment address, the remit-to lines (else the practice's address)."""
+    city = ", ".join(v for v in (getattr(info, "city", ""), getattr(info, "state", "")) if v)
+    zip_code = str(getattr(info, "zip", "") or "")
+    if len(zip_code) == 9 and zip_code.isdigit():
+        zip_code = f"{zip_code[:5]}-{zip_code[5:]}"
+    address = tuple(v for v in (getattr(info, "address", ""), " ".join(v for v in (city, zip_code) if v)) if v)
+    phone = str(getattr(info, "statement_phone", "") or getattr(info, "contact_phone", "") or "")
+    if len(phone) == 10 and phone.isdigit():
+        phone = f"({phone[:3]}) {phone[3:6]}-{phone[6:]}"
+    return Practice(str(getattr(info, "name", "") or ""), address, phone, str(getattr(info, "pay_url", "") or ""),
+                    tuple(getattr(info, "remit_to", ()) or ()))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a run wrote: its batch name, the folder, the files with their SHA-256 (file name -> hash)."""
+
+    batch: str
+    folder: Path
+    statements: int
+    already_sent: int
+    files: dict[str, str]
+
+
+def write_batch(store: Store, run: StatementRun, practice: Practice, out: Path, combined: bool = False) -> Batch:
+    """Record the run's statements in the store and write them to `out` (owner-only), in one transaction: the store
+    numbers each statement (printed on it and in the file name `statement_NNNNN.pdf`, never an identifier); a
+    notice the store already holds is not written again; if any file cannot be written, nothing is recorded and the
+    files already written are removed. Also writes the index CSV (number -> account, notice, amount due, due date,
+    file) and, with `combined`, one PDF of every statement for a mail house."""
+    from xl_ar import outputs
+    from xl_ar.documents import file_stem
+    from xl_ar.statements import to_record
+
+    batch = f"statements-{run.as_of.isoformat()}-{secrets.token_hex(4)}"
+    folder = outputs.private_folder(Path(out))
+    written: list[Path] = []
+    files: dict[str, str] = {}
+
+    def put(path: Path, data: bytes) -> None:
+        outputs.write_bytes(path, data, private=True)
+        written.append(path)
+        files[path.name] = hashlib.sha256(data).hexdigest()
+
+    try:
+        with store.transaction():
+            numbers = store.record_statements(to_record(run, batch), batch)
+            new = numbers.notna().to_numpy()
+            sent = run.statements[new].reset_index(drop=True)
+            printed = letters(sent, run.lines, numbers[new].tolist())
+            every_page: list[bytes] = []
+            rows = []
+            for letter in printed:
+                pages = statement_pages(letter, practice)
+                name = f"{file_stem(int(letter.number), 'statement')}.pdf"
+                put(folder / name, pdf(pages))
+                if combined:
+                    every_page += pages
+                rows.append((letter.number, letter.account_id, letter.notice, f"{letter.amount_due / 100:.2f}",
+                             letter.due_date.strftime("%Y-%m-%d"), name))
+            if printed:
+                first = int(printed[0].number)
+                text = io.StringIO()
+                writer = csv.writer(text, lineterminator="\r\n")
+                writer.writerow(("statement_number", "account_id", "notice", "amount_due", "due_date", "file"))
+                writer.writerows(rows)
+                put(folder / f"{file_stem(first, 'statement_index')}.csv", text.getvalue().encode("utf-8"))
+                if combined:
+                    put(folder / f"{file_stem(first, 'statements_combined')}.pdf",
+                        pdf(every_page, "Patient statements"))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return Batch(batch, folder, len(printed), int((~new).sum()), files)
