@@ -125,7 +125,8 @@ def accounts(claims: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     g = parts.groupby("account_id", sort=True)
     out = pd.DataFrame({"amount": g["counted"].sum().astype("int64"), "balance": g["open"].sum().astype("int64"),
                         "oldest_service": g["open_service"].min(), "claims": g.size().astype("int64")})
-    latest = parts.sort_values("service_date", kind="stable").groupby("account_id").tail(1).set_index("account_id")
+    latest = parts.sort_values(["service_date", "claim_id"], kind="stable").groupby("account_id").tail(1)
+    latest = latest.set_index("account_id")
     for column in ("patient_name", "patient_address"):
         out[column] = latest[column].reindex(out.index) if column in latest.columns else pd.NA
     return out.reset_index()
