@@ -169,3 +169,13 @@ def test_the_audit_trail_records_the_batch_without_identifiers(practice, tmp_pat
     assert detail["written"] == 1 and detail["folder"] == "out" and detail["small_balances"] == 1
     assert set(detail["outputs"]) == {"statement_00001.pdf", "statement_index_00001.csv"}
     assert not any(i in event["detail"] + event["message"] for i in IDENTIFIERS)
+
+
+def test_a_file_that_cannot_be_written_records_nothing_and_leaves_no_statement(practice, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "statement_index_00001.csv").mkdir(parents=True)  # a folder where the index goes: it cannot be written
+    code, _, err = statements(capsys, practice, tmp_path, "--out", str(out))
+    assert code == 2 and "statement_index_00001.csv" in err
+    assert [p.name for p in out.iterdir()] == ["statement_index_00001.csv"]  # no PDF, no temporary file
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.statements().empty

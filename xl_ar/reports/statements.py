@@ -303,12 +303,11 @@ def write_batch(store: Store, run: StatementRun, practice: Practice, out: Path, 
 
     batch = f"statements-{run.as_of.isoformat()}-{secrets.token_hex(4)}"
     folder = outputs.private_folder(Path(out))
-    written: list[Path] = []
+    pending: list[tuple[Path, bytes]] = []
     files: dict[str, str] = {}
 
     def put(path: Path, data: bytes) -> None:
-        outputs.write_bytes(path, data, private=True)
-        written.append(path)
+        pending.append((path, data))
         files[path.name] = hashlib.sha256(data).hexdigest()
 
     try:
@@ -337,8 +336,11 @@ def write_batch(store: Store, run: StatementRun, practice: Practice, out: Path, 
                 if combined:
                     put(folder / f"{file_stem(first, 'statements_combined')}.pdf",
                         pdf(every_page, "Patient statements"))
+            outputs.write_many(pending, private=True)  # inside the transaction: recorded only once all are written
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for path, _ in pending:
+            if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == files[
+                    path.name]:
+                path.unlink()
         raise
     return Batch(batch, folder, len(printed), int((~new).sum()), files)
