@@ -25,8 +25,8 @@ NS = {"ct": "http://schemas.openxmlformats.org/package/2006/content-types",
       "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
       "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "ui": "http://schemas.microsoft.com/office/2006/01/customui"}
-BUTTONS = ["Import remittances", "Reconcile", "Worklist", "Build report", "Verify eligibility", "Scrub claims",
-           "Settings", "Help"]
+BUTTONS = ["Import remittances", "Reconcile", "Worklist", "Build report", "Patient statements", "Verify eligibility",
+           "Scrub claims", "Settings", "Help"]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_a_setting_text_that_looks_like_a_formula_stays_text():
 # --- the ribbon --------------------------------------------------------------------------------------------------
 
 
-def test_the_ribbon_tab_has_the_eight_buttons_with_icons_and_tips(parts):
+def test_the_ribbon_tab_has_its_buttons_with_icons_and_tips(parts):
     ui = ET.fromstring(parts["customUI/customUI.xml"])
     assert ui.tag == f"{{{NS['ui']}}}customUI"  # the 2006/01 namespace of customUI.xml
     (tab,) = ui.iter(f"{{{NS['ui']}}}tab")
@@ -171,7 +171,7 @@ def test_every_on_action_names_a_ribbon_sub_with_the_control_signature(parts, vb
     ui = ET.fromstring(parts["customUI/customUI.xml"])
     actions = [b.get("onAction") for b in ui.iter(f"{{{NS['ui']}}}button")]
     subs = ribbon_subs(vba.module("RibbonXlAr").source)
-    assert len(actions) == 8
+    assert len(actions) == len(BUTTONS)
     for action in actions:
         module, _, sub = action.partition(".")
         assert module == "RibbonXlAr" and sub in subs, action
@@ -187,8 +187,8 @@ def test_every_ribbon_sub_checks_for_a_workbook_and_runs_an_importable_entry_poi
         targets.append((match.group(1), match.group(2)))
     for module, function in targets:
         assert callable(getattr(importlib.import_module(module), function)), f"{module}.{function}"
-    assert sorted(f for _, f in targets) == ["build_report", "help", "import_remittances", "reconcile", "scrub_claims",
-                                             "settings", "verify_eligibility", "worklist"]
+    assert sorted(f for _, f in targets) == ["build_report", "help", "import_remittances", "patient_statements",
+                                             "reconcile", "scrub_claims", "settings", "verify_eligibility", "worklist"]
 
 
 # --- the VBA project ---------------------------------------------------------------------------------------------

@@ -179,3 +179,35 @@ def test_a_file_that_cannot_be_written_records_nothing_and_leaves_no_statement(p
     assert [p.name for p in out.iterdir()] == ["statement_index_00001.csv"]  # no PDF, no temporary file
     with Store.open(tmp_path / "s.sqlite") as store:
         assert store.statements().empty
+
+
+# -- the ribbon's Patient statements button -------------------------------------------------------------------
+
+def ribbon_book(practice: Path, tmp_path: Path, documents: Path | None):
+    from tests.excel_standin import Book
+    from udfs import sheets
+
+    book = Book(sheets.CONFIG_SHEET)
+    rows = [["store", str(tmp_path / "s.sqlite")], ["practice", str(practice)]]
+    if documents is not None:
+        rows.append(["documents_folder", str(documents)])
+    book.sheets[sheets.CONFIG_SHEET].range("A1").value = rows
+    return book
+
+
+def test_the_button_refuses_without_a_documents_folder_and_writes_nothing(practice, tmp_path):
+    from udfs import ribbon
+
+    message = ribbon.patient_statements(ribbon_book(practice, tmp_path, None))
+    assert "documents_folder" in message and "nothing was written" in message
+    assert not list(tmp_path.rglob("*.pdf"))
+
+
+def test_the_button_writes_the_statements_to_the_documents_folder(practice, tmp_path):
+    from udfs import ribbon
+
+    documents = tmp_path / "documents"
+    message = ribbon.patient_statements(ribbon_book(practice, tmp_path, documents))
+    assert message.startswith("Wrote 1 patient statements") and "1 small balances not billed (3.00)" in message
+    assert "Amount due $40.00" in pdf_text(documents / "statement_00001.pdf")
+    assert not any(i in message for i in IDENTIFIERS)

@@ -946,7 +946,6 @@ def cmd_claim_status_show(args: argparse.Namespace) -> int:
 def cmd_statements(args: argparse.Namespace) -> int:
     """Patient statements as of a date: counts by notice, plan statements, small balances and the patient aging;
     with --out the PDFs, their index and the store's record of what was sent (--dry-run: nothing written)."""
-    from xl_ar import statements
     from xl_ar.reports import statements as writer
     from xl_ar.store import Store
 
@@ -954,18 +953,10 @@ def cmd_statements(args: argparse.Namespace) -> int:
         raise InputError("give --out DIR: statements hold patient data and are written only to a folder you choose "
                          "(or --dry-run to see the counts); nothing was written")
     practice, settings, as_of = _practice_and_date(args)
-    policy = settings.policy()
     with Store.open(settings.store) as store:
-        run, aging = statements.for_practice(practice.tables, store.statements(), store.read_table("placements"),
-                                             as_of, policy)
-        counts = statements.counts(run)
-        batch = None
-        if not args.dry_run:
-            batch = writer.write_batch(store, run, writer.practice_of(practice.info), Path(args.out), args.combined)
-            store.audit("statements", as_of=as_of.isoformat(), batch=batch.batch, folder=batch.folder.name,
-                        written=batch.statements, already_sent=batch.already_sent,
-                        **{k: v for k, v in counts.items() if k != "statements"}, outputs=batch.files)
-    _print_statements(as_of, counts, aging, batch, args.dry_run)
+        sent = writer.send(store, practice.tables, practice.info, as_of, settings.policy(),
+                           None if args.dry_run else Path(args.out), args.combined)
+    _print_statements(as_of, sent.counts, sent.aging, sent.batch, args.dry_run)
     return 0
 
 

@@ -344,3 +344,32 @@ def write_batch(store: Store, run: StatementRun, practice: Practice, out: Path, 
                 path.unlink()
         raise
     return Batch(batch, folder, len(printed), int((~new).sum()), files)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A statements run as the CLI and the ribbon report it: counts (no identifiers), the patient aging, and
+    what was written (None on a dry run)."""
+
+    counts: dict[str, int]
+    aging: pd.DataFrame
+    batch: Batch | None
+
+
+def send(store: Store, practice_tables: dict[str, pd.DataFrame], info: object, as_of: dt.date, policy: object,
+         out: Path | None, combined: bool = False) -> Sent:
+    """The one statements run of the CLI and the ribbon: plan it from the practice's tables and the store's
+    history and placements; with `out`, write and record it (`write_batch`) and append its audit event (counts,
+    folder name, SHA-256s; never an identifier). Without `out` (a dry run) nothing is written or recorded."""
+    from xl_ar import statements
+
+    run, aging = statements.for_practice(practice_tables, store.statements(), store.read_table("placements"),
+                                         as_of, policy)
+    counts = statements.counts(run)
+    batch = None
+    if out is not None:
+        batch = write_batch(store, run, practice_of(info), Path(out), combined)
+        store.audit("statements", as_of=as_of.isoformat(), batch=batch.batch, folder=batch.folder.name,
+                    written=batch.statements, already_sent=batch.already_sent,
+                    **{k: v for k, v in counts.items() if k != "statements"}, outputs=batch.files)
+    return Sent(counts, aging, batch)
