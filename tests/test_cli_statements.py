@@ -211,3 +211,22 @@ def test_the_button_writes_the_statements_to_the_documents_folder(practice, tmp_
     assert message.startswith("Wrote 1 patient statements") and "1 small balances not billed (3.00)" in message
     assert "Amount due $40.00" in pdf_text(documents / "statement_00001.pdf")
     assert not any(i in message for i in IDENTIFIERS)
+
+
+# -- the management report's Patient A/R sheet -----------------------------------------------------------------
+
+def test_the_management_report_shows_patient_ar_aged_from_the_first_statement_without_identifiers(
+        practice, tmp_path, capsys):
+    import openpyxl
+
+    statements(capsys, practice, tmp_path, "--out", str(tmp_path / "out"))  # ACC1's first statement on March 2
+    code, _, err = run(capsys, "report", "--practice", str(practice), "--out", str(tmp_path / "r.xlsx"),
+                       "--store", str(tmp_path / "s.sqlite"), "--as-of", "2026-04-15", "--quiet")
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Patient AR"]
+    rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=6, max_row=11, max_col=3, values_only=True)}
+    # April 15 - March 2 = 44 days: ACC1's 40.00 in 31-60; ACC2's 3.00 (small balance) never billed
+    assert rows["31-60"] == (1, 40.0)
+    assert rows["not yet billed to the patient"] == (1, 3.0)
+    texts = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None)
+    assert not any(i in texts for i in IDENTIFIERS)

@@ -248,7 +248,8 @@ def build_report(book=None) -> str:
             if remitted["payments"].empty and practice is not None:
                 remitted, _ = practice.remittances()
             built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
-                                        remittances=remitted, targets=settings.targets(), rules=settings.rules())
+                                        remittances=remitted, targets=settings.targets(), rules=settings.rules(),
+                                        policy=settings.policy())
     except (InputError, ArgumentError) as e:
         return _done(book, "Build report", str(e), "error")
     message = built.summary()

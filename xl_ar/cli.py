@@ -418,7 +418,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with Store.open(settings.store) as store:
         built = report.build_report(practice, store, Path(args.out), as_of=settings.as_of, phi=args.phi,
                                     password=args.password, months=args.months, show_progress=not args.quiet,
-                                    targets=settings.targets(), rules=settings.rules(), remittances=remitted)
+                                    targets=settings.targets(), rules=settings.rules(), remittances=remitted,
+                                    policy=settings.policy())
     print(built.summary())
     return 0
 

@@ -7,6 +7,7 @@ and the Build report ribbon button.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_ar import audit
+from xl_ar import audit, statements
+from xl_ar.policy import Policy
 from xl_ar.practice import PracticeFolder
 from xl_ar.progress import step
 from xl_ar.reconcile import Reconciliation, Rules, reconcile_tables
@@ -43,11 +45,11 @@ class BuiltReport:
 def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.date | None = None, phi: bool = False,
                  password: str | None = None, months: int = 12, remittances: dict[str, pd.DataFrame] | None = None,
                  targets: content.Targets | None = None, show_progress: bool = False,
-                 rules: Rules | None = None) -> BuiltReport:
+                 rules: Rules | None = None, policy: Policy | None = None) -> BuiltReport:
     """Build and write the report for a practice; keep its snapshot in the store.
 
-    `targets` are the KPI targets of the summary tiles, `rules` the reconciliation's tolerances (the
-    practice's settings; the defaults when None)."""
+    `targets` are the KPI targets of the summary tiles, `rules` the reconciliation's tolerances, `policy` the
+    follow-up policy of the Patient A/R sheet (the practice's settings; the defaults when None)."""
     as_of = practice.as_of(as_of)
     name = practice.info.name or practice.folder.name
     if remittances is None:
@@ -59,6 +61,8 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
                              months=months, phi=phi)
+        data = dataclasses.replace(data, patient_ar=statements.patient_aging(
+            practice.table("claims"), store.statements(), as_of, policy or Policy(), store.read_table("placements")))
         management.write(out, data, password=password)
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))
