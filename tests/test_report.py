@@ -22,7 +22,8 @@ from xl_ar.report import build_report
 from xl_ar.store import Store
 
 ERRORS = ("#REF!", "#VALUE!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!", "Err:")
-SHEETS = ["Summary", "Aging by payer", "Aging trend", "Rollforward", "Denials", "Payer scorecard", "Worklist"]
+SHEETS = ["Summary", "Aging by payer", "Aging trend", "Rollforward", "Denials", "Payer scorecard", "Patient AR",
+          "Worklist"]
 
 
 def workbook(path, **kw) -> openpyxl.Workbook:
