@@ -26,7 +26,7 @@ NS = {"ct": "http://schemas.openxmlformats.org/package/2006/content-types",
       "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "ui": "http://schemas.microsoft.com/office/2006/01/customui"}
 BUTTONS = ["Import remittances", "Reconcile", "Worklist", "Add note", "Import notes", "Mark appealed", "Build report",
-           "Verify eligibility", "Scrub claims", "Settings", "Help"]
+           "Patient statements", "Verify eligibility", "Scrub claims", "Settings", "Help"]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_a_setting_text_that_looks_like_a_formula_stays_text():
 # --- the ribbon --------------------------------------------------------------------------------------------------
 
 
-def test_the_ribbon_tab_has_the_ten_buttons_with_icons_and_tips(parts):
+def test_the_ribbon_tab_has_its_buttons_with_icons_and_tips(parts):
     ui = ET.fromstring(parts["customUI/customUI.xml"])
     assert ui.tag == f"{{{NS['ui']}}}customUI"  # the 2006/01 namespace of customUI.xml
     (tab,) = ui.iter(f"{{{NS['ui']}}}tab")
@@ -188,8 +188,8 @@ def test_every_ribbon_sub_checks_for_a_workbook_and_runs_an_importable_entry_poi
     for module, function in targets:
         assert callable(getattr(importlib.import_module(module), function)), f"{module}.{function}"
     assert sorted(f for _, f in targets) == ["add_note", "build_report", "help", "import_notes", "import_remittances",
-                                             "mark_appealed", "reconcile", "scrub_claims", "settings",
-                                             "verify_eligibility", "worklist"]
+                                             "mark_appealed", "patient_statements", "reconcile", "scrub_claims",
+                                             "settings", "verify_eligibility", "worklist"]
 
 
 # --- the VBA project ---------------------------------------------------------------------------------------------

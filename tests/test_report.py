@@ -23,7 +23,7 @@ from xl_ar.store import Store
 
 ERRORS = ("#REF!", "#VALUE!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!", "Err:")
 SHEETS = ["Summary", "Aging by payer", "Aging trend", "Rollforward", "Write-offs", "Denials", "Appeals",
-          "Payer scorecard", "Worklist", "Follow-up", "Guide"]
+          "Payer scorecard", "Patient AR", "Worklist", "Follow-up", "Guide"]
 
 
 def workbook(path, **kw) -> openpyxl.Workbook:

@@ -613,6 +613,35 @@ def scrub_claims(book=None) -> str:
     return _done(book, "Scrub claims", summary)
 
 
+def patient_statements(book=None) -> str:
+    """**Patient statements**: the statements and dunning notices due as of the as-of date, for the workbook's
+    claims (or the practice folder's), written as PDFs to the `documents_folder` setting (patient data: never
+    beside the workbook by default) and recorded in the store; the counts in the alert."""
+    from udfs.args import ArgumentError
+    from xl_ar.reports import statements as writer
+
+    book = _caller(book)
+    try:
+        settings = _settings(book)
+        if settings.documents_folder is None:
+            raise InputError("set documents_folder (Settings) to the folder where patient statements may be written: "
+                             "they hold patient data, so xl-ar writes them only where you choose; nothing was written")
+        data, practice = _workbook_tables(book, settings)
+        practice = _practice_needed(practice, "its practice.json holds the address and phone printed on statements")
+        data = {**data, "payment_plans": practice.table("payment_plans")}
+        with Store.open(settings.store) as store:
+            sent = writer.send(store, data, practice.info, _as_of(settings, practice), settings.policy(),
+                               Path(settings.documents_folder))
+    except (InputError, ArgumentError) as e:
+        return _done(book, "Patient statements", str(e), "error")
+    c = sent.counts
+    message = (f"Wrote {sent.batch.statements:,} patient statements to {settings.documents_folder}: "
+               f"{c['notice_1']:,} first, {c['notice_2']:,} second, {c['notice_final']:,} final notices, "
+               f"{c['plan_statements']:,} payment plan; {c['small_balances']:,} small balances not billed "
+               f"({c['small_balance_cents'] / 100:,.2f}).")
+    return _done(book, "Patient statements", message)
+
+
 SETTINGS_SHEET = "Settings"
 HELP_SHEET = "Help"
 GUIDE = 'the section "Install in Excel" of the xl-ar README'
@@ -643,6 +672,8 @@ BUTTON_HELP = {
                           "verified, or needs a prior authorization the claim lacks.",
     "Scrub claims": "Runs the claim scrubber (required fields, codes, NPI, dates, duplicates, timely filing and the "
                     "payer rules of scrub_rules.csv) and lists each finding with its fix on the Scrub sheet.",
+    "Patient statements": "Writes the patient statements and dunning notices due today (PDF, one per patient, "
+                          "with an index) to the documents_folder setting and records what was sent.",
     "Settings": "Shows every xl-ar setting (practice folder, store, ERA source, reconciliation thresholds, KPI "
                 "targets), its value and where it comes from, on the Settings sheet.",
     "Help": "Explains each button and each =AR_ function on the Help sheet.",

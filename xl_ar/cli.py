@@ -1386,6 +1386,42 @@ def cmd_collections_post(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- issue 15: patient statements (core in xl_ar.statements; docs/statements.md) -------------------------
+
+def cmd_statements(args: argparse.Namespace) -> int:
+    """Patient statements as of a date: counts by notice, plan statements, small balances and the patient aging;
+    with --out the PDFs, their index and the store's record of what was sent (--dry-run: nothing written)."""
+    from xl_ar.reports import statements as writer
+    from xl_ar.store import Store
+
+    if not args.dry_run and not args.out:
+        raise InputError("give --out DIR: statements hold patient data and are written only to a folder you choose "
+                         "(or --dry-run to see the counts); nothing was written")
+    practice, settings, as_of = _practice_and_date(args)
+    with Store.open(settings.store) as store:
+        sent = writer.send(store, practice.tables, practice.info, as_of, settings.policy(),
+                           None if args.dry_run else Path(args.out), args.combined)
+    _print_statements(as_of, sent.counts, sent.aging, sent.batch, args.dry_run)
+    return 0
+
+
+def _print_statements(as_of: dt.date, counts: dict[str, int], aging, batch, dry_run: bool) -> None:
+    print(f"Patient statements as of {as_of}{' (dry run: nothing written or recorded)' if dry_run else ''}")
+    print(f"  statement 1: {counts['notice_1']:,}  statement 2: {counts['notice_2']:,}  "
+          f"final notice: {counts['notice_final']:,}  payment plan: {counts['plan_statements']:,}  "
+          f"(amount due {counts['amount_due_cents'] / 100:,.2f})")
+    print(f"  small balances not billed (write-off): {counts['small_balances']:,} accounts, "
+          f"{counts['small_balance_cents'] / 100:,.2f}")
+    print(f"  no statement: {counts['skipped_not_due']:,} not due yet, {counts['skipped_after_final']:,} after the "
+          f"final notice, {counts['skipped_placed']:,} placed with collections, {counts['skipped_credit']:,} credits")
+    if batch is not None:
+        again = f" ({batch.already_sent:,} already sent, not written again)" if batch.already_sent else ""
+        print(f"  wrote {batch.statements:,} statements to {batch.folder}{again}")
+    print("Patient A/R aged from the first statement:")
+    for r in aging.itertuples(index=False):
+        print(f"  {r.bucket:<30} {r.accounts:>7,} accounts  {r.amount / 100:>14,.2f}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xl-ar", description="Medical accounts receivable: remittances, aging, "
                                      "reconciliation and reports.")
@@ -1586,6 +1622,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--quiet", action="store_true")
     q.set_defaults(func=cmd_claims_export)
 
+    p = sub.add_parser("statements", help="patient statements and dunning notices (PDF) for accounts with a patient "
+                       "balance; small balances, payment plans, patient aging from the first statement")
+    p.add_argument("--practice", help="practice folder (default: the practice setting)")
+    p.add_argument("--as-of", type=_date, default=None, help="the statement date (default: practice.json's)")
+    p.add_argument("--out", help="folder to write the statements to (patient data: created owner-only)")
+    p.add_argument("--combined", action="store_true", help="also one PDF of every statement (for a mail house)")
+    p.add_argument("--dry-run", action="store_true", help="only the counts: write and record nothing")
+    p.add_argument("--store", help="store file or database URL (the statements sent, placements, audit trail)")
+    p.set_defaults(func=cmd_statements)
+
     p = sub.add_parser("eligibility", help="insurance eligibility: 270 requests, coverage problems from 271s")
     elig = p.add_subparsers(dest="eligibility_command", required=True, metavar="ELIGIBILITY_COMMAND")
     q = elig.add_parser("request", help="write a 270 batch for an appointments file, or for the claims not yet "
@@ -1706,7 +1752,8 @@ def _audited_action(args: argparse.Namespace) -> str | None:
                cmd_eligibility_request: "export", cmd_claim_status_request: "export", cmd_appeals_open: "appeals",
                cmd_appeals_file: "appeals", cmd_appeals_withdraw: "appeals", cmd_appeals_close: "appeals",
                cmd_appeals_letters: "export", cmd_refunds_letters: "export", cmd_collections_place: "export",
-               cmd_collections_post: "import", cmd_notes_add: "notes", cmd_notes_import: "notes"}
+               cmd_collections_post: "import", cmd_notes_add: "notes", cmd_notes_import: "notes",
+               cmd_statements: "statements"}
     if args.func is cmd_settings:
         return "setting" if args.action in ("set", "unset", "confirm") else None
     return actions.get(args.func)

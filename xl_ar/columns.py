@@ -129,6 +129,14 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "modifier": ("Modifier", "Mod"),
         "allowed": ("Allowed", "Allowed Amount", "Allowed Amt", "Contract Rate", "Fee", "Rate"),
     },
+    "payment_plans": {
+        "account_id": ("Pat Acct", "Patient Account", "Account #", "Acct #", "Account", "Account Number",
+                       "Guarantor Account", "Patient ID", "Chart #"),
+        "start_date": ("Start Date", "First Payment Date", "First Installment", "Plan Start", "Start"),
+        "installment": ("Installment", "Installment Amount", "Payment Amount", "Monthly Payment", "Amount"),
+        "every_days": ("Every Days", "Frequency Days", "Interval Days", "Days Between Payments"),
+        "end_date": ("End Date", "Plan End", "Cancelled Date", "Paid Off Date", "End"),
+    },
     "payments": {
         "payment_id": ("Payment ID", "EOB ID", "ERA ID", "Check ID", "Remittance ID"),
         "payer_name": ("Payer", "Payer Name", "Insurance", "Insurance Name", "Insurance Payer Name", "Carrier"),

@@ -32,7 +32,8 @@ from xl_ar.privacy import shown
 
 log = logging.getLogger(__name__)
 
-EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule", "payments")
+EXPORT_TABLES = ("payers", "claims", "claim_lines", "postings", "deposits", "fee_schedule", "payments",
+                 "payment_plans")
 """The PM / bank export tables a practice folder may hold, in reading order. `payments` is a PM system's list
 of the payers' checks and EFTs (EOBs): they stand for the payment level of remittances the 835s lack."""
 REQUIRED_TABLES = ("claims",)
@@ -85,6 +86,12 @@ class PracticeInfo:
     """true while the clearinghouse is testing the practice's files (ISA15 T instead of P)."""
     providers: dict[str, str] = field(default_factory=dict)
     """Rendering clinicians by NPI: `{"1234567893": "LAST, FIRST"}` (837P loop 2310B needs the name)."""
+    statement_phone: str = ""
+    """The phone number patients call about their statements (docs/statements.md); else `contact_phone`."""
+    pay_url: str = ""
+    """Where patients pay online, printed on statements."""
+    remit_to: tuple[str, ...] = ()
+    """The address lines patients mail payments to (a list in practice.json); else the practice's address."""
 
 
 @dataclass
@@ -325,8 +332,23 @@ def read_settings(folder: Path) -> tuple[PracticeInfo, dict[str, ColumnMap], lis
         providers = {}
     info = PracticeInfo(str(data.get("name", "") or ""), npi, str(data.get("tax_id", "") or ""), as_of, **edi,
                         test_files=bool(data.get("test_files", False)),
-                        providers={str(k): str(v) for k, v in providers.items()})
+                        providers={str(k): str(v) for k, v in providers.items()},
+                        statement_phone=str(data.get("statement_phone", "") or ""),
+                        pay_url=str(data.get("pay_url", "") or ""), remit_to=_lines(data.get("remit_to"), findings))
     return info, maps, findings + more
+
+
+def _lines(value: object, findings: list[Finding]) -> tuple[str, ...]:
+    """practice.json's `remit_to`: a list of address lines (or one line of text)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        return tuple(str(v) for v in value if str(v).strip())
+    findings.append(Finding("error", "practice.json", Location(key="remit_to"),
+                            "must be a list of address lines", "bad value"))
+    return ()
 
 
 _EDI_KEYS = ("address", "city", "state", "zip", "submitter_id", "contact_name", "contact_phone", "receiver_name",

@@ -7,6 +7,7 @@ and the Build report ribbon button.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_ar import audit, collections
+from xl_ar import audit, collections, statements
 from xl_ar.policy import Policy
 from xl_ar.practice import PracticeFolder
 from xl_ar.progress import step
@@ -49,8 +50,8 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
     """Build and write the report for a practice; keep its snapshot in the store.
 
     `targets` are the KPI targets of the summary tiles, `rules` the reconciliation's tolerances, `policy` the
-    follow-up policy (small balances of the write-offs sheet, how the worklist is split among specialists) (the
-    practice's settings; the defaults when None)."""
+    follow-up policy (small balances of the write-offs sheet, the Patient A/R sheet, how the worklist is split among
+    specialists) (the practice's settings; the defaults when None)."""
     as_of = practice.as_of(as_of)
     name = practice.info.name or practice.folder.name
     if remittances is None:
@@ -65,6 +66,8 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
                              months=months, phi=phi, write_offs=written_off, appeals=store.appeals(),
                              followup_notes=store.notes(), policy=policy)
+        data = dataclasses.replace(data, patient_ar=statements.patient_aging(
+            practice.table("claims"), store.statements(), as_of, policy or Policy(), store.read_table("placements")))
         management.write(out, data, password=password)
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))

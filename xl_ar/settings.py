@@ -347,6 +347,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("practice_name", "the practice name shown on reports (default: practice.json's)", _text),
     Setting("report_folder", "where Build report writes the management report (default: beside the workbook)",
             _folder, "folder"),
+    Setting("documents_folder", "where Patient statements (and letters) are written: patient data, so only to a "
+            "folder you choose (no default)", _folder, "folder"),
     Setting("confirmed_redirects", "store addresses and remittance mailboxes you allowed a workbook's xl_ar.conf "
             "sheet or file to use (the ribbon asks once and keeps your answer here; only your user file, the "
             "add-in's sheet or XL_AR_CONFIRMED_REDIRECTS may set it)", _confirmed, "sources", group="trust"),
@@ -428,6 +430,7 @@ class Settings:
     as_of: dt.date | None = None
     practice_name: str | None = None
     report_folder: Path | None = None
+    documents_folder: Path | None = None
     home: Path = field(default_factory=home)
     origin: dict[str, str] = field(default_factory=dict)
     values: dict[str, object] = field(default_factory=dict)
@@ -631,12 +634,13 @@ class Redirect:
                 f"when the ribbon asks), or set {self.key} in your user file")
 
 
-HOSTED = ("era_source", "practice", "report_folder")
+HOSTED = ("era_source", "practice", "report_folder", "documents_folder")
 """The settings that may name a folder on another host (`//host/share`, sftp://): a workbook may set a local one
 without asking, a host the trusted places do not name only once confirmed (the store: any other one)."""
 _WHAT = {"store": "keep imported remittances and audit events (patient data) in",
          "era_source": "read remittances (835) from", "practice": "read the practice's exports from",
-         "report_folder": "write the management report to"}
+         "report_folder": "write the management report to",
+         "documents_folder": "write patient statements and letters (patient data) to"}
 
 
 def _listed(value: object) -> list[str]:
@@ -771,7 +775,8 @@ def resolve(flags: Mapping[str, object] | None = None, sheet: Mapping[str, objec
                  for a in _parsed(CONFIRM_KEY, given[CONFIRM_KEY], where)]
     if _given(environ.get(SETTINGS[CONFIRM_KEY].env)):
         confirmed += _parsed(CONFIRM_KEY, environ[SETTINGS[CONFIRM_KEY].env], SETTINGS[CONFIRM_KEY].env)
-    named = {k: values.get(k) for k in ("era_source", "practice", "as_of", "practice_name", "report_folder")}
+    named = {k: values.get(k) for k in ("era_source", "practice", "as_of", "practice_name", "report_folder",
+                                       "documents_folder")}
     return Settings(store=str(values["store"]), **{k: v for k, v in named.items() if v is not None},
                     home=home(environ), origin=origin, values=values,
                     redirects=find_redirects(values, origin, trusted, confirmed), trusted_store=str(trusted["store"]))

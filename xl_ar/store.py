@@ -194,7 +194,7 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE TABLE statements (statement_id {id}, account_id TEXT NOT NULL, statement_date TEXT NOT NULL, "
         "notice TEXT NOT NULL, amount_due BIGINT NOT NULL, due_date TEXT NOT NULL, batch TEXT, "
-        "written_at TEXT NOT NULL)",
+        "plan_installment BIGINT, written_at TEXT NOT NULL)",
         "CREATE UNIQUE INDEX statements_notice ON statements (account_id, statement_date, notice)",
     ],
     # 8: collections: accounts placed with an agency, and what the agency collected (each payment once)
@@ -761,6 +761,28 @@ class Store:
         return pd.concat(parts, ignore_index=True) if parts else tables.empty(name)
 
     # -- statements -------------------------------------------------------------------------------
+    def record_statements(self, frame: pd.DataFrame, batch: str) -> pd.Series:
+        """Store the statements of a run (`statements` rows, their `statement_id` ignored); returns each row's new
+        store number as text (aligned with `frame`), NA where the store holds that notice already (the unique
+        (account_id, statement_date, notice): each notice is recorded once). Call it inside `transaction()`
+        with the writing of the files, so nothing is recorded unless every file was written."""
+        if frame.empty:
+            return pd.Series([], dtype="str")
+        cols = [c for c in tables.TABLES["statements"].column_names if c not in ("statement_id", "batch")]
+        names = [*cols, "batch", "written_at"]
+        sql = (f"INSERT INTO statements ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
+               f"ON CONFLICT DO NOTHING RETURNING statement_id")
+        extra = {"batch": [batch] * len(frame), "written_at": [_now()] * len(frame)}
+        ids = []
+        with self._db.transaction():
+            for row in _records(frame[cols], "statements", extra):
+                got = self._db.execute(sql, row)
+                ids.append(str(got[0][0]) if got else None)
+        return pd.Series(ids, index=frame.index, dtype="str")
+
+    def statements(self) -> pd.DataFrame:
+        """Every statement and notice sent (the dunning history), oldest first."""
+        return self.read_table("statements", "ORDER BY statement_date, statement_id")
 
     # -- collections ------------------------------------------------------------------------------
     def record_placements(self, frame: pd.DataFrame, batch: str) -> pd.Series:

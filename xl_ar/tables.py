@@ -689,6 +689,8 @@ class Statement(_Record):
     """Pay by this date."""
     batch: Code | None = None
     """The run that wrote it (the audit trail records each batch)."""
+    plan_installment: Money | None = None
+    """The installment asked for on a payment-plan statement; empty on a dunning notice (plans never escalate)."""
 
 
 class PaymentPlan(_Record):

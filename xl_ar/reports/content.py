@@ -128,6 +128,9 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     payer_names: dict[str, str] = field(default_factory=dict)
     targets: Targets = field(default_factory=lambda: Targets())
+    patient_ar: pd.DataFrame | None = None
+    """Patient A/R aged from the first statement (`statements.patient_aging`: bucket, accounts, amount in cents);
+    counts and dollars only. None when the report was built without the store's statement history."""
     """The KPI targets the tiles were judged against."""
     write_offs: pd.DataFrame | None = None
     """Write-offs by kind, bad debt apart from contractual adjustments (`collections.write_offs`: kind, label,

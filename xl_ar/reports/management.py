@@ -250,6 +250,8 @@ def write(path: Path | None, data: ReportData, password: str | None = None) -> b
     if data.appeals is not None:
         _appeals(w, data.appeals)
     _scorecard(w, data)
+    if data.patient_ar is not None:
+        _patient_ar(w, data)
     _worklist(w, data)
     _followup(w, data)
     _guide(w)
@@ -754,6 +756,32 @@ def _scorecard(w: _Writer, data: ReportData) -> None:
                           "% of billed A/R over 90: of the payer's billed A/R, by date of service (AR-1).", 10)
     w.keep(ws, max(first, last - 1), total + 2)
     w.finish(ws, top, total + 2, 10)
+
+
+def _patient_ar(w: _Writer, data: ReportData) -> None:
+    """Patient A/R aged from each account's first statement (docs/statements.md): accounts and dollars per bucket,
+    de-identified by nature (no account appears)."""
+    rows = data.patient_ar
+    ws = w.sheet("Patient AR", "Patient A/R (days from the first statement)", [32, 12, 16])
+    top = 4
+    w.header(ws, top, ["Days since the first statement", "Accounts", "Patient balance"])
+    first = top + 1
+    for i, row in enumerate(rows.to_dict("records")):
+        ws.write_string(first + i, 0, str(row["bucket"]), w.fmt["cell"])
+        w.value(ws, first + i, 1, int(row["accounts"]), "int")
+        w.value(ws, first + i, 2, _dollars(row["amount"]), "money")
+    last = first + len(rows) - 1
+    total = last + 1
+    ws.write_string(total, 0, "Total", w.fmt["total_label"])
+    w.formula(ws, total, 1, f"=SUM({cell_ref(first, 1)}:{cell_ref(last, 1)})", "int_total",
+              int(rows["accounts"].sum()))
+    w.formula(ws, total, 2, f"=SUM({cell_ref(first, 2)}:{cell_ref(last, 2)})", "money_total",
+              _dollars(int(rows["amount"].sum())))
+    w.note(ws, total + 2, "Each account's patient balance (patient parts of its claims, credits applied as the "
+                          "policy says; placed accounts left out), aged from the first statement of its current "
+                          "dunning cycle; balances no statement has asked for yet on the last row.", 2)
+    w.keep(ws, first, total + 2)
+    w.finish(ws, top, total + 2, 2)
 
 
 WORKLIST_COLUMNS = [

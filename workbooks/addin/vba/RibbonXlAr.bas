@@ -38,6 +38,10 @@ Sub BuildReport(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.build_report()"
 End Sub
 
+Sub PatientStatements(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.patient_statements()"
+End Sub
+
 Sub VerifyEligibility(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.verify_eligibility()"
 End Sub
