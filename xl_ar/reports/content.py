@@ -128,10 +128,10 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     payer_names: dict[str, str] = field(default_factory=dict)
     targets: Targets = field(default_factory=lambda: Targets())
+    """The KPI targets the tiles were judged against."""
     patient_ar: pd.DataFrame | None = None
     """Patient A/R aged from the first statement (`statements.patient_aging`: bucket, accounts, amount in cents);
     counts and dollars only. None when the report was built without the store's statement history."""
-    """The KPI targets the tiles were judged against."""
     write_offs: pd.DataFrame | None = None
     """Write-offs by kind, bad debt apart from contractual adjustments (`collections.write_offs`: kind, label,
     amount in cents, count; no identifiers); None when not computed."""
@@ -265,8 +265,8 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     touches = touch_summary(claims, followup_notes, as_of, result.worklist())
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs,
-                      None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of),
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs=write_offs,
+                      appeals=None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of),
                       touches=touches, specialists=specialists)
 
 
