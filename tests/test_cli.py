@@ -21,6 +21,23 @@ def test_demo_runs_the_main_job(tmp_path, capsys):
     assert (tmp_path / "demo" / "xl-ar.sqlite").exists()
 
 
+def test_the_demo_writes_the_follow_up_documents_it_reports(tmp_path, capsys):
+    import re
+    import stat
+
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--claims", "800", "--quiet"]) == 0
+    said = re.search(r"Follow-up: (\d+) patient statements .* (\d+) appeal letters and (\d+) refund letters",
+                     capsys.readouterr().out)
+    assert said
+    statements, appeals, refunds = (int(n) for n in said.groups())
+    demo = tmp_path / "demo"
+    assert statements > 0 and len(list((demo / "statements").glob("statement_*.pdf"))) == statements
+    assert len(list((demo / "letters" / "appeals").glob("appeal_*.docx"))) == appeals
+    assert len(list((demo / "letters" / "refunds").glob("refund_*.docx"))) == refunds
+    for folder in (demo / "statements", demo / "letters" / "appeals"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # patient data: owner-only
+
+
 def test_synth_twice_gives_byte_identical_files(tmp_path, capsys):
     for name in ("a", "b"):
         assert main(["synth", "--out", str(tmp_path / name), "--claims", "300", "--seed", "7", "--quiet"]) == 0

@@ -110,12 +110,57 @@ def run(out: Path, claims: int = 5000, seed: int = 7, show_progress: bool = True
         f"{counts['era_without_deposit']} payments not in the bank, ...); worklist in {workbook.name}"
         + (f", first: {BY_CODE[top.kind.iloc[0]].label} ({top.next_action.iloc[0]})." if len(top) else "."))
     summary.lines.append(f"Management report: {built.path.name}, de-identified (claim ids as tokens), "
-                         f"{len(built.data.tiles)} KPIs against targets, 7 sheets with charts.")
+                         f"{len(built.data.tiles)} KPIs against targets, {_sheets(built.path)} sheets.")
 
     started = time.perf_counter()
     summary.lines.append(_claims_out(practice, as_of, out, store_path))
     summary.seconds["claims out"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with step("Writing follow-up documents", show_progress):
+        summary.lines.append(_follow_up(practice, as_of, out, store_path, result, remitted))
+    summary.seconds["follow-up"] = time.perf_counter() - started
     return summary
+
+
+def _sheets(path: Path) -> int:
+    """How many sheets a workbook has (read from its part list, not loaded)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return len(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _follow_up(practice, as_of, out: Path, store_path: Path, result, remitted) -> str:
+    """The follow-up documents, as `xl-ar statements`, `xl-ar appeals letters` and `xl-ar refunds letters` write
+    them, into the demo's own folders (synthetic patients; real ones only ever go where the user asks)."""
+    from xl_ar import documents, letters, refunds
+    from xl_ar.policy import Policy
+    from xl_ar.reconcile import Rules
+    from xl_ar.reports import statements
+
+    policy, tables = Policy(), practice.all_tables()
+    with Store.open(store_path) as store:
+        sent = statements.send(store, practice.tables, practice.info, as_of, policy, out / "statements")
+    batch = letters.appeal_facts(result.exceptions, tables, remitted, practice.info, as_of, Rules().mpr)
+    appeal_letters = letters.render_appeals(batch, practice.folder)
+    due = refunds.refunds_for_practice(tables, policy, as_of)
+    refund_letters = letters.refund_letters(due, tables["claims"], tables.get("payers"), practice.info, as_of,
+                                            remitted["claim_payments"], practice_folder=practice.folder)
+    for folder, written, kind in ((out / "letters" / "appeals", appeal_letters, "appeal"),
+                                  (out / "letters" / "refunds", refund_letters, "refund")):
+        outputs.private_folder(folder)
+        for x in written:
+            outputs.write_bytes(folder / f"{x.stem}.docx", documents.docx_bytes(x.text, kind.title()), private=True)
+        outputs.write_text(folder / letters.INDEX, letters.index_csv(written, kind=kind), private=True)
+    counts = sent.counts
+    return (f"Follow-up: {sent.batch.statements:,} patient statements in statements/ (notice 1: "
+            f"{counts['notice_1']:,}, payment plans: {counts['plan_statements']:,}; "
+            f"{counts['small_balances']:,} small balances not billed), {len(appeal_letters):,} appeal letters and "
+            f"{len(refund_letters):,} refund letters in letters/.")
 
 
 def _claims_out(practice, as_of, out: Path, store_path: Path) -> str:
