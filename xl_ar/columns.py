@@ -153,7 +153,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "author": ("Author", "By", "Specialist", "User", "Entered By", "Collector", "Rep"),
         "channel": ("Channel", "Contact Type", "Contact Method", "Method", "Via", "Type"),
         "payer_reference": ("Reference #", "Reference", "Ref #", "Call Reference", "Call Ref #",
-                            "Reference Number", "Ticket #", "Confirmation #", "Case #"),
+                            "Reference Number", "Confirmation #", "Case #"),  # "Ticket #" is a claim's (_CLAIM)
         "outcome": ("Outcome", "Note", "Notes", "Comment", "Comments", "Result", "Details"),
         "next_followup": ("Next Follow-up", "Next Follow Up", "Next Followup", "Follow-up Date", "Follow Up Date",
                           "Followup Date", "Tickler", "Tickler Date", "Next Date", "Next Action Date", "Recall Date"),
