@@ -82,3 +82,15 @@ def test_amounts_for_people_group_thousands_and_round_to_the_cent():
 
     # 123456789 cents = $1,234,567.89; -5 cents; 99.6 cents (an expected allowed amount) rounds to $1.00
     assert for_people(np.array([123456789, -5, 99.6])).tolist() == ["1,234,567.89", "-0.05", "1.00"]
+
+
+def test_cents_text_of_no_amounts_is_empty():
+    # an agency file whose payments were all posted before gives an empty posting batch, not an error
+    assert cents_text(pd.Series([], dtype="int64")).tolist() == []
+
+
+def test_dollars_for_people_and_documents():
+    from xl_ar.money import dollars
+
+    # 123456 cents = $1,234.56; -5 cents = -$0.05; missing is empty
+    assert (dollars(123456), dollars(-5), dollars(None)) == ("$1,234.56", "-$0.05", "")

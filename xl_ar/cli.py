@@ -20,6 +20,7 @@ from xl_ar import __version__
 from xl_ar import ledger as _ledger
 from xl_ar.errors import InputError, SettingsError, ToolError
 from xl_ar.findings import Finding, condense
+from xl_ar.money import dollars
 from xl_ar.progress import step
 from xl_ar.settings import Settings, require_confirmed, resolve
 
@@ -1237,11 +1238,6 @@ def cmd_appeals_letters(args: argparse.Namespace) -> int:
 
 # -- issue 15: refunds and collections (core in xl_ar.refunds, xl_ar.collections; docs/refunds.md, collections.md) ----
 
-def _usd(cents: int) -> str:
-    """Cents as dollars with thousands separators, for people: 123456 -> $1,234.56."""
-    return f"${cents / 100:,.2f}"
-
-
 def cmd_refunds_list(args: argparse.Namespace) -> int:
     """The credits to refund: counts and dollars by party and payer class with deadlines; the rows (with ids)
     only in --out."""
@@ -1253,10 +1249,10 @@ def cmd_refunds_list(args: argparse.Namespace) -> int:
         raise InputError("write the refunds to a .csv file; nothing was written", source=Path(args.out).name)
     due = core.refunds_for_practice(practice.all_tables(), settings.policy(), as_of)
     table = core.summary(due, as_of)
-    print(f"Refunds due as of {as_of}: {len(due):,} totalling {_usd(int(due.amount.sum()))}"
-          f" ({_usd(int(due.applied.fillna(0).sum()))} of patient credits applied to other balances first)")
+    print(f"Refunds due as of {as_of}: {len(due):,} totalling {dollars(int(due.amount.sum()))}"
+          f" ({dollars(int(due.applied.fillna(0).sum()))} of patient credits applied to other balances first)")
     for r in table.itertuples():
-        print(f"  {r.party:<8} {r.payer_class:<11} {int(r.refunds):>6,}  {_usd(int(r.amount)):>14}  "
+        print(f"  {r.party:<8} {r.payer_class:<11} {int(r.refunds):>6,}  {dollars(int(r.amount)):>14}  "
               f"earliest deadline {r.earliest_deadline.date()}, {int(r.overdue):,} overdue")
     detail = {"as_of": as_of.isoformat(), "refunds": len(due), "cents": int(due.amount.sum()),
               "by_party": {p: int(c) for p, c in due.groupby("party").amount.sum().items()}}
@@ -1300,7 +1296,7 @@ def cmd_refunds_letters(args: argparse.Namespace) -> int:
                  by_party=by_party, cents=sum(x.amount for x in written), folder=folder.name,
                  templates=sorted({x.template for x in written}), outputs=audit.hashes(paths, folder))
     print(f"Refund letters as of {as_of}: {len(written):,} written to {folder} ({by_party['payer']:,} to payers, "
-          f"{by_party['patient']:,} to patients, {_usd(sum(x.amount for x in written))})")
+          f"{by_party['patient']:,} to patients, {dollars(sum(x.amount for x in written))})")
     applied = len(due) - len(written)
     if applied:
         print(f"No letter: {applied:,} credits applied in full to the same patient's other balances")
@@ -1324,7 +1320,7 @@ def cmd_collections_list(args: argparse.Namespace) -> int:
     """How many accounts the agency would take and for how much (no identifiers)."""
     _, as_of, accounts = _collection_inputs(args)
     print(f"Accounts to place with the agency as of {as_of}: {len(accounts):,}, "
-          f"{_usd(int(accounts.balance.sum()))} (written off as bad debt on placement)")
+          f"{dollars(int(accounts.balance.sum()))} (written off as bad debt on placement)")
     return 0
 
 
@@ -1351,7 +1347,7 @@ def cmd_collections_place(args: argparse.Namespace) -> int:
         store.audit("export", what="collection placements", as_of=as_of.isoformat(), batch=batch,
                     accounts=int(new.sum()), cents=int(accounts.balance[new].sum()),
                     outputs=audit.hashes([target]))
-    print(f"Placed {int(new.sum()):,} accounts, {_usd(int(accounts.balance[new].sum()))} written off as bad "
+    print(f"Placed {int(new.sum()):,} accounts, {dollars(int(accounts.balance[new].sum()))} written off as bad "
           f"debt; wrote {target.name}")
     return 0
 
@@ -1381,7 +1377,7 @@ def cmd_collections_post(args: argparse.Namespace) -> int:
             store.audit("import", what="agency payments", payments=int(added.sum()), already=int((~added).sum()),
                         cents=int(new.amount.sum()), fee_cents=int(new.fee.fillna(0).sum()),
                         inputs=audit.hashes([source]), outputs=audit.hashes([target]))
-    print(f"Agency payments: {int(added.sum()):,} new ({_usd(int(new.amount.sum()))}), "
+    print(f"Agency payments: {int(added.sum()):,} new ({dollars(int(new.amount.sum()))}), "
           f"{int((~added).sum()):,} already posted; wrote {target.name}")
     return 0
 

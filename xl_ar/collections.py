@@ -25,6 +25,7 @@ import pandas as pd
 
 from xl_ar import balances, tables
 from xl_ar.findings import Finding, Location
+from xl_ar.money import cents_text
 from xl_ar.policy import Policy
 
 AGENCY_HEADERS = {"account": "account_id", "date": "payment_date", "amount": "amount", "fee": "fee",
@@ -160,12 +161,9 @@ def posting_batch(payments: pd.DataFrame) -> bytes:
     """The posting batch for the PM system: account, date, gross amount, agency fee, net (dollars)."""
     fee = payments.fee.fillna(0).astype("int64")
 
-    def dollars(cents: pd.Series) -> list[str]:
-        return [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents.astype("int64")]
-
     frame = pd.DataFrame({"account": payments.account_id.astype(object).to_numpy(),
-                          "date": _day(payments.payment_date), "gross_amount": dollars(payments.amount),
-                          "agency_fee": dollars(fee), "net": dollars(payments.amount.astype("int64") - fee)})
+                          "date": _day(payments.payment_date), "gross_amount": cents_text(payments.amount),
+                          "agency_fee": cents_text(fee), "net": cents_text(payments.amount.astype("int64") - fee)})
     return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 

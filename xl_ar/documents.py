@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from xl_ar.errors import InputError
+from xl_ar.money import dollars
 
 SHIPPED = "templates"
 """The package folder (`xl_ar/templates/`) of the shipped templates."""
@@ -83,16 +84,6 @@ def shipped_names() -> list[str]:
 
 
 # -- rendering ------------------------------------------------------------------------------------------------------
-
-def dollars(cents: object) -> str:
-    """Integer cents as dollars with a thousands separator: -123456 -> -$1,234.56; empty -> ''."""
-    if cents is None or cents is pd.NA or (isinstance(cents, float) and cents != cents):
-        return ""
-    value = int(cents)
-    sign = "-" if value < 0 else ""
-    whole, part = divmod(abs(value), 100)
-    return f"{sign}${whole:,}.{part:02d}"
-
 
 def us_date(value: object) -> str:
     """A date as MM/DD/YYYY (US letters); empty -> ''."""

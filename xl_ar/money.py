@@ -171,9 +171,20 @@ def format_cents(cents: int) -> str:
     return f"{sign}{whole}.{frac:02d}"
 
 
+def dollars(cents: object) -> str:
+    """Integer cents as dollars for people and documents: -123456 -> `-$1,234.56`; missing -> ''."""
+    if cents is None or cents is pd.NA or (isinstance(cents, float) and cents != cents):
+        return ""
+    value = int(cents)
+    whole, part = divmod(abs(value), 100)
+    return f"{'-' if value < 0 else ''}${whole:,}.{part:02d}"
+
+
 def cents_text(cents: np.ndarray | pd.Series) -> np.ndarray:
     """Vectorised `format_cents`: integer cents -> `'1234.56'` strings (NA stays empty)."""
     values = pd.Series(cents)
+    if values.empty:  # numpy's string conversion of an empty array fails
+        return np.array([], dtype=object)
     missing = values.isna().to_numpy()
     c = values.fillna(0).to_numpy(dtype=np.int64)
     a = np.abs(c)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from xl_ar.money import dollars
+
 if TYPE_CHECKING:
     from xl_ar.statements import StatementRun
     from xl_ar.store import Store
@@ -89,12 +91,6 @@ def us_date(value: object) -> str:
     if value is None or pd.isna(value):
         return ""
     return pd.Timestamp(value).strftime("%m/%d/%Y")
-
-
-def dollars(cents: int) -> str:
-    """`$1,234.56`, `-$5.00`."""
-    c = int(cents)
-    return f"{'-' if c < 0 else ''}${abs(c) // 100:,}.{abs(c) % 100:02d}"
 
 
 def _escape(text: object) -> bytes:
