@@ -19,6 +19,14 @@ def test_demo_runs_the_main_job(tmp_path, capsys):
     assert "Practice: 893 claims" in out and "found no errors" in out
     assert (tmp_path / "demo" / "practice" / "truth.json").exists()
     assert (tmp_path / "demo" / "xl-ar.sqlite").exists()
+    # the demo scrubs as `xl-ar claims scrub` does, with the practice's payer rules (scrub_rules.csv)
+    import re
+
+    said = re.search(r"Scrubbed ([\d,]+) claims to send: ([\d,]+) clean", out)
+    assert main(["claims", "scrub", "--practice", str(tmp_path / "demo" / "practice"),
+                 "--store", str(tmp_path / "scrub.sqlite")]) == 0
+    cli = re.search(r"Scrubbed ([\d,]+) claims .*?: ([\d,]+) clean", capsys.readouterr().out)
+    assert said and cli and said.groups() == cli.groups()
 
 
 def test_the_demo_writes_the_follow_up_documents_it_reports(tmp_path, capsys):

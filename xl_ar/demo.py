@@ -172,7 +172,8 @@ def _claims_out(practice, as_of, out: Path, store_path: Path) -> str:
     from xl_ar.x12.claims_out import check_practice, write_837p
     from xl_ar.x12.writer import ControlNumbers
 
-    scrubbed = claims_out.scrub_practice(practice, as_of)
+    rules, _ = claims_out.payer_rules(practice.folder)  # the practice's scrub_rules.csv, as the CLI reads it
+    scrubbed = claims_out.scrub_practice(practice, as_of, rules)
     said = (f"Scrubbed {len(scrubbed.claims):,} claims to send: {len(scrubbed.clean):,} clean, {scrubbed.held:,} "
             f"held back by {len(scrubbed.findings):,} findings")
     missing = check_practice(practice.info)
