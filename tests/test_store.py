@@ -24,22 +24,22 @@ def test_a_new_store_is_created_at_the_current_schema(tmp_path):
     assert path.exists()
 
 
-def test_reopening_does_not_migrate_again(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_reopening_does_not_migrate_again(store_at):
+    with Store.open(store_at) as s:
         s.audit("first")
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         assert s.schema_version == store_mod.SCHEMA_VERSION and len(s.audit_events()) == 1
 
 
-def test_a_store_from_a_newer_release_is_refused(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_a_store_from_a_newer_release_is_refused(store_at):
+    with Store.open(store_at) as s:
         s._db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(RuntimeError, match="newer xl-ar"):
-        Store.open(tmp_path / "s.sqlite")
+        Store.open(store_at)
 
 
-def test_tables_round_trip_with_cents_and_dates(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_tables_round_trip_with_cents_and_dates(store_at):
+    with Store.open(store_at) as s:
         import_id = s.record_import("a.835", "abc", 1, 0, 0)
         s.insert_table("payments", payments_frame(), import_id)
         back = s.read_table("payments")
@@ -48,24 +48,24 @@ def test_tables_round_trip_with_cents_and_dates(tmp_path):
     assert back.columns.tolist() == tables.TABLES["payments"].column_names
 
 
-def test_known_payments_are_the_idempotency_keys(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_known_payments_are_the_idempotency_keys(store_at):
+    with Store.open(store_at) as s:
         s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc", 1, 0, 0))
         stored_keys = set(s._db.execute("SELECT payer_key, trace_key, amount FROM payments"))
         assert stored_keys == {("SYNMCR", "8812", 123456)}
         assert s.file_imported("abc") and not s.file_imported("def")
 
 
-def test_a_failed_transaction_leaves_nothing(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_a_failed_transaction_leaves_nothing(store_at):
+    with Store.open(store_at) as s:
         with pytest.raises(ZeroDivisionError), s.transaction():
             s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc", 1, 0, 0))
             1 / 0  # noqa: B018
         assert s.count("payments") == 0 and s.count("imports") == 0
 
 
-def test_audit_refuses_patient_identifiers(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_audit_refuses_patient_identifiers(store_at):
+    with Store.open(store_at) as s:
         s.audit("import", files=3, payments=12)
         with pytest.raises(ValueError, match="patient identifiers"):
             s.audit("lookup", claim_id="CL0000001")
@@ -73,8 +73,8 @@ def test_audit_refuses_patient_identifiers(tmp_path):
     assert events.action.tolist() == ["import"] and '"payments": 12' in events.detail.iloc[0]
 
 
-def test_snapshots_keep_the_latest_per_as_of_date(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_snapshots_keep_the_latest_per_as_of_date(store_at):
+    with Store.open(store_at) as s:
         s.save_snapshot("P", dt.date(2026, 8, 31), {"total_ar": 100})
         s.save_snapshot("P", dt.date(2026, 9, 30), {"total_ar": 150})
         s.save_snapshot("P", dt.date(2026, 9, 30), {"total_ar": 160})  # rebuilt report, same date
@@ -245,9 +245,9 @@ def test_the_payment_key_is_unique_in_the_schema(tmp_path):
         assert s.count("payments") == 1
 
 
-def test_insert_payments_keeps_a_stored_payment_aside(tmp_path):
+def test_insert_payments_keeps_a_stored_payment_aside(store_at):
     copy = payments_frame().assign(payment_id="P2", source_file="b.835")
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         assert s.insert_payments(payments_frame(), s.record_import("a.835", "abc")).tolist() == [True]
         assert s.insert_payments(copy, s.record_import("b.835", "def")).tolist() == [False]
         assert s.read_table("payments").payment_id.tolist() == ["P1"]
@@ -255,8 +255,8 @@ def test_insert_payments_keeps_a_stored_payment_aside(tmp_path):
         assert s.stored_payments(copy).tolist() == [True]
 
 
-def test_a_file_is_recorded_once(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_a_file_is_recorded_once(store_at):
+    with Store.open(store_at) as s:
         assert s.record_import("a.835", "abc") == 1
         assert s.record_import("copy of a.835", "abc") is None  # same SHA-256: refused by the unique index
         assert s.count("imports") == 1
@@ -294,7 +294,7 @@ def test_both_backends_implement_the_protocol_and_nest_transactions(tmp_path, ur
         assert s.audit_events().action.tolist() == ["outer"]  # the inner block alone was undone
 
 
-def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(tmp_path):
+def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(store_at):
     from xl_ar.keys import payment_key, payment_keys
 
     cases = [  # (payer_ref, payer_name, trace_number) -> expected (payer, trace), amount 500 each
@@ -310,7 +310,7 @@ def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(tmp_path):
     expected = [(payer, trace, 500) for _, (payer, trace) in cases]
     assert [payment_key(payer_ref=r, payer_name=n, trace_number=t, amount=500) for (r, n, t), _ in cases] == expected
     assert payment_keys(frame) == expected
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         s.insert_table("payments", frame, s.record_import("a.835", "abc"))
         assert s._db.execute("SELECT payer_key, trace_key, amount FROM payments ORDER BY payment_id") == expected
 
@@ -330,14 +330,14 @@ def test_a_failing_migration_step_leaves_the_store_at_its_version(tmp_path, monk
         assert not s._db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'")
 
 
-def test_a_note_added_twice_is_stored_once(tmp_path):
+def test_a_note_added_twice_is_stored_once(store_at):
     # the notes' unique key decides (ON CONFLICT DO NOTHING), not a read before the insert
     import numpy as np
 
     note = tables.from_columns("notes", {
         "claim_id": ["CL1"], "note_date": [dt.date(2026, 9, 1)], "author": ["ana"], "channel": ["call"],
         "payer_reference": ["REF-77"], "outcome": ["reprocessing"], "next_followup": [dt.date(2026, 9, 15)]})
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         first = s.add_new("notes", note, {"entered_at": ["t1"], "note_key": ["k1"]})
         again = s.add_new("notes", note, {"entered_at": ["t2"], "note_key": ["k1"]})
         back = s.read_table("notes")
@@ -347,13 +347,25 @@ def test_a_note_added_twice_is_stored_once(tmp_path):
     assert isinstance(first, np.ndarray)
 
 
-def test_store_ids_read_back_as_codes(tmp_path):
+def test_store_ids_read_back_as_codes(store_at):
     # an appeal's number is the store's auto-increment id; the canonical column is text
     appeal = tables.from_columns("appeals", {
         "appeal_id": ["0"], "claim_id": ["CL1"], "payer_id": ["MCR"], "level": ["1"], "status": ["drafted"]})
-    cols = [c for c in tables.TABLES["appeals"].column_names if c != "appeal_id"]
-    with Store.open(tmp_path / "s.sqlite") as s:
+    cols = [c for c in tables.TABLES["appeals"].column_names if c not in ("appeal_id", "version")]
+    with Store.open(store_at) as s:
         s.add_new("appeals", appeal, {"opened_at": ["t"], "changed_at": ["t"], "changed_by": ["ana"], "version": [1]},
                   columns=cols)
         back = s.read_table("appeals")
     assert back.appeal_id.tolist() == ["1"] and back.status.tolist() == ["drafted"]
+
+
+def test_a_column_given_both_as_a_table_column_and_an_extra_is_refused(store_at):
+    # SQLite took `version` twice in one INSERT (the last one won); PostgreSQL refuses it: neither is asked to
+    appeal = tables.from_columns("appeals", {"appeal_id": ["0"], "claim_id": ["CL1"], "payer_id": ["MCR"],
+                                             "level": ["1"], "status": ["drafted"], "version": [1]})
+    cols = [c for c in tables.TABLES["appeals"].column_names if c != "appeal_id"]
+    with Store.open(store_at) as s:
+        with pytest.raises(ValueError, match="version"):
+            s.add_new("appeals", appeal, {"opened_at": ["t"], "changed_at": ["t"], "changed_by": ["ana"],
+                                          "version": [1]}, columns=cols)
+        assert s.count("appeals") == 0

@@ -636,6 +636,9 @@ class Store:
         if frame.empty:
             return np.zeros(0, dtype=bool)
         cols = list(columns or tables.TABLES[name].column_names)
+        twice = sorted(set(cols) & set(extra or {}))
+        if twice:
+            raise ValueError(f"{name}: {', '.join(twice)} given both as a table column and as an extra column")
         names = [*cols, *(extra or {})]
         sql = (f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
                f"ON CONFLICT DO NOTHING RETURNING 1")
