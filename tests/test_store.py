@@ -1,6 +1,7 @@
 """The store: created on first use, versioned, round-trips canonical tables, audit without identifiers."""
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -144,44 +145,55 @@ def test_released_migration_steps_never_change():
     assert store_mod.SCHEMA_VERSION == len(store_mod.MIGRATIONS) >= max(RELEASED_STEPS)
 
 
-def old_store(path, version: int):
-    """A SQLite store as release `version` left it: its literal steps, no later code involved."""
-    import sqlite3
-
-    conn = sqlite3.connect(path)
+def old_store(where: str, version: int):
+    """A store (SQLite file or PostgreSQL database) as release `version` left it: its literal steps run on a bare
+    connection, no later code involved. Returns the connection (the store's `Backend`), to add old rows."""
+    db = store_mod._SQLAlchemy(where) if "://" in where else store_mod._SQLite(Path(where))
     for step in store_mod.MIGRATIONS[:version]:
         for sql in step:
-            conn.execute(sql.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
-    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": str(version)})
-    return conn
+            db.execute(store_mod._ddl(sql, db.dialect))
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": str(version)})
+    return db
 
 
-def add_import(conn, import_id: int, sha: str, payments: int, duplicates: int = 0) -> None:
-    conn.execute("INSERT INTO imports VALUES (?, ?, ?, '2026-09-02T00:00:00+00:00', ?, ?, 0)",
-                 (import_id, f"{sha}.835", sha, payments, duplicates))
+def add_import(db, import_id: int, sha: str, payments: int, duplicates: int = 0) -> None:
+    db.execute("INSERT INTO imports VALUES (:i, :f, :h, '2026-09-02T00:00:00+00:00', :p, :d, 0)",
+               {"i": import_id, "f": f"{sha}.835", "h": sha, "p": payments, "d": duplicates})
 
 
-def add_payment(conn, import_id: int, payment_id: str, payer_ref: str | None, trace: str | None, amount: int) -> None:
+def add_payment(db, import_id: int, payment_id: str, payer_ref: str | None, trace: str | None, amount: int) -> None:
     """A payment as an old release stored it, with one claim, one line and one adjustment."""
-    conn.execute("INSERT INTO payments VALUES (?, NULL, 'ACME HEALTH', ?, NULL, 'ACH', ?, '2026-09-01', ?, ?, ?)",
-                 (payment_id, payer_ref, amount, trace, f"{payment_id}.835", import_id))
-    conn.execute("INSERT INTO claim_payments VALUES (?, 1, 'CL1', '1', 10000, ?, 0, 'PCN1', '2026-08-01', ?)",
-                 (payment_id, amount, import_id))
-    conn.execute("INSERT INTO line_payments VALUES (?, 1, 'CL1', 1, '99213', NULL, 10000, ?, 1.0, NULL, "
-                 "'2026-08-01', NULL, ?)", (payment_id, amount, import_id))
-    conn.execute("INSERT INTO adjustments VALUES (?, 1, 'CL1', 1, 'CO', '45', ?, NULL, ?)",
-                 (payment_id, 10000 - amount, import_id))
+    row = {"p": payment_id, "r": payer_ref, "a": amount, "t": trace, "f": f"{payment_id}.835", "i": import_id,
+           "adj": 10000 - amount}
+    db.execute("INSERT INTO payments VALUES (:p, NULL, 'ACME HEALTH', :r, NULL, 'ACH', :a, '2026-09-01', :t, :f, :i)",
+               row)
+    db.execute("INSERT INTO claim_payments VALUES (:p, 1, 'CL1', '1', 10000, :a, 0, 'PCN1', '2026-08-01', :i)", row)
+    db.execute("INSERT INTO line_payments VALUES (:p, 1, 'CL1', 1, '99213', NULL, 10000, :a, 1.0, NULL, "
+               "'2026-08-01', NULL, :i)", row)
+    db.execute("INSERT INTO adjustments VALUES (:p, 1, 'CL1', 1, 'CO', '45', :adj, NULL, :i)", row)
 
 
-def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(tmp_path):
-    conn = old_store(tmp_path / "v1.sqlite", 1)
-    add_import(conn, 1, "aaa", payments=1)
-    add_payment(conn, 1, "P1", payer_ref=None, trace="8812", amount=8000)
-    conn.execute("INSERT INTO snapshots (practice, as_of, taken_at, figures) "
-                 "VALUES ('P', '2026-08-31', '2026-09-01', '{\"total_ar\": 100}')")
-    conn.commit()
-    conn.close()
-    with Store.open(tmp_path / "v1.sqlite") as s:
+@pytest.mark.parametrize("version", range(1, store_mod.SCHEMA_VERSION))
+def test_a_store_of_every_earlier_version_migrates_to_the_current_one(store_at, version):
+    db = old_store(store_at, version)
+    db.execute("INSERT INTO audit_events (at, actor, action, detail) VALUES ('2026-01-01', 'xl-ar', 'old', '{}')")
+    db.close()
+    with Store.open(store_at) as s:
+        assert s.schema_version == store_mod.SCHEMA_VERSION
+        assert s.audit_events().action.tolist() == ["old"]
+        s.audit("after the upgrade")  # the new steps' tables and columns are there to write to
+        assert s.add_notes(tables.from_columns("notes", {
+            "claim_id": ["CL1"], "note_date": [dt.date(2026, 9, 1)], "author": ["ana"], "channel": ["call"]})) == (1, 0)
+
+
+def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(store_at):
+    db = old_store(store_at, 1)
+    add_import(db, 1, "aaa", payments=1)
+    add_payment(db, 1, "P1", payer_ref=None, trace="8812", amount=8000)
+    db.execute("INSERT INTO snapshots (practice, as_of, taken_at, figures) "
+               "VALUES ('P', '2026-08-31', '2026-09-01', '{\"total_ar\": 100}')")
+    db.close()
+    with Store.open(store_at) as s:
         assert s.schema_version == store_mod.SCHEMA_VERSION
         rem = s.remittances()
         assert rem["payments"].payment_id.tolist() == ["P1"] and rem["payments"].amount.tolist() == [8000]
@@ -193,17 +205,16 @@ def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(tmp_path):
         assert s.file_imported("aaa")
 
 
-def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_copy_moved(tmp_path):
-    conn = old_store(tmp_path / "v2.sqlite", 2)
-    add_import(conn, 1, "aaa", payments=1)
-    add_payment(conn, 1, "NOTRACE-0001-a", payer_ref="ACME01", trace=None, amount=8000)
+def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_copy_moved(store_at):
+    db = old_store(store_at, 2)
+    add_import(db, 1, "aaa", payments=1)
+    add_payment(db, 1, "NOTRACE-0001-a", payer_ref="ACME01", trace=None, amount=8000)
     # the same trace-less payment re-sent in a new interchange: version 2 imported it again ...
-    add_import(conn, 2, "bbb", payments=2)
-    add_payment(conn, 2, "NOTRACE-0001-b", payer_ref="ACME01", trace=None, amount=8000)
-    add_payment(conn, 2, "T9-0001-c", payer_ref="ACME01", trace="T9", amount=5000)  # ... next to a new one
-    conn.commit()
-    conn.close()
-    with Store.open(tmp_path / "v2.sqlite") as s:
+    add_import(db, 2, "bbb", payments=2)
+    add_payment(db, 2, "NOTRACE-0001-b", payer_ref="ACME01", trace=None, amount=8000)
+    add_payment(db, 2, "T9-0001-c", payer_ref="ACME01", trace="T9", amount=5000)  # ... next to a new one
+    db.close()
+    with Store.open(store_at) as s:
         # the copy (later import) moves to duplicate_payments; its claim, line and adjustment rows go
         assert s.read_table("payments").payment_id.tolist() == ["NOTRACE-0001-a", "T9-0001-c"]
         assert s.read_table("duplicate_payments").payment_id.tolist() == ["NOTRACE-0001-b"]
@@ -216,15 +227,14 @@ def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_c
             ("ACME01", "", 8000), ("ACME01", "T9", 5000)]
 
 
-def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(tmp_path):
-    conn = old_store(tmp_path / "v2.sqlite", 2)
-    add_import(conn, 1, "aaa", payments=1)
-    add_payment(conn, 1, "T1-0001-a", payer_ref="ACME01", trace="T1", amount=100)
-    add_import(conn, 2, "aaa", payments=1, duplicates=1)  # the same file recorded twice (a race)
-    add_payment(conn, 2, "T2-0001-a", payer_ref="ACME01", trace="T2", amount=200)
-    conn.commit()
-    conn.close()
-    with Store.open(tmp_path / "v2.sqlite") as s:
+def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(store_at):
+    db = old_store(store_at, 2)
+    add_import(db, 1, "aaa", payments=1)
+    add_payment(db, 1, "T1-0001-a", payer_ref="ACME01", trace="T1", amount=100)
+    add_import(db, 2, "aaa", payments=1, duplicates=1)  # the same file recorded twice (a race)
+    add_payment(db, 2, "T2-0001-a", payer_ref="ACME01", trace="T2", amount=200)
+    db.close()
+    with Store.open(store_at) as s:
         # one record of the file: import 1, with 1 + 1 payments and 0 + 1 duplicates, owning every row
         assert s._db.execute("SELECT import_id, payments, duplicates FROM imports") == [(1, 2, 1)]
         assert s._db.execute("SELECT DISTINCT import_id FROM payments") == [(1,)]
@@ -234,13 +244,13 @@ def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(tmp_path):
 
 # -- constraints ------------------------------------------------------------------------------------
 
-def test_the_payment_key_is_unique_in_the_schema(tmp_path):
-    import sqlite3
-
+def test_the_payment_key_is_unique_in_the_schema(store_at):
     copy = payments_frame().assign(payment_id="P2", source_file="b.835")  # same payer, trace and amount
-    with Store.open(tmp_path / "s.sqlite") as s:
+    refused = {"sqlite": r"UNIQUE constraint failed: payments\.payer_key",
+               "postgresql": r'duplicate key value violates unique constraint "payments_key"'}
+    with Store.open(store_at) as s:
         s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc"))
-        with pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: payments\.payer_key"):
+        with pytest.raises(Exception, match=refused[s._db.dialect]):
             s.insert_table("payments", copy, s.record_import("b.835", "def"))
         assert s.count("payments") == 1
 
@@ -281,10 +291,21 @@ def test_the_sqlalchemy_backend_checks_its_sqlite_version_too(tmp_path, monkeypa
         Store.open(f"sqlite:///{tmp_path / 'team.sqlite'}")
 
 
-@pytest.mark.parametrize("url", [False, True], ids=["sqlite", "sqlalchemy"])
-def test_both_backends_implement_the_protocol_and_nest_transactions(tmp_path, url):
-    where = f"sqlite:///{tmp_path / 's.sqlite'}" if url else tmp_path / "s.sqlite"
-    with Store.open(where) as s:
+BACKENDS = ["sqlite", "sqlalchemy", "postgresql"]
+"""The embedded SQLite file, SQLAlchemy with an SQLite URL, SQLAlchemy with PostgreSQL (the private server)."""
+
+
+@pytest.fixture
+def any_backend(request, tmp_path) -> str:
+    kind = request.param
+    if kind == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return f"sqlite:///{tmp_path / 's.sqlite'}" if kind == "sqlalchemy" else str(tmp_path / "s.sqlite")
+
+
+@pytest.mark.parametrize("any_backend", BACKENDS, indirect=True)
+def test_every_backend_implements_the_protocol_and_nests_transactions(any_backend):
+    with Store.open(any_backend) as s:
         assert isinstance(s._db, store_mod.Backend)
         with s.transaction():
             s.audit("outer")
@@ -315,19 +336,22 @@ def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(store_at):
         assert s._db.execute("SELECT payer_key, trace_key, amount FROM payments ORDER BY payment_id") == expected
 
 
-@pytest.mark.parametrize("url", [False, True], ids=["sqlite", "sqlalchemy"])
-def test_a_failing_migration_step_leaves_the_store_at_its_version(tmp_path, monkeypatch, url):
-    where = f"sqlite:///{tmp_path / 's.sqlite'}" if url else tmp_path / "s.sqlite"
-    Store.open(where).close()
+TABLE_NAMED = {"sqlite": "SELECT name FROM sqlite_master WHERE name = :n",
+               "postgresql": "SELECT tablename FROM pg_tables WHERE tablename = :n"}
+
+
+@pytest.mark.parametrize("any_backend", BACKENDS, indirect=True)
+def test_a_failing_migration_step_leaves_the_store_at_its_version(any_backend, monkeypatch):
+    Store.open(any_backend).close()
     broken = [*store_mod.MIGRATIONS, ["CREATE TABLE half_done (a TEXT)", "SELECT * FROM no_such_table"]]
     monkeypatch.setattr(store_mod, "MIGRATIONS", broken)
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", len(broken))
     with pytest.raises(Exception, match="no_such_table"):
-        Store.open(where)
+        Store.open(any_backend)
     monkeypatch.undo()
-    with Store.open(where) as s:  # the step's DDL was undone with it
+    with Store.open(any_backend) as s:  # the step's DDL was undone with it
         assert s.schema_version == store_mod.SCHEMA_VERSION
-        assert not s._db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'")
+        assert not s._db.execute(TABLE_NAMED[s._db.dialect], {"n": "half_done"})
 
 
 def test_a_note_added_twice_is_stored_once(store_at):
