@@ -393,3 +393,44 @@ def test_a_column_given_both_as_a_table_column_and_an_extra_is_refused(store_at)
             s.add_new("appeals", appeal, {"opened_at": ["t"], "changed_at": ["t"], "changed_by": ["ana"],
                                           "version": [1]}, columns=cols)
         assert s.count("appeals") == 0
+
+
+def test_insert_payments_offers_the_payments_in_key_order(store_at, monkeypatch):
+    # two importers offering the same payments in opposite orders would each hold a key the other waits for
+    frame = tables.from_columns("payments", {
+        "payment_id": ["P1", "P2", "P3"], "payer_ref": ["ACME01"] * 3, "trace_number": ["T3", "T1", "T2"],
+        "method": ["ACH"] * 3, "amount": [300, 100, 200]})
+    with Store.open(store_at) as s:
+        offered = []
+        execute = s._db.execute
+
+        def spy(sql, params=None):
+            if sql.startswith("INSERT INTO payments "):
+                offered.append(params["trace_key"])
+            return execute(sql, params)
+
+        monkeypatch.setattr(s._db, "execute", spy)
+        stored = s.insert_payments(frame, s.record_import("a.835", "abc"))
+    assert offered == ["T1", "T2", "T3"] and stored.tolist() == [True, True, True]
+
+
+def test_a_re_delivered_copy_recorded_twice_is_kept_once(store_at):
+    copy = payments_frame().assign(payment_id="P1~0badc0de", source_file="copy of a.835")
+    with Store.open(store_at) as s:
+        import_id = s.record_import("a.835", "abc")
+        assert s.record_copies(copy, import_id) == 1
+        assert s.record_copies(copy, import_id) == 0  # the unique (import_id, payment_id) refuses it
+        assert s.read_table("duplicate_payments").payment_id.tolist() == ["P1~0badc0de"]
+
+
+def test_a_version_8_store_keeps_each_payment_aside_once_after_the_upgrade(store_at):
+    db = old_store(store_at, 8)
+    add_import(db, 1, "aaa", payments=1)
+    for _ in range(2):  # a re-delivered copy two specialists recorded at once, before step 9
+        db.execute("INSERT INTO duplicate_payments VALUES ('P1~0badc0de', NULL, 'ACME HEALTH', 'ACME01', NULL, "
+                   "'ACH', 100, '2026-09-01', 'T1', 'copy.835', 1)")
+    db.execute("INSERT INTO duplicate_payments VALUES ('P1~1badc0de', NULL, 'ACME HEALTH', 'ACME01', NULL, "
+               "'ACH', 100, '2026-09-01', 'T1', 'copy 2.835', 1)")
+    db.close()
+    with Store.open(store_at) as s:
+        assert sorted(s.read_table("duplicate_payments").payment_id) == ["P1~0badc0de", "P1~1badc0de"]

@@ -163,3 +163,23 @@ def test_the_audit_chain_holds_one_import_event_per_worker(concurrent_import):
         events = store.audit_events()
     assert check.ok, check.text()
     assert events.action.tolist() == ["import"] * WORKERS
+
+
+def test_a_re_delivered_copy_two_specialists_record_at_once_is_kept_once(pg_url):
+    import threading
+
+    from tests.test_store import payments_frame
+
+    copy = payments_frame().assign(payment_id="P1~0badc0de", source_file="copy of a.835")
+    with Store.open(pg_url) as first, Store.open(pg_url) as second:
+        import_id = first.record_import("a.835", "abc")
+        counted: list[int] = []
+        with first.transaction():
+            assert first.record_copies(copy, import_id) == 1  # not committed yet ...
+            other = threading.Thread(target=lambda: counted.append(second.record_copies(copy, import_id)))
+            other.start()
+            other.join(timeout=1.5)  # ... so the second specialist waits on the unique index (a read saw nothing)
+            waited = other.is_alive()
+        other.join(timeout=30)
+        assert waited and counted == [0]
+        assert first.count("duplicate_payments") == 1

@@ -26,6 +26,12 @@ Constraints. Idempotency is declared in the schema, not checked before inserting
 - `imports (file_sha256)` is unique: a file already imported is recognised by the insert of its
   import record, which then returns nothing.
 - `payments (payment_id)` is unique (ids are per interchange and transaction).
+- `duplicate_payments (import_id, payment_id)` is unique: a re-delivered copy is kept aside once.
+
+Concurrency (several specialists on one server database). Every write that could race is an insert a
+unique index decides, in the writer's transaction: the second writer of the same key waits for the
+first and then finds it stored (counted as a duplicate, never an error). Payments are offered in key
+order, so two importers of overlapping files wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -206,6 +212,21 @@ MIGRATIONS: list[list[str]] = [
         "amount BIGINT NOT NULL, fee BIGINT, reference TEXT, payment_key TEXT NOT NULL, imported_at TEXT NOT NULL)",
         "CREATE UNIQUE INDEX agency_payments_key ON agency_payments (payment_key)",
     ],
+    # 9: a payment kept aside is kept once per import: two specialists reading the same re-delivered copy at once
+    # recorded it twice (a read before the insert); exact repeats of a row collapse into one
+    [
+        "CREATE TABLE duplicate_payments_v9 (payment_id TEXT, payer_id TEXT, payer_name TEXT, payer_ref TEXT, "
+        "payee_npi TEXT, method TEXT, amount BIGINT, payment_date TEXT, trace_number TEXT, source_file TEXT, "
+        "import_id BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX duplicate_payments_once ON duplicate_payments_v9 (import_id, payment_id)",
+        # `WHERE true`: SQLite's parser needs a WHERE before ON CONFLICT in an INSERT ... SELECT
+        "INSERT INTO duplicate_payments_v9 (payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, "
+        "payment_date, trace_number, source_file, import_id) "
+        "SELECT DISTINCT payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, payment_date, "
+        "trace_number, source_file, import_id FROM duplicate_payments WHERE true ON CONFLICT DO NOTHING",
+        "DROP TABLE duplicate_payments",
+        "ALTER TABLE duplicate_payments_v9 RENAME TO duplicate_payments",
+    ],
 ]
 """Schema steps; step i brings the store from version i to i + 1. Literal SQL: never edit a
 released step (tests/test_store.py records their SHA-256), add a new one."""
@@ -312,7 +333,10 @@ class _SQLAlchemy:
         except ImportError as e:
             raise StoreError("a database URL needs SQLAlchemy: pip install 'xl-ar[team]'") from e
         self.sa = sqlalchemy
-        self.engine = sqlalchemy.create_engine(_with_kept_password(sqlalchemy.engine.make_url(url)))
+        address = sqlalchemy.engine.make_url(url)
+        if address.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2; the team extra has psycopg
+            address = address.set(drivername="postgresql+psycopg")
+        self.engine = sqlalchemy.create_engine(_with_kept_password(address))
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             # Python's sqlite3 opens transactions only before DML, so DDL (a migration step) would
@@ -478,7 +502,13 @@ class Store:
         names = [*cols, *extra]
         sql = (f"INSERT INTO payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
                f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO NOTHING RETURNING payment_id")
-        stored = np.array([bool(self._db.execute(sql, row)) for row in _records(payments[cols], "payments", extra)])
+        records = _records(payments[cols], "payments", extra)
+        # in key order: two importers offering the same payments in different orders would each hold a key the
+        # other waits for (a deadlock on a server database); in one order the second waits, then finds it stored
+        order = sorted(range(len(records)), key=lambda i: tuple(str(records[i][k]) for k in KEY_COLUMNS))
+        stored = np.zeros(len(records), dtype=bool)
+        for i in order:
+            stored[i] = bool(self._db.execute(sql, records[i]))
         repeats = payments[~stored]
         if len(repeats):
             dup_names = [*cols, "import_id"]
@@ -552,23 +582,19 @@ class Store:
 
     def record_copies(self, payments: pd.DataFrame, import_id: int) -> int:
         """Keep the payments of a file re-delivered byte for byte under another name in
-        `duplicate_payments` (under the import of the file they copy), each once: a payment id
-        recorded already is skipped. Returns how many were recorded now."""
+        `duplicate_payments` (under the import of the file they copy), each once: the unique
+        (import_id, payment_id) refuses a copy recorded already, also by another specialist at the
+        same moment (never a read before the insert). Returns how many were recorded now."""
         if payments.empty:
             return 0
-        ids = [str(i) for i in payments.payment_id]
-        marks = ", ".join(f":p{i}" for i in range(len(ids)))
-        known = {r[0] for r in self._db.execute(
-            f"SELECT payment_id FROM duplicate_payments WHERE payment_id IN ({marks})",
-            {f"p{i}": v for i, v in enumerate(ids)})}
-        new = payments[[i not in known for i in ids]]
-        if len(new):
-            cols = tables.TABLES["payments"].column_names
-            names = [*cols, "import_id"]
-            self._db.executemany(
-                f"INSERT INTO duplicate_payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})",
-                _records(new[cols], "payments", {"import_id": [import_id] * len(new)}))
-        return len(new)
+        cols = tables.TABLES["payments"].column_names
+        names = [*cols, "import_id"]
+        sql = (f"INSERT INTO duplicate_payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
+               "ON CONFLICT (import_id, payment_id) DO NOTHING RETURNING 1")
+        rows = sorted(_records(payments[cols], "payments", {"import_id": [import_id] * len(payments)}),
+                      key=lambda r: str(r["payment_id"]))  # one lock order for every recorder
+        with self._db.transaction():
+            return sum(bool(self._db.execute(sql, row)) for row in rows)
 
     def count_import(self, import_id: int, payments: int, duplicates: int) -> None:
         """Set how many payments an import stored and how many it found stored already."""
