@@ -183,3 +183,29 @@ def test_a_re_delivered_copy_two_specialists_record_at_once_is_kept_once(pg_url)
         other.join(timeout=30)
         assert waited and counted == [0]
         assert first.count("duplicate_payments") == 1
+
+
+def test_specialists_opening_a_new_team_store_at_once_migrate_it_once(pg_url):
+    import threading
+
+    from xl_ar import store as store_mod
+
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def open_store() -> None:
+        start.wait(timeout=30)
+        try:
+            Store.open(pg_url).close()
+        except BaseException as e:  # the step run twice: "relation meta already exists"
+            failures.append(e)
+
+    workers = [threading.Thread(target=open_store) for _ in range(6)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert failures == []
+    with Store.open(pg_url) as s:
+        assert s.schema_version == store_mod.SCHEMA_VERSION
+        assert s._db.execute("SELECT COUNT(*) FROM meta WHERE key = 'schema_version'") == [(1,)]

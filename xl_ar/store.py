@@ -3,8 +3,9 @@
 Backends. The store talks to its database through `Backend`, a small protocol (a dialect name,
 `execute`, `executemany`, a nesting `transaction`, `close`) with two implementations: an
 embedded SQLite file, the default (created on first use, path configurable), and SQLAlchemy for a
-team's server database given as a URL (`postgresql+psycopg://user@host/db`, extra `xl-ar[team]`;
-the tests run it with a `sqlite:///` URL). All SQL here is written once for both: SQLite 3.35 or
+team's server database given as a URL (`postgresql://user@host/db`, extra `xl-ar[team]`; a plain
+`postgresql://` uses psycopg; the tests run the store suite on SQLite and on a private PostgreSQL server,
+tests/pg_server.py). All SQL here is written once for both: SQLite 3.35 or
 later (for `INSERT ... RETURNING`, checked on open) and PostgreSQL. New ids come back with
 `RETURNING`, never from driver-specific last-row ids.
 
