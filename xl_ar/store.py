@@ -58,6 +58,9 @@ _ID = "{id}"  # replaced per dialect by an auto-increment primary key (`_AUTO_ID
 _AUTO_ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 """The dialects the store runs on, and how each writes an auto-increment primary key."""
 
+_MIGRATION_LOCK = 0x786C_6172_0001
+"""The PostgreSQL advisory lock a migration step holds (any fixed number; "xlar" and 1)."""
+
 SQLITE_MINIMUM = (3, 35, 0)
 """`INSERT ... RETURNING` (3.35); `ON CONFLICT ... DO NOTHING` needs 3.24."""
 
@@ -457,12 +460,24 @@ class Store:
                              f"knows {SCHEMA_VERSION}); upgrade xl-ar")
         for step in range(version, SCHEMA_VERSION):
             with self._db.transaction():
+                # one migrator at a time, and the version read again under the lock: several specialists opening
+                # a new or older team store at once must not run a step twice (SQLite's BEGIN IMMEDIATE is the lock)
+                if self._db.dialect == "postgresql":
+                    self._db.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _MIGRATION_LOCK})
+                if self._version_now() > step:
+                    continue
                 for sql in MIGRATIONS[step]:
                     self._db.execute(_ddl(sql, self._db.dialect))
                 if step == 0:
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": "1"})
                 else:
                     self._db.execute("UPDATE meta SET value = :v WHERE key = 'schema_version'", {"v": str(step + 1)})
+
+    def _version_now(self) -> int:
+        """The schema version inside a transaction (on PostgreSQL a failed read would abort it: look first)."""
+        if self._db.dialect == "postgresql" and not self._db.execute("SELECT to_regclass('meta') IS NOT NULL")[0][0]:
+            return 0
+        return self.schema_version
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
