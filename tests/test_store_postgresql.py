@@ -114,3 +114,12 @@ def test_import_notes_appeals_reconcile_and_report_run_on_the_server(practice, p
     assert "exceptions" in reconciled
     assert (tmp_path / "r.xlsx").exists()
     assert actions.count("import") == 2 and {"reconcile", "report"} <= set(actions)
+
+
+def test_without_a_server_or_apt_get_the_tests_fail_saying_what_to_install(monkeypatch):
+    from tests import pg_server
+
+    monkeypatch.setattr(pg_server, "server_bin", lambda: None)
+    monkeypatch.setattr(pg_server.shutil, "which", lambda name: None)  # no initdb, no apt-get
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install postgresql"):
+        pg_server.start()
