@@ -258,6 +258,11 @@ class Backend(Protocol):
         """Run one statement for each row of parameters (bulk inserts)."""
         ...
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append rows to a table with no unique key to decide on: the fastest bulk load the database has
+        (PostgreSQL's COPY; executemany elsewhere). All rows or none."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """All statements inside happen together or not at all."""
         ...
@@ -295,6 +300,10 @@ class _SQLite:
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.conn.executemany(sql, rows)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        with self.transaction():
+            self.executemany(_insert_sql(table, columns), rows)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -373,6 +382,18 @@ class _SQLAlchemy:
             with self._statement():
                 self.conn.execute(self.sa.text(sql), [dict(r) for r in rows])
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.transaction():  # SQLAlchemy's transaction (or savepoint) around the driver's COPY
+            if self.dialect != "postgresql":
+                self.executemany(_insert_sql(table, columns), rows)
+                return
+            driver = self.conn.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+
     @contextmanager
     def _statement(self) -> Iterator[None]:
         """Outside a transaction a statement commits (or, failing, rolls back) on its own."""
@@ -401,6 +422,10 @@ class _SQLAlchemy:
     def close(self) -> None:
         self.conn.close()
         self.engine.dispose()
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})"
 
 
 def _ddl(sql: str, dialect: str) -> str:
@@ -487,7 +512,8 @@ class Store:
 
     # -- tables -----------------------------------------------------------------------------------
     def insert_table(self, name: str, frame: pd.DataFrame, import_id: int) -> None:
-        """Append a canonical table's rows (money as cents, dates as ISO text) with one bulk insert.
+        """Append a canonical table's rows (money as cents, dates as ISO text) with one bulk insert
+        (`Backend.insert_rows`: COPY on PostgreSQL).
 
         Payments get their key columns; a payment already in the store (same key) makes the
         database refuse the insert (the unique index): the importer uses `insert_payments` instead.
@@ -498,9 +524,7 @@ class Store:
         extra: dict[str, list] = {"import_id": [import_id] * len(frame)}
         if name == "payments":
             extra |= _key_values(frame)
-        names = [*cols, *extra]
-        sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})"
-        self._db.executemany(sql, _records(frame[cols], name, extra))
+        self._db.insert_rows(name, [*cols, *extra], _records(frame[cols], name, extra))
 
     def insert_payments(self, payments: pd.DataFrame, import_id: int) -> np.ndarray:
         """Store each payment unless the store holds the same payment already; returns the mask
