@@ -192,3 +192,38 @@ def os_keyring():
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(before)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A private PostgreSQL server for the session (tests/pg_server.py): installed when missing, run as an
+    unprivileged user, stopped at the end; `PGPASSFILE` points at its password file while it runs."""
+    import os
+
+    from tests import pg_server as pg
+
+    server = pg.start()
+    saved = os.environ.get("PGPASSFILE")
+    os.environ["PGPASSFILE"] = str(server.passfile)
+    try:
+        yield server
+    finally:
+        if saved is None:
+            os.environ.pop("PGPASSFILE", None)
+        else:
+            os.environ["PGPASSFILE"] = saved
+        pg.stop(server)
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The URL (no password) of a new, empty database on the private server, for one test."""
+    return pg_server.url(pg_server.create_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request, tmp_path) -> str:
+    """Where a new store is made, once per backend: a SQLite file, and an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.sqlite")
+    return request.getfixturevalue("pg_url")

@@ -220,8 +220,8 @@ def test_a_closed_appeal_does_not_reopen(status):
 # -- the store: unique (claim, level), optimistic locking -------------------------------------------------------
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "store.db") as s:
+def store(store_at):
+    with Store.open(store_at) as s:
         yield s
 
 

@@ -107,10 +107,10 @@ def test_the_placement_file_carries_the_facts_the_agency_needs():
 
 # -- the store: placements once, agency payments once ----------------------------------------------------------
 
-def test_an_account_is_placed_once_per_date(tmp_path):
+def test_an_account_is_placed_once_per_date(store_at):
     rows = place([claim("C1", 8000)], [FINAL_AUG_1])
     frame = collections.placements_table(rows, AS_OF, "Acme Collections", "b1")
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         first = store.record_placements(frame, "b1")
         again = store.record_placements(frame, "b2")
         assert first.notna().tolist() == [True] and again.isna().tolist() == [True]
@@ -139,9 +139,9 @@ def test_an_agency_payment_for_an_account_never_placed_is_a_finding():
     assert [(f.where.row, f.where.column) for f in findings] == [(2, "account_id")]
 
 
-def test_a_payment_the_agency_sends_again_is_stored_once(tmp_path):
+def test_a_payment_the_agency_sends_again_is_stored_once(store_at):
     frame, _ = collections.read_agency_payments(AGENCY_FILE, "agency.csv", PLACED)
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert store.add_agency_payments(frame) == (1, 0)
         assert store.add_agency_payments(frame) == (0, 1)
         assert store.agency_payments().amount.tolist() == [4000]

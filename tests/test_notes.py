@@ -83,24 +83,24 @@ def test_the_same_note_has_the_same_key_and_a_different_outcome_another():
     assert notes.note_keys(a).iloc[0] != notes.note_keys(b).iloc[0]
 
 
-def test_a_sheet_imported_twice_stores_each_note_once(tmp_path):
+def test_a_sheet_imported_twice_stores_each_note_once(store_at):
     frame = _notes(("C1", D(2026, 1, 5), None), ("C2", D(2026, 1, 6), D(2026, 2, 1)))
-    with Store.open(tmp_path / "store.db") as store:
+    with Store.open(store_at) as store:
         assert store.add_notes(frame) == (2, 0)
         assert store.add_notes(frame) == (0, 2)
         assert len(store.notes()) == 2
 
 
-def test_a_note_repeated_within_one_sheet_is_stored_once(tmp_path):
+def test_a_note_repeated_within_one_sheet_is_stored_once(store_at):
     frame = _notes(("C1", D(2026, 1, 5), None), ("C1", D(2026, 1, 5), None))
     frame.loc[1, "outcome"] = frame.loc[0, "outcome"]
-    with Store.open(tmp_path / "store.db") as store:
+    with Store.open(store_at) as store:
         assert store.add_notes(frame) == (1, 1)
 
 
-def test_the_store_gives_one_claims_notes_in_entry_order(tmp_path):
+def test_the_store_gives_one_claims_notes_in_entry_order(store_at):
     frame = _notes(("C1", D(2026, 1, 9), None), ("C2", D(2026, 1, 6), None), ("C1", D(2026, 1, 5), None))
-    with Store.open(tmp_path / "store.db") as store:
+    with Store.open(store_at) as store:
         store.add_notes(frame)
         mine = store.notes(["C1"])
     assert mine["note_date"].tolist() == [pd.Timestamp("2026-01-09"), pd.Timestamp("2026-01-05")]

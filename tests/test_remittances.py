@@ -38,19 +38,19 @@ def import_source(source, store_path) -> remittances.ImportReport:
     return report
 
 
-def test_importing_the_same_folder_twice_imports_nothing_the_second_time(era_folder, tmp_path):
-    first = import_source(era_folder, tmp_path / "s.sqlite")
+def test_importing_the_same_folder_twice_imports_nothing_the_second_time(era_folder, store_at):
+    first = import_source(era_folder, store_at)
     n_resent = len(list(era_folder.glob("*_resent*.835")))
     assert first.payments == len(originals(era_folder)) and first.duplicates == n_resent > 0
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         counts = {t: store.count(t) for t in ("payments", "claim_payments", "adjustments", "duplicate_payments")}
-    second = import_source(era_folder, tmp_path / "s.sqlite")
+    second = import_source(era_folder, store_at)
     assert second.payments == 0 and second.duplicates == len(list(era_folder.glob("*.835")))
     # each file is already imported, or (a byte-identical copy under another name) a re-delivered copy
     # of the file first imported with its bytes; nothing is recorded again
     copies = [f for f in first.files if f.status.startswith("re-delivered copy of ")]
     assert {f.status for f in second.files} == {"already imported"} | {f.status for f in copies}
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert {t: store.count(t) for t in counts} == counts
 
 
@@ -66,22 +66,22 @@ def test_a_zip_of_the_same_files_is_recognised_as_already_imported(era_folder, t
     assert report.skipped == ["download.zip/inbox/readme.txt"]
 
 
-def test_a_resent_era_in_the_same_run_is_a_duplicate_with_its_trace_number(era_folder, tmp_path):
+def test_a_resent_era_in_the_same_run_is_a_duplicate_with_its_trace_number(era_folder, store_at):
     # a re-send in a new envelope that has a trace number (a byte-identical copy is "already imported")
     copies = {p.read_bytes() for p in originals(era_folder)}
     resent = next(p for p in sorted(era_folder.glob("*_resent*.835"))
                   if "NOTRACE" not in p.name and p.read_bytes() not in copies)
-    report = import_source(era_folder, tmp_path / "s.sqlite")
+    report = import_source(era_folder, store_at)
     result = next(f for f in report.files if f.name == resent.name)
     trace = resent.name.split("_")[2].split(".")[0]  # <date>_<payer>_<trace>_resentN.835
     assert result.status == "duplicate" and result.duplicates == [trace]
     # kept aside so a reconciliation from the store reports it, never counted as a payment
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert trace in set(store.read_table("duplicate_payments").trace_number)
         assert store.remittances()["payments"].trace_number.tolist().count(trace) == 2
 
 
-def test_import_is_all_of_a_file_or_none(era_folder, tmp_path, monkeypatch):
+def test_import_is_all_of_a_file_or_none(era_folder, monkeypatch, store_at):
     files = sources.read_source(era_folder).files[:3]
     calls = {"n": 0}
     original = Store.insert_table
@@ -93,10 +93,10 @@ def test_import_is_all_of_a_file_or_none(era_folder, tmp_path, monkeypatch):
         return original(self, name, frame, import_id)
 
     monkeypatch.setattr(Store, "insert_table", failing)
-    with Store.open(tmp_path / "s.sqlite") as store, pytest.raises(OSError):
+    with Store.open(store_at) as store, pytest.raises(OSError):
         remittances.import_files(files, store)
     monkeypatch.setattr(Store, "insert_table", original)
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert store.count("imports") == 1 and store.count("payments") == 1  # the first file only
         ids = store.read_table("payments").payment_id
         assert (store.read_table("claim_payments").payment_id.isin(ids)).all()
@@ -120,10 +120,10 @@ def test_non_x12_files_in_a_folder_are_listed_not_imported(era_folder, tmp_path)
     assert "sub/copy.835" in [f.name for f in listing.files]
 
 
-def test_payers_are_mapped_from_the_practice_payer_list(practice_small, tmp_path):
+def test_payers_are_mapped_from_the_practice_payer_list(practice_small, store_at):
     payers = load_practice(practice_small).table("payers")
     listing = sources.read_source(practice_small / "era")
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         remittances.import_files(listing.files[:20], store, payers=payers)
         mapped = store.read_table("payments")
     assert mapped.payer_id.notna().all()
@@ -226,8 +226,8 @@ def traceless(control: int) -> SourceFile:
     return SourceFile(f"acme_{control}.835", era("", "80", claims, control=control).encode())
 
 
-def test_a_traceless_era_resent_in_a_later_import_is_a_duplicate(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as store:
+def test_a_traceless_era_resent_in_a_later_import_is_a_duplicate(store_at):
+    with Store.open(store_at) as store:
         first = remittances.import_files([traceless(1)], store)
         again = remittances.import_files([traceless(2)], store)  # new interchange, same payment
         counts = {t: store.count(t) for t in ("payments", "duplicate_payments", "claim_payments", "adjustments")}
@@ -237,30 +237,30 @@ def test_a_traceless_era_resent_in_a_later_import_is_a_duplicate(tmp_path):
     assert counts == {"payments": 1, "duplicate_payments": 1, "claim_payments": 1, "adjustments": 1}
 
 
-def test_two_traceless_resends_in_one_folder_import_once(tmp_path):
+def test_two_traceless_resends_in_one_folder_import_once(tmp_path, store_at):
     folder = tmp_path / "era"
     folder.mkdir()
     for file in (traceless(1), traceless(2)):
         (folder / file.name).write_bytes(file.data)
-    report = import_source(folder, tmp_path / "s.sqlite")  # one call, no crash
+    report = import_source(folder, store_at)  # one call, no crash
     assert [(f.name, f.status, f.payments, f.duplicates) for f in report.files] == [
         ("acme_1.835", "imported", 1, []), ("acme_2.835", "duplicate", 0, [""])]
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert store.count("payments") == 1 and store.count("claim_payments") == 1
         assert store.read_table("duplicate_payments").source_file.tolist() == ["acme_2.835"]
 
 
-def test_the_same_transaction_in_a_file_with_other_bytes_is_a_duplicate(tmp_path):
+def test_the_same_transaction_in_a_file_with_other_bytes_is_a_duplicate(store_at):
     original = traceless(1)
     copy = SourceFile("copy.835", original.data + b"\n")  # another SHA-256, the same payment_id
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         report = remittances.import_files([original, copy], store)
         assert store.count("payments") == 1 and store.count("imports") == 2
     assert [f.status for f in report.files] == ["imported", "duplicate"]
 
 
-def test_an_already_imported_file_reports_its_stored_payments_as_duplicates(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as store:
+def test_an_already_imported_file_reports_its_stored_payments_as_duplicates(store_at):
+    with Store.open(store_at) as store:
         remittances.import_files([traceless(1)], store)
         report = remittances.import_files([traceless(1)], store)
         assert store.count("imports") == 1 and store.count("duplicate_payments") == 0  # nothing written

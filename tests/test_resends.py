@@ -161,9 +161,9 @@ def test_two_byte_identical_traceless_copies_are_counted_once():
     assert once["payments"].source_file.tolist() == ["a.835"] and once["claim_payments"].paid.tolist() == [8000]
 
 
-def test_two_traceless_resends_import_once_and_reconcile_from_the_store(tmp_path):
+def test_two_traceless_resends_import_once_and_reconcile_from_the_store(store_at):
     files = [SourceFile("a.835", traceless(1).encode()), SourceFile("b.835", traceless(2).encode())]
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         report = remittances.import_files(files, store)  # one run, no crash
         stored = store.remittances()
     assert [(f.status, f.payments, f.duplicates) for f in report.files] == [("imported", 1, []),
@@ -173,7 +173,7 @@ def test_two_traceless_resends_import_once_and_reconcile_from_the_store(tmp_path
     assert one(result, "unposted_payment").expected == 8000  # 80.00 once, not 160.00
 
 
-def test_a_failing_traceless_resend_writes_nothing_of_its_file(tmp_path, monkeypatch):
+def test_a_failing_traceless_resend_writes_nothing_of_its_file(monkeypatch, store_at):
     files = [SourceFile("a.835", traceless(1).encode()), SourceFile("b.835", traceless(2).encode())]
     original = Store.count_import
 
@@ -183,10 +183,10 @@ def test_a_failing_traceless_resend_writes_nothing_of_its_file(tmp_path, monkeyp
         return original(self, import_id, payments, duplicates)
 
     monkeypatch.setattr(Store, "count_import", failing)
-    with Store.open(tmp_path / "s.sqlite") as store, pytest.raises(OSError):
+    with Store.open(store_at) as store, pytest.raises(OSError):
         remittances.import_files(files, store)
     monkeypatch.setattr(Store, "count_import", original)
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         # b.835 failed after its duplicate was recorded: its import, duplicate row and all are undone
         assert {t: store.count(t) for t in ("imports", "payments", "duplicate_payments", "claim_payments")} == {
             "imports": 1, "payments": 1, "duplicate_payments": 0, "claim_payments": 1}
@@ -197,9 +197,9 @@ def test_a_failing_traceless_resend_writes_nothing_of_its_file(tmp_path, monkeyp
 
 # -- the importer: byte-identical copies in one run and in a later run ------------------------------
 
-def test_a_byte_identical_copy_in_the_same_import_run_is_kept_as_a_duplicate_only(tmp_path):
+def test_a_byte_identical_copy_in_the_same_import_run_is_kept_as_a_duplicate_only(store_at):
     files = [SourceFile("a.835", ERA_8801.encode()), SourceFile("b.835", ERA_8801.encode())]
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         report = remittances.import_files(files, store)
         counts = {t: store.count(t) for t in ("imports", "payments", "duplicate_payments", "claim_payments")}
     assert [(f.status, f.payments, f.duplicates) for f in report.files] == [
@@ -208,8 +208,8 @@ def test_a_byte_identical_copy_in_the_same_import_run_is_kept_as_a_duplicate_onl
     assert counts == {"imports": 1, "payments": 1, "duplicate_payments": 1, "claim_payments": 1}
 
 
-def test_a_byte_identical_copy_in_a_later_import_run_is_kept_as_a_duplicate_only(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as store:
+def test_a_byte_identical_copy_in_a_later_import_run_is_kept_as_a_duplicate_only(store_at):
+    with Store.open(store_at) as store:
         remittances.import_files([SourceFile("a.835", ERA_8801.encode())], store)
         later = remittances.import_files([SourceFile("inbox/b.835", ERA_8801.encode())], store)
         again = remittances.import_files([SourceFile("inbox/b.835", ERA_8801.encode())], store)
@@ -221,9 +221,9 @@ def test_a_byte_identical_copy_in_a_later_import_run_is_kept_as_a_duplicate_only
     assert [f.status for f in again.files] == ["re-delivered copy of a.835"]
 
 
-def test_reconcile_from_the_store_reports_a_byte_identical_copy_as_duplicate_era(tmp_path):
+def test_reconcile_from_the_store_reports_a_byte_identical_copy_as_duplicate_era(store_at):
     files = [SourceFile("a.835", ERA_8801.encode()), SourceFile("b.835", ERA_8801.encode())]
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         remittances.import_files(files, store)
         stored = store.remittances()
     from_folder = read(("a.835", ERA_8801), ("b.835", ERA_8801))
@@ -236,10 +236,10 @@ def test_reconcile_from_the_store_reports_a_byte_identical_copy_as_duplicate_era
     assert found[0] == found[1] and [k for k, _, _ in found[0]] == ["duplicate_era"]
 
 
-def test_a_copy_stored_under_the_same_payment_id_is_counted_once_from_the_store(tmp_path):
+def test_a_copy_stored_under_the_same_payment_id_is_counted_once_from_the_store(store_at):
     # the same interchange inside a file with other bytes: another SHA-256, the same payment_id
     files = [SourceFile("a.835", ERA_8801.encode()), SourceFile("b.835", ERA_8801.encode() + b"\n")]
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         remittances.import_files(files, store)
         stored = store.remittances()
     assert stored["payments"].payment_id.nunique() == 1 and len(stored["payments"]) == 2

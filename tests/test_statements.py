@@ -239,9 +239,9 @@ def test_a_long_statement_continues_on_a_second_page_with_the_stub_on_the_last()
 
 # -- the store -----------------------------------------------------------------------------------------------
 
-def test_the_store_records_each_notice_once(tmp_path):
+def test_the_store_records_each_notice_once(store_at):
     got = run(patient_claims([4000, 2500]), tables.empty("statements"), DAY0)
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         first = store.record_statements(st.to_record(got, "b1"), "b1")
         again = store.record_statements(st.to_record(got, "b2"), "b2")
         history = store.statements()
@@ -251,9 +251,9 @@ def test_the_store_records_each_notice_once(tmp_path):
         ["A001", "1", 4000, "b1"], ["A002", "1", 2500, "b1"]]
 
 
-def test_a_plan_statement_is_stored_with_its_installment(tmp_path):
+def test_a_plan_statement_is_stored_with_its_installment(store_at):
     got = run(patient_claims([30000]), tables.empty("statements"), DAY0, plans=plans(DAY0, 5000))
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         store.record_statements(st.to_record(got, "b1"), "b1")
         assert store.statements()["plan_installment"].tolist() == [5000]
 

@@ -1,6 +1,7 @@
 """The store: created on first use, versioned, round-trips canonical tables, audit without identifiers."""
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -24,22 +25,22 @@ def test_a_new_store_is_created_at_the_current_schema(tmp_path):
     assert path.exists()
 
 
-def test_reopening_does_not_migrate_again(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_reopening_does_not_migrate_again(store_at):
+    with Store.open(store_at) as s:
         s.audit("first")
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         assert s.schema_version == store_mod.SCHEMA_VERSION and len(s.audit_events()) == 1
 
 
-def test_a_store_from_a_newer_release_is_refused(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_a_store_from_a_newer_release_is_refused(store_at):
+    with Store.open(store_at) as s:
         s._db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(RuntimeError, match="newer xl-ar"):
-        Store.open(tmp_path / "s.sqlite")
+        Store.open(store_at)
 
 
-def test_tables_round_trip_with_cents_and_dates(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_tables_round_trip_with_cents_and_dates(store_at):
+    with Store.open(store_at) as s:
         import_id = s.record_import("a.835", "abc", 1, 0, 0)
         s.insert_table("payments", payments_frame(), import_id)
         back = s.read_table("payments")
@@ -48,24 +49,24 @@ def test_tables_round_trip_with_cents_and_dates(tmp_path):
     assert back.columns.tolist() == tables.TABLES["payments"].column_names
 
 
-def test_known_payments_are_the_idempotency_keys(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_known_payments_are_the_idempotency_keys(store_at):
+    with Store.open(store_at) as s:
         s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc", 1, 0, 0))
         stored_keys = set(s._db.execute("SELECT payer_key, trace_key, amount FROM payments"))
         assert stored_keys == {("SYNMCR", "8812", 123456)}
         assert s.file_imported("abc") and not s.file_imported("def")
 
 
-def test_a_failed_transaction_leaves_nothing(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_a_failed_transaction_leaves_nothing(store_at):
+    with Store.open(store_at) as s:
         with pytest.raises(ZeroDivisionError), s.transaction():
             s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc", 1, 0, 0))
             1 / 0  # noqa: B018
         assert s.count("payments") == 0 and s.count("imports") == 0
 
 
-def test_audit_refuses_patient_identifiers(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_audit_refuses_patient_identifiers(store_at):
+    with Store.open(store_at) as s:
         s.audit("import", files=3, payments=12)
         with pytest.raises(ValueError, match="patient identifiers"):
             s.audit("lookup", claim_id="CL0000001")
@@ -73,8 +74,8 @@ def test_audit_refuses_patient_identifiers(tmp_path):
     assert events.action.tolist() == ["import"] and '"payments": 12' in events.detail.iloc[0]
 
 
-def test_snapshots_keep_the_latest_per_as_of_date(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_snapshots_keep_the_latest_per_as_of_date(store_at):
+    with Store.open(store_at) as s:
         s.save_snapshot("P", dt.date(2026, 8, 31), {"total_ar": 100})
         s.save_snapshot("P", dt.date(2026, 9, 30), {"total_ar": 150})
         s.save_snapshot("P", dt.date(2026, 9, 30), {"total_ar": 160})  # rebuilt report, same date
@@ -144,44 +145,55 @@ def test_released_migration_steps_never_change():
     assert store_mod.SCHEMA_VERSION == len(store_mod.MIGRATIONS) >= max(RELEASED_STEPS)
 
 
-def old_store(path, version: int):
-    """A SQLite store as release `version` left it: its literal steps, no later code involved."""
-    import sqlite3
-
-    conn = sqlite3.connect(path)
+def old_store(where: str, version: int):
+    """A store (SQLite file or PostgreSQL database) as release `version` left it: its literal steps run on a bare
+    connection, no later code involved. Returns the connection (the store's `Backend`), to add old rows."""
+    db = store_mod._SQLAlchemy(where) if "://" in where else store_mod._SQLite(Path(where))
     for step in store_mod.MIGRATIONS[:version]:
         for sql in step:
-            conn.execute(sql.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
-    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": str(version)})
-    return conn
+            db.execute(store_mod._ddl(sql, db.dialect))
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": str(version)})
+    return db
 
 
-def add_import(conn, import_id: int, sha: str, payments: int, duplicates: int = 0) -> None:
-    conn.execute("INSERT INTO imports VALUES (?, ?, ?, '2026-09-02T00:00:00+00:00', ?, ?, 0)",
-                 (import_id, f"{sha}.835", sha, payments, duplicates))
+def add_import(db, import_id: int, sha: str, payments: int, duplicates: int = 0) -> None:
+    db.execute("INSERT INTO imports VALUES (:i, :f, :h, '2026-09-02T00:00:00+00:00', :p, :d, 0)",
+               {"i": import_id, "f": f"{sha}.835", "h": sha, "p": payments, "d": duplicates})
 
 
-def add_payment(conn, import_id: int, payment_id: str, payer_ref: str | None, trace: str | None, amount: int) -> None:
+def add_payment(db, import_id: int, payment_id: str, payer_ref: str | None, trace: str | None, amount: int) -> None:
     """A payment as an old release stored it, with one claim, one line and one adjustment."""
-    conn.execute("INSERT INTO payments VALUES (?, NULL, 'ACME HEALTH', ?, NULL, 'ACH', ?, '2026-09-01', ?, ?, ?)",
-                 (payment_id, payer_ref, amount, trace, f"{payment_id}.835", import_id))
-    conn.execute("INSERT INTO claim_payments VALUES (?, 1, 'CL1', '1', 10000, ?, 0, 'PCN1', '2026-08-01', ?)",
-                 (payment_id, amount, import_id))
-    conn.execute("INSERT INTO line_payments VALUES (?, 1, 'CL1', 1, '99213', NULL, 10000, ?, 1.0, NULL, "
-                 "'2026-08-01', NULL, ?)", (payment_id, amount, import_id))
-    conn.execute("INSERT INTO adjustments VALUES (?, 1, 'CL1', 1, 'CO', '45', ?, NULL, ?)",
-                 (payment_id, 10000 - amount, import_id))
+    row = {"p": payment_id, "r": payer_ref, "a": amount, "t": trace, "f": f"{payment_id}.835", "i": import_id,
+           "adj": 10000 - amount}
+    db.execute("INSERT INTO payments VALUES (:p, NULL, 'ACME HEALTH', :r, NULL, 'ACH', :a, '2026-09-01', :t, :f, :i)",
+               row)
+    db.execute("INSERT INTO claim_payments VALUES (:p, 1, 'CL1', '1', 10000, :a, 0, 'PCN1', '2026-08-01', :i)", row)
+    db.execute("INSERT INTO line_payments VALUES (:p, 1, 'CL1', 1, '99213', NULL, 10000, :a, 1.0, NULL, "
+               "'2026-08-01', NULL, :i)", row)
+    db.execute("INSERT INTO adjustments VALUES (:p, 1, 'CL1', 1, 'CO', '45', :adj, NULL, :i)", row)
 
 
-def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(tmp_path):
-    conn = old_store(tmp_path / "v1.sqlite", 1)
-    add_import(conn, 1, "aaa", payments=1)
-    add_payment(conn, 1, "P1", payer_ref=None, trace="8812", amount=8000)
-    conn.execute("INSERT INTO snapshots (practice, as_of, taken_at, figures) "
-                 "VALUES ('P', '2026-08-31', '2026-09-01', '{\"total_ar\": 100}')")
-    conn.commit()
-    conn.close()
-    with Store.open(tmp_path / "v1.sqlite") as s:
+@pytest.mark.parametrize("version", range(1, store_mod.SCHEMA_VERSION))
+def test_a_store_of_every_earlier_version_migrates_to_the_current_one(store_at, version):
+    db = old_store(store_at, version)
+    db.execute("INSERT INTO audit_events (at, actor, action, detail) VALUES ('2026-01-01', 'xl-ar', 'old', '{}')")
+    db.close()
+    with Store.open(store_at) as s:
+        assert s.schema_version == store_mod.SCHEMA_VERSION
+        assert s.audit_events().action.tolist() == ["old"]
+        s.audit("after the upgrade")  # the new steps' tables and columns are there to write to
+        assert s.add_notes(tables.from_columns("notes", {
+            "claim_id": ["CL1"], "note_date": [dt.date(2026, 9, 1)], "author": ["ana"], "channel": ["call"]})) == (1, 0)
+
+
+def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(store_at):
+    db = old_store(store_at, 1)
+    add_import(db, 1, "aaa", payments=1)
+    add_payment(db, 1, "P1", payer_ref=None, trace="8812", amount=8000)
+    db.execute("INSERT INTO snapshots (practice, as_of, taken_at, figures) "
+               "VALUES ('P', '2026-08-31', '2026-09-01', '{\"total_ar\": 100}')")
+    db.close()
+    with Store.open(store_at) as s:
         assert s.schema_version == store_mod.SCHEMA_VERSION
         rem = s.remittances()
         assert rem["payments"].payment_id.tolist() == ["P1"] and rem["payments"].amount.tolist() == [8000]
@@ -193,17 +205,16 @@ def test_a_version_1_store_with_data_upgrades_with_its_data_and_keys(tmp_path):
         assert s.file_imported("aaa")
 
 
-def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_copy_moved(tmp_path):
-    conn = old_store(tmp_path / "v2.sqlite", 2)
-    add_import(conn, 1, "aaa", payments=1)
-    add_payment(conn, 1, "NOTRACE-0001-a", payer_ref="ACME01", trace=None, amount=8000)
+def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_copy_moved(store_at):
+    db = old_store(store_at, 2)
+    add_import(db, 1, "aaa", payments=1)
+    add_payment(db, 1, "NOTRACE-0001-a", payer_ref="ACME01", trace=None, amount=8000)
     # the same trace-less payment re-sent in a new interchange: version 2 imported it again ...
-    add_import(conn, 2, "bbb", payments=2)
-    add_payment(conn, 2, "NOTRACE-0001-b", payer_ref="ACME01", trace=None, amount=8000)
-    add_payment(conn, 2, "T9-0001-c", payer_ref="ACME01", trace="T9", amount=5000)  # ... next to a new one
-    conn.commit()
-    conn.close()
-    with Store.open(tmp_path / "v2.sqlite") as s:
+    add_import(db, 2, "bbb", payments=2)
+    add_payment(db, 2, "NOTRACE-0001-b", payer_ref="ACME01", trace=None, amount=8000)
+    add_payment(db, 2, "T9-0001-c", payer_ref="ACME01", trace="T9", amount=5000)  # ... next to a new one
+    db.close()
+    with Store.open(store_at) as s:
         # the copy (later import) moves to duplicate_payments; its claim, line and adjustment rows go
         assert s.read_table("payments").payment_id.tolist() == ["NOTRACE-0001-a", "T9-0001-c"]
         assert s.read_table("duplicate_payments").payment_id.tolist() == ["NOTRACE-0001-b"]
@@ -216,15 +227,14 @@ def test_a_version_2_store_with_a_repeated_traceless_payment_upgrades_with_the_c
             ("ACME01", "", 8000), ("ACME01", "T9", 5000)]
 
 
-def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(tmp_path):
-    conn = old_store(tmp_path / "v2.sqlite", 2)
-    add_import(conn, 1, "aaa", payments=1)
-    add_payment(conn, 1, "T1-0001-a", payer_ref="ACME01", trace="T1", amount=100)
-    add_import(conn, 2, "aaa", payments=1, duplicates=1)  # the same file recorded twice (a race)
-    add_payment(conn, 2, "T2-0001-a", payer_ref="ACME01", trace="T2", amount=200)
-    conn.commit()
-    conn.close()
-    with Store.open(tmp_path / "v2.sqlite") as s:
+def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(store_at):
+    db = old_store(store_at, 2)
+    add_import(db, 1, "aaa", payments=1)
+    add_payment(db, 1, "T1-0001-a", payer_ref="ACME01", trace="T1", amount=100)
+    add_import(db, 2, "aaa", payments=1, duplicates=1)  # the same file recorded twice (a race)
+    add_payment(db, 2, "T2-0001-a", payer_ref="ACME01", trace="T2", amount=200)
+    db.close()
+    with Store.open(store_at) as s:
         # one record of the file: import 1, with 1 + 1 payments and 0 + 1 duplicates, owning every row
         assert s._db.execute("SELECT import_id, payments, duplicates FROM imports") == [(1, 2, 1)]
         assert s._db.execute("SELECT DISTINCT import_id FROM payments") == [(1,)]
@@ -234,20 +244,20 @@ def test_repeated_records_of_one_file_merge_into_the_first_on_upgrade(tmp_path):
 
 # -- constraints ------------------------------------------------------------------------------------
 
-def test_the_payment_key_is_unique_in_the_schema(tmp_path):
-    import sqlite3
-
+def test_the_payment_key_is_unique_in_the_schema(store_at):
     copy = payments_frame().assign(payment_id="P2", source_file="b.835")  # same payer, trace and amount
-    with Store.open(tmp_path / "s.sqlite") as s:
+    refused = {"sqlite": r"UNIQUE constraint failed: payments\.payer_key",
+               "postgresql": r'duplicate key value violates unique constraint "payments_key"'}
+    with Store.open(store_at) as s:
         s.insert_table("payments", payments_frame(), s.record_import("a.835", "abc"))
-        with pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: payments\.payer_key"):
+        with pytest.raises(Exception, match=refused[s._db.dialect]):
             s.insert_table("payments", copy, s.record_import("b.835", "def"))
         assert s.count("payments") == 1
 
 
-def test_insert_payments_keeps_a_stored_payment_aside(tmp_path):
+def test_insert_payments_keeps_a_stored_payment_aside(store_at):
     copy = payments_frame().assign(payment_id="P2", source_file="b.835")
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         assert s.insert_payments(payments_frame(), s.record_import("a.835", "abc")).tolist() == [True]
         assert s.insert_payments(copy, s.record_import("b.835", "def")).tolist() == [False]
         assert s.read_table("payments").payment_id.tolist() == ["P1"]
@@ -255,8 +265,8 @@ def test_insert_payments_keeps_a_stored_payment_aside(tmp_path):
         assert s.stored_payments(copy).tolist() == [True]
 
 
-def test_a_file_is_recorded_once(tmp_path):
-    with Store.open(tmp_path / "s.sqlite") as s:
+def test_a_file_is_recorded_once(store_at):
+    with Store.open(store_at) as s:
         assert s.record_import("a.835", "abc") == 1
         assert s.record_import("copy of a.835", "abc") is None  # same SHA-256: refused by the unique index
         assert s.count("imports") == 1
@@ -281,10 +291,21 @@ def test_the_sqlalchemy_backend_checks_its_sqlite_version_too(tmp_path, monkeypa
         Store.open(f"sqlite:///{tmp_path / 'team.sqlite'}")
 
 
-@pytest.mark.parametrize("url", [False, True], ids=["sqlite", "sqlalchemy"])
-def test_both_backends_implement_the_protocol_and_nest_transactions(tmp_path, url):
-    where = f"sqlite:///{tmp_path / 's.sqlite'}" if url else tmp_path / "s.sqlite"
-    with Store.open(where) as s:
+BACKENDS = ["sqlite", "sqlalchemy", "postgresql"]
+"""The embedded SQLite file, SQLAlchemy with an SQLite URL, SQLAlchemy with PostgreSQL (the private server)."""
+
+
+@pytest.fixture
+def any_backend(request, tmp_path) -> str:
+    kind = request.param
+    if kind == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return f"sqlite:///{tmp_path / 's.sqlite'}" if kind == "sqlalchemy" else str(tmp_path / "s.sqlite")
+
+
+@pytest.mark.parametrize("any_backend", BACKENDS, indirect=True)
+def test_every_backend_implements_the_protocol_and_nests_transactions(any_backend):
+    with Store.open(any_backend) as s:
         assert isinstance(s._db, store_mod.Backend)
         with s.transaction():
             s.audit("outer")
@@ -294,7 +315,7 @@ def test_both_backends_implement_the_protocol_and_nest_transactions(tmp_path, ur
         assert s.audit_events().action.tolist() == ["outer"]  # the inner block alone was undone
 
 
-def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(tmp_path):
+def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(store_at):
     from xl_ar.keys import payment_key, payment_keys
 
     cases = [  # (payer_ref, payer_name, trace_number) -> expected (payer, trace), amount 500 each
@@ -310,34 +331,37 @@ def test_payment_key_is_one_rule_for_a_payment_a_frame_and_the_store(tmp_path):
     expected = [(payer, trace, 500) for _, (payer, trace) in cases]
     assert [payment_key(payer_ref=r, payer_name=n, trace_number=t, amount=500) for (r, n, t), _ in cases] == expected
     assert payment_keys(frame) == expected
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         s.insert_table("payments", frame, s.record_import("a.835", "abc"))
         assert s._db.execute("SELECT payer_key, trace_key, amount FROM payments ORDER BY payment_id") == expected
 
 
-@pytest.mark.parametrize("url", [False, True], ids=["sqlite", "sqlalchemy"])
-def test_a_failing_migration_step_leaves_the_store_at_its_version(tmp_path, monkeypatch, url):
-    where = f"sqlite:///{tmp_path / 's.sqlite'}" if url else tmp_path / "s.sqlite"
-    Store.open(where).close()
+TABLE_NAMED = {"sqlite": "SELECT name FROM sqlite_master WHERE name = :n",
+               "postgresql": "SELECT tablename FROM pg_tables WHERE tablename = :n"}
+
+
+@pytest.mark.parametrize("any_backend", BACKENDS, indirect=True)
+def test_a_failing_migration_step_leaves_the_store_at_its_version(any_backend, monkeypatch):
+    Store.open(any_backend).close()
     broken = [*store_mod.MIGRATIONS, ["CREATE TABLE half_done (a TEXT)", "SELECT * FROM no_such_table"]]
     monkeypatch.setattr(store_mod, "MIGRATIONS", broken)
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", len(broken))
     with pytest.raises(Exception, match="no_such_table"):
-        Store.open(where)
+        Store.open(any_backend)
     monkeypatch.undo()
-    with Store.open(where) as s:  # the step's DDL was undone with it
+    with Store.open(any_backend) as s:  # the step's DDL was undone with it
         assert s.schema_version == store_mod.SCHEMA_VERSION
-        assert not s._db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'")
+        assert not s._db.execute(TABLE_NAMED[s._db.dialect], {"n": "half_done"})
 
 
-def test_a_note_added_twice_is_stored_once(tmp_path):
+def test_a_note_added_twice_is_stored_once(store_at):
     # the notes' unique key decides (ON CONFLICT DO NOTHING), not a read before the insert
     import numpy as np
 
     note = tables.from_columns("notes", {
         "claim_id": ["CL1"], "note_date": [dt.date(2026, 9, 1)], "author": ["ana"], "channel": ["call"],
         "payer_reference": ["REF-77"], "outcome": ["reprocessing"], "next_followup": [dt.date(2026, 9, 15)]})
-    with Store.open(tmp_path / "s.sqlite") as s:
+    with Store.open(store_at) as s:
         first = s.add_new("notes", note, {"entered_at": ["t1"], "note_key": ["k1"]})
         again = s.add_new("notes", note, {"entered_at": ["t2"], "note_key": ["k1"]})
         back = s.read_table("notes")
@@ -347,13 +371,66 @@ def test_a_note_added_twice_is_stored_once(tmp_path):
     assert isinstance(first, np.ndarray)
 
 
-def test_store_ids_read_back_as_codes(tmp_path):
+def test_store_ids_read_back_as_codes(store_at):
     # an appeal's number is the store's auto-increment id; the canonical column is text
     appeal = tables.from_columns("appeals", {
         "appeal_id": ["0"], "claim_id": ["CL1"], "payer_id": ["MCR"], "level": ["1"], "status": ["drafted"]})
-    cols = [c for c in tables.TABLES["appeals"].column_names if c != "appeal_id"]
-    with Store.open(tmp_path / "s.sqlite") as s:
+    cols = [c for c in tables.TABLES["appeals"].column_names if c not in ("appeal_id", "version")]
+    with Store.open(store_at) as s:
         s.add_new("appeals", appeal, {"opened_at": ["t"], "changed_at": ["t"], "changed_by": ["ana"], "version": [1]},
                   columns=cols)
         back = s.read_table("appeals")
     assert back.appeal_id.tolist() == ["1"] and back.status.tolist() == ["drafted"]
+
+
+def test_a_column_given_both_as_a_table_column_and_an_extra_is_refused(store_at):
+    # SQLite took `version` twice in one INSERT (the last one won); PostgreSQL refuses it: neither is asked to
+    appeal = tables.from_columns("appeals", {"appeal_id": ["0"], "claim_id": ["CL1"], "payer_id": ["MCR"],
+                                             "level": ["1"], "status": ["drafted"], "version": [1]})
+    cols = [c for c in tables.TABLES["appeals"].column_names if c != "appeal_id"]
+    with Store.open(store_at) as s:
+        with pytest.raises(ValueError, match="version"):
+            s.add_new("appeals", appeal, {"opened_at": ["t"], "changed_at": ["t"], "changed_by": ["ana"],
+                                          "version": [1]}, columns=cols)
+        assert s.count("appeals") == 0
+
+
+def test_insert_payments_offers_the_payments_in_key_order(store_at, monkeypatch):
+    # two importers offering the same payments in opposite orders would each hold a key the other waits for
+    frame = tables.from_columns("payments", {
+        "payment_id": ["P1", "P2", "P3"], "payer_ref": ["ACME01"] * 3, "trace_number": ["T3", "T1", "T2"],
+        "method": ["ACH"] * 3, "amount": [300, 100, 200]})
+    with Store.open(store_at) as s:
+        offered = []
+        execute = s._db.execute
+
+        def spy(sql, params=None):
+            if sql.startswith("INSERT INTO payments "):
+                offered.append(params["trace_key"])
+            return execute(sql, params)
+
+        monkeypatch.setattr(s._db, "execute", spy)
+        stored = s.insert_payments(frame, s.record_import("a.835", "abc"))
+    assert offered == ["T1", "T2", "T3"] and stored.tolist() == [True, True, True]
+
+
+def test_a_re_delivered_copy_recorded_twice_is_kept_once(store_at):
+    copy = payments_frame().assign(payment_id="P1~0badc0de", source_file="copy of a.835")
+    with Store.open(store_at) as s:
+        import_id = s.record_import("a.835", "abc")
+        assert s.record_copies(copy, import_id) == 1
+        assert s.record_copies(copy, import_id) == 0  # the unique (import_id, payment_id) refuses it
+        assert s.read_table("duplicate_payments").payment_id.tolist() == ["P1~0badc0de"]
+
+
+def test_a_version_8_store_keeps_each_payment_aside_once_after_the_upgrade(store_at):
+    db = old_store(store_at, 8)
+    add_import(db, 1, "aaa", payments=1)
+    for _ in range(2):  # a re-delivered copy two specialists recorded at once, before step 9
+        db.execute("INSERT INTO duplicate_payments VALUES ('P1~0badc0de', NULL, 'ACME HEALTH', 'ACME01', NULL, "
+                   "'ACH', 100, '2026-09-01', 'T1', 'copy.835', 1)")
+    db.execute("INSERT INTO duplicate_payments VALUES ('P1~1badc0de', NULL, 'ACME HEALTH', 'ACME01', NULL, "
+               "'ACH', 100, '2026-09-01', 'T1', 'copy 2.835', 1)")
+    db.close()
+    with Store.open(store_at) as s:
+        assert sorted(s.read_table("duplicate_payments").payment_id) == ["P1~0badc0de", "P1~1badc0de"]

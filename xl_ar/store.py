@@ -3,8 +3,9 @@
 Backends. The store talks to its database through `Backend`, a small protocol (a dialect name,
 `execute`, `executemany`, a nesting `transaction`, `close`) with two implementations: an
 embedded SQLite file, the default (created on first use, path configurable), and SQLAlchemy for a
-team's server database given as a URL (`postgresql+psycopg://user@host/db`, extra `xl-ar[team]`;
-the tests run it with a `sqlite:///` URL). All SQL here is written once for both: SQLite 3.35 or
+team's server database given as a URL (`postgresql://user@host/db`, extra `xl-ar[team]`; a plain
+`postgresql://` uses psycopg; the tests run the store suite on SQLite and on a private PostgreSQL server,
+tests/pg_server.py). All SQL here is written once for both: SQLite 3.35 or
 later (for `INSERT ... RETURNING`, checked on open) and PostgreSQL. New ids come back with
 `RETURNING`, never from driver-specific last-row ids.
 
@@ -26,6 +27,12 @@ Constraints. Idempotency is declared in the schema, not checked before inserting
 - `imports (file_sha256)` is unique: a file already imported is recognised by the insert of its
   import record, which then returns nothing.
 - `payments (payment_id)` is unique (ids are per interchange and transaction).
+- `duplicate_payments (import_id, payment_id)` is unique: a re-delivered copy is kept aside once.
+
+Concurrency (several specialists on one server database). Every write that could race is an insert a
+unique index decides, in the writer's transaction: the second writer of the same key waits for the
+first and then finds it stored (counted as a duplicate, never an error). Payments are offered in key
+order, so two importers of overlapping files wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -50,6 +57,9 @@ _ID = "{id}"  # replaced per dialect by an auto-increment primary key (`_AUTO_ID
 
 _AUTO_ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 """The dialects the store runs on, and how each writes an auto-increment primary key."""
+
+_MIGRATION_LOCK = 0x786C_6172_0001
+"""The PostgreSQL advisory lock a migration step holds (any fixed number; "xlar" and 1)."""
 
 SQLITE_MINIMUM = (3, 35, 0)
 """`INSERT ... RETURNING` (3.35); `ON CONFLICT ... DO NOTHING` needs 3.24."""
@@ -206,6 +216,21 @@ MIGRATIONS: list[list[str]] = [
         "amount BIGINT NOT NULL, fee BIGINT, reference TEXT, payment_key TEXT NOT NULL, imported_at TEXT NOT NULL)",
         "CREATE UNIQUE INDEX agency_payments_key ON agency_payments (payment_key)",
     ],
+    # 9: a payment kept aside is kept once per import: two specialists reading the same re-delivered copy at once
+    # recorded it twice (a read before the insert); exact repeats of a row collapse into one
+    [
+        "CREATE TABLE duplicate_payments_v9 (payment_id TEXT, payer_id TEXT, payer_name TEXT, payer_ref TEXT, "
+        "payee_npi TEXT, method TEXT, amount BIGINT, payment_date TEXT, trace_number TEXT, source_file TEXT, "
+        "import_id BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX duplicate_payments_once ON duplicate_payments_v9 (import_id, payment_id)",
+        # `WHERE true`: SQLite's parser needs a WHERE before ON CONFLICT in an INSERT ... SELECT
+        "INSERT INTO duplicate_payments_v9 (payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, "
+        "payment_date, trace_number, source_file, import_id) "
+        "SELECT DISTINCT payment_id, payer_id, payer_name, payer_ref, payee_npi, method, amount, payment_date, "
+        "trace_number, source_file, import_id FROM duplicate_payments WHERE true ON CONFLICT DO NOTHING",
+        "DROP TABLE duplicate_payments",
+        "ALTER TABLE duplicate_payments_v9 RENAME TO duplicate_payments",
+    ],
 ]
 """Schema steps; step i brings the store from version i to i + 1. Literal SQL: never edit a
 released step (tests/test_store.py records their SHA-256), add a new one."""
@@ -231,6 +256,11 @@ class Backend(Protocol):
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run one statement for each row of parameters (bulk inserts)."""
+        ...
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append rows to a table with no unique key to decide on: the fastest bulk load the database has
+        (PostgreSQL's COPY; executemany elsewhere). All rows or none."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:
@@ -270,6 +300,10 @@ class _SQLite:
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.conn.executemany(sql, rows)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        with self.transaction():
+            self.executemany(_insert_sql(table, columns), rows)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -312,7 +346,10 @@ class _SQLAlchemy:
         except ImportError as e:
             raise StoreError("a database URL needs SQLAlchemy: pip install 'xl-ar[team]'") from e
         self.sa = sqlalchemy
-        self.engine = sqlalchemy.create_engine(_with_kept_password(sqlalchemy.engine.make_url(url)))
+        address = sqlalchemy.engine.make_url(url)
+        if address.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2; the team extra has psycopg
+            address = address.set(drivername="postgresql+psycopg")
+        self.engine = sqlalchemy.create_engine(_with_kept_password(address))
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             # Python's sqlite3 opens transactions only before DML, so DDL (a migration step) would
@@ -345,6 +382,18 @@ class _SQLAlchemy:
             with self._statement():
                 self.conn.execute(self.sa.text(sql), [dict(r) for r in rows])
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.transaction():  # SQLAlchemy's transaction (or savepoint) around the driver's COPY
+            if self.dialect != "postgresql":
+                self.executemany(_insert_sql(table, columns), rows)
+                return
+            driver = self.conn.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+
     @contextmanager
     def _statement(self) -> Iterator[None]:
         """Outside a transaction a statement commits (or, failing, rolls back) on its own."""
@@ -373,6 +422,10 @@ class _SQLAlchemy:
     def close(self) -> None:
         self.conn.close()
         self.engine.dispose()
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})"
 
 
 def _ddl(sql: str, dialect: str) -> str:
@@ -432,12 +485,24 @@ class Store:
                              f"knows {SCHEMA_VERSION}); upgrade xl-ar")
         for step in range(version, SCHEMA_VERSION):
             with self._db.transaction():
+                # one migrator at a time, and the version read again under the lock: several specialists opening
+                # a new or older team store at once must not run a step twice (SQLite's BEGIN IMMEDIATE is the lock)
+                if self._db.dialect == "postgresql":
+                    self._db.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _MIGRATION_LOCK})
+                if self._version_now() > step:
+                    continue
                 for sql in MIGRATIONS[step]:
                     self._db.execute(_ddl(sql, self._db.dialect))
                 if step == 0:
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": "1"})
                 else:
                     self._db.execute("UPDATE meta SET value = :v WHERE key = 'schema_version'", {"v": str(step + 1)})
+
+    def _version_now(self) -> int:
+        """The schema version inside a transaction (on PostgreSQL a failed read would abort it: look first)."""
+        if self._db.dialect == "postgresql" and not self._db.execute("SELECT to_regclass('meta') IS NOT NULL")[0][0]:
+            return 0
+        return self.schema_version
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -447,7 +512,8 @@ class Store:
 
     # -- tables -----------------------------------------------------------------------------------
     def insert_table(self, name: str, frame: pd.DataFrame, import_id: int) -> None:
-        """Append a canonical table's rows (money as cents, dates as ISO text) with one bulk insert.
+        """Append a canonical table's rows (money as cents, dates as ISO text) with one bulk insert
+        (`Backend.insert_rows`: COPY on PostgreSQL).
 
         Payments get their key columns; a payment already in the store (same key) makes the
         database refuse the insert (the unique index): the importer uses `insert_payments` instead.
@@ -458,9 +524,7 @@ class Store:
         extra: dict[str, list] = {"import_id": [import_id] * len(frame)}
         if name == "payments":
             extra |= _key_values(frame)
-        names = [*cols, *extra]
-        sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})"
-        self._db.executemany(sql, _records(frame[cols], name, extra))
+        self._db.insert_rows(name, [*cols, *extra], _records(frame[cols], name, extra))
 
     def insert_payments(self, payments: pd.DataFrame, import_id: int) -> np.ndarray:
         """Store each payment unless the store holds the same payment already; returns the mask
@@ -478,7 +542,13 @@ class Store:
         names = [*cols, *extra]
         sql = (f"INSERT INTO payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
                f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO NOTHING RETURNING payment_id")
-        stored = np.array([bool(self._db.execute(sql, row)) for row in _records(payments[cols], "payments", extra)])
+        records = _records(payments[cols], "payments", extra)
+        # in key order: two importers offering the same payments in different orders would each hold a key the
+        # other waits for (a deadlock on a server database); in one order the second waits, then finds it stored
+        order = sorted(range(len(records)), key=lambda i: tuple(str(records[i][k]) for k in KEY_COLUMNS))
+        stored = np.zeros(len(records), dtype=bool)
+        for i in order:
+            stored[i] = bool(self._db.execute(sql, records[i]))
         repeats = payments[~stored]
         if len(repeats):
             dup_names = [*cols, "import_id"]
@@ -552,23 +622,19 @@ class Store:
 
     def record_copies(self, payments: pd.DataFrame, import_id: int) -> int:
         """Keep the payments of a file re-delivered byte for byte under another name in
-        `duplicate_payments` (under the import of the file they copy), each once: a payment id
-        recorded already is skipped. Returns how many were recorded now."""
+        `duplicate_payments` (under the import of the file they copy), each once: the unique
+        (import_id, payment_id) refuses a copy recorded already, also by another specialist at the
+        same moment (never a read before the insert). Returns how many were recorded now."""
         if payments.empty:
             return 0
-        ids = [str(i) for i in payments.payment_id]
-        marks = ", ".join(f":p{i}" for i in range(len(ids)))
-        known = {r[0] for r in self._db.execute(
-            f"SELECT payment_id FROM duplicate_payments WHERE payment_id IN ({marks})",
-            {f"p{i}": v for i, v in enumerate(ids)})}
-        new = payments[[i not in known for i in ids]]
-        if len(new):
-            cols = tables.TABLES["payments"].column_names
-            names = [*cols, "import_id"]
-            self._db.executemany(
-                f"INSERT INTO duplicate_payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})",
-                _records(new[cols], "payments", {"import_id": [import_id] * len(new)}))
-        return len(new)
+        cols = tables.TABLES["payments"].column_names
+        names = [*cols, "import_id"]
+        sql = (f"INSERT INTO duplicate_payments ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
+               "ON CONFLICT (import_id, payment_id) DO NOTHING RETURNING 1")
+        rows = sorted(_records(payments[cols], "payments", {"import_id": [import_id] * len(payments)}),
+                      key=lambda r: str(r["payment_id"]))  # one lock order for every recorder
+        with self._db.transaction():
+            return sum(bool(self._db.execute(sql, row)) for row in rows)
 
     def count_import(self, import_id: int, payments: int, duplicates: int) -> None:
         """Set how many payments an import stored and how many it found stored already."""
@@ -636,6 +702,9 @@ class Store:
         if frame.empty:
             return np.zeros(0, dtype=bool)
         cols = list(columns or tables.TABLES[name].column_names)
+        twice = sorted(set(cols) & set(extra or {}))
+        if twice:
+            raise ValueError(f"{name}: {', '.join(twice)} given both as a table column and as an extra column")
         names = [*cols, *(extra or {})]
         sql = (f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
                f"ON CONFLICT DO NOTHING RETURNING 1")
