@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -65,3 +66,18 @@ def era(trace: str, amount: str, claims: list[Claim], plb: list[tuple[str, str]]
            f"{control:09d}*0*P*:")
     return "~\n".join([isa, f"GS*HP*{payer_ref}*990000001*{date}*1200*{control}*X*005010X221A1", *segs,
                        f"GE*1*{control}", f"IEA*1*{control:09d}"]) + "~\n"
+
+
+def practice_with_eras(folder: Path, payers: str, claims: str, eras: dict[str, str], name: str = "Tiny Clinic",
+                       as_of: str = "2026-09-30") -> Path:
+    """A practice folder: `payers.csv` and `claims.csv` (CSV text), practice.json, and `era/` holding `eras`
+    (file name -> 835 text)."""
+    import json
+
+    (folder / "era").mkdir(parents=True)
+    (folder / "payers.csv").write_text(payers, encoding="utf-8")
+    (folder / "claims.csv").write_text(claims, encoding="utf-8")
+    for file, text in eras.items():
+        (folder / "era" / file).write_text(text, encoding="utf-8")
+    (folder / "practice.json").write_text(json.dumps({"name": name, "as_of": as_of}), encoding="utf-8")
+    return folder

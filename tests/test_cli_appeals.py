@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.era_builder import Claim, era
+from tests.era_builder import Claim, era, practice_with_eras
 from xl_ar.cli import main
 from xl_ar.store import Store
 
@@ -30,14 +30,7 @@ FOLLOW_UP = era("T2", "200", [Claim("C1", "1", "200", "200", payer_claim_id="PCN
 
 @pytest.fixture
 def practice(tmp_path: Path) -> Path:
-    folder = tmp_path / "practice"
-    (folder / "era").mkdir(parents=True)
-    (folder / "payers.csv").write_text(PAYERS, encoding="utf-8")
-    (folder / "claims.csv").write_text(CLAIMS, encoding="utf-8")
-    (folder / "era" / "denial.835").write_text(DENIAL, encoding="utf-8")
-    (folder / "practice.json").write_text(json.dumps({"name": "Tiny Clinic", "as_of": "2026-09-30"}),
-                                          encoding="utf-8")
-    return folder
+    return practice_with_eras(tmp_path / "practice", PAYERS, CLAIMS, {"denial.835": DENIAL})
 
 
 def run(*argv: str) -> int:

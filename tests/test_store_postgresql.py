@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.era_builder import Claim, Line, era
+from tests.era_builder import Claim, Line, era, practice_with_eras
 from xl_ar import credentials
 from xl_ar.cli import main
 from xl_ar.store import Store
@@ -79,14 +79,7 @@ DENIAL_AND_PAYMENT = era("T1", "80", [
 
 @pytest.fixture
 def practice(tmp_path: Path) -> Path:
-    folder = tmp_path / "practice"
-    (folder / "era").mkdir(parents=True)
-    (folder / "payers.csv").write_text(PAYERS, encoding="utf-8")
-    (folder / "claims.csv").write_text(CLAIMS, encoding="utf-8")
-    (folder / "era" / "t1.835").write_text(DENIAL_AND_PAYMENT, encoding="utf-8")
-    (folder / "practice.json").write_text(json.dumps({"name": "Tiny Clinic", "as_of": "2026-09-30"}),
-                                          encoding="utf-8")
-    return folder
+    return practice_with_eras(tmp_path / "practice", PAYERS, CLAIMS, {"t1.835": DENIAL_AND_PAYMENT})
 
 
 def test_import_notes_appeals_reconcile_and_report_run_on_the_server(practice, pg_server, tmp_path, capsys):
