@@ -27,7 +27,7 @@ PACKAGES = ["postgresql"]
 """Debian packages the team store tests need (the server, `initdb` and `pg_ctl`)."""
 SERVER_USER = "xlar-pg"
 """The unprivileged system user the server runs as when the tests run as root."""
-SUPERUSER = "xlar_admin"
+SUPERUSER = "xlar_super"
 """The database superuser the tests connect as (password in the session's password file)."""
 WHAT_TO_INSTALL = ("the team store tests need a PostgreSQL server (initdb, pg_ctl, postgres); install it "
                    "(Debian/Ubuntu: apt-get install postgresql; elsewhere put PostgreSQL's bin folder on PATH)")

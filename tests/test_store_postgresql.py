@@ -38,7 +38,7 @@ def test_the_password_comes_from_the_password_file(pg_server):
     url = pg_server.url(pg_server.create_database())
     assert ":" not in url.split("//")[1].split("@")[0]
     with Store.open(url) as s:
-        assert s._db.execute("SELECT current_user") == [("xlar_admin",)]
+        assert s._db.execute("SELECT current_user") == [("xlar_super",)]
 
 
 def test_the_password_comes_from_the_os_keyring(specialist):
@@ -58,7 +58,7 @@ def test_the_password_comes_from_the_environment(specialist, monkeypatch):
 
 
 def test_a_url_with_a_password_is_refused_before_connecting(pg_server, tmp_path):
-    url = pg_server.url("postgres").replace("xlar_admin@", "xlar_admin:secret@")
+    url = pg_server.url("postgres").replace("xlar_super@", "xlar_super:secret@")
     assert main(["import", str(tmp_path), "--store", url, "--quiet"]) != 0
 
 

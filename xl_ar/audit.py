@@ -53,9 +53,17 @@ def os_user() -> str:
         return "unknown"
 
 
+DB_USER = "db_user"
+"""The database login that wrote an event (a team store on PostgreSQL fills it, the client cannot choose it; an
+embedded SQLite store has none). Hashed when present, so events without it keep the hash they were written with."""
+
+
 def event_hash(fields: dict[str, object]) -> str:
-    """SHA-256 (hex) of the canonical JSON of an event's hashed fields (sorted keys, no spaces, ASCII)."""
+    """SHA-256 (hex) of the canonical JSON of an event's hashed fields (sorted keys, no spaces, ASCII), with its
+    database user when it has one."""
     canonical = {k: "" if fields.get(k) is None else str(fields[k]) for k in HASHED_FIELDS}
+    if fields.get(DB_USER):
+        canonical[DB_USER] = str(fields[DB_USER])
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -167,7 +175,7 @@ def verify(store: Store, head: str | None = None) -> Verification:
                 return _broken(events, chained, prev, f"event {event_id} has no hash but comes after chained "
                                "events: it was inserted or its hash was removed", event_id)
             continue
-        fields = {k: _text(getattr(row, k)) for k in HASHED_FIELDS}
+        fields = {k: _text(getattr(row, k)) for k in (*HASHED_FIELDS, DB_USER)}
         if event_hash(fields) != row.event_hash:
             return _broken(events, chained, prev, f"event {event_id} ({row.action}, {row.at}) was edited: its "
                            "content does not match its hash", event_id)
@@ -205,10 +213,12 @@ def _broken(events, chained: int, prev: str, problem: str, event_id: int | None)
 
 
 def show_lines(store: Store, since: dt.date | None = None) -> list[str]:
-    """The events as lines for people: id, UTC time, user, action, result, detail (and an error's message)."""
+    """The events as lines for people: id, UTC time, user (and database login on a team store), action, result,
+    detail (and an error's message)."""
     lines = []
     for row in store.audit_events(since).itertuples(index=False):
         result = row.result or "-"
         said = f" {row.message}" if row.message else ""
-        lines.append(f"{int(row.event_id):>6}  {row.at}  {row.actor}  {row.action}  {result}{said}  {row.detail}")
+        who = f"{row.actor} (database {row.db_user})" if _text(row.db_user) else row.actor
+        lines.append(f"{int(row.event_id):>6}  {row.at}  {who}  {row.action}  {result}{said}  {row.detail}")
     return lines

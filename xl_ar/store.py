@@ -231,6 +231,15 @@ MIGRATIONS: list[list[str]] = [
         "DROP TABLE duplicate_payments",
         "ALTER TABLE duplicate_payments_v9 RENAME TO duplicate_payments",
     ],
+    # 10: worklist claims a specialist took or handed over, `version` counting changes (optimistic locking); the
+    # database user of each audit event, filled by the server on PostgreSQL (the login, which a client cannot choose)
+    [
+        "CREATE TABLE assignments (claim_id TEXT NOT NULL, assigned_to TEXT NOT NULL, assigned_at TEXT NOT NULL, "
+        "assigned_by TEXT NOT NULL, version BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX assignments_claim ON assignments (claim_id)",
+        "ALTER TABLE audit_events ADD COLUMN db_user TEXT",
+        "postgresql: ALTER TABLE audit_events ALTER COLUMN db_user SET DEFAULT SESSION_USER",
+    ],
 ]
 """Schema steps; step i brings the store from version i to i + 1. Literal SQL: never edit a
 released step (tests/test_store.py records their SHA-256), add a new one."""
@@ -428,8 +437,14 @@ def _insert_sql(table: str, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})"
 
 
-def _ddl(sql: str, dialect: str) -> str:
-    """A migration statement for one dialect: only the `{id}` placeholder differs."""
+def _ddl(sql: str, dialect: str) -> str | None:
+    """A migration statement for one dialect: the `{id}` placeholder differs, and a statement starting with a
+    dialect's name and a colon (`postgresql: ...`) runs on that dialect only (None elsewhere)."""
+    only, sep, rest = sql.partition(": ")
+    if sep and only in _AUTO_ID:
+        if only != dialect:
+            return None
+        sql = rest
     return sql.replace(_ID, _AUTO_ID[dialect])
 
 
@@ -492,7 +507,9 @@ class Store:
                 if self._version_now() > step:
                     continue
                 for sql in MIGRATIONS[step]:
-                    self._db.execute(_ddl(sql, self._db.dialect))
+                    statement = _ddl(sql, self._db.dialect)
+                    if statement is not None:
+                        self._db.execute(statement)
                 if step == 0:
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": "1"})
                 else:
@@ -669,6 +686,8 @@ class Store:
             last = self._db.execute("SELECT event_hash FROM audit_events ORDER BY event_id DESC LIMIT 1")
             chained = int(self._db.execute("SELECT COUNT(*) FROM audit_events WHERE event_hash IS NOT NULL")[0][0])
             fields["prev_hash"] = (last[0][0] or "") if last else ""
+            if self._db.dialect == "postgresql":  # the login; the column's default writes the same (step 10)
+                fields[trail.DB_USER] = self._db.execute("SELECT SESSION_USER")[0][0]
             fields["event_hash"] = trail.event_hash(fields)
             self._db.execute(
                 "INSERT INTO audit_events (at, actor, action, detail, result, message, prev_hash, event_hash) "
@@ -679,7 +698,8 @@ class Store:
 
     def audit_events(self, since: dt.date | None = None) -> pd.DataFrame:
         """The audit trail in order (oldest first); from the UTC day `since` on when given."""
-        columns = ["event_id", "at", "actor", "action", "detail", "result", "message", "prev_hash", "event_hash"]
+        columns = ["event_id", "at", "actor", "db_user", "action", "detail", "result", "message", "prev_hash",
+                   "event_hash"]
         where, params = ("WHERE at >= :since", {"since": since.isoformat()}) if since else ("", {})
         rows = self._db.execute(f"SELECT {', '.join(columns)} FROM audit_events {where} ORDER BY event_id", params)
         return pd.DataFrame(rows, columns=columns)
@@ -810,6 +830,44 @@ class Store:
         who, when, version = last[0]
         raise StoreError(f"appeal {appeal_id} was changed by {who} at {when} (version {version}; you read version "
                          f"{expected_version}); nothing was written: reload the appeals and try again")
+
+    # -- worklist assignment: who took a claim (optimistic locking) -----------------------------------
+    def assignments(self) -> pd.DataFrame:
+        """Every claim a specialist took or was handed (`claim_id`, `assigned_to`, `assigned_at`, `assigned_by`,
+        `version`), by claim id."""
+        columns = ["claim_id", "assigned_to", "assigned_at", "assigned_by", "version"]
+        rows = self._db.execute(f"SELECT {', '.join(columns)} FROM assignments ORDER BY claim_id")
+        return pd.DataFrame(rows, columns=columns).astype({"version": "int64"})
+
+    def assign(self, claim_id: str, to: str, expected_version: int, actor: str | None = None) -> int:
+        """Give a worklist claim to `to`, as read at `expected_version` (0: nobody had taken it). One statement
+        decides: an insert the unique claim id refuses when someone took the claim meanwhile, or an `UPDATE ...
+        WHERE version` that matches nothing when someone changed it. Returns the new version.
+
+        When the claim changed since it was read, nothing is written: `StoreError` says to whom and by whom it
+        was given, when, and to reload the worklist (the claim id is not in the message)."""
+        from xl_ar.audit import os_user
+
+        params = {"c": str(claim_id), "to": str(to), "at": _now(), "by": actor or os_user(),
+                  "v": int(expected_version)}
+        if params["v"] == 0:
+            rows = self._db.execute(
+                "INSERT INTO assignments (claim_id, assigned_to, assigned_at, assigned_by, version) "
+                "VALUES (:c, :to, :at, :by, 1) ON CONFLICT DO NOTHING RETURNING version", params)
+        else:
+            rows = self._db.execute(
+                "UPDATE assignments SET assigned_to = :to, assigned_at = :at, assigned_by = :by, "
+                "version = version + 1 WHERE claim_id = :c AND version = :v RETURNING version", params)
+        if rows:
+            return int(rows[0][0])
+        last = self._db.execute("SELECT assigned_to, assigned_by, assigned_at, version FROM assignments "
+                                "WHERE claim_id = :c", {"c": params["c"]})
+        if not last:
+            raise StoreError(f"the claim is not taken by anyone (you read version {expected_version}); nothing was "
+                             "written: reload the worklist and try again")
+        to_now, by, when, version = last[0]
+        raise StoreError(f"the claim was given to {to_now} by {by} at {when} (version {version}; you read version "
+                         f"{expected_version}); nothing was written: reload the worklist and try again")
 
     def adjudications(self, claim_ids: Sequence[str]) -> pd.DataFrame:
         """The stored claim loops (`claim_payments`) of these claims, with their payment's `payment_date`."""
