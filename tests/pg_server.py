@@ -76,6 +76,7 @@ class PgServer:
     folder: Path
     passfile: Path
     made: list[str] = field(default_factory=list)
+    logins: int = 0
 
     def url(self, database: str, user: str = SUPERUSER, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://{user}@127.0.0.1:{self.port}/{database}"
@@ -86,6 +87,18 @@ class PgServer:
 
         return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
                                passfile=str(self.passfile), autocommit=True)
+
+    def login(self, member_of: str) -> str:
+        """A new login role (a person), member of `member_of`, its password in the session's password file;
+        returns its name (roles are the server's: one per call)."""
+        self.logins += 1
+        name = f"person_{self.logins}_{os.getpid()}"
+        password = os.urandom(9).hex()
+        with self.admin() as conn:
+            conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE {member_of}")
+        with self.passfile.open("a") as f:
+            f.write(f"127.0.0.1:{self.port}:*:{name}:{password}\n")
+        return name
 
     def create_database(self, template: str = "template0") -> str:
         """A new database (a copy of `template`), named uniquely; returns its name."""

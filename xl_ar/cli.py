@@ -651,6 +651,33 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if found.ok else 1
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    """`xl-ar store setup`: make the team store's roles and grants (a superuser, once); `migrate`: bring the store
+    to this xl-ar's schema (the admin role); `grants`: print the SQL of the grants (to review or run by hand)."""
+    from xl_ar import roles
+    from xl_ar.store import SCHEMA_VERSION, Store
+
+    if args.store_command == "grants":
+        for sql in [*roles.setup_sql(), *roles.grants_sql(args.schema)]:
+            print(sql + ";")
+        return 0
+    settings = _settings(args)
+    setup = args.store_command == "setup"
+    if setup and "://" not in str(settings.store):
+        raise InputError("roles are a team store's: give --store postgresql://user@host/db (a superuser, or the "
+                         "database's owner with CREATEROLE)")
+    with Store.open(settings.store, setup_roles=setup) as store:
+        store.audit("store", command=args.store_command, schema=SCHEMA_VERSION)
+        location = store.location
+    if setup:
+        print(f"{location}: schema {SCHEMA_VERSION}; roles {', '.join(roles.ROLES.values())} granted "
+              "(docs/team-store.md). Give each person a login in one role, e.g. in psql:\n"
+              f"  CREATE ROLE ana LOGIN PASSWORD '...' IN ROLE {roles.SPECIALIST};")
+    else:
+        print(f"{location}: schema {SCHEMA_VERSION}")
+    return 0
+
+
 def cmd_map_suggest(args: argparse.Namespace) -> int:
     """Propose a column map for an export (and, with --write, keep it in practice.json beside the file)."""
     import json
@@ -1472,6 +1499,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("address", help="sftp://user@host[:port] or postgresql://user@host[:port]/db (no password)")
     p.add_argument("--stdin", action="store_true", help="read the password from standard input (set)")
     p.set_defaults(func=cmd_credentials)
+
+    p = sub.add_parser("store", help="the team store on PostgreSQL: set up its roles, migrate it, print its grants")
+    store_sub = p.add_subparsers(dest="store_command", required=True, metavar="STORE_COMMAND")
+    q = store_sub.add_parser("setup", help="make the specialist, manager and admin roles and grant them (run once "
+                             "by a superuser or the database's owner with CREATEROLE)")
+    q.add_argument("--store", help="database URL (default: the store setting)")
+    q.set_defaults(func=cmd_store)
+    q = store_sub.add_parser("migrate", help="bring the store to this xl-ar's schema (the admin role)")
+    q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_store)
+    q = store_sub.add_parser("grants", help="print the SQL that makes the roles and grants them")
+    q.add_argument("--schema", default="public", help="the schema the store's tables are in (default: public)")
+    q.set_defaults(func=cmd_store)
 
     p = sub.add_parser("synth", help="write a synthetic practice folder (deterministic for a seed)")
     p.add_argument("--out", required=True, help="folder to write")

@@ -48,7 +48,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from xl_ar import credentials, settings, tables
+from xl_ar import credentials, roles, settings, tables
 from xl_ar.errors import StoreError
 from xl_ar.keys import KEY_COLUMNS, payment_key_columns
 from xl_ar.privacy import IDENTIFIER_COLUMNS, private_file
@@ -371,6 +371,8 @@ class _SQLAlchemy:
             def _begin(conn: Any) -> None:
                 conn.exec_driver_sql("BEGIN")
 
+        self.where = url.split("@")[-1]
+        self.user = address.username or "(default)"
         self.conn = self.engine.connect()
         self._depth = 0
         if self.dialect == "sqlite":
@@ -399,21 +401,44 @@ class _SQLAlchemy:
                 self.executemany(_insert_sql(table, columns), rows)
                 return
             driver = self.conn.connection.driver_connection
-            with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[c] for c in columns])
+            try:
+                with driver.cursor() as cursor, \
+                        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
+            except Exception as e:
+                refused = self._refused(e)
+                if refused is not None:
+                    raise refused from None
+                raise
 
     @contextmanager
     def _statement(self) -> Iterator[None]:
-        """Outside a transaction a statement commits (or, failing, rolls back) on its own."""
+        """Outside a transaction a statement commits (or, failing, rolls back) on its own. A statement the
+        server refuses for the user's role becomes a `StoreError` saying which role does it."""
         try:
             yield
-        except BaseException:
+        except BaseException as e:
             if not self._depth:
                 self.conn.rollback()
+            refused = self._refused(e)
+            if refused is not None:
+                raise refused from None
             raise
         if not self._depth:
             self.conn.commit()
+
+    def _refused(self, error: BaseException) -> StoreError | None:
+        """A `StoreError` for a statement the server refused for lack of privilege (SQLSTATE 42501: a grant or a
+        row policy of `xl_ar.roles`), else None. The server's message names a table or column, never a value."""
+        from xl_ar import roles
+
+        cause = getattr(error, "orig", None) or error
+        if getattr(cause, "sqlstate", None) != "42501":
+            return None
+        said = getattr(getattr(cause, "diag", None), "message_primary", None) or "permission denied"
+        return StoreError(f"{self.where}: the database refused user {self.user}: {said}; {roles.needs(said)}; "
+                          "nothing was changed")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -451,7 +476,7 @@ def _ddl(sql: str, dialect: str) -> str | None:
 class Store:
     """The persistent store. `Store.open()` for the default file, `Store.open(path_or_url)` otherwise."""
 
-    def __init__(self, backend: Backend, location: str):
+    def __init__(self, backend: Backend, location: str, setup_roles: bool = False):
         if backend.dialect not in _AUTO_ID:
             backend.close()
             raise StoreError(f"{location}: the store runs on {' and '.join(sorted(_AUTO_ID))}, "
@@ -459,20 +484,25 @@ class Store:
         self._db = backend
         self.location = location
         try:
-            self._migrate()
+            if setup_roles:
+                self._setup_roles()
+            self._migrate(granting=setup_roles)
         except BaseException:
             backend.close()
             raise
 
     @classmethod
-    def open(cls, where: str | Path | None = None) -> Store:
+    def open(cls, where: str | Path | None = None, setup_roles: bool = False) -> Store:
         """A SQLite file path (created on first use) or a SQLAlchemy database URL; by default the
-        `store` setting (`xl_ar.settings`)."""
+        `store` setting (`xl_ar.settings`). `setup_roles` (a PostgreSQL store, opened by a superuser or the
+        database's owner): make the roles of `xl_ar.roles`, give the tables to the admin role and grant the others."""
         if where is None:
             where = settings.resolve().store
         text = str(where)
         if "://" in text:
-            return cls(_SQLAlchemy(text), text.split("@")[-1])
+            return cls(_SQLAlchemy(text), text.split("@")[-1], setup_roles)
+        if setup_roles:
+            raise StoreError(f"{Path(text).name}: roles are a team store's (PostgreSQL); an SQLite file has none")
         return cls(_SQLite(Path(text)), Path(text).name)
 
     def close(self) -> None:
@@ -493,17 +523,24 @@ class Store:
             return 0
         return int(rows[0][0]) if rows else 0
 
-    def _migrate(self) -> None:
+    def _migrate(self, granting: bool = False) -> None:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.location}: the store was written by a newer xl-ar (schema {version}, this one "
                              f"knows {SCHEMA_VERSION}); upgrade xl-ar")
+        admin = True if granting else self._admin()  # setting roles up: a new store's tables are made by the admin
+        if version < SCHEMA_VERSION and admin is False:
+            raise StoreError(f"{self.location}: the store is at schema {version} and this xl-ar needs schema "
+                             f"{SCHEMA_VERSION}; only the admin role migrates it: ask your admin to run "
+                             "`xl-ar store migrate` (nothing was changed)")
         for step in range(version, SCHEMA_VERSION):
             with self._db.transaction():
                 # one migrator at a time, and the version read again under the lock: several specialists opening
                 # a new or older team store at once must not run a step twice (SQLite's BEGIN IMMEDIATE is the lock)
                 if self._db.dialect == "postgresql":
                     self._db.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _MIGRATION_LOCK})
+                if admin:  # a store with roles: its tables stay the admin role's, whoever of its members migrates
+                    self._db.execute(f"SET LOCAL ROLE {roles.ADMIN}")
                 if self._version_now() > step:
                     continue
                 for sql in MIGRATIONS[step]:
@@ -514,6 +551,42 @@ class Store:
                     self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', :v)", {"v": "1"})
                 else:
                     self._db.execute("UPDATE meta SET value = :v WHERE key = 'schema_version'", {"v": str(step + 1)})
+        if admin and (granting or version < SCHEMA_VERSION):  # a new step's tables granted as the others need
+            with self._db.transaction():
+                self._db.execute(f"SET LOCAL ROLE {roles.ADMIN}")
+                schema = self._db.execute("SELECT current_schema()")[0][0]
+                for sql in roles.grants_sql(schema):
+                    self._db.execute(sql)
+
+    def _admin(self) -> bool | None:
+        """None when the store has no roles (SQLite, or PostgreSQL tables not owned by the admin role of
+        `xl_ar.roles`); else whether the user is the admin role or one of its members (a superuser is)."""
+        if self._db.dialect != "postgresql":
+            return None
+        rows = self._db.execute(
+            "SELECT pg_has_role(:admin, 'MEMBER') FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = 'meta' AND tableowner = :admin", {"admin": roles.ADMIN})
+        return bool(rows[0][0]) if rows else None
+
+    def _setup_roles(self) -> None:
+        """Make the roles (when missing), let the admin role create tables in the store's schema and give it the
+        tables already there; `_migrate` then migrates as the admin role and grants. Needs a superuser or the
+        database's owner with CREATEROLE."""
+        if self._db.dialect != "postgresql":
+            raise StoreError(f"{self.location}: roles are a team store's (PostgreSQL), not {self._db.dialect}'s")
+        with self._db.transaction():
+            for sql in roles.setup_sql():
+                self._db.execute(sql)
+            if not self._db.execute("SELECT pg_has_role(:a, 'MEMBER')", {"a": roles.ADMIN})[0][0]:
+                self._db.execute(f"GRANT {roles.ADMIN} TO CURRENT_USER")
+            schema = self._db.execute("SELECT current_schema()")[0][0]
+            quoted = '"' + schema.replace('"', '""') + '"'
+            self._db.execute(f"GRANT USAGE, CREATE ON SCHEMA {quoted} TO {roles.ADMIN}")
+            owned = self._db.execute("SELECT tablename FROM pg_tables WHERE schemaname = :s AND tableowner <> :a",
+                                     {"s": schema, "a": roles.ADMIN})
+            for (table,) in owned:
+                if table in roles.TABLE_GRANTS:
+                    self._db.execute(f"ALTER TABLE {quoted}.{table} OWNER TO {roles.ADMIN}")
 
     def _version_now(self) -> int:
         """The schema version inside a transaction (on PostgreSQL a failed read would abort it: look first)."""
