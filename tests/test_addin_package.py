@@ -386,3 +386,15 @@ def test_vba_lines_and_help_texts_stay_within_excels_limits(vba):
             assert len(line) <= 1023, module.name  # the VBA editor's longest physical line
     for description, _, arguments in describe_calls(vba.module("ThisWorkbook").source).values():
         assert 0 < len(description) <= 255 and all(0 < len(a) <= 255 for a in arguments)  # MacroOptions limits
+
+
+def test_xl_ar_addin_build_refuses_a_file_where_its_folder_should_be(tmp_path, capsys):
+    from xl_ar.cli import main
+
+    # `--out dist/xl_ar.xlam` (the file itself) instead of `--out dist`: an input error, the file untouched
+    target = tmp_path / "xl_ar.xlam"
+    target.write_bytes(b"an older build")
+    assert main(["addin", "build", "--out", str(target)]) == 2
+    said = capsys.readouterr().err
+    assert "--out xl_ar.xlam is a file" in said and "unexpected" not in said
+    assert target.read_bytes() == b"an older build"

@@ -584,7 +584,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_addin_build(args: argparse.Namespace) -> int:
     from xl_ar.addin import package
 
-    path = package.build(Path(args.out))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out.name} is a file: give the folder to write {package.ADDIN_FILE} into "
+                         "(e.g. --out dist)")
+    path = package.build(out)
     print(f"Built {path} ({path.stat().st_size:,} bytes)")
     return 0
 
