@@ -513,3 +513,24 @@ def test_the_database_user_is_covered_by_the_event_hash(pg_url):
         s._db.execute("UPDATE audit_events SET db_user = 'someone_else'")
         found = audit.verify(s)
     assert not found.ok and "edited" in found.problem
+
+
+def test_events_chained_before_step_10_keep_their_hash_and_new_ones_chain_on(store_at):
+    # an event written at schema 9 (no db_user) verifies after the upgrade; the next event (with db_user on
+    # PostgreSQL) links to it
+    from xl_ar import audit
+
+    db = old_store(store_at, 9)
+    fields = {"at": "2026-09-01T10:00:00+00:00", "actor": "ana", "action": "import", "detail": "{}", "result": "ok",
+              "message": "", "prev_hash": ""}
+    fields["event_hash"] = audit.event_hash(fields)
+    db.execute("INSERT INTO audit_events (at, actor, action, detail, result, message, prev_hash, event_hash) "
+               "VALUES (:at, :actor, :action, :detail, :result, :message, :prev_hash, :event_hash)", fields)
+    db.execute("INSERT INTO meta (key, value) VALUES ('audit_head', :v)", {"v": f"1:{fields['event_hash']}"})
+    db.close()
+    with Store.open(store_at) as s:
+        s.audit("reconcile", actor="ben")
+        found = audit.verify(s)
+        events = s.audit_events()
+    assert found.ok and found.chained == 2
+    assert events["db_user"].isna().tolist() == [True, "://" not in store_at]
