@@ -464,11 +464,13 @@ def _exception_rows(result) -> list[dict]:
         return format_cents(int(value)) if money else value
 
     ordered = result.exceptions.sort_values(["priority", "kind"], ascending=[False, True], kind="stable")
+    extra = [c for c in ("assigned_to", "assignment_version") if c in ordered.columns]  # who works it, if known
     return [{"kind": r["kind"], "claim_id": plain(r["claim_id"]), "payment_id": plain(r["payment_id"]),
              "trace_number": plain(r["trace_number"]), "expected": plain(r["expected"], True),
              "actual": plain(r["actual"], True), "variance": plain(r["variance"], True),
              "category": plain(r["category"]), "next_action": plain(r["next_action"]),
-             "priority": plain(float(r["priority"]))} for r in ordered.to_dict("records")]
+             "priority": plain(float(r["priority"])), **{c: plain(r[c]) for c in extra}}
+            for r in ordered.to_dict("records")]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
