@@ -137,3 +137,19 @@ def test_two_processes_taking_the_same_claim_at_once_one_wins_the_other_is_refus
     assert sorted(codes.values()) == [0, 2]  # one took it (exit 0), the other was refused (exit 2)
     winner = next(name for name, code in codes.items() if code == 0)
     assert taken(pg_url) == [["C1", winner, winner, 1]]
+
+
+def test_the_reconciliation_workbook_shows_who_has_a_claim_and_its_version(tmp_path, monkeypatch):
+    import openpyxl
+
+    practice = practice_with_eras(tmp_path / "practice", PAYERS, CLAIMS, {"denial.835": DENIAL})
+    store = str(tmp_path / "s.sqlite")
+    monkeypatch.setattr(audit, "os_user", lambda: "carla")
+    assign(store, "C2")
+    out = tmp_path / "rec.xlsx"
+    assert main(["reconcile", "--practice", str(practice), "--store", store, "--out", str(out), "--quiet"]) == 0
+    rows = list(openpyxl.load_workbook(out)["Worklist"].iter_rows(values_only=True))
+    at = next(i for i, r in enumerate(rows) if "Assigned to" in r)
+    header = rows[at]
+    c2 = next(r for r in rows[at + 1:] if "C2" in r)
+    assert (c2[header.index("Assigned to")], c2[header.index("Assignment version")]) == ("carla", 1)
