@@ -25,8 +25,8 @@ NS = {"ct": "http://schemas.openxmlformats.org/package/2006/content-types",
       "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
       "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "ui": "http://schemas.microsoft.com/office/2006/01/customui"}
-BUTTONS = ["Import remittances", "Reconcile", "Worklist", "Add note", "Import notes", "Mark appealed", "Build report",
-           "Patient statements", "Verify eligibility", "Scrub claims", "Settings", "Help"]
+BUTTONS = ["Import remittances", "Reconcile", "Worklist", "Add note", "Import notes", "Mark appealed", "Take claim",
+           "Build report", "Patient statements", "Verify eligibility", "Scrub claims", "Settings", "Help"]
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def test_every_ribbon_sub_checks_for_a_workbook_and_runs_an_importable_entry_poi
         assert callable(getattr(importlib.import_module(module), function)), f"{module}.{function}"
     assert sorted(f for _, f in targets) == ["add_note", "build_report", "help", "import_notes", "import_remittances",
                                              "mark_appealed", "patient_statements", "reconcile", "scrub_claims",
-                                             "settings", "verify_eligibility", "worklist"]
+                                             "settings", "take_claim", "verify_eligibility", "worklist"]
 
 
 # --- the VBA project ---------------------------------------------------------------------------------------------

@@ -172,3 +172,42 @@ def test_summary_counts_rows_and_dollars_at_stake_per_specialist():
     # ana: ranks 1 and 3, both denied (expected counts): 100.00 + 50.00 = 150.00; ben: underpaid, |variance| 15.00
     assert out.to_dict("records") == [{"assigned_to": "ana", "rows": 2, "dollars": 15000},
                                       {"assigned_to": "ben", "rows": 1, "dollars": 1500}]
+
+
+# -- stored assignments over the computed split (`with_stored`) ------------------------------------------------
+
+def stored(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    """Stored assignments as `Store.assignments` reads them: (claim, taker, version)."""
+    return pd.DataFrame({"claim_id": [c for c, _, _ in rows], "assigned_to": [t for _, t, _ in rows],
+                         "assigned_at": ["2026-11-30T09:00:00Z"] * len(rows),
+                         "assigned_by": [t for _, t, _ in rows], "version": [v for _, _, v in rows]})
+
+
+def test_a_taken_claim_shows_its_taker_over_the_computed_split():
+    # round robin gives C001 ana, C002 ben, C003 ana; carla took C002 (version 1), ben was handed C003 (version 2)
+    split = assignments.assign(worklist(["P1", "P2", "P3"]), None, policy("round_robin", "ana; ben"))
+    out = assignments.with_stored(split, stored([("C002", "carla", 1), ("C003", "ben", 2)]))
+    assert out.assigned_to.tolist() == ["ana", "carla", "ben"]
+
+
+def test_the_version_column_is_the_stored_version_and_0_for_a_claim_nobody_took():
+    out = assignments.with_stored(worklist(["P1", "P2"]), stored([("C002", "carla", 3)]))
+    assert out.assignment_version.tolist() == [0, 3]
+
+
+def test_without_a_split_only_taken_claims_show_a_name():
+    # assign_by off: no computed assigned_to; C001 taken by ana, C002 nobody's
+    out = assignments.with_stored(worklist(["P1", "P2"]), stored([("C001", "ana", 1)]))
+    assert out.assigned_to.tolist() == ["ana", None]
+
+
+def test_a_row_without_a_claim_keeps_the_split_and_version_0():
+    # a bank item (no claim id) goes round-robin to ben; nothing stored can name it
+    split = assignments.assign(worklist(["P1", None], claims=["C001", None]), None, policy("round_robin", "ana; ben"))
+    out = assignments.with_stored(split, stored([("C001", "carla", 1)]))
+    assert out[["assigned_to", "assignment_version"]].values.tolist() == [["carla", 1], ["ben", 0]]
+
+
+def test_stored_assignments_of_claims_not_on_the_worklist_add_no_rows():
+    out = assignments.with_stored(worklist(["P1"]), stored([("C999", "ana", 1)]))
+    assert (len(out), out.assigned_to.tolist()) == (1, [None])

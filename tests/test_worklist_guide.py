@@ -177,6 +177,25 @@ def test_the_report_content_assigns_the_whole_worklist_before_its_top_rows(pract
     assert data.specialists.rows.tolist() == [-(-len(result.worklist()) // 2), len(result.worklist()) // 2]
 
 
+def test_the_report_shows_a_taken_claim_under_its_taker_over_the_split(practice_small):
+    from xl_ar.practice import load_practice
+    from xl_ar.reconcile import reconcile_tables
+
+    practice = load_practice(practice_small)
+    remitted, _ = practice.remittances()
+    result = reconcile_tables(practice.all_tables(), remitted, practice.as_of(), None)
+    second = result.worklist().claim_id.dropna().iloc[1]  # a claim round robin gives ben or ana; carla took it
+    taken = pd.DataFrame({"claim_id": [second], "assigned_to": ["carla"], "assigned_at": ["2026-11-30T09:00:00Z"],
+                          "assigned_by": ["carla"], "version": [1]})
+    data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"), remitted,
+                         result, practice.as_of(), "Test", key=b"k" * 32,
+                         policy=Policy(assign_by="round_robin", specialists="ana; ben"), taken=taken)
+    # one row is carla's; the split keeps the others: carla 1 row, ana and ben the rest
+    assert data.specialists.set_index("assigned_to").rows.to_dict()["carla"] == 1
+    assert data.specialists.rows.sum() == len(result.worklist())
+    assert "assignment_version" not in data.worklist.columns
+
+
 # -- the ribbon -----------------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -224,18 +224,23 @@ def _write_exceptions(book, name: str, first_line: str, frame, links: tuple[str,
 
 
 def _assigned(settings: Settings, data: dict, work):
-    """The worklist with `assigned_to` when the policy splits it (`xl_ar.assignments`), and, when the OS user is a
-    configured specialist, only their rows; with the words the message adds ("" when not split)."""
+    """The worklist with `assigned_to`: the claim's stored taker (Take claim, `xl-ar assign`), else the policy's
+    split (`xl_ar.assignments`), and `assignment_version`, the version Take claim sends back; when the OS user is
+    a configured specialist, only their rows; with the words the message adds ("" when nothing is assigned)."""
     from xl_ar import assignments
     from xl_ar.audit import os_user
 
     policy = settings.policy()
-    if policy.assign_by == "off":
-        return work, ""
-    work = assignments.assign(work, data["claims"], policy, data["payers"])
-    me = assignments.find(policy, os_user())
-    if me is None:
+    with Store.open(settings.store) as store:
+        stored = store.assignments()
+    if policy.assign_by != "off":
+        work = assignments.assign(work, data["claims"], policy, data["payers"])
+    work = assignments.with_stored(work, stored)
+    me = assignments.find(policy, os_user()) if policy.assign_by != "off" else None
+    if me is None and policy.assign_by != "off":
         return work, f" Assigned by {policy.assign_by.replace('_', ' ')} (column assigned_to)."
+    if me is None:
+        return work, " The claims taken show who has them (column assigned_to)." if len(stored) else ""
     mine = work[work[assignments.COLUMN] == me]
     return mine, f" Showing your {len(mine):,} of {len(work):,} rows (assigned to {me})."
 
@@ -490,6 +495,48 @@ def mark_appealed(book=None) -> str:
     return _done(book, "Mark appealed", message)
 
 
+def _selected_version(book) -> int:
+    """The `assignment_version` on the selected Worklist row (0 when the sheet has no such column or the cell is
+    empty: the sheet was written when nobody had the claim)."""
+    from xl_ar import assignments
+
+    sheet = book.sheets[WORKLIST_SHEET]
+    header = _header(sheet, WORKLIST_HEADER_ROW)
+    if assignments.VERSION not in header:
+        return 0
+    cell = f"{_column_letter(header.index(assignments.VERSION) + 1)}{int(book.selection.row)}"
+    block = sheet.range(cell).options(ndim=2).value or [[None]]
+    value = block[0][0] if block[0] else None
+    try:
+        return int(float(value)) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        raise InputError("the selected row's assignment_version is not a number: press Worklist again") from None
+
+
+def take_claim(book=None) -> str:
+    """**Take claim**: give the claim of the selected Worklist row to you (the OS user), at the assignment version
+    that row shows; refused, nothing changed, when someone took or handed over the claim since the sheet was
+    written (press Worklist to see who has it). One audit event, without the claim id."""
+    from xl_ar.audit import os_user
+    from xl_ar.errors import StoreError
+
+    book = _caller(book)
+    try:
+        claim = _selected_claim(book, "only a claim can be taken")
+        seen = _selected_version(book)
+        settings = _settings(book)
+        me = os_user()
+        with Store.open(settings.store) as store:
+            try:
+                version = store.assign(claim, me, seen, actor=me)
+            except StoreError as e:
+                raise InputError(f"Not taken: {e}") from None
+            store.audit("assign", changed=1, handed_over=int(seen > 0), version=version, via="ribbon")
+    except InputError as e:
+        return _done(book, "Take claim", str(e), "error")
+    return _done(book, "Take claim", f"The claim is yours now (version {version}); press Worklist to refresh.")
+
+
 def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
     imported remittances, written next to the workbook (or to the `report_folder` setting)."""
@@ -665,6 +712,9 @@ BUTTON_HELP = {
     "Mark appealed": "Opens a filed appeal, dated today, for the claim of the selected Worklist row (denied, "
                      "partially denied or underpaid) at its next level, by the method typed right of the row "
                      "(portal when empty), and shows its deadline; the next 835 for the claim closes it.",
+    "Take claim": "Gives the claim of the selected Worklist row to you, as that row showed it (its "
+                  "assignment_version); refused when someone took it since the sheet was written: press Worklist "
+                  "to see who has it.",
     "Build report": "Writes the de-identified management report workbook (aging, KPIs, denials, reconciliation) "
                     "beside this workbook.",
     "Verify eligibility": "Checks the claims against the 271 eligibility responses of the practice folder and "

@@ -14,6 +14,10 @@ alphabet; `assign_by` says how (`xl_ar.policy.Policy`):
   the priority.
 - `off`: no assignment (no `assigned_to` column).
 
+A claim a specialist took (`xl-ar assign`, the ribbon's Take claim) is stored with a version (`Store.assign`,
+optimistic locking): `with_stored` puts the taker in `assigned_to` over the computed split, and the version in
+`assignment_version`, so a sheet or a later command states which version its user saw.
+
 The same input always gives the same assignment. Only the specialist's name is added: the patient name is read
 to pick the letter and never leaves this module.
 """
@@ -31,6 +35,8 @@ from xl_ar.policy import Policy
 
 COLUMN = "assigned_to"
 """The column `assign` adds: the specialist's name."""
+VERSION = "assignment_version"
+"""The column `with_stored` adds: the stored assignment's version (0: nobody took the claim)."""
 SOURCE = "setting specialists"
 """Where a bad `specialists` entry was found (errors name it)."""
 
@@ -160,6 +166,31 @@ def assign(worklist: pd.DataFrame, claims: pd.DataFrame | None, policy: Policy,
         who[ranked] = free[np.arange(len(ranked)) % len(free)]
     out = worklist.copy()
     out[COLUMN] = who
+    return out
+
+
+def with_stored(worklist: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """`worklist` with `assigned_to` the person a claim was stored as taken by or handed to (`Store.assignments`),
+    else the computed split already in `assigned_to` (`assign`), else empty (`assign_by` off), and
+    `assignment_version` the stored version, 0 for a claim nobody took.
+
+    Why: a stored assignment is a person's decision (took the claim, handed it over), which the computed split
+    must not undo; the version is what the user saw, so their next change is refused if someone changed the
+    claim since (`Store.assign`). Rows without a claim (bank or payment items) keep the split and version 0."""
+    out = worklist.copy()
+    n = len(out)
+    split = out[COLUMN].to_numpy(dtype=object) if COLUMN in out.columns else np.full(n, None, dtype=object)
+    if "claim_id" in out.columns and len(stored):
+        by_claim = stored.drop_duplicates("claim_id").set_index("claim_id")
+        claim = out["claim_id"].astype("string").to_numpy(dtype=object)
+        taker = by_claim["assigned_to"].reindex(claim).to_numpy(dtype=object)
+        version = pd.to_numeric(by_claim["version"].reindex(claim), errors="coerce").fillna(0).to_numpy("int64")
+    else:
+        taker = np.full(n, None, dtype=object)
+        version = np.zeros(n, dtype="int64")
+    taken = pd.notna(taker)
+    out[COLUMN] = pd.Series(np.where(taken, taker, split), index=out.index, dtype=object)  # None: nobody's
+    out[VERSION] = pd.Series(version, index=out.index, dtype="int64")
     return out
 
 

@@ -83,6 +83,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _version(text: str) -> int:
+    """A version a user saw: a whole number, 0 or more (0: nobody had taken the claim)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or more")
+    return value
+
+
 NO_RESPONSIBILITY = _ledger.NO_RESPONSIBILITY
 """What a claims file that does not say who owes its balances is told (the reader's own warning)."""
 
@@ -389,28 +400,37 @@ def _followup_view(settings: Settings, result, as_of: dt.date):
 
 
 def _assigned(settings: Settings, practice, result, specialist: str | None):
-    """The reconciliation with `assigned_to` on every exception when the policy splits the worklist, and only
-    `specialist`'s rows when one is named; with the worklist's rows and dollars per specialist (None when not
-    split). Raises `SettingsError` for a bad specialists setting or a name that is not a configured specialist."""
+    """The reconciliation with `assigned_to` on every exception: the claim's stored taker (`xl-ar assign`), else
+    the policy's split (empty when not split), and `assignment_version`; only `specialist`'s rows when one is
+    named; with the worklist's rows and dollars per specialist (None when not split and nobody took a claim).
+    Raises `SettingsError` for a bad specialists setting or a name that is neither a configured specialist nor
+    someone who took a claim."""
     from xl_ar import assignments
     from xl_ar.errors import SettingsError
     from xl_ar.reconcile import Reconciliation
+    from xl_ar.store import Store
 
     policy = settings.policy()
-    if policy.assign_by == "off":
+    with Store.open(settings.store) as store:
+        stored = store.assignments()
+    if policy.assign_by == "off" and stored.empty:
         if specialist:
             raise SettingsError("--specialist needs the worklist split among specialists (setting assign_by: payer, "
-                                "alphabet or round_robin)")
+                                "alphabet or round_robin) or claims taken with `xl-ar assign`")
         return result, None
-    tables_ = practice.all_tables()
-    assigned = Reconciliation(assignments.assign(result.exceptions, tables_["claims"], policy, tables_.get("payers")),
-                              result.as_of, result.stats)
-    shares = assignments.summary(assigned.worklist())
+    exceptions = result.exceptions
+    if policy.assign_by != "off":
+        tables_ = practice.all_tables()
+        exceptions = assignments.assign(exceptions, tables_["claims"], policy, tables_.get("payers"))
+    assigned = Reconciliation(assignments.with_stored(exceptions, stored), result.as_of, result.stats)
+    shares = assignments.summary(assigned.worklist()[lambda w: w[assignments.COLUMN].notna()])
     if specialist:
-        me = assignments.find(policy, specialist)
+        takers = {str(t).lower(): str(t) for t in stored["assigned_to"]}
+        me = assignments.find(policy, specialist) or takers.get(specialist.strip().lower())
         if me is None:
-            names = ", ".join(s.name for s in assignments.configured(policy))
-            raise SettingsError(f"{specialist[:40]} is not one of the specialists ({names})", source="--specialist")
+            names = ", ".join(s.name for s in assignments.configured(policy)) or "nobody is configured"
+            raise SettingsError(f"{specialist[:40]} is not one of the specialists ({names}) and took no claim",
+                                source="--specialist")
         mine = assigned.exceptions[assigned.exceptions[assignments.COLUMN] == me].reset_index(drop=True)
         assigned = Reconciliation(mine, result.as_of, result.stats)
     return assigned, shares
@@ -444,11 +464,13 @@ def _exception_rows(result) -> list[dict]:
         return format_cents(int(value)) if money else value
 
     ordered = result.exceptions.sort_values(["priority", "kind"], ascending=[False, True], kind="stable")
+    extra = [c for c in ("assigned_to", "assignment_version") if c in ordered.columns]  # who works it, if known
     return [{"kind": r["kind"], "claim_id": plain(r["claim_id"]), "payment_id": plain(r["payment_id"]),
              "trace_number": plain(r["trace_number"]), "expected": plain(r["expected"], True),
              "actual": plain(r["actual"], True), "variance": plain(r["variance"], True),
              "category": plain(r["category"]), "next_action": plain(r["next_action"]),
-             "priority": plain(float(r["priority"]))} for r in ordered.to_dict("records")]
+             "priority": plain(float(r["priority"])), **{c: plain(r[c]) for c in extra}}
+            for r in ordered.to_dict("records")]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -1147,6 +1169,8 @@ def cmd_appeals_open(args: argparse.Namespace) -> int:
 
 
 def _change_appeal(args: argparse.Namespace, status: str, day: dt.date, method: str | None = None) -> int:
+    """Change a stored appeal's status at the version the user saw (`--seen-version`, else the one read now):
+    refused, nothing changed, when someone changed the appeal since (optimistic locking)."""
     from xl_ar import appeals
     from xl_ar.errors import ArgumentError, StoreError
     from xl_ar.store import Store
@@ -1154,9 +1178,10 @@ def _change_appeal(args: argparse.Namespace, status: str, day: dt.date, method: 
     settings = _settings(args)
     with Store.open(settings.store) as store:
         current = _stored_appeal(store, args.appeal_id)
+        seen = int(current["version"]) if args.seen_version is None else args.seen_version
         try:
             changes = appeals.transition(current, status, day, method)
-            version = store.change_appeal(current["appeal_id"], int(current["version"]), **changes)
+            version = store.change_appeal(current["appeal_id"], seen, **changes)
         except (ArgumentError, StoreError) as e:
             raise InputError(f"{e}; nothing was changed") from None
         store.audit("appeals", command=status, changed=1, level=str(current["level"]), status=status,
@@ -1214,6 +1239,37 @@ def cmd_appeals_close(args: argparse.Namespace) -> int:
         store.audit("appeals", command="close", closed=len(closed.closed), outcomes=closed.counts(),
                     conflicts=closed.conflicts)
     print(closed.summary() + ".")
+    return 0
+
+
+# -- issue 16: worklist assignment (core in xl_ar.assignments; docs/worklist.md) ---------------------------------
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    """Give a worklist claim to a person (default: you, the OS user) at the version the user saw (`--seen-version`,
+    else the one read now); a version someone changed since is refused, nothing changed. One audit event per
+    change, without the claim id."""
+    from xl_ar import audit
+    from xl_ar.errors import StoreError
+    from xl_ar.store import Store
+
+    settings = _settings(args)
+    me = audit.os_user()
+    to = (args.to or me).strip()
+    if not to:
+        raise InputError("--to needs a name (the person who works the claim); nothing was changed")
+    with Store.open(settings.store) as store:
+        if args.seen_version is None:
+            current = store.assignments()
+            row = current[current["claim_id"] == args.claim_id]
+            seen = int(row["version"].iloc[0]) if len(row) else 0
+        else:
+            seen = args.seen_version
+        try:
+            version = store.assign(args.claim_id, to, seen, actor=me)
+        except StoreError as e:
+            raise InputError(f"{e}; nothing was changed") from None
+        store.audit("assign", changed=1, handed_over=int(seen > 0), version=version)
+    print(f"The claim is now {to}'s (version {version})")
     return 0
 
 
@@ -1708,6 +1764,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the counts as JSON")
     q.set_defaults(func=cmd_claim_status_show)
 
+    p = sub.add_parser("assign", help="give a worklist claim to a person (default: you); refused when someone "
+                       "changed it since the version you saw")
+    p.add_argument("claim_id", metavar="CLAIM_ID")
+    p.add_argument("--to", help="who works the claim (default: you, the OS user)")
+    p.add_argument("--seen-version", type=_version, default=None, metavar="N",
+                   help="the assignment version you saw (column assignment_version; 0: nobody had taken it); "
+                   "default: the one stored now")
+    p.add_argument("--store", help="store file or database URL (default: the store setting)")
+    p.set_defaults(func=cmd_assign)
+
     p = sub.add_parser("appeals", help="appeals of denied and underpaid claims: open, file, withdraw, show, close")
     ap = p.add_subparsers(dest="appeals_command", required=True, metavar="APPEALS_COMMAND")
     q = ap.add_parser("open", help="open an appeal of a claim from its worklist row (denied, partially denied, "
@@ -1724,11 +1790,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("appeal_id", metavar="APPEAL_ID")
     q.add_argument("--date", type=_date, required=True, help="the day it was filed (YYYY-MM-DD)")
     q.add_argument("--method", choices=["portal", "mail", "fax", "email", "phone"], required=True)
+    q.add_argument("--seen-version", type=_version, default=None, metavar="N",
+                   help="the appeal's version you saw (e.g. in a sheet): refused if it changed since")
     q.add_argument("--store", help="store file or database URL (default: the store setting)")
     q.set_defaults(func=cmd_appeals_file)
     q = ap.add_parser("withdraw", help="withdraw a drafted or filed appeal")
     q.add_argument("appeal_id", metavar="APPEAL_ID")
     q.add_argument("--date", type=_date, default=None, help="the day (default: today)")
+    q.add_argument("--seen-version", type=_version, default=None, metavar="N",
+                   help="the appeal's version you saw (e.g. in a sheet): refused if it changed since")
     q.add_argument("--store", help="store file or database URL (default: the store setting)")
     q.set_defaults(func=cmd_appeals_withdraw)
     q = ap.add_parser("show", help="list the stored appeals")

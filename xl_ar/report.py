@@ -65,7 +65,7 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
                              months=months, phi=phi, write_offs=written_off, appeals=store.appeals(),
-                             followup_notes=store.notes(), policy=policy)
+                             followup_notes=store.notes(), policy=policy, taken=store.assignments())
         data = dataclasses.replace(data, patient_ar=statements.patient_aging(
             practice.table("claims"), store.statements(), as_of, policy or Policy(), store.read_table("placements")))
         management.write(out, data, password=password)

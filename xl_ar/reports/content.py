@@ -176,12 +176,12 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
           worklist_size: int = 100, write_offs: pd.DataFrame | None = None,
           appeals: pd.DataFrame | None = None, followup_notes: pd.DataFrame | None = None,
-          policy: Policy | None = None) -> ReportData:
+          policy: Policy | None = None, taken: pd.DataFrame | None = None) -> ReportData:
     """Compute the report. `snapshots` are earlier reports' figures (from the store); `write_offs` the
     write-offs by kind (`collections.write_offs`), shown on their own sheet when given; `appeals` the store's
     appeals (the Appeals sheet; none without); `followup_notes` the stored follow-up notes (`notes` table), of
     which the report shows only de-identified touch figures; `policy` how the worklist is split among
-    specialists."""
+    specialists; `taken` the claims specialists took (`Store.assignments`), shown as theirs over the split."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -249,9 +249,13 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     scorecard = _scorecard(claims, payers, cohort, by_payer, exceptions, as_of)
     work = result.worklist()
     specialists = None
-    if policy is not None and policy.assign_by != "off":  # who works each row: a specialist's name, never a patient's
-        work = assignments.assign(work, claims, policy, payers)
-        specialists = assignments.summary(work)
+    split = policy is not None and policy.assign_by != "off"
+    if split or (taken is not None and len(taken)):  # who works each row: a specialist's name, never a patient's
+        if split:
+            work = assignments.assign(work, claims, policy, payers)
+        if taken is not None:  # a claim someone took is theirs; the version is for the specialists' sheets
+            work = assignments.with_stored(work, taken).drop(columns=assignments.VERSION)
+        specialists = assignments.summary(work[work[assignments.COLUMN].notna()])
     work = work.head(worklist_size).copy()
     if phi:  # for internal use: the patient next to each claim
         if "patient_name" in claims.columns:

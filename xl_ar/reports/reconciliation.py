@@ -51,7 +51,9 @@ the tickler and the touches (a specialist's sheet: the outcome text is theirs)."
 HOW_TO_COLUMN = (guide.KEY, guide.HEADER, 7, 0, "link")
 """The link from each row to its kind's row of the Guide sheet (after the kind's name)."""
 ASSIGNED_COLUMN = ("assigned_to", "Assigned to", 11, 0, "text")
-"""Who works the row (`xl_ar.assignments`), when the worklist is split among specialists."""
+"""Who works the row (`xl_ar.assignments`), when the worklist is split among specialists or a claim was taken."""
+VERSION_COLUMN = ("assignment_version", "Assignment version", 9, 0, "int")
+"""The stored assignment's version the sheet shows (0: nobody took the claim): `xl-ar assign --seen-version`."""
 GUIDE_FIRST_ROW = 4
 """The Guide sheet's row (1-based) of the first kind: a title, a blank row, the header, then the kinds."""
 MAX_LINKS = 65_000
@@ -104,6 +106,8 @@ def _workbook(target: Path, result: Reconciliation, practice: str,
             columns += NOTE_COLUMNS
         if ASSIGNED_COLUMN[0] in frame.columns:
             columns.append(ASSIGNED_COLUMN)
+        if VERSION_COLUMN[0] in frame.columns:
+            columns.append(VERSION_COLUMN)
         _exceptions_sheet(book, sheet_name, heading, frame, columns, formats, footer)
     _guide(book, formats, footer)
     return book

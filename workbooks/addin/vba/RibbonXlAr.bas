@@ -34,6 +34,10 @@ Sub MarkAppealed(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.mark_appealed()"
 End Sub
 
+Sub TakeClaim(control As IRibbonControl)
+    If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.take_claim()"
+End Sub
+
 Sub BuildReport(control As IRibbonControl)
     If HasWorkbook Then RunPython "import udfs.ribbon; udfs.ribbon.build_report()"
 End Sub
