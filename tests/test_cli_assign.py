@@ -45,6 +45,14 @@ def test_handing_over_with_to_bumps_the_version(store_at, as_ana, capsys):
     assert taken(store_at) == [["C1", "ben", "ana", 2]]
 
 
+def test_a_claim_is_given_only_to_a_user_name(tmp_path, as_ana, capsys):
+    # a name that is not a user name (here a formula) is refused before the store is written
+    store = str(tmp_path / "s.sqlite")
+    assert assign(store, "C1", "--to", "=HYPERLINK(\"x\")") == 2
+    assert "user name" in capsys.readouterr().err
+    assert taken(store) == []
+
+
 def test_a_stale_version_is_refused_with_exit_2_and_nothing_changes(store_at, as_ana, capsys):
     # ana took C1 (version 1); a sheet written before showed it untaken (version 0): taking it from there is refused
     assign(store_at, "C1")

@@ -60,6 +60,12 @@ class Specialist:
     """Ranges of last-name initials, first and last letter upper case (`assign_by` alphabet)."""
 
 
+def is_name(text: str) -> bool:
+    """Whether `text` is spelled as a person's name is here (an OS user name: letters, digits, `.`, `_`, `@`, `-`,
+    at most 64): what a worklist claim may be given to."""
+    return bool(_NAME.fullmatch(str(text)))
+
+
 def specialists(text: str, assign_by: str = "round_robin") -> tuple[Specialist, ...]:
     """The `specialists` setting read for `assign_by`: entries separated by `;`, each `name` or `name=share`.
 

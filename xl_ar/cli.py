@@ -1248,15 +1248,16 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """Give a worklist claim to a person (default: you, the OS user) at the version the user saw (`--seen-version`,
     else the one read now); a version someone changed since is refused, nothing changed. One audit event per
     change, without the claim id."""
-    from xl_ar import audit
+    from xl_ar import assignments, audit
     from xl_ar.errors import StoreError
     from xl_ar.store import Store
 
     settings = _settings(args)
     me = audit.os_user()
     to = (args.to or me).strip()
-    if not to:
-        raise InputError("--to needs a name (the person who works the claim); nothing was changed")
+    if not assignments.is_name(to):
+        raise InputError("--to needs a person's user name (letters, digits, '.', '_', '@' or '-'); nothing was "
+                         "changed")
     with Store.open(settings.store) as store:
         if args.seen_version is None:
             current = store.assignments()
