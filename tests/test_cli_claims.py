@@ -108,8 +108,8 @@ def test_the_exported_837p_validates_with_pyx12(practice, tmp_path):
     assert pyx12_errors(target.read_text(), tmp_path) == []
 
 
-def test_two_exports_never_reuse_a_control_number(practice, tmp_path):
-    store = str(tmp_path / "s.db")
+def test_two_exports_never_reuse_a_control_number(practice, store_at, tmp_path):
+    store = store_at  # a SQLite file, then a PostgreSQL database: the control numbers count alike
     for name in ("a.837", "b.837"):
         assert main(["claims", "export-837", "--practice", str(practice), "--out", str(tmp_path / name),
                      "--store", store]) == 0
