@@ -178,6 +178,33 @@ def ribbon_book(tmp_path, practice_small, imported):
     return book
 
 
+
+@pytest.fixture(scope="module")
+def imported_team(pg_server, practice_small, _private_home) -> str:
+    """A database on the private PostgreSQL server with the small practice's remittances imported once through
+    the ribbon, the store given by XL_AR_STORE; each test works on a copy (CREATE DATABASE ... TEMPLATE)."""
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    name = pg_server.create_database()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XL_AR_STORE", pg_server.url(name))
+        ribbon.import_remittances(practice_book(practice_small, None))
+    return name
+
+
+@pytest.fixture
+def team_ribbon_book(pg_server, practice_small, imported_team, monkeypatch):
+    """The worklist workbook whose store is a copy of `imported_team`, given by XL_AR_STORE: (book, store URL)."""
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    url = pg_server.url(pg_server.create_database(template=imported_team))
+    monkeypatch.setenv("XL_AR_STORE", url)
+    book = practice_book(practice_small, None)
+    ribbon.worklist(book)
+    return book, url
+
 def select(book, kinds: tuple[str, ...]) -> tuple[int, dict]:
     """Select the first Worklist row of one of `kinds`: its sheet row and its values."""
     work = book.sheets["Worklist"].frame(header_row=3)
@@ -199,6 +226,22 @@ def test_mark_appealed_opens_a_filed_appeal_dated_today_for_the_selected_claim(r
     assert stored.claim_id.tolist() == [row["claim_id"]]
     assert (stored.status[0], stored.method[0], stored.filed_date[0].date()) == ("filed", "portal", dt.date.today())
 
+
+
+def test_mark_appealed_on_a_team_database_opens_the_same_appeal(team_ribbon_book):
+    import datetime as dt
+
+    from udfs import ribbon
+
+    book, url = team_ribbon_book
+    _, row = select(book, ("denied",))
+    message = ribbon.mark_appealed(book)
+    assert message.startswith("Appeal 1 opened: level 1, filed today by portal, $") and "deadline 20" in message
+    assert ribbon.mark_appealed(book).startswith("Not opened")  # the same level again: still open
+    with Store.open(url) as s:
+        stored = s.appeals()
+    assert stored.claim_id.tolist() == [row["claim_id"]]
+    assert (stored.status[0], stored.method[0], stored.filed_date[0].date()) == ("filed", "portal", dt.date.today())
 
 def test_mark_appealed_takes_the_method_typed_right_of_the_row(ribbon_book, tmp_path):
     from udfs import ribbon
