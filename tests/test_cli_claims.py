@@ -40,10 +40,10 @@ def test_scrub_all_checks_every_claim(practice, capsys):
     assert figures["rules"] == [{"rule_id": "SCR-UNITS", "severity": "error", "findings": 1, "claims": 1}]
 
 
-def test_scrub_writes_the_findings_as_csv_with_claim_line_rule_message_and_fix(practice, tmp_path, capsys):
+def test_scrub_writes_the_findings_as_csv_with_claim_line_rule_message_and_fix(practice, store_at, tmp_path, capsys):
     target = tmp_path / "findings.csv"
     assert main(["claims", "scrub", "--practice", str(practice), "--out", str(target),
-                 "--store", str(tmp_path / "s.db")]) == 0
+                 "--store", store_at]) == 0
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
     assert [(r["claim_id"], r["line_no"], r["rule_id"]) for r in rows] == [("C2", "1", "SCR-UNITS")]
     assert rows[0]["message"] and rows[0]["fix"]
