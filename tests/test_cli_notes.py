@@ -108,3 +108,12 @@ def test_reconcile_hides_a_claim_until_its_follow_up_date_and_counts_it(practice
     assert {"Last note", "Next follow-up", "Touches"} <= set(header)
     at = header.index("Claim")
     assert claim not in [row[at] for row in sheet.iter_rows(min_row=4, values_only=True)]
+
+
+def test_a_note_holding_a_nul_character_is_refused_on_both_backends_naming_its_column(store_at, capsys):
+    # SQLite would keep it and PostgreSQL cannot: refused as input everywhere, the same result on each
+    code = main(["notes", "add", "CLM-7", "--outcome", "called\x00back", "--store", store_at])
+    err = capsys.readouterr().err
+    assert code == 2 and "outcome" in err and "NUL" in err and "CLM-7" not in err
+    with Store.open(store_at) as store:
+        assert store.count("notes") == 0
