@@ -19,14 +19,14 @@ from xl_ar.cli import main
 from xl_ar.store import Store
 
 
-def three_events(path: Path) -> None:
+def three_events(path: Path | str) -> None:
     with Store.open(path) as s:
         s.audit("import", files=2, payments=5)
         s.audit("reconcile", exceptions=3)
         s.audit("report", exceptions=3)
 
 
-def check(path: Path, head: str | None = None) -> audit.Verification:
+def check(path: Path | str, head: str | None = None) -> audit.Verification:
     with Store.open(path) as s:
         return audit.verify(s, head=head)
 
@@ -138,8 +138,8 @@ def test_events_from_before_the_chain_are_allowed_only_before_it(tmp_path):
         assert audit.verify(s).bad_event == 3
 
 
-def test_audit_verify_exits_0_on_an_intact_trail_and_1_naming_the_bad_event(tmp_path, capsys):
-    path = tmp_path / "s.sqlite"
+def test_audit_verify_exits_0_on_an_intact_trail_and_1_naming_the_bad_event(store_at, capsys):
+    path = store_at  # a SQLite file, then a PostgreSQL database: the same chain, the same verdicts
     three_events(path)
     assert main(["audit", "verify", "--store", str(path)]) == 0
     assert "intact: 3 chained events" in capsys.readouterr().out
@@ -149,8 +149,8 @@ def test_audit_verify_exits_0_on_an_intact_trail_and_1_naming_the_bad_event(tmp_
     assert "event 1 (import" in capsys.readouterr().err
 
 
-def test_audit_show_lists_the_events_since_a_day(tmp_path, capsys, monkeypatch):
-    path = tmp_path / "s.sqlite"
+def test_audit_show_lists_the_events_since_a_day(store_at, capsys, monkeypatch):
+    path = store_at
     for when, action in (("2026-09-01T10:00:00+00:00", "import"), ("2026-09-02T09:00:00+00:00", "report")):
         monkeypatch.setattr(store_mod, "_now", lambda when=when: when)
         with Store.open(path) as s:
@@ -159,6 +159,23 @@ def test_audit_show_lists_the_events_since_a_day(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and " report " in out[0] and out[1] == "1 events since 2026-09-02"
 
+
+
+def test_audit_show_on_a_team_database_names_the_database_login_beside_the_os_user(pg_url, capsys):
+    with Store.open(pg_url) as s:
+        s.audit("report")
+    assert main(["audit", "show", "--store", pg_url]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    # the session's server logs in as xlar_super (tests/pg_server.py); the OS user is whoever runs the tests
+    assert f" {audit.os_user()} (database xlar_super) " in first and " report " in first
+
+
+def test_audit_verify_on_a_team_database_finds_an_edited_database_login(pg_url, capsys):
+    three_events(pg_url)
+    with Store.open(pg_url) as s:  # the login is hashed: pretending another login wrote event 2 breaks it
+        s._db.execute("UPDATE audit_events SET db_user = 'someone_else' WHERE event_id = 2")
+    assert main(["audit", "verify", "--store", pg_url]) == 1
+    assert "event 2 (reconcile" in capsys.readouterr().err
 
 # -- one event per action --------------------------------------------------------------------------
 
@@ -172,20 +189,20 @@ def practice(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def trail(tmp_path, monkeypatch) -> Path:
-    """The store every command of the test uses (the `store` setting, from the environment)."""
-    path = tmp_path / "trail.sqlite"
-    monkeypatch.setenv("XL_AR_STORE", str(path))
+def trail(store_at, tmp_path, monkeypatch) -> str:
+    """The store every command of the test uses (the `store` setting, from the environment, as a user sets it):
+    a SQLite file, then a database on the private PostgreSQL server."""
+    monkeypatch.setenv("XL_AR_STORE", store_at)
     monkeypatch.setenv("XL_AR_HOME", str(tmp_path / "home"))  # settings set/unset write this user file
-    return path
+    return store_at
 
 
-def events(path: Path) -> pd.DataFrame:
+def events(path: Path | str) -> pd.DataFrame:
     with Store.open(path) as s:
         return s.audit_events()
 
 
-def detail(path: Path, i: int = -1) -> dict:
+def detail(path: Path | str, i: int = -1) -> dict:
     return json.loads(events(path).detail.iloc[i])
 
 
@@ -197,7 +214,7 @@ def test_an_import_records_one_event_with_each_files_hash(practice, trail):
     assert detail(trail)["inputs"] == {p.name: sha(p) for p in files}
 
 
-def existing(path: Path) -> Path:
+def existing(path: Path | str) -> Path | str:
     Store.open(path).close()
     return path
 
@@ -259,9 +276,19 @@ def test_showing_the_settings_records_nothing(trail):
     assert events(trail).empty
 
 
-def test_a_refused_command_creates_no_store_to_record_it(trail, tmp_path):
+def test_a_refused_command_creates_no_store_to_record_it(tmp_path, monkeypatch):
+    path = tmp_path / "trail.sqlite"  # a store file: one that does not exist yet is not made to say so
+    monkeypatch.setenv("XL_AR_STORE", str(path))
     assert main(["import", str(tmp_path / "nowhere"), "--quiet"]) == 2
-    assert not trail.exists()  # refused for its input: nothing written
+    assert not path.exists()  # refused for its input: nothing written
+
+
+def test_a_refused_command_on_a_team_database_records_its_error(pg_url, tmp_path, monkeypatch):
+    # a database on a server always exists (IT made it): the refusal is recorded there, as on an existing file
+    monkeypatch.setenv("XL_AR_STORE", pg_url)
+    assert main(["import", str(tmp_path / "nowhere"), "--quiet"]) == 2
+    found = events(pg_url)
+    assert found.action.tolist() == ["import"] and found.result.tolist() == ["error"]
 
 
 def test_a_refused_setting_records_an_error_event(trail):
@@ -297,6 +324,14 @@ def test_a_ribbon_button_records_one_add_in_event(tmp_path):
     found = events(path)
     assert found.action.tolist() == ["addin"] and json.loads(found.detail.iloc[0]) == {"button": "Help"}
     assert found.result.tolist() == ["ok"]
+
+
+def test_a_ribbon_button_records_into_the_store_of_the_environment(store_at, monkeypatch):
+    # XL_AR_STORE set by the user (trusted): a workbook without a store setting records there, on either backend
+    monkeypatch.setenv("XL_AR_STORE", store_at)
+    ribbon.help(Book(sheets.CONFIG_SHEET))
+    found = events(store_at)
+    assert found.action.tolist() == ["addin"] and json.loads(found.detail.iloc[0]) == {"button": "Help"}
 
 
 def test_a_refused_ribbon_button_records_its_error(tmp_path, monkeypatch):

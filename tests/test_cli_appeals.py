@@ -37,18 +37,18 @@ def run(*argv: str) -> int:
     return main(list(argv))
 
 
-def opened(practice: Path, store: Path, claim: str, *extra: str) -> int:
+def opened(practice: Path, store: Path | str, claim: str, *extra: str) -> int:
     return run("appeals", "open", claim, "--practice", str(practice), "--store", str(store), *extra)
 
 
-def shown(store: Path, capsys) -> list[dict]:
+def shown(store: Path | str, capsys) -> list[dict]:
     capsys.readouterr()
     assert run("appeals", "show", "--json", "--store", str(store)) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def test_a_follow_up_era_imported_closes_the_filed_appeals_with_their_outcome(practice, tmp_path, capsys):
-    store = tmp_path / "store.db"
+def test_a_follow_up_era_imported_closes_the_filed_appeals_with_their_outcome(practice, store_at, tmp_path, capsys):
+    store = store_at  # a SQLite file, then a PostgreSQL database
     assert run("import", str(practice / "era" / "denial.835"), "--store", str(store), "--quiet") == 0
     assert opened(practice, store, "C1", "--filed", "2026-09-10", "--method", "portal") == 0
     assert opened(practice, store, "C2", "--filed", "2026-09-12", "--method", "fax") == 0
@@ -80,8 +80,8 @@ def test_a_drafted_appeal_is_not_closed_by_the_follow_up(practice, tmp_path, cap
     assert [r["status"] for r in shown(store, capsys)] == ["drafted"]
 
 
-def test_a_claim_whose_row_is_not_a_denial_is_refused(practice, tmp_path, capsys):
-    store = tmp_path / "store.db"
+def test_a_claim_whose_row_is_not_a_denial_is_refused(practice, store_at, capsys):
+    store = store_at  # a SQLite file, then a PostgreSQL database
     assert opened(practice, store, "C3") == 2  # paid in full, but the payment is not posted: unposted payment
     err = capsys.readouterr().err
     assert "the row is unposted payment" in err and "C3" not in err  # the claim id never in a message
@@ -96,15 +96,15 @@ def test_a_claim_with_no_worklist_row_is_refused(practice, tmp_path, capsys):
     assert "no row on the worklist" in err and "C9" not in err
 
 
-def test_the_same_level_is_not_opened_twice(practice, tmp_path, capsys):
-    store = tmp_path / "store.db"
+def test_the_same_level_is_not_opened_twice(practice, store_at, capsys):
+    store = store_at  # a SQLite file, then a PostgreSQL database
     assert opened(practice, store, "C1") == 0
     assert opened(practice, store, "C1") == 2
     assert "still open" in capsys.readouterr().err
 
 
-def test_file_then_withdraw_and_the_closed_appeal_stays_closed(practice, tmp_path, capsys):
-    store = tmp_path / "store.db"
+def test_file_then_withdraw_and_the_closed_appeal_stays_closed(practice, store_at, capsys):
+    store = store_at  # a SQLite file, then a PostgreSQL database
     opened(practice, store, "C1")
     assert run("appeals", "file", "1", "--date", "2026-09-15", "--method", "mail", "--store", str(store)) == 0
     assert run("appeals", "withdraw", "1", "--date", "2026-09-20", "--store", str(store)) == 0
@@ -115,8 +115,8 @@ def test_file_then_withdraw_and_the_closed_appeal_stays_closed(practice, tmp_pat
         "withdrawn", "2026-09-15", "2026-09-20", 3)
 
 
-def test_appeals_close_runs_over_the_whole_store(practice, tmp_path, capsys):
-    store = tmp_path / "store.db"
+def test_appeals_close_runs_over_the_whole_store(practice, store_at, tmp_path, capsys):
+    store = store_at  # a SQLite file, then a PostgreSQL database
     run("import", str(practice / "era" / "denial.835"), "--store", str(store), "--quiet")
     opened(practice, store, "C1", "--filed", "2026-09-10", "--method", "portal")
     (tmp_path / "follow_up.835").write_text(FOLLOW_UP, encoding="utf-8")
@@ -178,6 +178,33 @@ def ribbon_book(tmp_path, practice_small, imported):
     return book
 
 
+
+@pytest.fixture(scope="module")
+def imported_team(pg_server, practice_small, _private_home) -> str:
+    """A database on the private PostgreSQL server with the small practice's remittances imported once through
+    the ribbon, the store given by XL_AR_STORE; each test works on a copy (CREATE DATABASE ... TEMPLATE)."""
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    name = pg_server.create_database()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XL_AR_STORE", pg_server.url(name))
+        ribbon.import_remittances(practice_book(practice_small, None))
+    return name
+
+
+@pytest.fixture
+def team_ribbon_book(pg_server, practice_small, imported_team, monkeypatch):
+    """The worklist workbook whose store is a copy of `imported_team`, given by XL_AR_STORE: (book, store URL)."""
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    url = pg_server.url(pg_server.create_database(template=imported_team))
+    monkeypatch.setenv("XL_AR_STORE", url)
+    book = practice_book(practice_small, None)
+    ribbon.worklist(book)
+    return book, url
+
 def select(book, kinds: tuple[str, ...]) -> tuple[int, dict]:
     """Select the first Worklist row of one of `kinds`: its sheet row and its values."""
     work = book.sheets["Worklist"].frame(header_row=3)
@@ -199,6 +226,22 @@ def test_mark_appealed_opens_a_filed_appeal_dated_today_for_the_selected_claim(r
     assert stored.claim_id.tolist() == [row["claim_id"]]
     assert (stored.status[0], stored.method[0], stored.filed_date[0].date()) == ("filed", "portal", dt.date.today())
 
+
+
+def test_mark_appealed_on_a_team_database_opens_the_same_appeal(team_ribbon_book):
+    import datetime as dt
+
+    from udfs import ribbon
+
+    book, url = team_ribbon_book
+    _, row = select(book, ("denied",))
+    message = ribbon.mark_appealed(book)
+    assert message.startswith("Appeal 1 opened: level 1, filed today by portal, $") and "deadline 20" in message
+    assert ribbon.mark_appealed(book).startswith("Not opened")  # the same level again: still open
+    with Store.open(url) as s:
+        stored = s.appeals()
+    assert stored.claim_id.tolist() == [row["claim_id"]]
+    assert (stored.status[0], stored.method[0], stored.filed_date[0].date()) == ("filed", "portal", dt.date.today())
 
 def test_mark_appealed_takes_the_method_typed_right_of_the_row(ribbon_book, tmp_path):
     from udfs import ribbon

@@ -104,8 +104,8 @@ def test_request_refuses_an_unreadable_status_folder_and_writes_nothing(practice
     assert code == 2 and not target.exists()
 
 
-def test_a_276_after_an_837_takes_the_next_control_number(practice, tmp_path):
-    store = str(tmp_path / "s.db")
+def test_a_276_after_an_837_takes_the_next_control_number(practice, store_at, tmp_path):
+    store = store_at  # a SQLite file, then a PostgreSQL database: the control numbers count alike
     assert main(["claims", "export-837", "--practice", str(practice), "--out", str(tmp_path / "a.837"),
                  "--store", store]) == 0
     assert main(["claim-status", "request", "--practice", str(practice), "--out", str(tmp_path / "b.276"),

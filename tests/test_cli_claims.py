@@ -40,10 +40,10 @@ def test_scrub_all_checks_every_claim(practice, capsys):
     assert figures["rules"] == [{"rule_id": "SCR-UNITS", "severity": "error", "findings": 1, "claims": 1}]
 
 
-def test_scrub_writes_the_findings_as_csv_with_claim_line_rule_message_and_fix(practice, tmp_path, capsys):
+def test_scrub_writes_the_findings_as_csv_with_claim_line_rule_message_and_fix(practice, store_at, tmp_path, capsys):
     target = tmp_path / "findings.csv"
     assert main(["claims", "scrub", "--practice", str(practice), "--out", str(target),
-                 "--store", str(tmp_path / "s.db")]) == 0
+                 "--store", store_at]) == 0
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
     assert [(r["claim_id"], r["line_no"], r["rule_id"]) for r in rows] == [("C2", "1", "SCR-UNITS")]
     assert rows[0]["message"] and rows[0]["fix"]
@@ -108,8 +108,8 @@ def test_the_exported_837p_validates_with_pyx12(practice, tmp_path):
     assert pyx12_errors(target.read_text(), tmp_path) == []
 
 
-def test_two_exports_never_reuse_a_control_number(practice, tmp_path):
-    store = str(tmp_path / "s.db")
+def test_two_exports_never_reuse_a_control_number(practice, store_at, tmp_path):
+    store = store_at  # a SQLite file, then a PostgreSQL database: the control numbers count alike
     for name in ("a.837", "b.837"):
         assert main(["claims", "export-837", "--practice", str(practice), "--out", str(tmp_path / name),
                      "--store", store]) == 0

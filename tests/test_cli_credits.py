@@ -41,8 +41,8 @@ def practice(tmp_path: Path) -> Path:
     return folder
 
 
-def store_with_final_notice(tmp_path: Path) -> Path:
-    path = tmp_path / "store.sqlite"
+def store_with_final_notice(path: Path | str) -> Path | str:
+    """The store at `path` (a SQLite file or a database URL) holding A2's final notice of 2026-08-01."""
     with Store.open(path) as store:
         frame = tables.to_frame("statements", [{"statement_id": "1", "account_id": "A2", "notice": "final",
                                                 "statement_date": dt.date(2026, 8, 1), "amount_due": 8000,
@@ -52,8 +52,8 @@ def store_with_final_notice(tmp_path: Path) -> Path:
     return path
 
 
-def test_refunds_list_prints_counts_and_dollars_without_identifiers(tmp_path, capsys):
-    assert main(["refunds", "list", "--practice", str(practice(tmp_path)), "--store", str(tmp_path / "s.sqlite")]) == 0
+def test_refunds_list_prints_counts_and_dollars_without_identifiers(store_at, tmp_path, capsys):
+    assert main(["refunds", "list", "--practice", str(practice(tmp_path)), "--store", store_at]) == 0
     out = capsys.readouterr().out
     assert "1 totalling $30.00" in out and "medicare" in out
     assert not any(i in out for i in IDENTIFIERS)
@@ -70,8 +70,8 @@ def test_refunds_list_writes_the_rows_only_to_out_owner_only(tmp_path):
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
-def test_collections_place_records_the_account_writes_the_file_and_audits_without_identifiers(tmp_path):
-    store = store_with_final_notice(tmp_path)
+def test_collections_place_records_the_account_writes_the_file_and_audits_without_identifiers(store_at, tmp_path):
+    store = store_with_final_notice(store_at)
     target = tmp_path / "out" / "placements.csv"
     assert main(["collections", "place", "--practice", str(practice(tmp_path)), "--store", str(store),
                  "--out", str(target)]) == 0
@@ -83,8 +83,8 @@ def test_collections_place_records_the_account_writes_the_file_and_audits_withou
     assert '"cents": 8000' in detail and not any(i in detail for i in IDENTIFIERS)
 
 
-def test_collections_place_twice_places_the_account_once(tmp_path):
-    store = store_with_final_notice(tmp_path)
+def test_collections_place_twice_places_the_account_once(store_at, tmp_path):
+    store = store_with_final_notice(store_at)
     folder = practice(tmp_path)
     for name in ("first.csv", "second.csv"):
         assert main(["collections", "place", "--practice", str(folder), "--store", str(store),
@@ -93,8 +93,8 @@ def test_collections_place_twice_places_the_account_once(tmp_path):
         assert len(s.placements()) == 1
 
 
-def test_collections_post_with_a_bad_row_stores_nothing_and_names_the_row(tmp_path, capsys):
-    store = store_with_final_notice(tmp_path)
+def test_collections_post_with_a_bad_row_stores_nothing_and_names_the_row(store_at, tmp_path, capsys):
+    store = store_with_final_notice(store_at)
     main(["collections", "place", "--practice", str(practice(tmp_path)), "--store", str(store),
           "--out", str(tmp_path / "p.csv")])
     agency = tmp_path / "agency.csv"
@@ -107,8 +107,8 @@ def test_collections_post_with_a_bad_row_stores_nothing_and_names_the_row(tmp_pa
         assert s.agency_payments().empty
 
 
-def test_collections_post_writes_the_new_payments_once(tmp_path):
-    store = store_with_final_notice(tmp_path)
+def test_collections_post_writes_the_new_payments_once(store_at, tmp_path):
+    store = store_with_final_notice(store_at)
     main(["collections", "place", "--practice", str(practice(tmp_path)), "--store", str(store),
           "--out", str(tmp_path / "p.csv")])
     agency = tmp_path / "agency.csv"
@@ -122,10 +122,10 @@ def test_collections_post_writes_the_new_payments_once(tmp_path):
         assert s.agency_payments().amount.tolist() == [4000]
 
 
-def test_the_management_report_shows_bad_debt_apart_from_contractual_adjustments(tmp_path):
+def test_the_management_report_shows_bad_debt_apart_from_contractual_adjustments(store_at, tmp_path):
     import openpyxl
 
-    store = store_with_final_notice(tmp_path)
+    store = store_with_final_notice(store_at)
     folder = practice(tmp_path)
     main(["collections", "place", "--practice", str(folder), "--store", str(store), "--out", str(tmp_path / "p.csv")])
     report = tmp_path / "report.xlsx"
@@ -138,14 +138,14 @@ def test_the_management_report_shows_bad_debt_apart_from_contractual_adjustments
     assert not any(i in str(rows) for i in IDENTIFIERS)
 
 
-def test_refunds_letters_write_one_letter_per_credit_with_its_facts(tmp_path, capsys):
+def test_refunds_letters_write_one_letter_per_credit_with_its_facts(store_at, tmp_path, capsys):
     # C1: Medicare holds 230.00 paid on a 200.00 claim: a 30.00 payer refund, due 60 days after it was identified
     # (no postings: identified on the as-of date 09/30/2026 -> deadline 11/29/2026)
     from xl_ar import documents
 
     out = tmp_path / "letters"
     code = main(["refunds", "letters", "--practice", str(practice(tmp_path)), "--out", str(out),
-                 "--store", str(tmp_path / "s.sqlite"), "--quiet"])
+                 "--store", store_at, "--quiet"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["index.csv", "refund_00001.docx"]
     text = "\n".join(documents.docx_text((out / "refund_00001.docx").read_bytes()))
@@ -154,7 +154,7 @@ def test_refunds_letters_write_one_letter_per_credit_with_its_facts(tmp_path, ca
     assert stat.S_IMODE(os.stat(out / "refund_00001.docx").st_mode) == 0o600
     printed = capsys.readouterr().out
     assert "1 written" in printed and "$30.00" in printed and not any(i in printed for i in IDENTIFIERS)
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         events = store.audit_events()
     detail = events.detail.iloc[-1]
     assert '"refund letters"' in detail and '"letters": 1' in detail and not any(i in detail for i in IDENTIFIERS)

@@ -118,8 +118,8 @@ def test_an_appointments_file_without_member_ids_is_refused_and_nothing_is_writt
     assert code == 2 and not target.exists() and "member_id" in err
 
 
-def test_two_requests_never_reuse_a_control_number(practice, tmp_path):
-    store = str(tmp_path / "s.db")
+def test_two_requests_never_reuse_a_control_number(practice, store_at, tmp_path):
+    store = store_at  # a SQLite file, then a PostgreSQL database: the control numbers count alike
     for name in ("a.270", "b.270"):
         assert main(["eligibility", "request", "--practice", str(practice), "--out", str(tmp_path / name),
                      "--store", store]) == 0

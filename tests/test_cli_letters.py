@@ -246,9 +246,9 @@ def test_the_schema_of_the_index_is_file_claim_payer_category_amount(batch):
     assert np.all([r["file"].startswith("appeal_") for r in batch["index"]])
 
 
-def test_the_command_prints_counts_never_identifiers(small, tmp_path, capsys):
+def test_the_command_prints_counts_never_identifiers(small, store_at, tmp_path, capsys):
     assert main(["appeals", "letters", "--practice", str(small), "--out", str(tmp_path / "out"), "--store",
-                 str(tmp_path / "s.db"), "--quiet"]) == 0
+                 store_at, "--quiet"]) == 0
     out, err = capsys.readouterr()
     assert "Appeal letters as of" in out and "Not eligible, " in out
     claims = load_practice(small).table("claims")

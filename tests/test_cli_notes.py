@@ -17,7 +17,7 @@ CSV = ("Claim #,Date,Channel,Reference #,Outcome,Next Follow-up\n"
        "CLM-2,2026-01-06,portal,,status pending,\n")
 
 
-def _store(tmp_path: Path) -> str:
+def _store(tmp_path: Path) -> str:  # a store file (most tests take `store_at`: a file, then a database)
     return str(tmp_path / "store.db")
 
 
@@ -27,11 +27,11 @@ def _write(tmp_path: Path, text: str, name: str = "notes.csv") -> str:
     return str(path)
 
 
-def test_notes_add_stores_one_note_with_the_os_user_as_author(tmp_path):
+def test_notes_add_stores_one_note_with_the_os_user_as_author(store_at):
     code = main(["notes", "add", "CLM-1", "--channel", "call", "--outcome", OUTCOME, "--reference", "R9",
-                 "--next", "2026-02-01", "--date", "2026-01-10", "--store", _store(tmp_path)])
+                 "--next", "2026-02-01", "--date", "2026-01-10", "--store", store_at])
     assert code == 0
-    with Store.open(_store(tmp_path)) as store:
+    with Store.open(store_at) as store:
         stored = store.notes()
     assert stored[["claim_id", "channel", "payer_reference", "outcome"]].values.tolist() == [
         ["CLM-1", "call", "R9", OUTCOME]]
@@ -46,29 +46,29 @@ def test_notes_add_with_an_unknown_channel_exits_2_and_stores_nothing(tmp_path, 
     assert not Path(_store(tmp_path)).exists()
 
 
-def test_notes_import_twice_stores_each_note_once(tmp_path, capsys):
+def test_notes_import_twice_stores_each_note_once(store_at, tmp_path, capsys):
     path = _write(tmp_path, CSV)
-    assert main(["notes", "import", path, "--store", _store(tmp_path)]) == 0
-    assert main(["notes", "import", path, "--store", _store(tmp_path)]) == 0
+    assert main(["notes", "import", path, "--store", store_at]) == 0
+    assert main(["notes", "import", path, "--store", store_at]) == 0
     assert "2 notes read, 0 stored, 2 already stored" in capsys.readouterr().out
-    with Store.open(_store(tmp_path)) as store:
+    with Store.open(store_at) as store:
         assert store.count("notes") == 2
 
 
-def test_notes_import_with_a_bad_row_exits_2_lists_every_bad_row_and_stores_nothing(tmp_path, capsys):
+def test_notes_import_with_a_bad_row_exits_2_lists_every_bad_row_and_stores_nothing(store_at, tmp_path, capsys):
     path = _write(tmp_path, CSV + "CLM-3,2026-02-30,call,,x,\n" + ",2026-01-07,pigeon,,y,\n")
-    code = main(["notes", "import", path, "--store", _store(tmp_path)])
+    code = main(["notes", "import", path, "--store", store_at])
     err = capsys.readouterr().err
     assert code == 2
     assert "row 4" in err and "row 5" in err and "note_date" in err and "channel" in err and "claim_id" in err
-    with Store.open(_store(tmp_path)) as store:
+    with Store.open(store_at) as store:
         assert store.count("notes") == 0
 
 
-def test_the_audit_trail_records_adds_and_imports_with_counts_never_claims_or_outcomes(tmp_path):
-    main(["notes", "import", _write(tmp_path, CSV), "--store", _store(tmp_path)])
-    main(["notes", "add", "CLM-9", "--outcome", OUTCOME, "--store", _store(tmp_path)])
-    with Store.open(_store(tmp_path)) as store:
+def test_the_audit_trail_records_adds_and_imports_with_counts_never_claims_or_outcomes(store_at, tmp_path):
+    main(["notes", "import", _write(tmp_path, CSV), "--store", store_at])
+    main(["notes", "add", "CLM-9", "--outcome", OUTCOME, "--store", store_at])
+    with Store.open(store_at) as store:
         events = store.audit_events()
     notes_events = events[events["action"] == "notes"]
     assert len(notes_events) == 2
@@ -78,16 +78,16 @@ def test_the_audit_trail_records_adds_and_imports_with_counts_never_claims_or_ou
     assert "CLM-" not in text and "Rita" not in text and "pending" not in text
 
 
-def test_notes_show_prints_a_claims_notes_with_their_outcome(tmp_path, capsys):
-    main(["notes", "import", _write(tmp_path, CSV), "--store", _store(tmp_path)])
+def test_notes_show_prints_a_claims_notes_with_their_outcome(store_at, tmp_path, capsys):
+    main(["notes", "import", _write(tmp_path, CSV), "--store", store_at])
     capsys.readouterr()
-    assert main(["notes", "show", "CLM-1", "--store", _store(tmp_path)]) == 0
+    assert main(["notes", "show", "CLM-1", "--store", store_at]) == 0
     out = capsys.readouterr().out
     assert OUTCOME in out and "2026-01-20" in out and "CLM-2" not in out
 
 
-def test_reconcile_hides_a_claim_until_its_follow_up_date_and_counts_it(practice_small, tmp_path, capsys):
-    store = _store(tmp_path)
+def test_reconcile_hides_a_claim_until_its_follow_up_date_and_counts_it(practice_small, store_at, tmp_path, capsys):
+    store = store_at
     assert main(["reconcile", "--practice", str(practice_small), "--json", "--store", store]) == 0
     rows = json.loads(capsys.readouterr().out)["exceptions"]
     claim = next(r["claim_id"] for r in rows if r["claim_id"] and r["priority"] and r["priority"] > 0)
@@ -108,3 +108,12 @@ def test_reconcile_hides_a_claim_until_its_follow_up_date_and_counts_it(practice
     assert {"Last note", "Next follow-up", "Touches"} <= set(header)
     at = header.index("Claim")
     assert claim not in [row[at] for row in sheet.iter_rows(min_row=4, values_only=True)]
+
+
+def test_a_note_holding_a_nul_character_is_refused_on_both_backends_naming_its_column(store_at, capsys):
+    # SQLite would keep it and PostgreSQL cannot: refused as input everywhere, the same result on each
+    code = main(["notes", "add", "CLM-7", "--outcome", "called\x00back", "--store", store_at])
+    err = capsys.readouterr().err
+    assert code == 2 and "outcome" in err and "NUL" in err and "CLM-7" not in err
+    with Store.open(store_at) as store:
+        assert store.count("notes") == 0

@@ -95,19 +95,24 @@ def practice(tmp_path) -> Path:
     return folder
 
 
-def statements(capsys, practice: Path, tmp_path: Path, *more: str) -> tuple[int, str, str]:
-    return run(capsys, "statements", "--practice", str(practice), "--store", str(tmp_path / "s.sqlite"), *more)
+def statements(capsys, practice: Path, store: str, *more: str) -> tuple[int, str, str]:
+    return run(capsys, "statements", "--practice", str(practice), "--store", store, *more)
+
+
+def sqlite(tmp_path: Path) -> str:
+    """A store file in the test's folder (the tests that take `store_at` run on SQLite and on PostgreSQL)."""
+    return str(tmp_path / "s.sqlite")
 
 
 def test_statements_are_written_only_where_the_user_asks(practice, tmp_path, capsys):
-    code, _, err = statements(capsys, practice, tmp_path)
+    code, _, err = statements(capsys, practice, sqlite(tmp_path))
     assert code == 2 and "--out" in err
     assert not (tmp_path / "s.sqlite").exists()
 
 
 def test_the_run_writes_one_owner_only_pdf_per_patient_and_an_index(practice, tmp_path, capsys):
     out = tmp_path / "out"
-    code, printed, _ = statements(capsys, practice, tmp_path, "--out", str(out))
+    code, printed, _ = statements(capsys, practice, sqlite(tmp_path), "--out", str(out))
     assert code == 0
     # ACC1 owes 40.00; ACC2's 3.00 is under $5.00 (small balance); ACC3 owes insurance only
     assert [r["account_id"] for r in index_of(out)] == ["ACC1"]
@@ -121,19 +126,19 @@ def test_the_run_writes_one_owner_only_pdf_per_patient_and_an_index(practice, tm
         assert fact in text
 
 
-def test_a_rerun_the_same_day_writes_and_records_none(practice, tmp_path, capsys):
+def test_a_rerun_the_same_day_writes_and_records_none(practice, store_at, tmp_path, capsys):
     out = tmp_path / "out"
-    statements(capsys, practice, tmp_path, "--out", str(out))
-    code, printed, _ = statements(capsys, practice, tmp_path, "--out", str(tmp_path / "again"))
+    statements(capsys, practice, store_at, "--out", str(out))
+    code, printed, _ = statements(capsys, practice, store_at, "--out", str(tmp_path / "again"))
     assert code == 0 and "statement 1: 0" in printed and "1 not due yet" in printed
     assert not list((tmp_path / "again").glob("*.pdf"))
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert len(store.statements()) == 1
 
 
-def test_thirty_days_later_the_second_statement_goes_out(practice, tmp_path, capsys):
-    statements(capsys, practice, tmp_path, "--out", str(tmp_path / "out"))
-    code, printed, _ = statements(capsys, practice, tmp_path, "--out", str(tmp_path / "later"), "--as-of",
+def test_thirty_days_later_the_second_statement_goes_out(practice, store_at, tmp_path, capsys):
+    statements(capsys, practice, store_at, "--out", str(tmp_path / "out"))
+    code, printed, _ = statements(capsys, practice, store_at, "--out", str(tmp_path / "later"), "--as-of",
                                   "2026-04-01")
     assert code == 0 and "statement 2: 1" in printed
     assert "SECOND STATEMENT" in pdf_text(tmp_path / "later" / "statement_00002.pdf")
@@ -141,12 +146,12 @@ def test_thirty_days_later_the_second_statement_goes_out(practice, tmp_path, cap
     assert "1 accounts" in aging["0-30"]  # aged from the first statement: April 1 - March 2 = 30 days -> 0-30
 
 
-def test_dry_run_writes_and_records_nothing(practice, tmp_path, capsys):
+def test_dry_run_writes_and_records_nothing(practice, store_at, tmp_path, capsys):
     out = tmp_path / "out"
-    code, printed, _ = statements(capsys, practice, tmp_path, "--out", str(out), "--dry-run")
+    code, printed, _ = statements(capsys, practice, store_at, "--out", str(out), "--dry-run")
     assert code == 0 and "statement 1: 1" in printed and "dry run" in printed
     assert not out.exists()
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert store.statements().empty
         assert not (store.audit_events()["action"] == "statements").any()
 
@@ -154,15 +159,15 @@ def test_dry_run_writes_and_records_nothing(practice, tmp_path, capsys):
 def test_the_combined_pdf_holds_every_statement_for_a_mail_house(practice, tmp_path, capsys):
     (practice / "claims.csv").write_text(CLAIMS.replace(",3.00\n", ",30.00\n").replace("47.00", "20.00"),
                                          encoding="utf-8")
-    statements(capsys, practice, tmp_path, "--out", str(tmp_path / "out"), "--combined")
+    statements(capsys, practice, sqlite(tmp_path), "--out", str(tmp_path / "out"), "--combined")
     combined = PdfReader(tmp_path / "out" / "statements_combined_00001.pdf")
     assert len(combined.pages) == 2  # ACC1 and ACC2, one page each
 
 
-def test_the_audit_trail_records_the_batch_without_identifiers(practice, tmp_path, capsys):
+def test_the_audit_trail_records_the_batch_without_identifiers(practice, store_at, tmp_path, capsys):
     out = tmp_path / "out"
-    statements(capsys, practice, tmp_path, "--out", str(out))
-    with Store.open(tmp_path / "s.sqlite") as store:
+    statements(capsys, practice, store_at, "--out", str(out))
+    with Store.open(store_at) as store:
         events = store.audit_events()
     event = events[events["action"] == "statements"].iloc[-1]
     detail = json.loads(event["detail"])
@@ -171,13 +176,13 @@ def test_the_audit_trail_records_the_batch_without_identifiers(practice, tmp_pat
     assert not any(i in event["detail"] + event["message"] for i in IDENTIFIERS)
 
 
-def test_a_file_that_cannot_be_written_records_nothing_and_leaves_no_statement(practice, tmp_path, capsys):
+def test_a_file_that_cannot_be_written_records_nothing_and_leaves_no_statement(practice, store_at, tmp_path, capsys):
     out = tmp_path / "out"
     (out / "statement_index_00001.csv").mkdir(parents=True)  # a folder where the index goes: it cannot be written
-    code, _, err = statements(capsys, practice, tmp_path, "--out", str(out))
+    code, _, err = statements(capsys, practice, store_at, "--out", str(out))
     assert code == 2 and "statement_index_00001.csv" in err
     assert [p.name for p in out.iterdir()] == ["statement_index_00001.csv"]  # no PDF, no temporary file
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert store.statements().empty
 
 
@@ -213,15 +218,31 @@ def test_the_button_writes_the_statements_to_the_documents_folder(practice, tmp_
     assert not any(i in message for i in IDENTIFIERS)
 
 
+
+def test_the_button_records_the_statements_in_the_store_of_the_environment(practice, store_at, tmp_path,
+                                                                              monkeypatch):
+    from tests.excel_standin import Book
+    from udfs import ribbon, sheets
+
+    monkeypatch.setenv("XL_AR_STORE", store_at)  # the user's store (a file, then a team database); none in the book
+    book = Book(sheets.CONFIG_SHEET)
+    book.sheets[sheets.CONFIG_SHEET].range("A1").value = [["practice", str(practice)],
+                                                          ["documents_folder", str(tmp_path / "documents")]]
+    assert ribbon.patient_statements(book).startswith("Wrote 1 patient statements")
+    with Store.open(store_at) as store:
+        # ACC1's one statement of 40.00, and the press of the button in the audit trail
+        assert store.statements().amount_due.tolist() == [4000]
+        assert "addin" in store.audit_events().action.tolist()
+
 # -- the management report's Patient A/R sheet -----------------------------------------------------------------
 
 def test_the_management_report_shows_patient_ar_aged_from_the_first_statement_without_identifiers(
-        practice, tmp_path, capsys):
+        practice, store_at, tmp_path, capsys):
     import openpyxl
 
-    statements(capsys, practice, tmp_path, "--out", str(tmp_path / "out"))  # ACC1's first statement on March 2
+    statements(capsys, practice, store_at, "--out", str(tmp_path / "out"))  # ACC1's first statement on March 2
     code, _, err = run(capsys, "report", "--practice", str(practice), "--out", str(tmp_path / "r.xlsx"),
-                       "--store", str(tmp_path / "s.sqlite"), "--as-of", "2026-04-15", "--quiet")
+                       "--store", store_at, "--as-of", "2026-04-15", "--quiet")
     assert code == 0, err
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Patient AR"]
     rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=6, max_row=11, max_col=3, values_only=True)}

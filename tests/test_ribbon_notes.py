@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 
@@ -18,9 +19,11 @@ WORKLIST_HEADER = ["rank", "kind", "claim_id", "payer_id", "reason"]
 
 
 def _book(tmp_path, *claims: str | None) -> Book:
-    """A workbook with a Worklist sheet as the Worklist button writes it (summary, blank row, header on row 3)."""
+    """A workbook with a Worklist sheet as the Worklist button writes it (summary, blank row, header on row 3);
+    its store is the user's XL_AR_STORE when that is set (the tests on both backends), else a file beside it."""
     b = Book(sheets.CONFIG_SHEET, "Worklist")
-    b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(tmp_path / "s.sqlite")]]
+    if "XL_AR_STORE" not in os.environ:
+        b.sheets[sheets.CONFIG_SHEET].range("A1").value = [["store", str(tmp_path / "s.sqlite")]]
     rows = [[i + 1, "denial", c, "P1", "denied"] for i, c in enumerate(claims)]
     b.sheets["Worklist"].range("A1").value = [["Worklist as of 2026-09-30"]]
     b.sheets["Worklist"].range("A3").value = [WORKLIST_HEADER, *rows]
@@ -79,18 +82,20 @@ def _notes_sheet(book: Book, *rows: list) -> None:
     sheet.range("A1").value = [list(notes.HEADERS), *rows]
 
 
-def test_import_notes_stores_each_note_once(tmp_path):
+def test_import_notes_stores_each_note_once(store_at, tmp_path, monkeypatch):
+    monkeypatch.setenv("XL_AR_STORE", store_at)  # a SQLite file, then a PostgreSQL database
     book = _book(tmp_path, "CLM-1")
     _notes_sheet(book, ["CLM-1", dt.datetime(2026, 9, 1), "jdoe", "call", "R1", "pending", dt.datetime(2026, 9, 20)],
                  ["CLM-2", 46266, "jdoe", "portal", None, "asked", 0])  # Office.js: a serial date, 0 for empty
     assert ribbon.import_notes(book) == "2 notes on the Notes sheet: 2 stored, 0 already stored."
     assert ribbon.import_notes(book) == "2 notes on the Notes sheet: 0 stored, 2 already stored."
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         stored = store.notes()
     assert stored["note_date"].dt.date.tolist() == [dt.date(2026, 9, 1), dt.date(2026, 9, 1)]  # serial 46266
 
 
-def test_import_notes_with_bad_rows_lists_them_and_stores_nothing(tmp_path):
+def test_import_notes_with_bad_rows_lists_them_and_stores_nothing(store_at, tmp_path, monkeypatch):
+    monkeypatch.setenv("XL_AR_STORE", store_at)  # a SQLite file, then a PostgreSQL database
     book = _book(tmp_path, "CLM-1")
     _notes_sheet(book, ["CLM-1", dt.datetime(2026, 9, 1), "jdoe", "call", None, "ok", None],
                  ["CLM-2", "yesterday", "jdoe", "call", None, "x", None],      # row 3: not a date
@@ -98,15 +103,16 @@ def test_import_notes_with_bad_rows_lists_them_and_stores_nothing(tmp_path):
     message = ribbon.import_notes(book)
     assert message.startswith("Nothing stored: 2 problems on the Notes sheet.")
     assert "row 3" in message and "row 4" in message
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         assert store.count("notes") == 0
 
 
-def test_import_notes_records_counts_only_in_the_audit_trail(tmp_path):
+def test_import_notes_records_counts_only_in_the_audit_trail(store_at, tmp_path, monkeypatch):
+    monkeypatch.setenv("XL_AR_STORE", store_at)  # a SQLite file, then a PostgreSQL database
     book = _book(tmp_path, "CLM-1")
     _notes_sheet(book, ["CLM-1", dt.datetime(2026, 9, 1), "jdoe", "call", "R1", "spoke to Rita", None])
     ribbon.import_notes(book)
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         events = store.audit_events()
     detail = json.loads(events[events["action"] == "notes"]["detail"].iloc[0])
     assert detail["notes_added"] == 1
@@ -114,18 +120,19 @@ def test_import_notes_records_counts_only_in_the_audit_trail(tmp_path):
 
 
 @pytest.fixture
-def book(tmp_path, practice_small):
-    return practice_book(practice_small, tmp_path / "s.sqlite")
+def book(store_at, practice_small, monkeypatch):
+    monkeypatch.setenv("XL_AR_STORE", store_at)  # a SQLite file, then a PostgreSQL database
+    return practice_book(practice_small, None)
 
 
-def test_the_worklist_hides_a_claim_until_its_follow_up_date_and_shows_its_last_note(book, tmp_path):
+def test_the_worklist_hides_a_claim_until_its_follow_up_date_and_shows_its_last_note(book, store_at):
     ribbon.import_remittances(book)
     ribbon.worklist(book)
     work = book.sheets["Worklist"].frame(header_row=3)
     claim = next(c for c in work["claim_id"] if isinstance(c, str) and c)
     later, problems = notes.new_note(claim, "call", dt.date(2026, 9, 29), "jdoe", next_followup=dt.date(2026, 10, 15))
     assert problems == []
-    with Store.open(tmp_path / "s.sqlite") as store:
+    with Store.open(store_at) as store:
         store.add_notes(later)
     message = ribbon.worklist(book)
     n = int((work["claim_id"] == claim).sum())

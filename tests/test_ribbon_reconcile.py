@@ -19,20 +19,23 @@ def grid(path) -> list[list]:
     return [list(frame.columns), *[[v if v != "" else None for v in row] for row in frame.values.tolist()]]
 
 
-def practice_book(practice: Path, store: Path) -> Book:
-    """A stand-in workbook holding a practice folder's exports as sheets, with its settings sheet."""
+def practice_book(practice: Path, store: Path | None) -> Book:
+    """A stand-in workbook holding a practice folder's exports as sheets, with its settings sheet (naming the
+    store, or, with None, leaving it to the user's setting such as XL_AR_STORE)."""
     b = Book(*SHEETS, sheets.CONFIG_SHEET)
     for name, file in SHEETS.items():
         b.sheets[name].range("A1").value = grid(practice / file)
-    b.sheets[sheets.CONFIG_SHEET].range("A1").value = [
-        ["era_source", str(practice / "era")], ["store", str(store)], ["as_of", "2026-09-30"],
-        ["practice", str(practice)]]  # its status/ folder: the claims' acknowledgements
+    rows = [["era_source", str(practice / "era")], ["as_of", "2026-09-30"],
+            ["practice", str(practice)]]  # its status/ folder: the claims' acknowledgements
+    b.sheets[sheets.CONFIG_SHEET].range("A1").value = rows + ([["store", str(store)]] if store is not None else [])
     return b
 
 
 @pytest.fixture
-def book(tmp_path, practice_small):
-    return practice_book(practice_small, tmp_path / "s.sqlite")
+def book(store_at, practice_small, monkeypatch):
+    """The practice's workbook; its store is the user's XL_AR_STORE: a SQLite file, then a PostgreSQL database."""
+    monkeypatch.setenv("XL_AR_STORE", store_at)
+    return practice_book(practice_small, None)
 
 
 def test_reconcile_writes_all_exceptions_and_the_worklist(book, practice_small, capsys):
@@ -52,7 +55,8 @@ def test_reconcile_writes_all_exceptions_and_the_worklist(book, practice_small, 
     assert work.priority.is_monotonic_decreasing
 
 
-def test_the_users_sheets_are_untouched_and_reruns_replace_owned_sheets(book):
+def test_the_users_sheets_are_untouched_and_reruns_replace_owned_sheets(practice_small, tmp_path):
+    book = practice_book(practice_small, tmp_path / "s.sqlite")  # sheets only: one backend is enough
     before = {name: dict(book.sheets[name].cells) for name in SHEETS}
     ribbon.import_remittances(book)
     ribbon.reconcile(book)

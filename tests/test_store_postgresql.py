@@ -116,3 +116,22 @@ def test_without_a_server_or_apt_get_the_tests_fail_saying_what_to_install(monke
     monkeypatch.setattr(pg_server.shutil, "which", lambda name: None)  # no initdb, no apt-get
     with pytest.raises(pytest.fail.Exception, match=r"apt-get install postgresql"):
         pg_server.start()
+
+
+def test_a_refused_statement_never_shows_the_values_it_was_given(pg_url):
+    # a database error's message is printed and logged: the bound values (claim ids, notes) stay out of it
+    with Store.open(pg_url) as s, pytest.raises(Exception, match="NUL") as refused:
+        s._db.execute("INSERT INTO meta (key, value) VALUES (:k, :v)", {"k": "CLM-SECRET\x00", "v": "x"})
+    assert "CLM-SECRET" not in str(refused.value)
+
+
+def test_an_unexpected_database_error_prints_its_first_line_only(pg_url, monkeypatch, capsys):
+    # PostgreSQL's DETAIL line names the refused row's key; the command line prints the error's first line
+    def duplicate_key(store, claim_ids=None):
+        for _ in range(2):
+            store._db.execute("INSERT INTO meta (key, value) VALUES (:k, 'x')", {"k": "CLM-SECRET"})
+
+    monkeypatch.setattr(Store, "notes", duplicate_key)
+    assert main(["notes", "show", "--store", pg_url]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error: IntegrityError" in err and "unique constraint" in err and "CLM-SECRET" not in err

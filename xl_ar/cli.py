@@ -1891,6 +1891,12 @@ def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
         print(f"note: the failure could not be recorded in the audit trail ({type(e).__name__})", file=sys.stderr)
 
 
+def _first_line(error: BaseException) -> str:
+    """An unexpected error's first line: a database error's further lines name the values of the row it refused
+    (PostgreSQL's DETAIL: `Key (claim_id)=(...)`) and the statement; --debug shows everything."""
+    return str(error).split("\n", 1)[0].strip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1916,7 +1922,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _record_failure(args, e)
         if args.debug:
             raise
-        print(f"xl-ar: unexpected error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        print(f"xl-ar: unexpected error: {type(e).__name__}: {_first_line(e)} (run with --debug for details)",
+              file=sys.stderr)
         return 1
     log.info("%s finished in %.2f s (exit %d)", _command_name(args), time.perf_counter() - started, code)
     return code

@@ -30,7 +30,7 @@ import pandas as pd
 
 from xl_ar import columns, ledger, tables
 from xl_ar.balances import Reads
-from xl_ar.findings import Finding
+from xl_ar.findings import Finding, Location
 
 CHANNELS: tuple[str, ...] = get_args(tables.NoteChannel)
 """The channels a note may name."""
@@ -75,7 +75,8 @@ def read_notes(sheet: ledger.Sheet, author: str) -> tuple[pd.DataFrame, list[Fin
         frame[header] = cells.where(cells.fillna("") != "", author).astype(object)
         sheet = ledger.Sheet(sheet.name, frame, sheet.first_row, list(sheet.findings))
     export = ledger.export_from_sheet(sheet, "notes", column_map=column_map)
-    return export.tables["notes"], export.findings
+    return export.tables["notes"], export.findings + _nul_findings(export.tables["notes"], sheet.name,
+                                                                   sheet.first_row)
 
 
 def read_notes_file(path: Path, author: str) -> tuple[pd.DataFrame, list[Finding]]:
@@ -90,7 +91,28 @@ def new_note(claim_id: str, channel: str, note_date: dt.date, author: str, outco
     raw = pd.DataFrame({"claim_id": [claim_id], "note_date": [note_date.isoformat()], "author": [author],
                         "channel": [channel], "payer_reference": [reference], "outcome": [outcome],
                         "next_followup": [next_followup.isoformat() if next_followup else None]}, dtype=object)
-    return tables.from_frame("notes", raw, source, first_row=1)
+    found, findings = tables.from_frame("notes", raw, source, first_row=1)
+    return found, findings + _nul_findings(found, source, 1)
+
+
+NUL_REFUSED = "holds a NUL character (code 0), which the store cannot keep (PostgreSQL refuses it in text)"
+"""Why a note's text with a NUL character is refused: on every backend, so a note SQLite would keep is not lost
+on a team store (and the note is never half stored)."""
+
+
+def _nul_findings(notes_table: pd.DataFrame, source: str, first_row: int) -> list[Finding]:
+    """An error per text cell of `notes_table` holding a NUL character (its row and column, never its value)."""
+    found: list[Finding] = []
+    for column in notes_table.columns:
+        values = notes_table[column]
+        if values.dtype.kind in "Mmfiub":
+            continue
+        holds = values.map(lambda v: isinstance(v, str) and "\x00" in v).tolist()
+        for position, (label, bad) in enumerate(zip(notes_table.index, holds, strict=True)):
+            if bad:  # rows as the reader numbers them: the frame's integer index from the first data row
+                row = first_row + (int(label) if isinstance(label, (int, np.integer)) else position)
+                found.append(Finding("error", source, Location(row=row, column=column), NUL_REFUSED, "bad value"))
+    return found
 
 
 def bad_rows(findings: list[Finding]) -> list[Finding]:

@@ -358,7 +358,9 @@ class _SQLAlchemy:
         address = sqlalchemy.engine.make_url(url)
         if address.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2; the team extra has psycopg
             address = address.set(drivername="postgresql+psycopg")
-        self.engine = sqlalchemy.create_engine(_with_kept_password(address))
+        # hide_parameters: a failed statement's message (printed by the command line, logged) never shows the
+        # values it was given, which are claim ids, notes and payments (SQLite's own messages hold none either)
+        self.engine = sqlalchemy.create_engine(_with_kept_password(address), hide_parameters=True)
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             # Python's sqlite3 opens transactions only before DML, so DDL (a migration step) would
