@@ -89,3 +89,35 @@ def test_the_help_text_of_each_button_is_its_supertip_in_the_ribbon():
     ui = ET.parse(package.SOURCES / "customUI" / "customUI.xml").getroot()
     tips = {b.get("label"): b.get("supertip") for b in ui.iter(f"{UI}button")}
     assert tips == ribbon.BUTTON_HELP
+
+
+def test_an_unexpected_failure_is_an_alert_and_the_audit_keeps_its_type_only(book, tmp_path, monkeypatch):
+    # a defect deep in the core (here a KeyError naming a claim) must not reach Excel as a traceback, and its
+    # text (which may hold anything) must not reach the audit trail
+    from xl_ar import audit
+    from xl_ar.store import Store
+
+    def broken(*args, **kwargs):
+        raise KeyError("CLM-SECRET-7")
+
+    monkeypatch.setattr(ribbon, "_assigned", broken)
+    message = ribbon.worklist(book)
+    assert message == "Worklist stopped: unexpected error (KeyError: 'CLM-SECRET-7')."
+    assert book.app.alerts == [message]
+    with Store.open(tmp_path / "s.sqlite") as s:
+        events = s.audit_events()
+        assert audit.verify(s).ok
+    assert events[["action", "result", "message"]].values.tolist() == [["addin", "error", "unexpected KeyError"]]
+    assert "CLM-SECRET-7" not in events.to_csv()
+
+
+def test_an_xl_ar_error_other_than_an_input_error_is_an_alert(book, monkeypatch):
+    # e.g. the store refused the user's role, or was written by a newer xl-ar: its message, as written
+    from xl_ar.errors import StoreError
+
+    def refused(*args, **kwargs):
+        raise StoreError("db: the store was written by a newer xl-ar (schema 99, this one knows 10); upgrade xl-ar")
+
+    monkeypatch.setattr(ribbon.Store, "open", refused)
+    message = ribbon.import_remittances(book)
+    assert message.endswith("upgrade xl-ar") and book.app.alerts == [message]

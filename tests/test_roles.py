@@ -197,3 +197,19 @@ def test_a_url_may_carry_connection_options(team, practice):
     assert main(["import", str(practice / "era" / "t1.835"), "--store", url, "--quiet"]) == 0
     with Store.open(url) as s:
         assert s.count("payments") == 1
+
+
+def test_a_specialist_pressing_build_report_is_told_the_manager_role_does_it(team, practice_small, tmp_path,
+                                                                             monkeypatch):
+    # the ribbon on a team store (XL_AR_STORE): the import is the specialist's, the report is refused as an alert
+    from tests.test_ribbon_reconcile import practice_book
+    from udfs import ribbon
+
+    monkeypatch.setenv("XL_AR_STORE", team.url(team.specialist))
+    book = practice_book(practice_small, None)
+    book.fullname = str(tmp_path / "AR workbook.xlsm")
+    assert "payments imported" in ribbon.import_remittances(book)
+    message = ribbon.build_report(book)
+    assert "permission denied for table snapshots" in message and "manager role" in message
+    assert book.app.alerts[-1] == message
+    assert not list(tmp_path.glob("management_report*"))

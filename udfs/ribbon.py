@@ -7,8 +7,10 @@ owns (recreated on every run); the user's own sheets are never changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +18,7 @@ import xlwings as xw
 
 from udfs import sheets
 from xl_ar import audit, columns, ledger, notes, remittances, sources, tables
-from xl_ar.errors import InputError
+from xl_ar.errors import InputError, XlArError
 from xl_ar.findings import condense
 from xl_ar.settings import CONFIRM_KEY, Settings, confirm, resolve
 from xl_ar.store import Store
@@ -58,16 +60,40 @@ def _settings(book) -> Settings:
     return _resolved(book)
 
 
-def _done(book, button: str, message: str, result: str = "ok") -> str:
+def _done(book, button: str, message: str, result: str = "ok", recorded: str | None = None) -> str:
     """The end of every macro: show the message, record the button press in the audit trail (an add-in
-    action; an import or a report also records its own event) and return the message."""
+    action; an import or a report also records its own event; `recorded`, when given, is what the event keeps of
+    an error instead of the message shown) and return the message."""
     book.app.alert(message, title=button)
     try:
         store = _resolved(book).usable_store  # never a store the user has not confirmed; asks nothing
     except InputError:  # settings the user must fix: the default store keeps the event
         store = None
-    audit.record_button(button, store, result, message)
+    audit.record_button(button, store, result, message if recorded is None else recorded)
     return message
+
+
+def _button(label: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """A ribbon macro whose failures end as an alert, never as a traceback: an xl-ar error (the store refused the
+    user's role, a newer schema) shows its message; anything else shows its type and first line, and the audit
+    event and the log keep its type only (its text may hold anything)."""
+
+    def wrap(macro: Callable[..., str]) -> Callable[..., str]:
+        @functools.wraps(macro)
+        def run(book=None) -> str:
+            try:
+                return macro(book)
+            except XlArError as e:
+                return _done(_caller(book), label, str(e), "error")
+            except Exception as e:
+                logging.getLogger(__name__).error("the %s button failed: unexpected %s", label, type(e).__name__)
+                first = (str(e).strip().splitlines() or [""])[0][:200]
+                shown = f"{label} stopped: unexpected error ({type(e).__name__}{': ' + first if first else ''})."
+                return _done(_caller(book), label, shown, "error", recorded=audit.failure_message(e))
+
+        return run
+
+    return wrap
 
 
 def _era_sources(book, settings: Settings) -> list[str]:
@@ -83,6 +109,7 @@ def _era_sources(book, settings: Settings) -> list[str]:
     return [str(p) for p in picked] if isinstance(picked, (list, tuple)) else []
 
 
+@_button("Import remittances")
 def import_remittances(book=None) -> str:
     """**Import remittances**: read the configured folder / zip / SFTP mailbox (or picked files),
     import new payments into the store, and show every imported remittance on owned sheets."""
@@ -245,6 +272,7 @@ def _assigned(settings: Settings, data: dict, work):
     return mine, f" Showing your {len(mine):,} of {len(work):,} rows (assigned to {me})."
 
 
+@_button("Reconcile")
 def reconcile(book=None) -> str:
     """**Reconcile**: match the imported remittances with the workbook's claims, postings and deposits,
     and write every exception to `Reconciliation` and the ranked ones to `Worklist` (owned sheets)."""
@@ -274,6 +302,7 @@ def reconcile(book=None) -> str:
     return _done(book, "Reconcile", summary + assigned)
 
 
+@_button("Worklist")
 def worklist(book=None) -> str:
     """**Worklist**: today's follow-up work only, ranked (the reconciliation's exceptions that need work,
     highest priority first), on the owned `Worklist` sheet; the `Reconciliation` sheet is left as it is."""
@@ -371,6 +400,7 @@ def _selected_claim(book, without: str = "a note needs a claim") -> str:
     return claim
 
 
+@_button("Add note")
 def add_note(book=None) -> str:
     """**Add note**: on the Worklist sheet's selected row, append a prefilled note (the claim, today, the OS user,
     channel `call`) to the `Notes` sheet and select its outcome cell. The Notes sheet is an Excel Table created the
@@ -405,6 +435,7 @@ def add_note(book=None) -> str:
     return _done(book, "Add note", message)
 
 
+@_button("Import notes")
 def import_notes(book=None) -> str:
     """**Import notes**: store the Notes sheet's notes, each once (a note stored already is skipped); a bad row
     (no claim, a date that is not one, an unknown channel) stops the import: every bad row is listed and nothing
@@ -454,6 +485,7 @@ def _notes_frame(rows: list) -> pd.DataFrame:
     return pd.DataFrame(data, index=range(len(rows) - 1))
 
 
+@_button("Mark appealed")
 def mark_appealed(book=None) -> str:
     """**Mark appealed**: open a filed appeal, dated today, for the claim of the selected Worklist row (the
     claim's next level; method from the cell right of the row, else portal) and say its deadline."""
@@ -513,6 +545,7 @@ def _selected_version(book) -> int:
         raise InputError("the selected row's assignment_version is not a number: press Worklist again") from None
 
 
+@_button("Take claim")
 def take_claim(book=None) -> str:
     """**Take claim**: give the claim of the selected Worklist row to you (the OS user), at the assignment version
     that row shows; refused, nothing changed, when someone took or handed over the claim since the sheet was
@@ -537,6 +570,7 @@ def take_claim(book=None) -> str:
     return _done(book, "Take claim", f"The claim is yours now (version {version}); press Worklist to refresh.")
 
 
+@_button("Build report")
 def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
     imported remittances, written next to the workbook (or to the `report_folder` setting)."""
@@ -589,6 +623,7 @@ def _counts(values, order) -> str:
     return ", ".join(f"{int(found[k]):,} {k.replace('_', ' ')}" for k in order if k in found.index) or "none"
 
 
+@_button("Verify eligibility")
 def verify_eligibility(book=None) -> str:
     """**Verify eligibility**: the workbook's claims (and lines) against the 271 responses of the practice
     folder's `eligibility/`: one row per claim not covered on its date of service, not verified, or missing an
@@ -623,6 +658,7 @@ def verify_eligibility(book=None) -> str:
     return _done(book, "Verify eligibility", summary)
 
 
+@_button("Scrub claims")
 def scrub_claims(book=None) -> str:
     """**Scrub claims**: every claim of the workbook (or the practice folder) through the claim scrubber, with
     the practice's payer rules (`scrub_rules.csv` of the practice folder, when there is one); the findings on
@@ -660,6 +696,7 @@ def scrub_claims(book=None) -> str:
     return _done(book, "Scrub claims", summary)
 
 
+@_button("Patient statements")
 def patient_statements(book=None) -> str:
     """**Patient statements**: the statements and dunning notices due as of the as-of date, for the workbook's
     claims (or the practice folder's), written as PDFs to the `documents_folder` setting (patient data: never
@@ -731,6 +768,7 @@ BUTTON_HELP = {
 """What each ribbon button does: the Help sheet's text and, word for word, the button's supertip in customUI.xml."""
 
 
+@_button("Settings")
 def settings(book=None) -> str:
     """**Settings**: every setting (places, thresholds, targets), its value and where it comes from, on the owned
     `Settings` sheet, with where to change it. Credentials are never settings."""
@@ -757,6 +795,7 @@ def settings(book=None) -> str:
     return _done(book, "Settings", message)
 
 
+@_button("Help")
 def help(book=None) -> str:
     """**Help**: what each button and each `=AR_` function does, on the owned `Help` sheet, with where the
     install and daily-use guide is. Named `help` because the button calls `udfs.ribbon.help()`."""
