@@ -10,24 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.era_builder import Claim, Line, era, practice_with_eras
+from tests.era_builder import practice_with_eras
+from tests.test_store_postgresql import CLAIMS, DENIAL_AND_PAYMENT, PAYERS
 from xl_ar import roles
 from xl_ar import store as store_mod
 from xl_ar.cli import main
 from xl_ar.errors import StoreError
 from xl_ar.store import SCHEMA_VERSION, Store
 
-PAYERS = """payer_id,name,payer_class,timely_filing_days,appeal_days,payer_ref
-ACME,Acme Health,commercial,180,90,ACME01
-"""
-CLAIMS = """claim_id,account_id,payer_id,service_date,billed_date,charge,paid,adjusted,balance
-C1,A1,ACME,2026-08-01,2026-08-03,200.00,0,0,200.00
-C2,A2,ACME,2026-08-02,2026-08-04,120.00,80.00,20.00,20.00
-"""
-ERA = era("T1", "80", [
-    Claim("C1", "4", "200", "0", cas=[("CO", "197", "200")], payer_claim_id="PCN1"),
-    Claim("C2", "1", "120", "80", [Line("99213", "120", "80", [("CO", "45", "20")])], payer_claim_id="PCN2")],
-    date="20260901")
+
+@pytest.fixture
+def practice(tmp_path: Path) -> Path:
+    """Two claims of one payer and their 835 (one denial, one payment of $80.00)."""
+    return practice_with_eras(tmp_path / "practice", PAYERS, CLAIMS, {"t1.835": DENIAL_AND_PAYMENT})
 
 
 @pytest.fixture
@@ -47,11 +42,6 @@ def team(pg_server):
             return pg_server.url(database, **({"user": user} if user else {}))
 
     return Team
-
-
-@pytest.fixture
-def practice(tmp_path: Path) -> Path:
-    return practice_with_eras(tmp_path / "practice", PAYERS, CLAIMS, {"t1.835": ERA})
 
 
 def test_setup_makes_three_roles_each_a_member_of_the_one_below(team, pg_server):

@@ -73,25 +73,24 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, minimum: int = 1) -> int:
+    """A whole number of at least `minimum`, as an option's value."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"'{text}' must be {'at least 1' if minimum == 1 else f'{minimum} or more'}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, 1)
 
 
 def _version(text: str) -> int:
     """A version a user saw: a whole number, 0 or more (0: nobody had taken the claim)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or more")
-    return value
+    return _whole(text, 0)
 
 
 NO_RESPONSIBILITY = _ledger.NO_RESPONSIBILITY
