@@ -172,7 +172,7 @@ def test_every_table_of_the_schema_has_its_grants(tmp_path):
     # a new schema step's table must say who may use it (roles.TABLE_GRANTS), or nobody but the admin could
     with Store.open(tmp_path / "s.sqlite") as s:
         tables = {t for (t,) in s._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables - {"sqlite_sequence"} == set(roles.TABLE_GRANTS)
+    assert tables - {"sqlite_sequence"} == set(roles.TABLE_GRANTS) == set(store_mod.STORE_TABLES)
 
 
 def test_the_team_store_page_names_every_table_and_role():

@@ -686,6 +686,8 @@ def cmd_store(args: argparse.Namespace) -> int:
         for sql in [*roles.setup_sql(), *roles.grants_sql(args.schema)]:
             print(sql + ";")
         return 0
+    if args.store_command == "copy":
+        return _copy_store(args)
     settings = _settings(args)
     setup = args.store_command == "setup"
     if setup and "://" not in str(settings.store):
@@ -700,6 +702,32 @@ def cmd_store(args: argparse.Namespace) -> int:
               f"  CREATE ROLE ana LOGIN PASSWORD '...' IN ROLE {roles.SPECIALIST};")
     else:
         print(f"{location}: schema {SCHEMA_VERSION}")
+    return 0
+
+
+def _copy_store(args: argparse.Namespace) -> int:
+    """`xl-ar store copy SOURCE TARGET`: every row of a store into a new, empty one; the copy audited in the target."""
+    from xl_ar.errors import StoreError
+    from xl_ar.store import Store
+
+    source, target = (resolve(flags={"store": where}).store for where in (args.source, args.target))
+    same = source == target or ("://" not in source and "://" not in target
+                                and Path(source).expanduser().resolve() == Path(target).expanduser().resolve())
+    if same:
+        raise InputError("the source and the target are the same store; nothing was copied")
+    if "://" not in source and not Path(source).expanduser().is_file():
+        raise InputError(f"{Path(source).name}: no such store file; nothing was copied")
+    with Store.open(source) as old, Store.open(target) as new:
+        try:
+            copied = old.copy_into(new)
+        except StoreError as e:
+            raise InputError(str(e)) from None
+        new.audit("store", command="copy", source=old.location, **{f"rows_{t}": n for t, n in copied.items()})
+        where = new.location
+    rows = sum(copied.values())
+    print(f"{where}: copied {rows:,} rows from {Path(source).name if '://' not in source else source.split('@')[-1]} "
+          f"({copied['payments']:,} payments, {copied['notes']:,} notes, {copied['appeals']:,} appeals, "
+          f"{copied['audit_events']:,} audit events)")
     return 0
 
 
@@ -1568,6 +1596,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_store)
     q = store_sub.add_parser("migrate", help="bring the store to this xl-ar's schema (the admin role)")
     q.add_argument("--store", help="store file or database URL (default: the store setting)")
+    q.set_defaults(func=cmd_store)
+    q = store_sub.add_parser("copy", help="copy every row of a store into a new, empty one (a single PC's file into "
+                             "the team's PostgreSQL, or back): ids, keys and the audit trail as they are")
+    q.add_argument("source", help="the store to copy: a SQLite file or a database URL")
+    q.add_argument("target", help="the new, empty store: a database URL or a SQLite file")
     q.set_defaults(func=cmd_store)
     q = store_sub.add_parser("grants", help="print the SQL that makes the roles and grants them")
     q.add_argument("--schema", default="public", help="the schema the store's tables are in (default: public)")

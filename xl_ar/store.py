@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -245,6 +246,15 @@ MIGRATIONS: list[list[str]] = [
 released step (tests/test_store.py records their SHA-256), add a new one."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+STORE_TABLES = ("meta", "imports", "payments", "claim_payments", "line_payments", "adjustments", "remarks",
+                "provider_adjustments", "duplicate_payments", "audit_events", "snapshots", "notes", "appeals",
+                "statements", "placements", "agency_payments", "assignments")
+"""Every table of the current schema, in the order a copy fills them (a test checks it against a new store)."""
+
+_ID_COLUMNS = {m.group(1): m.group(2) for step in MIGRATIONS for sql in step
+               for m in [re.match(r"CREATE TABLE (\w+) \((\w+) \{id\}", sql)] if m}
+"""The auto-increment id column of each table that has one (`{id}` in its CREATE TABLE)."""
 
 
 @runtime_checkable
@@ -681,6 +691,42 @@ class Store:
 
     def count(self, name: str) -> int:
         return int(self._db.execute(f"SELECT COUNT(*) FROM {name}")[0][0])
+
+    def columns(self, table: str) -> list[str]:
+        """A table's columns as the database has them, in order."""
+        if self._db.dialect == "sqlite":
+            rows = self._db.execute("SELECT name FROM pragma_table_info(:t) ORDER BY cid", {"t": table})
+        else:
+            rows = self._db.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                    "current_schema() AND table_name = :t ORDER BY ordinal_position", {"t": table})
+        return [str(r[0]) for r in rows]
+
+    def copy_into(self, target: Store) -> dict[str, int]:
+        """Copy every row of every table into `target`, a new store holding nothing yet (a single PC's SQLite file
+        into the team's PostgreSQL, or back): ids, keys, hashes and the audit head as they are, so the audit trail
+        verifies in the target and goes on from it; the target's ids continue after the copied ones. One
+        transaction of the target: all rows or none. Returns the rows copied per table.
+
+        Raises `StoreError`, copying nothing, when the target holds any row (other than its schema version)."""
+        busy = [t for t in STORE_TABLES
+                if target._db.execute(f"SELECT COUNT(*) FROM {t}" + (" WHERE key <> 'schema_version'"
+                                                                     if t == "meta" else ""))[0][0]]
+        if busy:
+            raise StoreError(f"{target.location}: the store holds data already ({', '.join(busy)}): copy into a new, "
+                             "empty store; nothing was copied")
+        copied: dict[str, int] = {}
+        with target.transaction():
+            for table in STORE_TABLES:
+                cols = self.columns(table)
+                where = " WHERE key <> 'schema_version'" if table == "meta" else ""
+                data = self._db.execute(f"SELECT {', '.join(cols)} FROM {table}{where}")
+                target._db.insert_rows(table, cols, [dict(zip(cols, row, strict=True)) for row in data])
+                copied[table] = len(data)
+            if target._db.dialect == "postgresql":  # the next id after the copied ones (SQLite's AUTOINCREMENT does)
+                for table, column in _ID_COLUMNS.items():
+                    target._db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                                        f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}")
+        return copied
 
     # -- imports ----------------------------------------------------------------------------------
     def remittances(self) -> dict[str, pd.DataFrame]:
