@@ -1,6 +1,6 @@
 """The team store against the embedded one: a synthetic practice's ERAs imported into PostgreSQL and into SQLite
 (`remittances.import_files`, the same files, a new store each run), and the remittance tables read back for a
-reconcile (`Store.remittances`). The target of issue 16: PostgreSQL within 2x of SQLite (ratio 0.5x or better).
+reconcile (`Store.remittances`), and the SQLite store copied into PostgreSQL (`Store.copy_into`). The target of issue 16: PostgreSQL within 2x of SQLite (ratio 0.5x or better).
 
 The server is the one `XL_AR_BENCH_POSTGRESQL` names (a URL without a password; the password from PGPASSFILE,
 the environment or the keyring), else a private server started as the tests start theirs (tests/pg_server.py:
@@ -75,6 +75,12 @@ def run(full: bool = False) -> list[Row]:
             pg = median_seconds(lambda: import_into("postgresql", fresh_url()))
             lite_read = median_seconds(lambda: read_back("sqlite"))
             pg_read = median_seconds(lambda: read_back("postgresql"))
+
+            def copy_to_team() -> None:  # `xl-ar store copy`: the single PC's store into a new team database
+                with Store.open(last["sqlite"]) as source, Store.open(fresh_url()) as target:
+                    source.copy_into(target)
+
+            moved = median_seconds(copy_to_team)
     finally:
         stop()
     return [
@@ -82,4 +88,6 @@ def run(full: bool = False) -> list[Row]:
             "the same import into SQLite (target: within 2x, ratio 0.5x or better)"),
         Row("read the remittance tables back for a reconcile, PostgreSQL", pg_read, lite_read, "s",
             "the same read from SQLite (target: within 2x, ratio 0.5x or better)"),
+        Row("copy that SQLite store into a new PostgreSQL store (xl-ar store copy)", moved, pg, "s",
+            "importing the same ERAs into PostgreSQL"),
     ]
