@@ -1,6 +1,7 @@
 """The team store against the embedded one: a synthetic practice's ERAs imported into PostgreSQL and into SQLite
 (`remittances.import_files`, the same files, a new store each run), and the remittance tables read back for a
-reconcile (`Store.remittances`), and the SQLite store copied into PostgreSQL (`Store.copy_into`). The target of issue 16: PostgreSQL within 2x of SQLite (ratio 0.5x or better).
+reconcile (`Store.remittances`), and the SQLite store copied into PostgreSQL (`Store.copy_into`). The target of
+issue 16: PostgreSQL within 2x of SQLite (ratio 0.5x or better).
 
 The server is the one `XL_AR_BENCH_POSTGRESQL` names (a URL without a password; the password from PGPASSFILE,
 the environment or the keyring), else a private server started as the tests start theirs (tests/pg_server.py:
