@@ -209,3 +209,115 @@ def test_specialists_opening_a_new_team_store_at_once_migrate_it_once(pg_url):
     with Store.open(pg_url) as s:
         assert s.schema_version == store_mod.SCHEMA_VERSION
         assert s._db.execute("SELECT COUNT(*) FROM meta WHERE key = 'schema_version'") == [(1,)]
+
+
+# -- notes and appeals: several specialists at once ----------------------------------------------------
+
+def add_notes_at_once(url: str, picks: list[int], start) -> tuple[int, int]:
+    """One specialist (a spawned process) storing some of a shared Notes sheet's rows, in its own order."""
+    from xl_ar import tables
+
+    every = [(f"C{n % 40:03d}", f"2026-09-{1 + n % 28:02d}", f"note {n}") for n in range(120)]
+    chosen = [every[i] for i in picks]
+    frame = tables.from_columns("notes", {
+        "claim_id": [c for c, _, _ in chosen], "note_date": [d for _, d, _ in chosen], "author": ["ana"] * len(chosen),
+        "channel": ["call"] * len(chosen), "outcome": [o for _, _, o in chosen]})
+    start.wait(timeout=120)
+    with Store.open(url) as store:
+        return store.add_notes(frame)
+
+
+def test_specialists_storing_overlapping_notes_at_once_store_each_once_and_their_counts_add_up(pg_url):
+    # 6 processes, each ~2/3 of 120 notes in a shuffled order: 120 stored; each process's added + already = its
+    # rows; the added ones of all processes sum to 120
+    Store.open(pg_url).close()
+    picks = []
+    for w in range(6):
+        mine = [i for i in range(120) if (i + w) % 3 != 0]
+        random.Random(w).shuffle(mine)
+        picks.append(mine)
+    context = multiprocessing.get_context("spawn")
+    start = context.Manager().Barrier(6)
+    with context.Pool(6) as pool:
+        results = [r.get(timeout=300) for r in [pool.apply_async(add_notes_at_once, (pg_url, p, start))
+                                                 for p in picks]]
+    with Store.open(pg_url) as s:
+        assert s.count("notes") == 120
+    assert [added + already for added, already in results] == [len(p) for p in picks]
+    assert sum(added for added, _ in results) == 120
+
+
+def file_appeal_at(url: str, version: int, start) -> str:
+    """One specialist (a spawned process) filing appeal 1 from the version they read."""
+    from xl_ar.errors import StoreError
+
+    start.wait(timeout=120)
+    with Store.open(url) as store:
+        try:
+            return f"version {store.change_appeal(1, version, status='filed', filed_date='2026-09-10')}"
+        except StoreError as e:
+            return str(e)
+
+
+def test_specialists_changing_the_same_appeal_at_once_one_wins_the_others_are_told(pg_url):
+    from xl_ar import tables
+
+    with Store.open(pg_url) as s:
+        s.open_appeals(tables.from_columns("appeals", {
+            "appeal_id": [""], "claim_id": ["C1"], "payer_id": ["ACME"], "level": ["1"], "status": ["drafted"]}))
+        version = int(s.appeals()["version"].iloc[0])
+    context = multiprocessing.get_context("spawn")
+    start = context.Manager().Barrier(4)
+    with context.Pool(4) as pool:
+        said = [r.get(timeout=300) for r in [pool.apply_async(file_appeal_at, (pg_url, version, start))
+                                              for _ in range(4)]]
+    # exactly one change lands (version + 1); the three others read the same version and are refused
+    assert said.count(f"version {version + 1}") == 1
+    assert sum("nothing was written" in m for m in said) == 3
+    with Store.open(pg_url) as s:
+        assert int(s.appeals()["version"].iloc[0]) == version + 1
+
+
+def test_two_specialists_adding_the_same_notes_in_opposite_orders_wait_instead_of_deadlocking(pg_url):
+    # ana's transaction holds note 1 and is about to add note 2; ben adds [note 2, note 1] meanwhile. In the order
+    # given, ben would hold note 2 and wait for note 1 while ana waits for note 2: a deadlock (PostgreSQL aborts
+    # one). In key order both start with the same note, so ben waits for ana and then finds both stored.
+    import threading
+
+    from xl_ar import notes, tables
+
+    def sheet(*texts: str):
+        return tables.from_columns("notes", {
+            "claim_id": ["C1"] * len(texts), "note_date": [pd_date("2026-09-01")] * len(texts),
+            "author": ["ana"] * len(texts), "channel": ["call"] * len(texts), "outcome": list(texts)})
+
+    both = sheet("first", "second")
+    first_key = notes.note_keys(both).min()  # the note key order decides which note is "1"
+    one, two = (both.iloc[[0]], both.iloc[[1]]) if notes.note_keys(both).iloc[0] == first_key else \
+        (both.iloc[[1]], both.iloc[[0]])
+    with Store.open(pg_url) as ana, Store.open(pg_url) as ben:
+        results: list[object] = []
+        with ana.transaction():
+            assert ana.add_notes(one) == (1, 0)
+            other = threading.Thread(target=lambda: results.append(_or_error(lambda: ben.add_notes(
+                tables.from_columns("notes", {c: [*two[c], *one[c]] for c in ("claim_id", "note_date", "author",
+                                                                                "channel", "outcome")})))))
+            other.start()
+            other.join(timeout=1.5)  # ben waits on note 1, holding nothing
+            assert ana.add_notes(two) == (1, 0)
+        other.join(timeout=30)
+        assert results == [(0, 2)]
+        assert ana.count("notes") == 2
+
+
+def pd_date(text: str):
+    import pandas as pd
+
+    return pd.Timestamp(text)
+
+
+def _or_error(call):
+    try:
+        return call()
+    except Exception as e:  # a deadlock would surface here
+        return e

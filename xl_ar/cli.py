@@ -1486,7 +1486,8 @@ def cmd_collections_post(args: argparse.Namespace) -> int:
         keys = collections.payment_keys(frame)
         with store.transaction():
             added = store.add_new("agency_payments", frame, {"payment_key": keys,
-                                                              "imported_at": [_now().isoformat()] * len(frame)})
+                                                              "imported_at": [_now().isoformat()] * len(frame)},
+                                  key=["payment_key"])
             new = frame[added]
             outputs.write_bytes(target, collections.posting_batch(new), private=True)
             store.audit("import", what="agency payments", payments=int(added.sum()), already=int((~added).sum()),

@@ -832,13 +832,15 @@ class Store:
 
     # -- follow-up: rows a specialist adds, each stored once ----------------------------------------
     def add_new(self, name: str, frame: pd.DataFrame, extra: Mapping[str, Sequence] | None = None,
-                columns: Sequence[str] | None = None) -> np.ndarray:
+                columns: Sequence[str] | None = None, key: Sequence[str] = ()) -> np.ndarray:
         """Insert each row of a canonical table (`columns` of it, by default all) unless the store holds it
         already; returns the mask (aligned with `frame`) of the rows stored now.
 
         The table's unique index decides (`INSERT ... ON CONFLICT DO NOTHING RETURNING`), never a read before
         the insert, so two specialists adding the same row at once store it once. `extra` holds store-only
         columns (keys, timestamps) as plain Python values. Call it inside `transaction()` to add all or none.
+        Rows go in the order of `key`, the columns of that unique index: two specialists adding overlapping rows
+        in one transaction each then wait for each other instead of deadlocking (as payments do).
         """
         if frame.empty:
             return np.zeros(0, dtype=bool)
@@ -849,9 +851,21 @@ class Store:
         names = [*cols, *(extra or {})]
         sql = (f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
                f"ON CONFLICT DO NOTHING RETURNING 1")
+        returned = self._insert_in_key_order(sql, _records(frame[cols], name, extra), key)
+        return np.array([r is not None for r in returned], dtype=bool)
+
+    def _insert_in_key_order(self, sql: str, records: list[dict], key: Sequence[str]) -> list[Any]:
+        """Run an `INSERT ... ON CONFLICT DO NOTHING RETURNING x` once per record, in one transaction, the records
+        taken in the order of their `key` values (a unique index's columns): two writers of overlapping rows then
+        queue on the first row they share instead of each holding a row the other waits for (a deadlock). Returns
+        each record's `x` (None where the database held the row already), in the records' order."""
+        order = sorted(range(len(records)), key=lambda i: tuple(str(records[i][k]) for k in key))
+        returned: list[Any] = [None] * len(records)
         with self._db.transaction():
-            return np.array([bool(self._db.execute(sql, row)) for row in _records(frame[cols], name, extra)],
-                            dtype=bool)
+            for i in order:
+                got = self._db.execute(sql, records[i])
+                returned[i] = got[0][0] if got else None
+        return returned
 
     # -- notes ------------------------------------------------------------------------------------
     def add_notes(self, frame: pd.DataFrame) -> tuple[int, int]:
@@ -865,7 +879,7 @@ class Store:
         now = _now()
         extra = {"entered_at": [now] * len(frame), "note_key": note_keys(frame).tolist()}
         with self._db.transaction():
-            stored = self.add_new("notes", frame, extra)
+            stored = self.add_new("notes", frame, extra, key=["note_key"])
         added = int(stored.sum())
         return added, len(frame) - added
 
@@ -896,7 +910,8 @@ class Store:
         n = len(frame)
         cols = [c for c in tables.TABLES["appeals"].column_names if c not in ("appeal_id", "version")]
         stored = self.add_new("appeals", frame, {"opened_at": [now] * n, "changed_at": [now] * n,
-                                                 "changed_by": [who] * n, "version": [1] * n}, cols)
+                                                 "changed_by": [who] * n, "version": [1] * n}, cols,
+                              key=["claim_id", "level"])
         opened = frame[stored]
         if len(opened):
             ids = self._db.execute(
@@ -1021,12 +1036,9 @@ class Store:
         sql = (f"INSERT INTO statements ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
                f"ON CONFLICT DO NOTHING RETURNING statement_id")
         extra = {"batch": [batch] * len(frame), "written_at": [_now()] * len(frame)}
-        ids = []
-        with self._db.transaction():
-            for row in _records(frame[cols], "statements", extra):
-                got = self._db.execute(sql, row)
-                ids.append(str(got[0][0]) if got else None)
-        return pd.Series(ids, index=frame.index, dtype="str")
+        got = self._insert_in_key_order(sql, _records(frame[cols], "statements", extra),
+                                        ["account_id", "statement_date", "notice"])
+        return pd.Series([None if i is None else str(i) for i in got], index=frame.index, dtype="str")
 
     def statements(self) -> pd.DataFrame:
         """Every statement and notice sent (the dunning history), oldest first."""
@@ -1041,13 +1053,9 @@ class Store:
                "VALUES (:account_id, :placed_date, :agency, :amount, :batch, :placed_at) "
                "ON CONFLICT DO NOTHING RETURNING placement_id")
         cols = ["account_id", "placed_date", "agency", "amount"]
-        ids: list[str | None] = []
-        with self._db.transaction():
-            for row in _records(frame[cols], "placements", {"batch": [batch] * len(frame),
-                                                            "placed_at": [_now()] * len(frame)}):
-                found = self._db.execute(sql, row)
-                ids.append(str(found[0][0]) if found else None)
-        return pd.Series(pd.array(ids, dtype="str"), index=frame.index)
+        got = self._insert_in_key_order(sql, _records(frame[cols], "placements", {
+            "batch": [batch] * len(frame), "placed_at": [_now()] * len(frame)}), ["account_id", "placed_date"])
+        return pd.Series(pd.array([None if i is None else str(i) for i in got], dtype="str"), index=frame.index)
 
     def placements(self) -> pd.DataFrame:
         """Every account placed with an agency (canonical `placements`)."""
@@ -1062,7 +1070,8 @@ class Store:
             return 0, 0
         with self.transaction():
             added = self.add_new("agency_payments", frame, {"payment_key": payment_keys(frame),
-                                                             "imported_at": [_now()] * len(frame)})
+                                                             "imported_at": [_now()] * len(frame)},
+                                 key=["payment_key"])
         return int(added.sum()), int((~added).sum())
 
     def agency_payments(self) -> pd.DataFrame:
