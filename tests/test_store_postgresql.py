@@ -135,3 +135,23 @@ def test_an_unexpected_database_error_prints_its_first_line_only(pg_url, monkeyp
     assert main(["notes", "show", "--store", pg_url]) == 1
     err = capsys.readouterr().err
     assert "unexpected error: IntegrityError" in err and "unique constraint" in err and "CLM-SECRET" not in err
+
+
+def test_a_server_that_does_not_answer_is_said_plainly(capsys):
+    # nothing listens on the port: the command says it cannot connect, as whom and what to check; no traceback
+    from tests.pg_server import free_port
+
+    url = f"postgresql://ana@127.0.0.1:{free_port()}/xlar"
+    assert main(["audit", "show", "--store", url]) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("error: 127.0.0.1:") and "cannot connect to the store as ana" in said
+    assert "unexpected" not in said and "Traceback" not in said
+
+
+def test_a_wrong_password_is_said_plainly(specialist, monkeypatch, capsys):
+    url, _ = specialist
+    monkeypatch.setenv("PGPASSWORD", "not-the-password")
+    assert main(["audit", "show", "--store", url]) == 1
+    said = capsys.readouterr().err
+    assert "cannot connect to the store" in said and "password authentication failed" in said
+    assert "not-the-password" not in said

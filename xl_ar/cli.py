@@ -18,7 +18,7 @@ from pathlib import Path
 
 from xl_ar import __version__
 from xl_ar import ledger as _ledger
-from xl_ar.errors import InputError, SettingsError, ToolError
+from xl_ar.errors import InputError, SettingsError, ToolError, XlArError
 from xl_ar.findings import Finding, condense
 from xl_ar.money import dollars
 from xl_ar.progress import step
@@ -1944,6 +1944,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_findings(e.findings)
         _record_failure(args, e)
         return EXIT_INPUT
+    except XlArError as e:  # said on purpose (the store refused the user's role, a newer schema): no "unexpected"
+        print(f"error: {e}", file=sys.stderr)
+        _record_failure(args, e)
+        return 1
     except KeyboardInterrupt as e:
         print("interrupted", file=sys.stderr)
         _record_failure(args, e)

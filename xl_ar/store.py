@@ -370,7 +370,10 @@ class _SQLAlchemy:
             address = address.set(drivername="postgresql+psycopg")
         # hide_parameters: a failed statement's message (printed by the command line, logged) never shows the
         # values it was given, which are claim ids, notes and payments (SQLite's own messages hold none either)
-        self.engine = sqlalchemy.create_engine(_with_kept_password(address), hide_parameters=True)
+        options = {"connect_timeout": 15} if address.get_backend_name() == "postgresql" and \
+            "connect_timeout" not in address.query else {}  # a server that does not answer: said within 15 s
+        self.engine = sqlalchemy.create_engine(_with_kept_password(address), connect_args=options,
+                                               hide_parameters=True)
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             # Python's sqlite3 opens transactions only before DML, so DDL (a migration step) would
@@ -385,7 +388,13 @@ class _SQLAlchemy:
 
         self.where = url.split("@")[-1]
         self.user = address.username or "(default)"
-        self.conn = self.engine.connect()
+        try:
+            self.conn = self.engine.connect()
+        except sqlalchemy.exc.OperationalError as e:  # refused, unreachable, a wrong password: the server's words
+            self.engine.dispose()
+            said = _first_line(getattr(e, "orig", None) or e)
+            raise StoreError(f"{self.where}: cannot connect to the store as {self.user}: {said}; check the address, "
+                             "the network and the password (xl-ar credentials set, ~/.pgpass or PGPASSWORD)") from None
         self._depth = 0
         if self.dialect == "sqlite":
             version = self.engine.dialect.server_version_info or ()
@@ -468,6 +477,11 @@ class _SQLAlchemy:
     def close(self) -> None:
         self.conn.close()
         self.engine.dispose()
+
+
+def _first_line(error: BaseException) -> str:
+    """An error's first line (a database's DETAIL and HINT lines may name values)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
