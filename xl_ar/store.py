@@ -31,8 +31,11 @@ Constraints. Idempotency is declared in the schema, not checked before inserting
 
 Concurrency (several specialists on one server database). Every write that could race is an insert a
 unique index decides, in the writer's transaction: the second writer of the same key waits for the
-first and then finds it stored (counted as a duplicate, never an error). Payments are offered in key
-order, so two importers of overlapping files wait for each other instead of deadlocking.
+first and then finds it stored (counted as a duplicate, never an error). Payments, notes, appeals, statements,
+placements and agency payments are offered in the order of their unique key, so two writers of overlapping rows
+wait for each other instead of deadlocking. Changes that overwrite (an appeal's status, a claim's taker) are
+optimistic: `UPDATE ... WHERE version = <the version read>`. On a team store the server's grants decide who may
+write what (`xl_ar.roles`); a refusal becomes a `StoreError` naming the role that may.
 """
 
 from __future__ import annotations
