@@ -203,3 +203,15 @@ def test_a_specialist_pressing_build_report_is_told_the_manager_role_does_it(tea
     assert "permission denied for table snapshots" in message and "manager role" in message
     assert book.app.alerts[-1] == message
     assert not list(tmp_path.glob("management_report*"))
+
+
+def test_setup_by_a_login_without_createrole_says_who_may_and_changes_nothing(team, pg_server, capsys):
+    # a specialist's login (no CREATEROLE, not the admin role's member) runs setup on a new database: refused
+    # when it would take the admin role, before any table is made
+    database = pg_server.create_database()
+    code = main(["store", "setup", "--store", pg_server.url(database, user=team.specialist)])
+    said = capsys.readouterr().err
+    assert code == 1 and "needs a superuser or a role with CREATEROLE" in said and "nothing was changed" in said
+    raw = store_mod._SQLAlchemy(pg_server.url(database))
+    assert raw.execute("SELECT to_regclass('meta') IS NULL") == [(True,)]
+    raw.close()

@@ -88,6 +88,8 @@ def grants_sql(schema: str = "public") -> list[str]:
 def needs(message: str) -> str:
     """What to tell a person the server refused (its message, e.g. "permission denied for table snapshots"):
     which role does it."""
+    if "create role" in message or "must have admin option" in message or "superuser" in message:
+        return "setting up the roles (xl-ar store setup) needs a superuser or a role with CREATEROLE"
     if "snapshots" in message:
         return "the management report needs the manager role"
     if "must be owner" in message or "schema" in message:
