@@ -861,15 +861,20 @@ class Store:
         """
         if frame.empty:
             return np.zeros(0, dtype=bool)
+        returned = self._add_returning(name, frame, extra, columns, key, "1")
+        return np.array([r is not None for r in returned], dtype=bool)
+
+    def _add_returning(self, name: str, frame: pd.DataFrame, extra: Mapping[str, Sequence] | None,
+                       columns: Sequence[str] | None, key: Sequence[str], returning: str) -> list[Any]:
+        """`add_new`'s inserts, returning each row's `returning` column (None for a row held already)."""
         cols = list(columns or tables.TABLES[name].column_names)
         twice = sorted(set(cols) & set(extra or {}))
         if twice:
             raise ValueError(f"{name}: {', '.join(twice)} given both as a table column and as an extra column")
         names = [*cols, *(extra or {})]
         sql = (f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
-               f"ON CONFLICT DO NOTHING RETURNING 1")
-        returned = self._insert_in_key_order(sql, _records(frame[cols], name, extra), key)
-        return np.array([r is not None for r in returned], dtype=bool)
+               f"ON CONFLICT DO NOTHING RETURNING {returning}")
+        return self._insert_in_key_order(sql, _records(frame[cols], name, extra), key)
 
     def _insert_in_key_order(self, sql: str, records: list[dict], key: Sequence[str]) -> list[Any]:
         """Run an `INSERT ... ON CONFLICT DO NOTHING RETURNING x` once per record, in one transaction, the records
@@ -926,19 +931,14 @@ class Store:
         now, who = _now(), actor or os_user()
         n = len(frame)
         cols = [c for c in tables.TABLES["appeals"].column_names if c not in ("appeal_id", "version")]
-        stored = self.add_new("appeals", frame, {"opened_at": [now] * n, "changed_at": [now] * n,
-                                                 "changed_by": [who] * n, "version": [1] * n}, cols,
-                              key=["claim_id", "level"])
+        ids = self._add_returning("appeals", frame, {"opened_at": [now] * n, "changed_at": [now] * n,
+                                                     "changed_by": [who] * n, "version": [1] * n}, cols,
+                                  ["claim_id", "level"], "appeal_id")
+        stored = np.array([i is not None for i in ids], dtype=bool)
         opened = frame[stored]
-        if len(opened):
-            ids = self._db.execute(
-                "SELECT appeal_id, claim_id, level FROM appeals WHERE opened_at = :t AND changed_by = :u",
-                {"t": now, "u": who})
-            by_key = {(str(c), str(lv)): str(i) for i, c, lv in ids}
-            opened = opened.assign(
-                appeal_id=[by_key.get((str(c), str(lv)), "") for c, lv in zip(opened.claim_id, opened.level,
-                                                                             strict=True)],
-                version=pd.array([1] * len(opened), dtype="Int64"))
+        if len(opened):  # each new row's own id, as the insert returned it
+            opened = opened.assign(appeal_id=[str(i) for i in ids if i is not None],
+                                   version=pd.array([1] * len(opened), dtype="Int64"))
         return opened, frame[~stored]
 
     def appeals(self, open_only: bool = False) -> pd.DataFrame:
