@@ -67,7 +67,7 @@ def grants_sql(schema: str = "public") -> list[str]:
     """The grants of the store's tables in `schema`, run by their owner (`xlar_admin`): privileges revoked from
     the other roles first, then granted as `TABLE_GRANTS` says; sequences for new ids; the row policies of `meta`.
     Safe to run again."""
-    schema = '"' + str(schema).replace('"', '""') + '"'  # an identifier, whatever its spelling
+    schema = quoted(schema)
     others = f"{SPECIALIST}, {MANAGER}"
     sql = [f"GRANT USAGE ON SCHEMA {schema} TO {SPECIALIST}"]
     for table, by_role in TABLE_GRANTS.items():
@@ -83,6 +83,11 @@ def grants_sql(schema: str = "public") -> list[str]:
         "USING (key = 'audit_head') WITH CHECK (key = 'audit_head')",
     ]
     return sql
+
+
+def quoted(name: str) -> str:
+    """An SQL identifier (a schema's name) quoted, whatever its spelling."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def needs(message: str) -> str:

@@ -609,12 +609,12 @@ class Store:
             if not self._db.execute("SELECT pg_has_role(:a, 'MEMBER')", {"a": roles.ADMIN})[0][0]:
                 self._db.execute(f"GRANT {roles.ADMIN} TO CURRENT_USER")
             schema = self._db.execute("SELECT current_schema()")[0][0]
-            quoted = '"' + schema.replace('"', '""') + '"'
+            quoted = roles.quoted(schema)
             self._db.execute(f"GRANT USAGE, CREATE ON SCHEMA {quoted} TO {roles.ADMIN}")
             owned = self._db.execute("SELECT tablename FROM pg_tables WHERE schemaname = :s AND tableowner <> :a",
                                      {"s": schema, "a": roles.ADMIN})
             for (table,) in owned:
-                if table in roles.TABLE_GRANTS:
+                if table in STORE_TABLES:
                     self._db.execute(f"ALTER TABLE {quoted}.{table} OWNER TO {roles.ADMIN}")
 
     def _version_now(self) -> int:
@@ -725,17 +725,16 @@ class Store:
         transaction of the target: all rows or none. Returns the rows copied per table.
 
         Raises `StoreError`, copying nothing, when the target holds any row (other than its schema version)."""
-        busy = [t for t in STORE_TABLES
-                if target._db.execute(f"SELECT COUNT(*) FROM {t}" + (" WHERE key <> 'schema_version'"
-                                                                     if t == "meta" else ""))[0][0]]
+        data_rows = {t: " WHERE key <> 'schema_version'" if t == "meta" else "" for t in STORE_TABLES}  # not the
+        # schema version, which every store has and each keeps its own of
+        busy = [t for t, where in data_rows.items() if target._db.execute(f"SELECT COUNT(*) FROM {t}{where}")[0][0]]
         if busy:
             raise StoreError(f"{target.location}: the store holds data already ({', '.join(busy)}): copy into a new, "
                              "empty store; nothing was copied")
         copied: dict[str, int] = {}
         with target.transaction():
-            for table in STORE_TABLES:
+            for table, where in data_rows.items():
                 cols = self.columns(table)
-                where = " WHERE key <> 'schema_version'" if table == "meta" else ""
                 data = self._db.execute(f"SELECT {', '.join(cols)} FROM {table}{where}")
                 target._db.insert_rows(table, cols, [dict(zip(cols, row, strict=True)) for row in data])
                 copied[table] = len(data)
@@ -1049,12 +1048,9 @@ class Store:
         if frame.empty:
             return pd.Series([], dtype="str")
         cols = [c for c in tables.TABLES["statements"].column_names if c not in ("statement_id", "batch")]
-        names = [*cols, "batch", "written_at"]
-        sql = (f"INSERT INTO statements ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)}) "
-               f"ON CONFLICT DO NOTHING RETURNING statement_id")
         extra = {"batch": [batch] * len(frame), "written_at": [_now()] * len(frame)}
-        got = self._insert_in_key_order(sql, _records(frame[cols], "statements", extra),
-                                        ["account_id", "statement_date", "notice"])
+        got = self._add_returning("statements", frame, extra, cols, ["account_id", "statement_date", "notice"],
+                                  "statement_id")
         return pd.Series([None if i is None else str(i) for i in got], index=frame.index, dtype="str")
 
     def statements(self) -> pd.DataFrame:
@@ -1066,12 +1062,9 @@ class Store:
         """Store the placements (`placements` rows, their balance written off as bad debt), each account once
         per date (the unique index); returns the placement ids, aligned with `frame`, empty (NA) for a row
         the store held already. Call it inside `transaction()` with the writing of the placement file."""
-        sql = ("INSERT INTO placements (account_id, placed_date, agency, amount, batch, placed_at) "
-               "VALUES (:account_id, :placed_date, :agency, :amount, :batch, :placed_at) "
-               "ON CONFLICT DO NOTHING RETURNING placement_id")
-        cols = ["account_id", "placed_date", "agency", "amount"]
-        got = self._insert_in_key_order(sql, _records(frame[cols], "placements", {
-            "batch": [batch] * len(frame), "placed_at": [_now()] * len(frame)}), ["account_id", "placed_date"])
+        extra = {"batch": [batch] * len(frame), "placed_at": [_now()] * len(frame)}
+        got = self._add_returning("placements", frame, extra, ["account_id", "placed_date", "agency", "amount"],
+                                  ["account_id", "placed_date"], "placement_id")
         return pd.Series(pd.array([None if i is None else str(i) for i in got], dtype="str"), index=frame.index)
 
     def placements(self) -> pd.DataFrame:
