@@ -320,6 +320,18 @@ def test_denial_writeoffs_over_net_revenue():
     assert found.pct == pytest.approx(0.5)  # 200.00 / 400.00 paid in September
 
 
+def test_denial_writeoffs_count_a_re_sent_remittance_once():
+    # the same 835 delivered twice (same payer, trace and amount): $200.00 written off over $400.00 paid, not doubled
+    claims = tables.to_frame("claims", [
+        {"claim_id": c, "account_id": "A1", "payer_id": "ACME", "service_date": D(2026, 8, 1), "charge": charge,
+         "paid": paid, "adjusted": charge - paid, "balance": 0, "responsibility": "insurance"}
+        for c, charge, paid in (("C1", 20000, 0), ("C2", 40000, 40000))])
+    text = era("T1", "400", [Claim("C1", "4", "200", "0", cas=[("CO", "197", "200")]),
+                             Claim("C2", "1", "400", "400")], date="20260915")
+    found = appeals.denial_writeoffs(claims, remitted(text, text), D(2026, 9, 1), D(2026, 9, 30))
+    assert (found.written_off, found.net_revenue) == (20000, 40000)
+
+
 def test_denial_writeoffs_count_payments_in_the_period_only():
     claims = tables.to_frame("claims", [{"claim_id": "C1", "account_id": "A1", "payer_id": "ACME",
                                          "service_date": D(2026, 8, 1), "charge": 20000, "paid": 0, "adjusted": 20000,

@@ -34,7 +34,7 @@ import pandas as pd
 
 from xl_ar import codes, tables
 from xl_ar.errors import ArgumentError, StoreError
-from xl_ar.remittances import standing_adjudications
+from xl_ar.remittances import counted_once, standing_adjudications
 
 if TYPE_CHECKING:
     from xl_ar.store import Store
@@ -328,11 +328,12 @@ def denial_writeoffs(claims: pd.DataFrame, remittances: Mapping[str, pd.DataFram
     Written off: the adjustments with group CO, PI or OA whose reason is in a denial category
     (`codes.DENIAL_CATEGORIES`), on the adjudications that stand, paid in the period, of claims the ledger shows
     closed with no balance (balance 0: the denial was written off, not overturned). Net revenue: the claim
-    payments (CLP04) of the payments dated in the period. Each payment counted once (`remittances.counted_once`
-    is the caller's)."""
-    cp, adj, pay = remittances["claim_payments"], remittances["adjustments"], remittances["payments"]
-    if cp.empty or pay.empty:
+    payments (CLP04) of the payments dated in the period. Each payment counted once: a re-sent remittance's later
+    copies are taken out here (`remittances.counted_once`), as the KPIs do."""
+    if remittances["claim_payments"].empty or remittances["payments"].empty:
         return DenialWriteoffs(0, 0)
+    once = counted_once(remittances)
+    cp, adj, pay = once["claim_payments"], once["adjustments"], once["payments"]
     dated = cp.merge(pay.drop_duplicates("payment_id")[["payment_id", "payment_date"]], on="payment_id", how="left")
     when = pd.to_datetime(dated.payment_date)
     in_period = ((when >= pd.Timestamp(start)) & (when <= pd.Timestamp(end))).to_numpy()
