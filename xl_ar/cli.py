@@ -1310,7 +1310,8 @@ def cmd_appeals_letters(args: argparse.Namespace) -> int:
     CSV, in the folder the user names (letters hold PHI); counts printed, the batch audited without identifiers."""
     from collections import Counter
 
-    from xl_ar import audit, documents, letters, outputs
+    from xl_ar import audit, letters
+    from xl_ar.appeals import APPEALABLE_KINDS
     from xl_ar.reconcile import reconcile_tables
 
     practice, settings, as_of = _practice_and_date(args)
@@ -1327,12 +1328,7 @@ def cmd_appeals_letters(args: argparse.Namespace) -> int:
     batch = letters.appeal_facts(result.exceptions, tables, remitted, practice.info, as_of, rules.mpr, asked)
     written = letters.render_appeals(batch, practice.folder)  # a template error stops here: nothing written yet
     with step("Writing letters", not args.quiet):
-        documents_ = [(f"{x.stem}.docx", documents.docx_bytes(x.text, "Appeal")) for x in written]
-        outputs.private_folder(folder)
-        for name, data in documents_:
-            outputs.write_bytes(folder / name, data, private=True)
-        outputs.write_text(folder / letters.INDEX, letters.index_csv(written), private=True)
-    files = [folder / name for name, _ in documents_] + [folder / letters.INDEX]
+        files = letters.write(folder, written, "appeal")
     audit.record("export", settings.store, what="appeal letters", as_of=as_of.isoformat(), letters=len(written),
                  not_eligible={k: v for k, v in batch.not_eligible.items() if v}, folder=folder.name,
                  templates=sorted({x.template for x in written}), outputs=audit.hashes(files, folder))
@@ -1344,7 +1340,7 @@ def cmd_appeals_letters(args: argparse.Namespace) -> int:
         if n:
             print(f"Not eligible, {reason}: {n:,}")
     if asked is not None:
-        candidates = set(result.exceptions["claim_id"][result.exceptions["kind"].isin(letters.APPEAL_KINDS)].dropna())
+        candidates = set(result.exceptions["claim_id"][result.exceptions["kind"].isin(APPEALABLE_KINDS)].dropna())
         unknown = sum(1 for c in asked if c not in candidates)
         if unknown:
             print(f"Not denied or underpaid (no letter): {unknown:,} of the claims asked for")
@@ -1386,7 +1382,7 @@ def cmd_refunds_list(args: argparse.Namespace) -> int:
 def cmd_refunds_letters(args: argparse.Namespace) -> int:
     """A refund letter (.docx) per credit to refund (payer or patient, after patient credits are applied), and an
     index CSV, in the folder the user names (letters hold PHI); counts printed, the batch audited without ids."""
-    from xl_ar import audit, documents, letters, outputs
+    from xl_ar import audit, letters
     from xl_ar import refunds as core
 
     practice, settings, as_of = _practice_and_date(args)
@@ -1400,12 +1396,7 @@ def cmd_refunds_letters(args: argparse.Namespace) -> int:
     written = letters.refund_letters(due, tables["claims"], tables.get("payers"), practice.info, as_of,
                                      remitted["claim_payments"], args.method, practice.folder)  # errors stop here
     with step("Writing letters", not args.quiet):
-        files = [(f"{x.stem}.docx", documents.docx_bytes(x.text, "Refund")) for x in written]
-        outputs.private_folder(folder)
-        for name, data in files:
-            outputs.write_bytes(folder / name, data, private=True)
-        outputs.write_text(folder / letters.INDEX, letters.index_csv(written, kind="refund"), private=True)
-    paths = [folder / name for name, _ in files] + [folder / letters.INDEX]
+        paths = letters.write(folder, written, "refund")
     by_party = {party: sum(1 for x in written if x.category == party) for party in ("payer", "patient")}
     audit.record("export", settings.store, what="refund letters", as_of=as_of.isoformat(), letters=len(written),
                  by_party=by_party, cents=sum(x.amount for x in written), folder=folder.name,

@@ -137,7 +137,7 @@ def _sheets(path: Path) -> int:
 def _follow_up(practice, as_of, out: Path, store_path: Path, result, remitted) -> str:
     """The follow-up documents, as `xl-ar statements`, `xl-ar appeals letters` and `xl-ar refunds letters` write
     them, into the demo's own folders (synthetic patients; real ones only ever go where the user asks)."""
-    from xl_ar import documents, letters, refunds
+    from xl_ar import letters, refunds
     from xl_ar.policy import Policy
     from xl_ar.reconcile import Rules
     from xl_ar.reports import statements
@@ -152,10 +152,7 @@ def _follow_up(practice, as_of, out: Path, store_path: Path, result, remitted) -
                                             remitted["claim_payments"], practice_folder=practice.folder)
     for folder, written, kind in ((out / "letters" / "appeals", appeal_letters, "appeal"),
                                   (out / "letters" / "refunds", refund_letters, "refund")):
-        outputs.private_folder(folder)
-        for x in written:
-            outputs.write_bytes(folder / f"{x.stem}.docx", documents.docx_bytes(x.text, kind.title()), private=True)
-        outputs.write_text(folder / letters.INDEX, letters.index_csv(written, kind=kind), private=True)
+        letters.write(folder, written, kind)
     counts = sent.counts
     return (f"Follow-up: {sent.batch.statements:,} patient statements in statements/ (notice 1: "
             f"{counts['notice_1']:,}, payment plans: {counts['plan_statements']:,}; "

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+
 from xl_ar.denials import REFUND_DAYS
 
 Limit = Literal["appeal", "timely_filing", "refund"]
@@ -22,6 +25,17 @@ could not be processed, so it has no appeal rights): the timely-filing limit cou
 NEW_CLAIM_REMARKS = frozenset({"MA130"})
 """Remark codes that make a denial of any category a new claim: MA130, the claim is unprocessable and has
 no appeal rights (submit a new claim with the complete, correct information)."""
+
+
+def needs_new_claim(exceptions: pd.DataFrame, remarks: pd.DataFrame) -> np.ndarray:
+    """Which rows of `exceptions` (payment_id, claim_id, category) a new or corrected claim fixes rather than an
+    appeal: the category is in `NEW_CLAIM_CATEGORIES`, or a `NEW_CLAIM_REMARKS` remark (codes read stripped and
+    upper-cased) is on the same payment and claim in `remarks` (payment_id, claim_id, code)."""
+    unprocessable = remarks[remarks["code"].astype("string").str.strip().str.upper().isin(NEW_CLAIM_REMARKS)
+                            .to_numpy(dtype=bool)]
+    marked = pd.MultiIndex.from_arrays([exceptions["payment_id"], exceptions["claim_id"]]).isin(
+        pd.MultiIndex.from_arrays([unprocessable["payment_id"], unprocessable["claim_id"]]))
+    return exceptions["category"].isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool) | marked
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,19 @@ user asks, owner-only, under names without identifiers (`documents.file_stem`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from xl_ar import codes, denials, documents
-from xl_ar.kinds import NEW_CLAIM_CATEGORIES, NEW_CLAIM_REMARKS
-from xl_ar.practice import PracticeInfo
+from xl_ar import codes, denials, documents, outputs
+from xl_ar.appeals import APPEALABLE_KINDS
+from xl_ar.kinds import needs_new_claim
+from xl_ar.practice import PracticeInfo, us_phone
 from xl_ar.remittances import REVERSAL
 
-APPEAL_KINDS = ("denied", "partially_denied", "underpaid")
-"""The exception kinds an appeal letter answers."""
 UNDERPAID = "underpaid"
 """The template suffix of an underpayment (`appeal_underpaid.txt`)."""
 NEW_CLAIM = "new or corrected claim needed"
@@ -84,18 +83,14 @@ def eligible(exceptions: pd.DataFrame, remarks: pd.DataFrame, as_of: dt.date,
              claim_ids: Iterable[str] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """The exceptions that get an appeal letter (one per claim, the first by priority), and the counts of those
     that do not by reason (`NEW_CLAIM`, `DEADLINE_PASSED`, `NOT_ASKED`)."""
-    ex = exceptions[exceptions["kind"].isin(APPEAL_KINDS) & exceptions["claim_id"].notna()]
+    ex = exceptions[exceptions["kind"].isin(APPEALABLE_KINDS) & exceptions["claim_id"].notna()]
     ex = ex.sort_values(["priority", "claim_id"], ascending=[False, True], kind="stable").drop_duplicates("claim_id")
     counts = {NEW_CLAIM: 0, DEADLINE_PASSED: 0}
     if claim_ids is not None:
         asked = ex["claim_id"].isin(list(claim_ids)).to_numpy()
         counts[NOT_ASKED] = int((~asked).sum())
         ex = ex[asked]
-    unprocessable = remarks[remarks["code"].astype("string").str.strip().str.upper().isin(NEW_CLAIM_REMARKS)]
-    marked = pd.MultiIndex.from_arrays([ex["payment_id"], ex["claim_id"]]).isin(
-        pd.MultiIndex.from_arrays([unprocessable["payment_id"], unprocessable["claim_id"]]))
-    new_claim = (ex["category"].isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool) | marked) \
-        & (ex["kind"] != UNDERPAID).to_numpy()
+    new_claim = needs_new_claim(ex, remarks) & (ex["kind"] != UNDERPAID).to_numpy()
     deadline = pd.to_datetime(ex["deadline"])
     passed = (deadline.notna() & (deadline < pd.Timestamp(as_of))).to_numpy(dtype=bool) & ~new_claim
     counts[NEW_CLAIM] = int(new_claim.sum())
@@ -297,33 +292,39 @@ def _day(value: object) -> dt.date | None:
 
 def _practice(info: PracticeInfo) -> dict[str, str]:
     """The practice's facts (practice.json): name, NPI, address lines, contact."""
-    zip_ = info.zip[:5] + ("-" + info.zip[5:] if len(info.zip) > 5 else "")
-    city_line = f"{info.city}, {info.state} {zip_}".strip(", ") if info.city or info.state else zip_
-    phone = info.contact_phone
-    if len(phone) == 10 and phone.isdigit():
-        phone = f"({phone[:3]}) {phone[3:6]}-{phone[6:]}"
     return {"name": info.name, "npi": info.npi, "address": info.address, "city": info.city, "state": info.state,
-            "zip": zip_, "city_line": city_line, "contact_name": info.contact_name, "contact_phone": phone}
+            "zip": info.zip_code, "city_line": info.city_line, "contact_name": info.contact_name,
+            "contact_phone": us_phone(info.contact_phone)}
 
 
 # -- rendering ----------------------------------------------------------------------------------------------------
 
-def render_appeals(batch: AppealBatch, practice_folder: Path | None = None) -> list[Letter]:
-    """Every letter of `batch` rendered with its category's template (the practice's own when it has one). A
-    template error (`documents.TemplateError`, naming the template and line) stops the whole batch."""
-    templates = {}
+def _render(batch: list[dict[str, object]], kind: str, template_of: Callable[[dict[str, object]], str],
+            about: Callable[[dict[str, object]], tuple[str, str, str, int]],
+            practice_folder: Path | None) -> list[Letter]:
+    """Each facts dict of `batch` rendered with its template (`template_of`; each template found and compiled
+    once, the practice's own when it has one) as a `Letter` named `documents.file_stem(n, kind)`; `about` gives
+    what the index lists: claim, payer, category (or party), cents."""
+    templates: dict[str, tuple[documents.Template, object]] = {}
     out: list[Letter] = []
-    for n, facts in enumerate(batch.facts, start=1):
-        name = appeal_template(str(facts["category"]))
+    for n, facts in enumerate(batch, start=1):
+        name = template_of(facts)
         if name not in templates:
             template = documents.find(name, practice_folder)
             templates[name] = (template, documents.compile_template(template))
         template, compiled = templates[name]
-        totals = facts["totals"]
-        out.append(Letter(documents.file_stem(n, "appeal"), name, documents.render(template, facts, compiled),
-                          str(facts["claim"]["claim_id"]), str(facts["payer"]["payer_id"]), str(facts["category"]),
-                          int(totals["in_dispute"] or 0)))
+        out.append(Letter(documents.file_stem(n, kind), name, documents.render(template, facts, compiled),
+                          *about(facts)))
     return out
+
+
+def render_appeals(batch: AppealBatch, practice_folder: Path | None = None) -> list[Letter]:
+    """Every letter of `batch` rendered with its category's template (the practice's own when it has one). A
+    template error (`documents.TemplateError`, naming the template and line) stops the whole batch."""
+    return _render(batch.facts, "appeal", lambda f: appeal_template(str(f["category"])),
+                   lambda f: (str(f["claim"]["claim_id"]), str(f["payer"]["payer_id"]), str(f["category"]),
+                              int(f["totals"]["in_dispute"] or 0)),
+                   practice_folder)
 
 
 def refund_facts(refunds: pd.DataFrame, claims: pd.DataFrame, payers: pd.DataFrame | None, info: PracticeInfo,
@@ -381,18 +382,10 @@ def refund_letters(refunds: pd.DataFrame, claims: pd.DataFrame, payers: pd.DataF
     """A refund letter per refund with an amount (`refund_facts`), from `refund_payer.txt` or `refund_patient.txt`
     (the practice's own when it has one); a template error stops the whole batch."""
     facts = refund_facts(refunds, claims, payers, info, as_of, claim_payments, method)
-    templates = {}
-    out: list[Letter] = []
-    for n, f in enumerate(facts, start=1):
-        name = f"refund_{f['party']}.txt"
-        if name not in templates:
-            template = documents.find(name, practice_folder)
-            templates[name] = (template, documents.compile_template(template))
-        template, compiled = templates[name]
-        out.append(Letter(documents.file_stem(n, "refund"), name, documents.render(template, f, compiled),
-                          str(f["claim"]["claim_id"]), f["payer"]["payer_id"], str(f["party"]),
-                          int(f["refund"]["amount"])))
-    return out
+    return _render(facts, "refund", lambda f: f"refund_{f['party']}.txt",
+                   lambda f: (str(f["claim"]["claim_id"]), f["payer"]["payer_id"], str(f["party"]),
+                              int(f["refund"]["amount"])),
+                   practice_folder)
 
 
 def index_csv(letters: list[Letter], kind: str = "appeal") -> str:
@@ -406,3 +399,12 @@ def index_csv(letters: list[Letter], kind: str = "appeal") -> str:
                           "amount": [format_cents(x.amount) for x in letters],
                           "template": [x.template for x in letters]})
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def write(folder: Path, written: list[Letter], kind: str = "appeal") -> list[Path]:
+    """Write a batch into `folder`: each letter as `<stem>.docx` and the batch's `INDEX`, owner-only (letters
+    hold PHI), in one flush to disk (`outputs.write_many`). The paths written, the index last."""
+    files = [(folder / f"{x.stem}.docx", documents.docx_bytes(x.text, kind.title())) for x in written]
+    files.append((folder / INDEX, index_csv(written, kind=kind).encode("utf-8")))
+    outputs.write_many(files, private=True)
+    return [path for path, _ in files]

@@ -93,6 +93,21 @@ class PracticeInfo:
     remit_to: tuple[str, ...] = ()
     """The address lines patients mail payments to (a list in practice.json); else the practice's address."""
 
+    @property
+    def zip_code(self) -> str:
+        """The ZIP code as printed: 9 digits as ZIP+4 (12345-6789), anything else as given."""
+        return f"{self.zip[:5]}-{self.zip[5:]}" if len(self.zip) == 9 and self.zip.isdigit() else self.zip
+
+    @property
+    def city_line(self) -> str:
+        """The last address line, "City, ST 12345-6789", of the parts given."""
+        return " ".join(v for v in (", ".join(v for v in (self.city, self.state) if v), self.zip_code) if v)
+
+
+def us_phone(number: str) -> str:
+    """A phone number as printed: 10 digits as (555) 123-4567, anything else as given."""
+    return f"({number[:3]}) {number[3:6]}-{number[6:]}" if len(number) == 10 and number.isdigit() else number
+
 
 @dataclass
 class PracticeFolder:

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import balances, bank, claim_status, codes, denials, kpi, secondary, tables
-from xl_ar.kinds import BY_CODE, CODES, KINDS, NEW_CLAIM_CATEGORIES, NEW_CLAIM_REMARKS, DeadlineRule
+from xl_ar.kinds import BY_CODE, CODES, KINDS, DeadlineRule, needs_new_claim
 from xl_ar.money import for_people as _money
 from xl_ar.remittances import (
     REVERSAL,
@@ -822,18 +822,15 @@ def _prioritize(ctx: Context, ex: pd.DataFrame) -> pd.DataFrame:
                   "last_activity": lambda: on_claim(ledger.last_activity_date).fillna(A),
                   "credit_date": credit_date}
         # which rule each row follows: its kind's, or the kind's rule for a denial that needs a new claim
-        unprocessable = ctx.remarks[ctx.remarks.code.isin(NEW_CLAIM_REMARKS)]
-        needs_new_claim = (ex.category.isin(NEW_CLAIM_CATEGORIES).to_numpy(dtype=bool)
-                           | pd.MultiIndex.from_arrays([ex.payment_id, ex.claim_id]).isin(
-                               pd.MultiIndex.from_arrays([unprocessable.payment_id, unprocessable.claim_id])))
+        new_claim = needs_new_claim(ex, ctx.remarks)
         follows: dict[DeadlineRule, np.ndarray] = {}
         for k in KINDS:
             if k.deadline is None:
                 continue
             of_kind = (kind == k.code).to_numpy()
             alternative = k.deadline.new_claim
-            for rule, mask in ((k.deadline, of_kind & ~(needs_new_claim & (alternative is not None))),
-                               (alternative, of_kind & needs_new_claim)):
+            for rule, mask in ((k.deadline, of_kind & ~(new_claim & (alternative is not None))),
+                               (alternative, of_kind & new_claim)):
                 if rule is not None and mask.any():
                     follows[rule] = follows.get(rule, np.zeros(len(ex), dtype=bool)) | mask
         # a refund owed to the patient alone counts the practice's refund days, whoever the claim's payer
