@@ -27,6 +27,7 @@ from xl_ar import balances, tables
 from xl_ar.findings import Finding, Location
 from xl_ar.money import cents_text
 from xl_ar.policy import Policy
+from xl_ar.statements import self_pay_ids
 
 AGENCY_HEADERS = {"account": "account_id", "date": "payment_date", "amount": "amount", "fee": "fee",
                   "reference": "reference"}
@@ -35,12 +36,6 @@ AGENCY_HEADERS = {"account": "account_id", "date": "payment_date", "amount": "am
 PLACEMENT_COLUMNS = ("placement_number", "account", "patient_name", "address", "date_of_birth", "balance_placed",
                      "service_from", "service_to", "first_statement", "final_notice")
 """The columns of the placement file sent to the agency (PHI by nature)."""
-
-
-def _self_pay(payers: pd.DataFrame | None) -> set[str]:
-    if payers is None or payers.empty:
-        return set()
-    return set(payers.payer_id[payers.payer_class == "self_pay"])
 
 
 def _dates(values: pd.Series) -> np.ndarray:
@@ -74,7 +69,7 @@ def to_place(claims: pd.DataFrame, statements: pd.DataFrame, payment_plans: pd.D
         accounts = accounts[~accounts.isin(payment_plans.account_id[active])]
     accounts = accounts[~accounts.isin(placements.account_id)]
     account_of = claims.set_index("claim_id").account_id
-    paid = postings[postings.payer_id.isin(_self_pay(payers)).to_numpy() & (postings.amount > 0).to_numpy()]
+    paid = postings[postings.payer_id.isin(self_pay_ids(payers)).to_numpy() & (postings.amount > 0).to_numpy()]
     paid_account = paid.claim_id.map(account_of)
     since = paid.posted_date.to_numpy() > _dates(final.reindex(paid_account.to_numpy()))
     accounts = accounts[~accounts.isin(paid_account[since])]

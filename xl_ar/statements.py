@@ -81,12 +81,18 @@ def _days(dates: pd.Series) -> np.ndarray:
     return pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
 
 
+def self_pay_ids(payers: pd.DataFrame | None) -> set[str]:
+    """The payer ids of the self-pay payers (`payer_class` self_pay): who a patient's own payment is posted to."""
+    if payers is None or payers.empty:
+        return set()
+    return set(payers.loc[payers["payer_class"] == "self_pay", "payer_id"])
+
+
 def patient_payments(postings: pd.DataFrame, payers: pd.DataFrame) -> pd.Series:
     """Cents the patients paid, by claim_id: postings whose payer is a self-pay payer (`payer_class`)."""
     if postings.empty:
         return pd.Series(dtype="int64")
-    self_pay = set(payers.loc[payers["payer_class"] == "self_pay", "payer_id"]) if len(payers) else set()
-    own = postings[postings["payer_id"].isin(self_pay)]
+    own = postings[postings["payer_id"].isin(self_pay_ids(payers))]
     return own.groupby("claim_id")["amount"].sum().astype("int64")
 
 
@@ -112,18 +118,15 @@ def cycle_history(history: pd.DataFrame, oldest_service: pd.Series) -> pd.DataFr
     return h[keep]
 
 
-def accounts(claims: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Accounts with an open patient balance: account_id, amount (the amount due per the credit rule), balance
-    (positive parts), oldest_service, claims; plus patient_name and patient_address of the account's latest claim."""
-    parts = patient_parts(claims)
-    if policy.apply_patient_credits:
-        parts["counted"] = parts["patient_part"]
-    else:
-        parts["counted"] = parts["patient_part"].clip(lower=0)
-    parts["open"] = parts["patient_part"].clip(lower=0)
-    parts["open_service"] = parts["service_date"].where(parts["patient_part"] > 0)
+def accounts(claims: pd.DataFrame, policy: Policy, parts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Accounts with an open patient balance: account_id, amount (the amount due per the credit rule),
+    oldest_service, claims; plus patient_name and patient_address of the account's latest claim. `parts`: the
+    claims' `patient_parts` when computed already."""
+    parts = patient_parts(claims) if parts is None else parts
+    counted = parts["patient_part"] if policy.apply_patient_credits else parts["patient_part"].clip(lower=0)
+    parts = parts.assign(counted=counted, open_service=parts["service_date"].where(parts["patient_part"] > 0))
     g = parts.groupby("account_id", sort=True)
-    out = pd.DataFrame({"amount": g["counted"].sum().astype("int64"), "balance": g["open"].sum().astype("int64"),
+    out = pd.DataFrame({"amount": g["counted"].sum().astype("int64"),
                         "oldest_service": g["open_service"].min(), "claims": g.size().astype("int64")})
     latest = parts.sort_values(["service_date", "claim_id"], kind="stable").groupby("account_id").tail(1)
     latest = latest.set_index("account_id")
@@ -157,10 +160,12 @@ def next_installment(start: pd.Series, every: pd.Series, as_of: dt.date) -> np.n
 def plan(claims: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, policy: Policy,
          placements: pd.DataFrame | None = None, plans: pd.DataFrame | None = None,
          postings: pd.DataFrame | None = None, payers: pd.DataFrame | None = None,
-         claim_lines: pd.DataFrame | None = None) -> StatementRun:
+         claim_lines: pd.DataFrame | None = None, parts: pd.DataFrame | None = None) -> StatementRun:
     """The statements to send as of `as_of` (module docstring), from the claims, the store's statement history
-    (`statements` table, with the optional `plan_installment` column), the placements and the payment plans."""
-    acc = accounts(claims, policy)
+    (`statements` table, with the optional `plan_installment` column), the placements and the payment plans.
+    `parts`: the claims' `patient_parts` when computed already."""
+    parts = patient_parts(claims) if parts is None else parts
+    acc = accounts(claims, policy, parts)
     skipped = {"placed": 0, "credit": 0, "after_final": 0, "not_due": 0}
     placed = set(placements["account_id"]) if placements is not None and len(placements) else set()
     is_placed = acc["account_id"].isin(placed).to_numpy()
@@ -219,19 +224,21 @@ def plan(claims: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, policy: Po
     out["due_date"] = plan_date.where(out["plan"], due_plain).astype(tables.DATE_DTYPE)
     out["amount_due"] = np.where(out["plan"], out["installment"], out["amount"]).astype("int64")
     out["first_date"] = _lookup(out["account_id"], first).fillna(today).astype(tables.DATE_DTYPE)
+    out["balance"] = out["amount"]
     statements = out[["account_id", "notice", "plan", "amount_due", "installment", "balance", "statement_date",
                       "due_date", "first_date", "patient_name", "patient_address"]].reset_index(drop=True)
-    statements["balance"] = out["amount"].to_numpy()
-    lines = statement_lines(claims, statements["account_id"], policy, postings, payers, claim_lines)
+    lines = statement_lines(claims, statements["account_id"], policy, postings, payers, claim_lines, parts)
     return StatementRun(as_of, statements, lines, small_balances, skipped)
 
 
 def statement_lines(claims: pd.DataFrame, billed: pd.Series, policy: Policy, postings: pd.DataFrame | None = None,
-                    payers: pd.DataFrame | None = None, claim_lines: pd.DataFrame | None = None) -> pd.DataFrame:
+                    payers: pd.DataFrame | None = None, claim_lines: pd.DataFrame | None = None,
+                    parts: pd.DataFrame | None = None) -> pd.DataFrame:
     """The claims each statement lists (the account's claims with a patient part counted in its amount due),
     ordered by account and date of service: what was charged, what insurance paid, the adjustments, what the
-    patient paid, and the patient's part. Procedure codes only (no descriptions)."""
-    parts = patient_parts(claims)
+    patient paid, and the patient's part. Procedure codes only (no descriptions). `parts`: the claims'
+    `patient_parts` when computed already."""
+    parts = patient_parts(claims) if parts is None else parts
     parts = parts[parts["account_id"].isin(set(billed))]
     if not policy.apply_patient_credits:
         parts = parts[parts["patient_part"] > 0]
@@ -266,11 +273,12 @@ def to_record(run: StatementRun, batch: str) -> pd.DataFrame:
 
 
 def patient_aging(claims: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, policy: Policy,
-                  placements: pd.DataFrame | None = None) -> pd.DataFrame:
+                  placements: pd.DataFrame | None = None, parts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Patient A/R aged from the FIRST statement date of each account's current cycle: one row per bucket
     (0-30, 31-60, 61-90, 91-120, over 120 days, then `NOT_BILLED`), with accounts and amount (cents). The amount
-    is each account's amount due (credit rule applied; accounts with a credit and placed accounts left out)."""
-    acc = accounts(claims, policy)
+    is each account's amount due (credit rule applied; accounts with a credit and placed accounts left out).
+    `parts`: the claims' `patient_parts` when computed already."""
+    acc = accounts(claims, policy, parts)
     placed = set(placements["account_id"]) if placements is not None and len(placements) else set()
     acc = acc[~acc["account_id"].isin(placed) & (acc["amount"] > 0)]
     cycle = cycle_history(history, acc.set_index("account_id")["oldest_service"])
@@ -305,8 +313,10 @@ def for_practice(practice_tables: dict[str, pd.DataFrame], history: pd.DataFrame
     def table(name: str) -> pd.DataFrame:
         return practice_tables.get(name, tables.empty(name))
 
-    run = plan(table("claims"), history, as_of, policy, placements, table("payment_plans"), table("postings"),
-               table("payers"), table("claim_lines"))
+    claims = table("claims")
+    parts = patient_parts(claims)  # once, for the run, its lines and the aging
+    run = plan(claims, history, as_of, policy, placements, table("payment_plans"), table("postings"),
+               table("payers"), table("claim_lines"), parts)
     sent = to_record(run, "")
     after = pd.concat([history, sent], ignore_index=True) if len(history) else sent
-    return run, patient_aging(table("claims"), after, as_of, policy, placements)
+    return run, patient_aging(claims, after, as_of, policy, placements, parts)

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from xl_ar.money import dollars
+from xl_ar.documents import us_date
+from xl_ar.money import dollars, format_cents
 
 if TYPE_CHECKING:
+    from xl_ar.practice import PracticeInfo
     from xl_ar.statements import StatementRun
     from xl_ar.store import Store
 
@@ -84,13 +86,6 @@ class Letter:
     patient_address: str
     lines: pd.DataFrame = field(repr=False)
     """service_date, codes, charge, insurance_paid, adjusted, patient_paid, amount_due (cents)."""
-
-
-def us_date(value: object) -> str:
-    """MM/DD/YYYY ("" when missing)."""
-    if value is None or pd.isna(value):
-        return ""
-    return pd.Timestamp(value).strftime("%m/%d/%Y")
 
 
 def _escape(text: object) -> bytes:
@@ -261,19 +256,14 @@ def letters(statements: pd.DataFrame, lines: pd.DataFrame, numbers: Iterable[str
     return out
 
 
-def practice_of(info: object) -> Practice:
+def practice_of(info: PracticeInfo) -> Practice:
     """The sender block of the statements from practice.json (`practice.PracticeInfo`): the statement phone (else
     the contact phone), the online payment address, the remit-to lines (else the practice's address)."""
-    city = ", ".join(v for v in (getattr(info, "city", ""), getattr(info, "state", "")) if v)
-    zip_code = str(getattr(info, "zip", "") or "")
-    if len(zip_code) == 9 and zip_code.isdigit():
-        zip_code = f"{zip_code[:5]}-{zip_code[5:]}"
-    address = tuple(v for v in (getattr(info, "address", ""), " ".join(v for v in (city, zip_code) if v)) if v)
-    phone = str(getattr(info, "statement_phone", "") or getattr(info, "contact_phone", "") or "")
-    if len(phone) == 10 and phone.isdigit():
-        phone = f"({phone[:3]}) {phone[3:6]}-{phone[6:]}"
-    return Practice(str(getattr(info, "name", "") or ""), address, phone, str(getattr(info, "pay_url", "") or ""),
-                    tuple(getattr(info, "remit_to", ()) or ()))
+    from xl_ar.practice import us_phone
+
+    address = tuple(v for v in (info.address, info.city_line) if v)
+    return Practice(info.name or "", address, us_phone(info.statement_phone or info.contact_phone or ""),
+                    info.pay_url or "", tuple(info.remit_to or ()))
 
 
 @dataclass(frozen=True)
@@ -320,7 +310,7 @@ def write_batch(store: Store, run: StatementRun, practice: Practice, out: Path, 
                 put(folder / name, pdf(pages))
                 if combined:
                     every_page += pages
-                rows.append((letter.number, letter.account_id, letter.notice, f"{letter.amount_due / 100:.2f}",
+                rows.append((letter.number, letter.account_id, letter.notice, format_cents(letter.amount_due),
                              letter.due_date.strftime("%Y-%m-%d"), name))
             if printed:
                 first = int(printed[0].number)
@@ -352,7 +342,7 @@ class Sent:
     batch: Batch | None
 
 
-def send(store: Store, practice_tables: dict[str, pd.DataFrame], info: object, as_of: dt.date, policy: object,
+def send(store: Store, practice_tables: dict[str, pd.DataFrame], info: PracticeInfo, as_of: dt.date, policy: object,
          out: Path | None, combined: bool = False) -> Sent:
     """The one statements run of the CLI and the ribbon: plan it from the practice's tables and the store's
     history and placements; with `out`, write and record it (`write_batch`) and append its audit event (counts,
