@@ -7,7 +7,6 @@ and the Build report ribbon button.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -60,14 +59,16 @@ def build_report(practice: PracticeFolder, store: Store, out: Path, as_of: dt.da
     with step("Reconciling", show_progress):
         result = reconcile_tables(practice.all_tables(), remittances, as_of, rules)
     with step("Writing the report", show_progress):
+        placements = store.placements()
         written_off = collections.write_offs(practice.table("claims"), counted_once(remittances)["adjustments"],
-                                             store.placements(), store.agency_payments(), policy or Policy())
+                                             placements, store.agency_payments(), policy or Policy())
+        patient_ar = statements.patient_aging(practice.table("claims"), store.statements(), as_of,
+                                              policy or Policy(), placements)
         data = content.build(practice.table("claims"), practice.table("payers"), practice.table("postings"),
                              remittances, result, as_of, name, snapshots=store.snapshots(name), targets=targets,
                              months=months, phi=phi, write_offs=written_off, appeals=store.appeals(),
-                             followup_notes=store.notes(), policy=policy, taken=store.assignments())
-        data = dataclasses.replace(data, patient_ar=statements.patient_aging(
-            practice.table("claims"), store.statements(), as_of, policy or Policy(), store.read_table("placements")))
+                             followup_notes=store.notes(), policy=policy, taken=store.assignments(),
+                             patient_ar=patient_ar)
         management.write(out, data, password=password)
     log.info("report as of %s written (%s, %s): %d exceptions", as_of, "with patient identifiers" if phi else
              "de-identified", "encrypted" if password else "not encrypted", len(result.exceptions))

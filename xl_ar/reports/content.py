@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from xl_ar.notes import touch_summary
 from xl_ar.policy import Policy
 from xl_ar.reconcile import Reconciliation
 from xl_ar.rollforward import Rollforward, dated_contractual, month_end_history, rollforward
+
+if TYPE_CHECKING:
+    from xl_ar.appeals import DenialWriteoffs
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,8 @@ class AppealsSection:
     """payer_id, then the `appeals.KPI_NAMES` columns."""
     by_category: pd.DataFrame
     """category, then the `appeals.KPI_NAMES` columns."""
-    written_off: int
-    """Cents of denial write-offs (`appeals.denial_writeoffs`)."""
-    net_revenue: int
-    """Cents paid in the period (the write-offs' denominator)."""
-
-    @property
-    def writeoff_pct(self) -> float:
-        return self.written_off / self.net_revenue if self.net_revenue else float("nan")
+    writeoffs: DenialWriteoffs
+    """The denial write-offs over the net revenue paid in the period (`appeals.denial_writeoffs`), in cents."""
 
 
 def appeals_section(appeals: pd.DataFrame, claims: pd.DataFrame, remittances: dict[str, pd.DataFrame],
@@ -64,7 +62,7 @@ def appeals_section(appeals: pd.DataFrame, claims: pd.DataFrame, remittances: di
     period = appeals[(filed >= pd.Timestamp(start)) & (filed <= pd.Timestamp(end))]
     writeoffs = core.denial_writeoffs(claims, remittances, start, end)
     return AppealsSection(core.kpis(period), core.kpis_by(period, "payer_id"), core.kpis_by(period, "category"),
-                          writeoffs.written_off, writeoffs.net_revenue)
+                          writeoffs)
 
 
 @dataclass(frozen=True)
@@ -176,12 +174,14 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
           targets: Targets | None = None, months: int = 12, phi: bool = False, key: bytes | None = None,
           worklist_size: int = 100, write_offs: pd.DataFrame | None = None,
           appeals: pd.DataFrame | None = None, followup_notes: pd.DataFrame | None = None,
-          policy: Policy | None = None, taken: pd.DataFrame | None = None) -> ReportData:
+          policy: Policy | None = None, taken: pd.DataFrame | None = None,
+          patient_ar: pd.DataFrame | None = None) -> ReportData:
     """Compute the report. `snapshots` are earlier reports' figures (from the store); `write_offs` the
     write-offs by kind (`collections.write_offs`), shown on their own sheet when given; `appeals` the store's
     appeals (the Appeals sheet; none without); `followup_notes` the stored follow-up notes (`notes` table), of
     which the report shows only de-identified touch figures; `policy` how the worklist is split among
-    specialists; `taken` the claims specialists took (`Store.assignments`), shown as theirs over the split."""
+    specialists; `taken` the claims specialists took (`Store.assignments`), shown as theirs over the split;
+    `patient_ar` the patient A/R aged from the first statement (`statements.patient_aging`), its sheet when given."""
     targets = targets or Targets()
     start = kpi.months_before(as_of, months) + dt.timedelta(days=1)
     values = kpi.kpis(claims, as_of, remittances=remittances)
@@ -247,7 +247,8 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     at_risk = int(exceptions[exceptions.kind.isin(kinds.codes_in("denial"))].expected.fillna(0).sum())
 
     scorecard = _scorecard(claims, payers, cohort, by_payer, exceptions, as_of)
-    work = result.worklist()
+    worklist = result.worklist()
+    work = worklist
     specialists = None
     split = policy is not None and policy.assign_by != "off"
     if split or (taken is not None and len(taken)):  # who works each row: a specialist's name, never a patient's
@@ -266,10 +267,11 @@ def build(claims: pd.DataFrame, payers: pd.DataFrame, postings: pd.DataFrame, re
     if snapshots is None or snapshots.empty:
         notes.append("No earlier report in the store: changes appear from the next report on.")
     names = dict(zip(payers.payer_id, payers.name, strict=True)) if payers is not None and len(payers) else {}
-    touches = touch_summary(claims, followup_notes, as_of, result.worklist())
+    touches = touch_summary(claims, followup_notes, as_of, worklist)
     return ReportData(practice, as_of, (start, as_of), tiles, by_payer, history,
                       snapshots if snapshots is not None else pd.DataFrame(), roll, by_category, denials_by_payer,
-                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, write_offs=write_offs,
+                      top, trend, at_risk, scorecard, work, phi, notes, names, targets, patient_ar=patient_ar,
+                      write_offs=write_offs,
                       appeals=None if appeals is None else appeals_section(appeals, claims, remittances, start, as_of),
                       touches=touches, specialists=specialists)
 

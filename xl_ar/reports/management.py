@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell as cell_ref
 
-from xl_ar import aging, guide, kpi, outputs
+from xl_ar import aging, guide, kpi, money, outputs
 from xl_ar.kinds import BY_CODE
 from xl_ar.reports import printing, safety
 from xl_ar.reports.content import AppealsSection, ReportData, Targets
@@ -541,6 +541,16 @@ def _rollforward(w: _Writer, data: ReportData) -> None:
     w.finish(ws, top, end, 9)
 
 
+def _count_amount_rows(w: _Writer, ws, first: int, frame: pd.DataFrame, label: str, count: str) -> int:
+    """One row per row of `frame` from sheet row `first`: its `label`, its `count` and its `amount` (cents, shown
+    as dollars). The last row written."""
+    for i, row in enumerate(frame.to_dict("records")):
+        ws.write_string(first + i, 0, str(row[label]), w.fmt["cell"])
+        w.value(ws, first + i, 1, int(row[count]), "int")
+        w.value(ws, first + i, 2, _dollars(row["amount"]), "money")
+    return first + len(frame) - 1
+
+
 def _write_offs(w: _Writer, data: ReportData) -> None:
     """Write-offs by kind: bad debt apart from contractual adjustments (MGMA); dollars and counts only."""
     t = data.write_offs
@@ -548,11 +558,7 @@ def _write_offs(w: _Writer, data: ReportData) -> None:
     top = 4
     w.header(ws, top, ["Write-off", "Count", "Amount"])
     first = top + 1
-    for i, row in enumerate(t.to_dict("records")):
-        ws.write_string(first + i, 0, str(row["label"]), w.fmt["cell"])
-        w.value(ws, first + i, 1, int(row["count"]), "int")
-        w.value(ws, first + i, 2, _dollars(row["amount"]), "money")
-    last = first + len(t) - 1
+    last = _count_amount_rows(w, ws, first, t, "label", "count")
     r = w.note(ws, last + 2, "Contractual adjustments: CO adjustments on the remittances (what the contracts do "
                "not let the practice bill). Bad debt: patient balances written off on placement with the collection "
                "agency, less what the agency recovered. Small balances: patient balances under the practice's "
@@ -667,7 +673,7 @@ _APPEAL_ROWS = (
 """The appeal KPIs as the Appeals sheet lists them: key, label, format."""
 
 
-def _appeal_value(key: str, value, fmt: str):
+def _appeal_value(value, fmt: str):
     return _dollars(value) if fmt == "money" else _num(value)
 
 
@@ -681,15 +687,15 @@ def _appeals(w: _Writer, section: AppealsSection) -> None:
     r = top + 1
     for key, label, fmt in _APPEAL_ROWS:
         ws.write_string(r, 0, label, w.fmt["text"])
-        w.value(ws, r, 1, _appeal_value(key, section.overall[key], fmt), fmt)
+        w.value(ws, r, 1, _appeal_value(section.overall[key], fmt), fmt)
         r += 1
     ws.write_string(r, 0, "Denial write-offs", w.fmt["text"])
-    w.value(ws, r, 1, _dollars(section.written_off), "money")
+    w.value(ws, r, 1, _dollars(section.writeoffs.written_off), "money")
     ws.write_string(r + 1, 0, "Net revenue (payments in the period)", w.fmt["text"])
-    w.value(ws, r + 1, 1, _dollars(section.net_revenue), "money")
+    w.value(ws, r + 1, 1, _dollars(section.writeoffs.net_revenue), "money")
     ws.write_string(r + 2, 0, "Denial write-offs as % of net revenue", w.fmt["text"])
     w.formula(ws, r + 2, 1, f'=IF({cell_ref(r + 1, 1)}=0,"",{cell_ref(r, 1)}/{cell_ref(r + 1, 1)})', "pct",
-              _num(section.writeoff_pct))
+              _num(section.writeoffs.pct))
     r = w.note(ws, r + 4, "Overturn rate: " + kpi.DEFINITIONS["overturn_rate"] + ". Denial write-offs: "
                + kpi.DEFINITIONS["denial_writeoff_pct"] + ".", 6)
     for title, column, frame in (("By payer", "payer_id", section.by_payer),
@@ -703,7 +709,7 @@ def _appeals(w: _Writer, section: AppealsSection) -> None:
             rr = r + 2 + i
             ws.write_string(rr, 0, str(row[column]).replace("_", " "), w.fmt["text"])
             for j, (key, _, fmt) in enumerate(_APPEAL_ROWS):
-                w.value(ws, rr, j + 1, _appeal_value(key, row[key], fmt), fmt)
+                w.value(ws, rr, j + 1, _appeal_value(row[key], fmt), fmt)
         r = r + 2 + len(frame)
     w.finish(ws, top, r, 6, repeat=w.title_rows())
 
@@ -766,11 +772,7 @@ def _patient_ar(w: _Writer, data: ReportData) -> None:
     top = 4
     w.header(ws, top, ["Days since the first statement", "Accounts", "Patient balance"])
     first = top + 1
-    for i, row in enumerate(rows.to_dict("records")):
-        ws.write_string(first + i, 0, str(row["bucket"]), w.fmt["cell"])
-        w.value(ws, first + i, 1, int(row["accounts"]), "int")
-        w.value(ws, first + i, 2, _dollars(row["amount"]), "money")
-    last = first + len(rows) - 1
+    last = _count_amount_rows(w, ws, first, rows, "bucket", "accounts")
     total = last + 1
     ws.write_string(total, 0, "Total", w.fmt["total_label"])
     w.formula(ws, total, 1, f"=SUM({cell_ref(first, 1)}:{cell_ref(last, 1)})", "int_total",
@@ -833,7 +835,8 @@ def _worklist(w: _Writer, data: ReportData) -> None:
             else "Identifiers shown: internal use only.")
     if data.specialists is not None and len(data.specialists):  # names of staff and counts only, no patient data
         note += " Per specialist (whole worklist): " + "; ".join(
-            f"{r.assigned_to} {r.rows:,} rows, ${r.dollars / 100:,.2f}" for r in data.specialists.itertuples()) + "."
+            f"{r.assigned_to} {r.rows:,} rows, {money.dollars(int(r.dollars))}"
+            for r in data.specialists.itertuples()) + "."
     ws.write_string(3, 0, note, w.fmt["subtitle"])
     guide_rows = guide.positions(GUIDE_HEADER_ROW + 2)
     w.header(ws, top, [c[1] for c in columns])
