@@ -66,10 +66,10 @@ def read_notes(sheet: ledger.Sheet, author: str) -> tuple[pd.DataFrame, list[Fin
     bad cell (missing claim, bad date, unknown channel). Without an author column every note is `author`'s
     (the OS user); an author cell left empty is `author`'s too. Every row is kept; see `tables.from_frame`."""
     headers = list(sheet.frame.columns)
-    mapped = set(columns.map_headers("notes", headers).columns.values())
-    column_map = columns.ColumnMap() if "author" in mapped else columns.ColumnMap(constants={"author": author})
-    if "author" in mapped:
-        header = next(h for h, c in columns.map_headers("notes", headers).columns.items() if c == "author")
+    author_headers = [h for h, c in columns.map_headers("notes", headers).columns.items() if c == "author"]
+    column_map = columns.ColumnMap() if author_headers else columns.ColumnMap(constants={"author": author})
+    if author_headers:
+        header = author_headers[0]
         cells = sheet.frame[header].astype("string").str.strip()
         frame = sheet.frame.copy()
         frame[header] = cells.where(cells.fillna("") != "", author).astype(object)
@@ -142,10 +142,8 @@ def latest_notes(notes: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFr
     """Per claim (indexed by claim_id): its latest note's fields, `touches` (its notes) and, with `as_of`,
     `days_since_touch` (days from the latest note to the as-of date). `notes` is in entry order (the store's
     order, a sheet's row order): on one date the note entered last is the latest."""
-    cols = ["note_date", "note_author", "note_channel", "note_reference", "outcome", "next_followup", "touches",
-            "days_since_touch"]
     if notes is None or notes.empty:
-        out = pd.DataFrame({c: pd.Series(dtype=_VIEW_DTYPES[c]) for c in cols})
+        out = pd.DataFrame({c: pd.Series(dtype=_VIEW_DTYPES[c]) for c in VIEW_COLUMNS})
         out.index.name = "claim_id"
         return out
     ordered = notes[notes["claim_id"].notna()].reset_index(drop=True)
