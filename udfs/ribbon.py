@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from udfs import sheets
 from xl_ar import audit, columns, ledger, notes, remittances, sources, tables
-from xl_ar.errors import InputError, XlArError
+from xl_ar.errors import InputError, XlArError, first_line
 from xl_ar.findings import condense
 from xl_ar.settings import CONFIRM_KEY, Settings, confirm, resolve
 from xl_ar.store import Store
@@ -89,7 +89,7 @@ def _button(label: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
                 return _done(_caller(book), label, str(e), "error")
             except Exception as e:
                 logging.getLogger(__name__).error("the %s button failed: unexpected %s", label, type(e).__name__)
-                first = (str(e).strip().splitlines() or [""])[0][:200]
+                first = first_line(e, 200)
                 shown = f"{label} stopped: unexpected error ({type(e).__name__}{': ' + first if first else ''})."
                 return _done(_caller(book), label, shown, "error", recorded=audit.failure_message(e))
 
@@ -433,22 +433,20 @@ def import_notes(book=None) -> str:
 
 def _notes_frame(rows: list) -> pd.DataFrame:
     """The Notes sheet's cells as raw text and dates (Office.js serial dates as dates), header first."""
-    from udfs.args import date_cell
+    from udfs.args import date_cell, sheet_columns
 
     if not rows or not isinstance(rows[0], list):
         raise InputError(f"the {NOTES_SHEET} sheet is empty: its header row is missing")
     header = [("" if h is None else str(h)).strip() for h in rows[0]]
     mapped = columns.map_headers("notes", header).columns
     dates = {h for h, c in mapped.items() if c in ("note_date", "next_followup")}
-    data = {}
-    for j, h in enumerate(header):
-        cells = [r[j] if j < len(r) else None for r in rows[1:]]
+
+    def convert(h: str, cells: list) -> list:
         if h in dates:
-            cells = [date_cell(v) for v in cells]
-        else:
-            cells = [str(int(v)) if isinstance(v, float) and v.is_integer() else v for v in cells]
-        data[h or f"column {j + 1}"] = pd.Series(cells, dtype=object, index=range(len(rows) - 1))
-    return pd.DataFrame(data, index=range(len(rows) - 1))
+            return [date_cell(v) for v in cells]
+        return [str(int(v)) if isinstance(v, float) and v.is_integer() else v for v in cells]
+
+    return pd.DataFrame(sheet_columns(header, rows[1:], convert), index=range(len(rows) - 1))
 
 
 @_button("Mark appealed")
@@ -528,9 +526,7 @@ def build_report(book=None) -> str:
     folder = settings.report_folder or Path(getattr(book, "fullname", "") or ".").parent
     source = PracticeFolder(folder, PracticeInfo(name=name, as_of=as_of), data, [])
     with Store.open(settings.store) as store:
-        remitted = store.remittances()
-        if remitted["payments"].empty and practice is not None:
-            remitted, _ = practice.remittances()
+        remitted = _remittances(store, practice)
         built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
                                     remittances=remitted, targets=settings.targets(), rules=settings.rules(),
                                     policy=settings.policy())

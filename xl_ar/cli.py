@@ -1897,9 +1897,12 @@ def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    """An unexpected error's first line: a database error's further lines name the values of the row it refused
-    (PostgreSQL's DETAIL: `Key (claim_id)=(...)`) and the statement; --debug shows everything."""
-    return str(error).split("\n", 1)[0].strip()
+    """An unexpected error's first line (`xl_ar.errors.first_line`): a database error's further lines name the
+    values of the row it refused (PostgreSQL's DETAIL: `Key (claim_id)=(...)`) and the statement; --debug shows
+    everything."""
+    from xl_ar.errors import first_line
+
+    return first_line(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
