@@ -9,7 +9,7 @@ problem becomes an `ArgumentError` whose message is shown in the cell.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -122,21 +122,21 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     text_columns = {c.name for c in tables.TABLES[table].columns if c.kind in (tables.Kind.TEXT, tables.Kind.CODE)}
     # optional day counts (filing and appeal limits): 0 is how Office.js sends an empty cell
     optional_counts = {c.name for c in tables.TABLES[table].columns if c.kind == tables.Kind.COUNT and not c.required}
-    columns = {}
-    for j, h in enumerate(header):
+
+    # each header on its own: two headers meaning one read column are both kept (and reported)
+    def keep(h: str) -> bool:
+        return wanted is None or map_headers(table, [h], column_map).columns.get(h) in wanted \
+            or h.lower() in extra_dates
+
+    def convert(h: str, cells: list) -> list:
         column = mapping.get(h)
-        # each header on its own: two headers meaning one read column are both kept (and reported)
-        if wanted is not None and map_headers(table, [h], column_map).columns.get(h) not in wanted \
-                and h.lower() not in extra_dates:
-            continue
-        cells = [r[j] if j < len(r) else None for r in body]
         if column in date_columns or h.lower() in extra_dates:
-            cells = [date_cell(v) for v in cells]
-        elif column in optional_counts or column in text_columns:
-            cells = [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
-        else:
-            cells = [None if is_empty(v) else v for v in cells]
-        columns[h if h else f"column {j + 1}"] = pd.Series(cells, dtype=object, index=range(len(body)))
+            return [date_cell(v) for v in cells]
+        if column in optional_counts or column in text_columns:
+            return [None if is_empty(v) or (v == 0 and not isinstance(v, bool)) else v for v in cells]
+        return [None if is_empty(v) else v for v in cells]
+
+    columns = sheet_columns(header, body, convert, keep)
     if wanted is not None:  # a row is blank only when the whole row is, not just the columns read
         columns[_ROW_HAS_DATA] = pd.Series([True if any(not is_empty_date(v) for v in r) else None for r in body],
                                            dtype=object, index=range(len(body)))
@@ -168,6 +168,18 @@ def to_table(values: object, table: str, name: str, payers: pd.DataFrame | None 
     if reads is not None:
         frame = frame[[c for c in reads.columns if c in present]]
     return frame
+
+
+def sheet_columns(header: Sequence[str], body: Sequence[Sequence[object]], convert: Callable[[str, list], list],
+                  keep: Callable[[str], bool] = lambda h: True) -> dict[str, pd.Series]:
+    """The columns of a sheet's rows (`body`, under `header`) as object series, by header (`column N` for an empty
+    one): each header `keep` accepts, its cells (None past a short row) through `convert(header, cells)`."""
+    out = {}
+    for j, h in enumerate(header):
+        if keep(h):
+            cells = convert(h, [r[j] if j < len(r) else None for r in body])
+            out[h if h else f"column {j + 1}"] = pd.Series(cells, dtype=object, index=range(len(body)))
+    return out
 
 
 _ROW_HAS_DATA = "\x00row has data"

@@ -330,9 +330,7 @@ def ar_eligible(member_id, service_date, eligibility):
 def ar_next_followup(claim_id, notes):
     """The claim's next follow-up date (the tickler): the next date of its latest note; empty when the claim has
     no note or its latest note sets no date. A column of claim ids gives one row per claim."""
-    frame = to_table(notes, "notes", "notes", reads=NOTES_READS)
-    if "next_followup" not in frame.columns:  # a Notes range without the column: no tickler anywhere
-        frame["next_followup"] = tables.empty("notes")["next_followup"].reindex(frame.index)
+    frame = to_table(notes, "notes", "notes", reads=NOTES_READS)  # without next_followup: no tickler anywhere
     ticklers = next_followups(frame)
     claims = [_member_text(v) for v in flat(claim_id)]
     dates = [cell(ticklers.get(c)) if c is not None else "" for c in claims]

@@ -11,14 +11,16 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import xlwings as xw
+from xlsxwriter.utility import xl_col_to_name
 
 from udfs import sheets
 from xl_ar import audit, columns, ledger, notes, remittances, sources, tables
-from xl_ar.errors import InputError, XlArError
+from xl_ar.errors import InputError, XlArError, first_line
 from xl_ar.findings import condense
 from xl_ar.settings import CONFIRM_KEY, Settings, confirm, resolve
 from xl_ar.store import Store
@@ -87,7 +89,7 @@ def _button(label: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
                 return _done(_caller(book), label, str(e), "error")
             except Exception as e:
                 logging.getLogger(__name__).error("the %s button failed: unexpected %s", label, type(e).__name__)
-                first = (str(e).strip().splitlines() or [""])[0][:200]
+                first = first_line(e, 200)
                 shown = f"{label} stopped: unexpected error ({type(e).__name__}{': ' + first if first else ''})."
                 return _done(_caller(book), label, shown, "error", recorded=audit.failure_message(e))
 
@@ -114,21 +116,18 @@ def import_remittances(book=None) -> str:
     """**Import remittances**: read the configured folder / zip / SFTP mailbox (or picked files),
     import new payments into the store, and show every imported remittance on owned sheets."""
     book = _caller(book)
-    try:
-        settings = _settings(book)
-        files, skipped = [], []
-        for source in _era_sources(book, settings):
-            listing = sources.read_source(source)
-            files += listing.files
-            skipped += listing.skipped
-        with Store.open(settings.store) as store:
-            report = remittances.import_files(files, store)
-            report.skipped = skipped
-            payments = store.read_table("payments")
-            claims = store.read_table("claim_payments")
-            adjustments = store.read_table("adjustments")
-    except InputError as e:
-        return _done(book, "Import remittances", str(e), "error")
+    settings = _settings(book)
+    files, skipped = [], []
+    for source in _era_sources(book, settings):
+        listing = sources.read_source(source)
+        files += listing.files
+        skipped += listing.skipped
+    with Store.open(settings.store) as store:
+        report = remittances.import_files(files, store)
+        report.skipped = skipped
+        payments = store.read_table("payments")
+        claims = store.read_table("claim_payments")
+        adjustments = store.read_table("adjustments")
     rows = claims.merge(payments[["payment_id", "payer_name", "trace_number", "payment_date", "method"]],
                         on="payment_id", how="left")
     lines = [f"Imported {sheets.stamp()}: {report.summary()}"]
@@ -193,23 +192,12 @@ def _as_of(settings: Settings, practice) -> dt.date:
     return dt.date.today()
 
 
-def _reconciliation(book, title: str):
-    """The workbook's tables reconciled with the imported remittances, with the as-of date, the settings and the
-    tables; or, when an input is missing or wrong, the message saying so (also shown in an alert titled `title`)."""
-    from udfs.args import ArgumentError
-    from xl_ar import reconcile as core
-
-    try:
-        settings = _settings(book)
-        data, practice = _workbook_tables(book, settings)
-        with Store.open(settings.store) as store:
-            remitted = store.remittances()
-        if remitted["payments"].empty and practice is not None:
-            remitted, _ = practice.remittances()
-        as_of = _as_of(settings, practice)
-        return core.reconcile_tables(data, remitted, as_of, settings.rules()), as_of, settings, data
-    except (InputError, ArgumentError) as e:
-        return _done(book, title, str(e), "error")
+def _remittances(store: Store, practice) -> dict:
+    """The store's remittances, else (none imported yet) the practice folder's."""
+    remitted = store.remittances()
+    if remitted["payments"].empty and practice is not None:
+        remitted, _ = practice.remittances()
+    return remitted
 
 
 INSTRUCTIONS_SHEET = "Instructions"
@@ -237,8 +225,6 @@ def _guide_rows(book) -> tuple[str, dict[str, int]]:
 def _write_exceptions(book, name: str, first_line: str, frame, links: tuple[str, dict[str, int]]) -> None:
     """An owned sheet with a line of text, then the exceptions as a filterable table colored by kind, each row's
     last cell a link to its kind's row of the guide (`links`: the guide's sheet and rows)."""
-    from xlsxwriter.utility import xl_col_to_name
-
     from xl_ar import guide
 
     sheet = sheets.owned_sheet(book, name)
@@ -250,26 +236,42 @@ def _write_exceptions(book, name: str, first_line: str, frame, links: tuple[str,
     sheets.as_table(sheet, "A3", name, kind_column=frame.columns.get_loc("kind") + 1)
 
 
-def _assigned(settings: Settings, data: dict, work):
-    """The worklist with `assigned_to`: the claim's stored taker (Take claim, `xl-ar assign`), else the policy's
-    split (`xl_ar.assignments`), and `assignment_version`, the version Take claim sends back; when the OS user is
-    a configured specialist, only their rows; with the words the message adds ("" when nothing is assigned)."""
+def _assigned(settings: Settings, data: dict, work, stored):
+    """The worklist with `assigned_to`: the claim's stored taker (`stored`: Take claim, `xl-ar assign`), else the
+    policy's split, and `assignment_version`, the version Take claim sends back; when the OS user is a configured
+    specialist or took claims, only their rows (`xl_ar.assignments.for_user`); with the words the message adds
+    ("" when nothing is assigned)."""
     from xl_ar import assignments
     from xl_ar.audit import os_user
 
     policy = settings.policy()
-    with Store.open(settings.store) as store:
-        stored = store.assignments()
-    if policy.assign_by != "off":
-        work = assignments.assign(work, data["claims"], policy, data["payers"])
-    work = assignments.with_stored(work, stored)
-    me = assignments.find(policy, os_user()) if policy.assign_by != "off" else None
+    mine, me = assignments.for_user(work, stored, data["claims"], data["payers"], policy, os_user())
     if me is None and policy.assign_by != "off":
-        return work, f" Assigned by {policy.assign_by.replace('_', ' ')} (column assigned_to)."
+        return mine, f" Assigned by {policy.assign_by.replace('_', ' ')} (column assigned_to)."
     if me is None:
-        return work, " The claims taken show who has them (column assigned_to)." if len(stored) else ""
-    mine = work[work[assignments.COLUMN] == me]
+        return mine, " The claims taken show who has them (column assigned_to)." if len(stored) else ""
     return mine, f" Showing your {len(mine):,} of {len(work):,} rows (assigned to {me})."
+
+
+def _worklist_view(book):
+    """What Reconcile and Worklist show: the workbook's tables reconciled with the remittances (the store's,
+    else the practice folder's), the worklist seen through the stored notes and assigned (`_assigned`), from one
+    opening of the store. Returns the reconciliation, the as-of date, the worklist rows, the notes' words (hidden
+    rows) and the assignment's words for the message; raises `InputError` when an input is missing or wrong."""
+    from xl_ar import reconcile as core
+
+    settings = _settings(book)
+    data, practice = _workbook_tables(book, settings)
+    with Store.open(settings.store) as store:
+        remitted = _remittances(store, practice)
+        stored_notes = store.notes()
+        taken = store.assignments()
+    as_of = _as_of(settings, practice)
+    result = core.reconcile_tables(data, remitted, as_of, settings.rules())
+    view = notes.followup_view(result.worklist(), stored_notes, as_of)
+    work, assigned = _assigned(settings, data, view.shown[["rank", *core.COLUMNS, *notes.VIEW_COLUMNS]], taken)
+    hidden = "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages)
+    return result, as_of, work, hidden, assigned
 
 
 @_button("Reconcile")
@@ -279,24 +281,11 @@ def reconcile(book=None) -> str:
     from xl_ar import reconcile as core
 
     book = _caller(book)
-    reconciled = _reconciliation(book, "Reconcile")
-    if isinstance(reconciled, str):
-        return reconciled
-    result, as_of, settings, data = reconciled
+    result, as_of, work, hidden, assigned = _worklist_view(book)
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.summary.items() if n)
-    summary = f"Reconciled as of {as_of}: {len(result.exceptions):,} exceptions ({counts or 'none'})."
-    shown = list(core.COLUMNS)
-    view = _followup(book, settings, result, as_of, "Reconcile")
-    if isinstance(view, str):
-        return view
-    hidden = "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages)
-    summary += hidden
-    try:
-        work, assigned = _assigned(settings, data, view.shown[["rank", *shown, *notes.VIEW_COLUMNS]])
-    except InputError as e:  # a bad specialists setting: nothing written
-        return _done(book, "Reconcile", str(e), "error")
+    summary = f"Reconciled as of {as_of}: {len(result.exceptions):,} exceptions ({counts or 'none'}).{hidden}"
     links = _guide_rows(book)
-    _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[shown], links)
+    _write_exceptions(book, RECONCILIATION_SHEET, summary, result.exceptions[list(core.COLUMNS)], links)
     _write_exceptions(book, WORKLIST_SHEET, f"Worklist as of {as_of}: highest priority first.{hidden}{assigned}",
                       work, links)
     return _done(book, "Reconcile", summary + assigned)
@@ -306,35 +295,11 @@ def reconcile(book=None) -> str:
 def worklist(book=None) -> str:
     """**Worklist**: today's follow-up work only, ranked (the reconciliation's exceptions that need work,
     highest priority first), on the owned `Worklist` sheet; the `Reconciliation` sheet is left as it is."""
-    from xl_ar import reconcile as core
-
     book = _caller(book)
-    reconciled = _reconciliation(book, "Worklist")
-    if isinstance(reconciled, str):
-        return reconciled
-    result, as_of, settings, data = reconciled
-    view = _followup(book, settings, result, as_of, "Worklist")
-    if isinstance(view, str):
-        return view
-    try:
-        work, assigned = _assigned(settings, data, view.shown[["rank", *core.COLUMNS, *notes.VIEW_COLUMNS]])
-    except InputError as e:  # a bad specialists setting: nothing written
-        return _done(book, "Worklist", str(e), "error")
-    message = f"Worklist as of {as_of}: {len(work):,} items to work, highest priority first."
-    message += "".join(f" {m[0].upper()}{m[1:]}." for m in view.messages) + assigned
+    _, as_of, work, hidden, assigned = _worklist_view(book)
+    message = f"Worklist as of {as_of}: {len(work):,} items to work, highest priority first.{hidden}{assigned}"
     _write_exceptions(book, WORKLIST_SHEET, message, work, _guide_rows(book))
     return _done(book, "Worklist", message)
-
-
-def _followup(book, settings: Settings, result, as_of: dt.date, title: str):
-    """The worklist seen through the stored notes (`xl_ar.notes.followup_view`); or the message of a store that
-    cannot be read."""
-    try:
-        with Store.open(settings.store) as store:
-            stored = store.notes()
-    except InputError as e:
-        return _done(book, title, str(e), "error")
-    return notes.followup_view(result.worklist(), stored, as_of)
 
 
 NOTES_SHEET = notes.SHEET
@@ -347,24 +312,32 @@ APPEAL_METHOD = "portal"
 """How an appeal marked from the ribbon was filed when the cell right of the selected worklist row is empty."""
 
 
-def _selected_worklist_claim(book) -> tuple[str, str]:
-    """The claim of the Worklist row selected, and the method typed in the first cell right of the worklist table
-    on that row (else `APPEAL_METHOD`)."""
-    claim = _selected_claim(book, "only denied, partially denied or underpaid rows are appealed")
-    sheet = book.sheets[WORKLIST_SHEET]
-    header = _header(sheet, WORKLIST_HEADER_ROW)
-    block = sheet.range(f"{_column_letter(len(header) + 1)}{int(book.selection.row)}").options(ndim=2).value
-    typed = block[0][0] if block and block[0] else None
-    method = str(typed).strip().lower() if typed not in (None, "") else APPEAL_METHOD
-    return claim, method
+@dataclass(frozen=True)
+class _Selected:
+    """The Worklist row the user selected: its sheet, the worklist table's header (read once), the row number
+    and its claim id."""
+
+    sheet: object
+    header: list[str]
+    row: int
+    claim: str
+
+    def cell(self, column: int) -> object:
+        """The value of the selected row's cell in `column` (1 is A)."""
+        block = self.sheet.range(f"{_column_letter(column)}{self.row}").options(ndim=2).value or [[None]]
+        return block[0][0] if block[0] else None
+
+
+def _appeal_method(selected: _Selected) -> str:
+    """The method typed in the first cell right of the worklist table on the selected row (else
+    `APPEAL_METHOD`)."""
+    typed = selected.cell(len(selected.header) + 1)
+    return str(typed).strip().lower() if typed not in (None, "") else APPEAL_METHOD
 
 
 def _column_letter(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """The letters of column `number` (1 is A)."""
+    return xl_col_to_name(number - 1)
 
 
 def _header(sheet, row: int) -> list[str]:
@@ -379,8 +352,8 @@ def _header(sheet, row: int) -> list[str]:
     return out
 
 
-def _selected_claim(book, without: str = "a note needs a claim") -> str:
-    """The claim id of the Worklist row the user selected (one cell of it is enough); `without` says why a row
+def _selected(book, without: str = "a note needs a claim") -> _Selected:
+    """The Worklist row the user selected (one cell of it is enough), with its claim id; `without` says why a row
     without a claim cannot be used."""
     selection = getattr(book, "selection", None)
     if selection is None or getattr(getattr(selection, "sheet", None), "name", None) != WORKLIST_SHEET:
@@ -390,14 +363,13 @@ def _selected_claim(book, without: str = "a note needs a claim") -> str:
     header = _header(sheet, WORKLIST_HEADER_ROW)
     if row <= WORKLIST_HEADER_ROW or "claim_id" not in header:
         raise InputError(f"select a row of the worklist table on the {WORKLIST_SHEET} sheet (below its header)")
-    block = sheet.range(f"{_column_letter(header.index('claim_id') + 1)}{row}").options(ndim=2).value or [[None]]
-    value = block[0][0] if block[0] else None
+    value = _Selected(sheet, header, row, "").cell(header.index("claim_id") + 1)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     claim = "" if value is None else str(value).strip()
     if not claim:
         raise InputError(f"the selected worklist row has no claim (a bank or payment item): {without}")
-    return claim
+    return _Selected(sheet, header, row, claim)
 
 
 @_button("Add note")
@@ -406,10 +378,7 @@ def add_note(book=None) -> str:
     channel `call`) to the `Notes` sheet and select its outcome cell. The Notes sheet is an Excel Table created the
     first time; afterwards it is the user's sheet: rows are only appended, it is never recreated or cleared."""
     book = _caller(book)
-    try:
-        claim = _selected_claim(book)
-    except InputError as e:
-        return _done(book, "Add note", str(e), "error")
+    claim = _selected(book).claim
     names = [s.name for s in book.sheets]
     if NOTES_SHEET in names:
         sheet = book.sheets[NOTES_SHEET]
@@ -441,85 +410,63 @@ def import_notes(book=None) -> str:
     (no claim, a date that is not one, an unknown channel) stops the import: every bad row is listed and nothing
     is stored. The sheet itself is left as it is."""
     book = _caller(book)
-    try:
-        if NOTES_SHEET not in [s.name for s in book.sheets]:
-            raise InputError(f"no {NOTES_SHEET} sheet: press Add note on a worklist row to start one")
-        settings = _settings(book)
-        rows = book.sheets[NOTES_SHEET].range("A1").expand("table").options(ndim=2).value or []
-        frame = _notes_frame(rows)
-        read, findings = notes.read_notes(ledger.Sheet(f"{NOTES_SHEET} sheet", frame), audit.os_user())
-        bad = condense(notes.bad_rows(findings))
-        if bad:
-            lines = [f"Nothing stored: {len(bad):,} problem{'s' * (len(bad) != 1)} on the {NOTES_SHEET} sheet."]
-            lines += [str(f) for f in bad[:20]]
-            if len(bad) > 20:
-                lines.append(f"... and {len(bad) - 20} more")
-            raise InputError("\n".join(lines))
-        with Store.open(settings.store) as store:
-            added, already = store.add_notes(read)
-            store.audit("notes", command="import", file=f"{NOTES_SHEET} sheet",
-                        **notes.audit_counts(len(read), added, already))
-    except InputError as e:
-        return _done(book, "Import notes", str(e), "error")
+    if NOTES_SHEET not in [s.name for s in book.sheets]:
+        raise InputError(f"no {NOTES_SHEET} sheet: press Add note on a worklist row to start one")
+    settings = _settings(book)
+    rows = book.sheets[NOTES_SHEET].range("A1").expand("table").options(ndim=2).value or []
+    frame = _notes_frame(rows)
+    read, findings = notes.read_notes(ledger.Sheet(f"{NOTES_SHEET} sheet", frame), audit.os_user())
+    bad = condense(notes.bad_rows(findings))
+    if bad:
+        lines = [f"Nothing stored: {len(bad):,} problem{'s' * (len(bad) != 1)} on the {NOTES_SHEET} sheet."]
+        lines += [str(f) for f in bad[:20]]
+        if len(bad) > 20:
+            lines.append(f"... and {len(bad) - 20} more")
+        raise InputError("\n".join(lines))
+    with Store.open(settings.store) as store:
+        added, already = store.add_notes(read)
+        store.audit("notes", command="import", file=f"{NOTES_SHEET} sheet",
+                    **notes.audit_counts(len(read), added, already))
     message = f"{len(read):,} notes on the {NOTES_SHEET} sheet: {added:,} stored, {already:,} already stored."
     return _done(book, "Import notes", message)
 
 
 def _notes_frame(rows: list) -> pd.DataFrame:
     """The Notes sheet's cells as raw text and dates (Office.js serial dates as dates), header first."""
-    from udfs.args import date_cell
+    from udfs.args import date_cell, sheet_columns
 
     if not rows or not isinstance(rows[0], list):
         raise InputError(f"the {NOTES_SHEET} sheet is empty: its header row is missing")
     header = [("" if h is None else str(h)).strip() for h in rows[0]]
     mapped = columns.map_headers("notes", header).columns
     dates = {h for h, c in mapped.items() if c in ("note_date", "next_followup")}
-    data = {}
-    for j, h in enumerate(header):
-        cells = [r[j] if j < len(r) else None for r in rows[1:]]
+
+    def convert(h: str, cells: list) -> list:
         if h in dates:
-            cells = [date_cell(v) for v in cells]
-        else:
-            cells = [str(int(v)) if isinstance(v, float) and v.is_integer() else v for v in cells]
-        data[h or f"column {j + 1}"] = pd.Series(cells, dtype=object, index=range(len(rows) - 1))
-    return pd.DataFrame(data, index=range(len(rows) - 1))
+            return [date_cell(v) for v in cells]
+        return [str(int(v)) if isinstance(v, float) and v.is_integer() else v for v in cells]
+
+    return pd.DataFrame(sheet_columns(header, rows[1:], convert), index=range(len(rows) - 1))
 
 
 @_button("Mark appealed")
 def mark_appealed(book=None) -> str:
     """**Mark appealed**: open a filed appeal, dated today, for the claim of the selected Worklist row (the
     claim's next level; method from the cell right of the row, else portal) and say its deadline."""
-    from udfs.args import ArgumentError
     from xl_ar import appeals
     from xl_ar import reconcile as core
 
     book = _caller(book)
-    try:
-        claim, method = _selected_worklist_claim(book)
-        settings = _settings(book)
-        data, practice = _workbook_tables(book, settings)
-        as_of = _as_of(settings, practice)
-        with Store.open(settings.store) as store:
-            remitted = store.remittances()
-            if remitted["payments"].empty and practice is not None:
-                remitted, _ = practice.remittances()
-            result = core.reconcile_tables(data, remitted, as_of, settings.rules())
-            rows = appeals.row_of(result.worklist(), claim)
-            if rows.empty:
-                raise InputError(f"the selected claim is no longer on the worklist as of {as_of}; press Worklist")
-            existing = store.appeals()
-            opening = appeals.open_from_worklist(rows, existing[existing.claim_id == claim], remitted["payments"],
-                                                 filed_date=dt.date.today(), method=method)
-            if len(opening.refused):
-                raise InputError(f"Not opened: {opening.refused.reason.iloc[0]}.")
-            opened, already = store.open_appeals(opening.appeals)
-            if len(already):
-                raise InputError("this claim has an appeal at that level already; nothing was opened")
-            row = opened.iloc[0]
-            store.audit("appeals", command="open", as_of=as_of.isoformat(), opened=1, level=str(row.level),
-                        status="filed", kind=str(rows.kind.iloc[0]), via="ribbon")
-    except (InputError, ArgumentError) as e:
-        return _done(book, "Mark appealed", str(e), "error")
+    selected = _selected(book, "only denied, partially denied or underpaid rows are appealed")
+    method = _appeal_method(selected)
+    settings = _settings(book)
+    data, practice = _workbook_tables(book, settings)
+    as_of = _as_of(settings, practice)
+    with Store.open(settings.store) as store:
+        remitted = _remittances(store, practice)
+        result = core.reconcile_tables(data, remitted, as_of, settings.rules())
+        row = appeals.open_one(store, result.worklist(), selected.claim, remitted["payments"], as_of,
+                               filed_date=dt.date.today(), method=method, via="ribbon")
     deadline = "no deadline known" if row.deadline is None or row.deadline != row.deadline else \
         f"deadline {row.deadline:%Y-%m-%d}"
     message = (f"Appeal {row.appeal_id} opened: level {row.level}, filed today by {method}, "
@@ -527,18 +474,14 @@ def mark_appealed(book=None) -> str:
     return _done(book, "Mark appealed", message)
 
 
-def _selected_version(book) -> int:
+def _selected_version(selected: _Selected) -> int:
     """The `assignment_version` on the selected Worklist row (0 when the sheet has no such column or the cell is
     empty: the sheet was written when nobody had the claim)."""
     from xl_ar import assignments
 
-    sheet = book.sheets[WORKLIST_SHEET]
-    header = _header(sheet, WORKLIST_HEADER_ROW)
-    if assignments.VERSION not in header:
+    if assignments.VERSION not in selected.header:
         return 0
-    cell = f"{_column_letter(header.index(assignments.VERSION) + 1)}{int(book.selection.row)}"
-    block = sheet.range(cell).options(ndim=2).value or [[None]]
-    value = block[0][0] if block[0] else None
+    value = selected.cell(selected.header.index(assignments.VERSION) + 1)
     try:
         return int(float(value)) if value not in (None, "") else 0
     except (TypeError, ValueError):
@@ -554,19 +497,16 @@ def take_claim(book=None) -> str:
     from xl_ar.errors import StoreError
 
     book = _caller(book)
-    try:
-        claim = _selected_claim(book, "only a claim can be taken")
-        seen = _selected_version(book)
-        settings = _settings(book)
-        me = os_user()
-        with Store.open(settings.store) as store:
-            try:
-                version = store.assign(claim, me, seen, actor=me)
-            except StoreError as e:
-                raise InputError(f"Not taken: {e}") from None
-            store.audit("assign", changed=1, handed_over=int(seen > 0), version=version, via="ribbon")
-    except InputError as e:
-        return _done(book, "Take claim", str(e), "error")
+    selected = _selected(book, "only a claim can be taken")
+    seen = _selected_version(selected)
+    settings = _settings(book)
+    me = os_user()
+    with Store.open(settings.store) as store:
+        try:
+            version = store.assign(selected.claim, me, seen, actor=me)
+        except StoreError as e:
+            raise InputError(f"Not taken: {e}") from None
+        store.audit("assign", changed=1, handed_over=int(seen > 0), version=version, via="ribbon")
     return _done(book, "Take claim", f"The claim is yours now (version {version}); press Worklist to refresh.")
 
 
@@ -575,27 +515,21 @@ def build_report(book=None) -> str:
     """**Build report**: the de-identified management report from the workbook's tables and the
     imported remittances, written next to the workbook (or to the `report_folder` setting)."""
 
-    from udfs.args import ArgumentError
     from xl_ar import report
     from xl_ar.practice import PracticeFolder, PracticeInfo
 
     book = _caller(book)
-    try:
-        settings = _settings(book)
-        data, practice = _workbook_tables(book, settings)
-        as_of = _as_of(settings, practice)
-        name = settings.practice_name or (practice.info.name if practice is not None else "") or "Practice"
-        folder = settings.report_folder or Path(getattr(book, "fullname", "") or ".").parent
-        source = PracticeFolder(folder, PracticeInfo(name=name, as_of=as_of), data, [])
-        with Store.open(settings.store) as store:
-            remitted = store.remittances()
-            if remitted["payments"].empty and practice is not None:
-                remitted, _ = practice.remittances()
-            built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
-                                        remittances=remitted, targets=settings.targets(), rules=settings.rules(),
-                                        policy=settings.policy())
-    except (InputError, ArgumentError) as e:
-        return _done(book, "Build report", str(e), "error")
+    settings = _settings(book)
+    data, practice = _workbook_tables(book, settings)
+    as_of = _as_of(settings, practice)
+    name = settings.practice_name or (practice.info.name if practice is not None else "") or "Practice"
+    folder = settings.report_folder or Path(getattr(book, "fullname", "") or ".").parent
+    source = PracticeFolder(folder, PracticeInfo(name=name, as_of=as_of), data, [])
+    with Store.open(settings.store) as store:
+        remitted = _remittances(store, practice)
+        built = report.build_report(source, store, folder / f"management_report_{as_of:%Y-%m-%d}.xlsx",
+                                    remittances=remitted, targets=settings.targets(), rules=settings.rules(),
+                                    policy=settings.policy())
     message = built.summary()
     return _done(book, "Build report", message)
 
@@ -629,21 +563,17 @@ def verify_eligibility(book=None) -> str:
     folder's `eligibility/`: one row per claim not covered on its date of service, not verified, or missing an
     authorization the payer requires, on the owned `Eligibility` sheet; the responses on `Eligibility Responses`.
     A 271 that cannot be read stops the macro with its name, and nothing is written."""
-    from udfs.args import ArgumentError
     from xl_ar.eligibility import coverage_problems
 
     book = _caller(book)
-    try:
-        settings = _settings(book)
-        data, practice = _workbook_tables(book, settings)
-        practice = _practice_needed(practice, "its eligibility/ folder holds the 271 eligibility responses")
-        responses, _ = practice.eligibility()
-        if responses.empty:
-            raise InputError("no 271 eligibility response in the practice folder's eligibility/ folder: put the "
-                             "payers' 271 files there")
-        problems = coverage_problems(data["claims"], data["claim_lines"], responses, data["payers"])
-    except (InputError, ArgumentError) as e:
-        return _done(book, "Verify eligibility", str(e), "error")
+    settings = _settings(book)
+    data, practice = _workbook_tables(book, settings)
+    practice = _practice_needed(practice, "its eligibility/ folder holds the 271 eligibility responses")
+    responses, _ = practice.eligibility()
+    if responses.empty:
+        raise InputError("no 271 eligibility response in the practice folder's eligibility/ folder: put the "
+                         "payers' 271 files there")
+    problems = coverage_problems(data["claims"], data["claim_lines"], responses, data["payers"])
     flagged = problems["claim_id"].nunique()
     summary = (f"Eligibility checked {sheets.stamp()}: {flagged:,} of {len(data['claims']):,} claims at risk "
                f"({_counts(problems['problem'], PROBLEM_COLORS)}), from {len(responses):,} 271 response rows.")
@@ -663,21 +593,17 @@ def scrub_claims(book=None) -> str:
     """**Scrub claims**: every claim of the workbook (or the practice folder) through the claim scrubber, with
     the practice's payer rules (`scrub_rules.csv` of the practice folder, when there is one); the findings on
     the owned `Scrub` sheet, errors first, and the clean claim count in the alert."""
-    from udfs.args import ArgumentError
     from xl_ar import claims as claims_out
     from xl_ar import scrub
 
     book = _caller(book)
-    try:
-        settings = _settings(book)
-        data, practice = _workbook_tables(book, settings)
-        practice = _practice_needed(practice, "its practice.json holds the billing NPI the claims are sent with")
-        rules, rule_problems = claims_out.payer_rules(practice.folder)
-        found = scrub.scrub(data["claims"], data["claim_lines"], data["payers"], practice.info.npi or "",
-                            _as_of(settings, practice), rules)
-        clean = scrub.clean_claims(data["claims"], found, data["payers"])
-    except (InputError, ArgumentError) as e:
-        return _done(book, "Scrub claims", str(e), "error")
+    settings = _settings(book)
+    data, practice = _workbook_tables(book, settings)
+    practice = _practice_needed(practice, "its practice.json holds the billing NPI the claims are sent with")
+    rules, rule_problems = claims_out.payer_rules(practice.folder)
+    found = scrub.scrub(data["claims"], data["claim_lines"], data["payers"], practice.info.npi or "",
+                        _as_of(settings, practice), rules)
+    clean = scrub.clean_claims(data["claims"], found, data["payers"])
     order = found["severity"].map({"error": 0, "warning": 1}).fillna(2)
     found = found.iloc[order.argsort(kind="stable")].reset_index(drop=True)
     held = found.loc[found["severity"] == "error", "claim_id"].nunique()
@@ -701,23 +627,19 @@ def patient_statements(book=None) -> str:
     """**Patient statements**: the statements and dunning notices due as of the as-of date, for the workbook's
     claims (or the practice folder's), written as PDFs to the `documents_folder` setting (patient data: never
     beside the workbook by default) and recorded in the store; the counts in the alert."""
-    from udfs.args import ArgumentError
     from xl_ar.reports import statements as writer
 
     book = _caller(book)
-    try:
-        settings = _settings(book)
-        if settings.documents_folder is None:
-            raise InputError("set documents_folder (Settings) to the folder where patient statements may be written: "
-                             "they hold patient data, so xl-ar writes them only where you choose; nothing was written")
-        data, practice = _workbook_tables(book, settings)
-        practice = _practice_needed(practice, "its practice.json holds the address and phone printed on statements")
-        data = {**data, "payment_plans": practice.table("payment_plans")}
-        with Store.open(settings.store) as store:
-            sent = writer.send(store, data, practice.info, _as_of(settings, practice), settings.policy(),
-                               Path(settings.documents_folder))
-    except (InputError, ArgumentError) as e:
-        return _done(book, "Patient statements", str(e), "error")
+    settings = _settings(book)
+    if settings.documents_folder is None:
+        raise InputError("set documents_folder (Settings) to the folder where patient statements may be written: "
+                         "they hold patient data, so xl-ar writes them only where you choose; nothing was written")
+    data, practice = _workbook_tables(book, settings)
+    practice = _practice_needed(practice, "its practice.json holds the address and phone printed on statements")
+    data = {**data, "payment_plans": practice.table("payment_plans")}
+    with Store.open(settings.store) as store:
+        sent = writer.send(store, data, practice.info, _as_of(settings, practice), settings.policy(),
+                           Path(settings.documents_folder))
     c = sent.counts
     message = (f"Wrote {sent.batch.statements:,} patient statements to {settings.documents_folder}: "
                f"{c['notice_1']:,} first, {c['notice_2']:,} second, {c['notice_final']:,} final notices, "
@@ -775,10 +697,7 @@ def settings(book=None) -> str:
     from xl_ar.settings import SETTINGS, user_file
 
     book = _caller(book)
-    try:
-        resolved = _resolved(book)  # only shown: nothing is opened, so nothing is asked
-    except InputError as e:
-        return _done(book, "Settings", str(e), "error")
+    resolved = _resolved(book)  # only shown: nothing is opened, so nothing is asked
     rows = [["setting", "value", "from", "what it is for"]]
     rows += [[key, value, where, SETTINGS[key].doc] for key, value, where in resolved.describe()]
     sheet = sheets.owned_sheet(book, SETTINGS_SHEET)

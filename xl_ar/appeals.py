@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import codes, tables
-from xl_ar.errors import ArgumentError, StoreError
+from xl_ar.errors import ArgumentError, InputError, StoreError
 from xl_ar.remittances import counted_once, standing_adjudications
 
 if TYPE_CHECKING:
@@ -155,6 +155,33 @@ def open_from_worklist(rows: pd.DataFrame, existing: pd.DataFrame, payments: pd.
         "amount_appealed": at_stake.array, "payment_id": chosen.payment_id.to_numpy(dtype=object),
     }
     return Opening(tables.from_columns("appeals", data), refused)
+
+
+def open_one(store: Store, worklist: pd.DataFrame, claim_id: str, payments: pd.DataFrame | None, as_of: dt.date,
+             *, level: str | None = None, filed_date: dt.date | None = None, method: str | None = None,
+             **audit: object) -> pd.Series:
+    """Open (and store) the appeal of one claim from its worklist row (`row_of`, `open_from_worklist`) and record
+    an `appeals` audit event (`audit` adds to it, e.g. `via`); returns the stored appeal's row. Raises
+    `InputError`, nothing opened, when the claim has no worklist row, the arguments cannot be used, the row
+    cannot be appealed, or the claim has an appeal at that level already."""
+    rows = row_of(worklist, claim_id)
+    if rows.empty:
+        raise InputError(f"the claim has no row on the worklist as of {as_of}; nothing was opened")
+    existing = store.appeals()
+    try:
+        opening = open_from_worklist(rows, existing[existing["claim_id"] == claim_id], payments, level=level,
+                                     filed_date=filed_date, method=method)
+    except ArgumentError as e:
+        raise InputError(f"{e}; nothing was opened") from None
+    if len(opening.refused):
+        raise InputError(f"Not opened: {opening.refused['reason'].iloc[0]}.")
+    opened, already = store.open_appeals(opening.appeals)
+    if len(already):
+        raise InputError(f"this claim has a level {already['level'].iloc[0]} appeal already; nothing was opened")
+    row = opened.iloc[0]
+    store.audit("appeals", command="open", as_of=as_of.isoformat(), opened=1, level=str(row["level"]),
+                status=str(row["status"]), kind=str(rows["kind"].iloc[0]), **audit)
+    return row
 
 
 def transition(appeal: Mapping[str, object], status: str, day: dt.date, method: str | None = None) -> dict:

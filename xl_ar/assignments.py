@@ -200,6 +200,36 @@ def with_stored(worklist: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def assigned(work: pd.DataFrame, stored: pd.DataFrame, claims: pd.DataFrame | None, payers: pd.DataFrame | None,
+             policy: Policy) -> pd.DataFrame:
+    """`work` with `assigned_to` (the stored taker, else the policy's split: `assign`, `with_stored`) and
+    `assignment_version`."""
+    if policy.assign_by != "off":
+        work = assign(work, claims, policy, payers)
+    return with_stored(work, stored)
+
+
+def mine(assigned_work: pd.DataFrame, stored: pd.DataFrame, policy: Policy,
+         user: str | None) -> tuple[pd.DataFrame, str | None]:
+    """The rows of `assigned_work` (`assigned`) that are `user`'s, and `user` as the setting or the store spells
+    them, when `user` is a configured specialist or took a claim (`stored`); else all rows and None.
+
+    Why both: a person who took claims (`xl-ar assign`, Take claim) sees them even when not configured."""
+    if not user:
+        return assigned_work, None
+    takers = {str(t).lower(): str(t) for t in stored["assigned_to"]} if len(stored) else {}
+    whose = find(policy, user) or takers.get(str(user).strip().lower())
+    if whose is None:
+        return assigned_work, None
+    return assigned_work[assigned_work[COLUMN] == whose], whose
+
+
+def for_user(work: pd.DataFrame, stored: pd.DataFrame, claims: pd.DataFrame | None, payers: pd.DataFrame | None,
+             policy: Policy, user: str | None) -> tuple[pd.DataFrame, str | None]:
+    """`work` assigned (`assigned`), then only `user`'s rows when they are someone's (`mine`): (rows, whose)."""
+    return mine(assigned(work, stored, claims, payers, policy), stored, policy, user)
+
+
 def _rank_order(frame: pd.DataFrame) -> np.ndarray:
     """Positions of the rows in rank order (the `rank` column, else priority first, as `Reconciliation.worklist`
     sorts)."""

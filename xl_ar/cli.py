@@ -346,6 +346,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from xl_ar.kinds import BY_CODE
     from xl_ar.practice import load_practice
     from xl_ar.reconcile import reconcile_tables
+    from xl_ar.store import Store
 
     settings = _settings(args)
     practice = load_practice(_practice_folder(settings))
@@ -356,13 +357,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
     log.info("reconciled as of %s: %d exceptions (%s)", as_of, len(result.exceptions),
              ", ".join(f"{kind} {n}" for kind, n in result.exceptions["kind"].value_counts().sort_index().items()))
-    result, shares = _assigned(settings, practice, result, args.specialist)
-    view = _followup_view(settings, result, as_of)
-    if args.out:
-        from xl_ar.reports import reconciliation
+    with Store.open(settings.store) as store:  # once: the takers and notes read, the events recorded
+        result, shares = _assigned(settings, practice, result, args.specialist, store.assignments())
+        view = _followup_view(result, store.notes(), as_of)
+        if args.out:
+            from xl_ar.reports import reconciliation
 
-        reconciliation.write(Path(args.out), result, practice.info.name, worklist=view.shown)
-    _record_reconcile(settings, practice, as_of, result, args.out)
+            reconciliation.write(Path(args.out), result, practice.info.name, worklist=view.shown)
+        _record_reconcile(store, practice, as_of, result, args.out)
     if args.json:
         print(json.dumps({"exceptions": _exception_rows(result), "summary": result.summary}, indent=1))
         return 0
@@ -388,67 +390,54 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _followup_view(settings: Settings, result, as_of: dt.date):
+def _followup_view(result, stored_notes, as_of: dt.date):
     """The worklist seen through the store's notes (`xl_ar.notes.followup_view`): last notes, ticklers."""
     from xl_ar.notes import followup_view
-    from xl_ar.store import Store
 
-    with Store.open(settings.store) as store:
-        stored = store.notes()
-    return followup_view(result.worklist(), stored, as_of)
+    return followup_view(result.worklist(), stored_notes, as_of)
 
 
-def _assigned(settings: Settings, practice, result, specialist: str | None):
-    """The reconciliation with `assigned_to` on every exception: the claim's stored taker (`xl-ar assign`), else
-    the policy's split (empty when not split), and `assignment_version`; only `specialist`'s rows when one is
-    named; with the worklist's rows and dollars per specialist (None when not split and nobody took a claim).
-    Raises `SettingsError` for a bad specialists setting or a name that is neither a configured specialist nor
-    someone who took a claim."""
+def _assigned(settings: Settings, practice, result, specialist: str | None, stored):
+    """The reconciliation with `assigned_to` on every exception: the claim's stored taker (`stored`, the store's
+    assignments), else the policy's split (empty when not split), and `assignment_version`; only `specialist`'s
+    rows when one is named (`xl_ar.assignments.for_user`); with the worklist's rows and dollars per specialist
+    (None when not split and nobody took a claim). Raises `SettingsError` for a bad specialists setting or a name
+    that is neither a configured specialist nor someone who took a claim."""
     from xl_ar import assignments
     from xl_ar.errors import SettingsError
     from xl_ar.reconcile import Reconciliation
-    from xl_ar.store import Store
 
     policy = settings.policy()
-    with Store.open(settings.store) as store:
-        stored = store.assignments()
     if policy.assign_by == "off" and stored.empty:
         if specialist:
             raise SettingsError("--specialist needs the worklist split among specialists (setting assign_by: payer, "
                                 "alphabet or round_robin) or claims taken with `xl-ar assign`")
         return result, None
-    exceptions = result.exceptions
-    if policy.assign_by != "off":
-        tables_ = practice.all_tables()
-        exceptions = assignments.assign(exceptions, tables_["claims"], policy, tables_.get("payers"))
-    assigned = Reconciliation(assignments.with_stored(exceptions, stored), result.as_of, result.stats)
+    tables_ = practice.all_tables() if policy.assign_by != "off" else {}
+    every = assignments.assigned(result.exceptions, stored, tables_.get("claims"), tables_.get("payers"), policy)
+    assigned = Reconciliation(every, result.as_of, result.stats)
     shares = assignments.summary(assigned.worklist()[lambda w: w[assignments.COLUMN].notna()])
     if specialist:
-        takers = {str(t).lower(): str(t) for t in stored["assigned_to"]}
-        me = assignments.find(policy, specialist) or takers.get(specialist.strip().lower())
+        mine, me = assignments.mine(every, stored, policy, specialist)
         if me is None:
             names = ", ".join(s.name for s in assignments.configured(policy)) or "nobody is configured"
             raise SettingsError(f"{specialist[:40]} is not one of the specialists ({names}) and took no claim",
                                 source="--specialist")
-        mine = assigned.exceptions[assigned.exceptions[assignments.COLUMN] == me].reset_index(drop=True)
-        assigned = Reconciliation(mine, result.as_of, result.stats)
+        assigned = Reconciliation(mine.reset_index(drop=True), result.as_of, result.stats)
     return assigned, shares
 
 
-def _record_reconcile(settings: Settings, practice, as_of: dt.date, result, out: str | None) -> None:
-    """The audit events of a reconciliation: `reconcile` (its inputs and counts) and, with --out, `export`
-    (the reconciliation workbook's SHA-256)."""
+def _record_reconcile(store, practice, as_of: dt.date, result, out: str | None) -> None:
+    """The audit events of a reconciliation, in the open `store`: `reconcile` (its inputs and counts) and, with
+    --out, `export` (the reconciliation workbook's SHA-256)."""
     from xl_ar import audit
-    from xl_ar.store import Store
 
     inputs = audit.practice_inputs(practice)
     kinds = {kind: int(n) for kind, n in result.summary.items() if n}
-    with Store.open(settings.store) as store:
-        store.audit("reconcile", as_of=as_of.isoformat(), exceptions=len(result.exceptions), kinds=kinds,
-                    inputs=inputs)
-        if out:
-            store.audit("export", what="reconciliation workbook", as_of=as_of.isoformat(),
-                        exceptions=len(result.exceptions), inputs=inputs, outputs=audit.hashes([Path(out)]))
+    store.audit("reconcile", as_of=as_of.isoformat(), exceptions=len(result.exceptions), kinds=kinds, inputs=inputs)
+    if out:
+        store.audit("export", what="reconciliation workbook", as_of=as_of.isoformat(),
+                    exceptions=len(result.exceptions), inputs=inputs, outputs=audit.hashes([Path(out)]))
 
 
 def _exception_rows(result) -> list[dict]:
@@ -1161,7 +1150,6 @@ def _stored_appeal(store, appeal_id: str):
 def cmd_appeals_open(args: argparse.Namespace) -> int:
     """Open an appeal of a claim from its current worklist row (reconciling the practice to find it)."""
     from xl_ar import appeals
-    from xl_ar.errors import ArgumentError
     from xl_ar.reconcile import reconcile_tables
     from xl_ar.store import Store
 
@@ -1170,25 +1158,9 @@ def cmd_appeals_open(args: argparse.Namespace) -> int:
     practice, settings, as_of = _practice_and_date(args)
     remitted, _ = practice.remittances()
     result = reconcile_tables(practice.all_tables(), remitted, as_of, settings.rules())
-    rows = appeals.row_of(result.worklist(), args.claim_id)
-    if rows.empty:
-        raise InputError(f"the claim has no row on the worklist as of {as_of}; nothing was opened")
     with Store.open(settings.store) as store:
-        existing = store.appeals()
-        try:
-            opening = appeals.open_from_worklist(rows, existing[existing["claim_id"] == args.claim_id],
-                                                 remitted["payments"], level=args.level, filed_date=args.filed,
-                                                 method=args.method)
-        except ArgumentError as e:
-            raise InputError(f"{e}; nothing was opened") from None
-        if len(opening.refused):
-            raise InputError(f"not opened: {opening.refused['reason'].iloc[0]}")
-        opened, already = store.open_appeals(opening.appeals)
-        if len(already):
-            raise InputError(f"this claim has a level {already['level'].iloc[0]} appeal already; nothing was opened")
-        row = opened.iloc[0]
-        store.audit("appeals", command="open", as_of=as_of.isoformat(), opened=1, level=str(row["level"]),
-                    status=str(row["status"]), kind=str(rows["kind"].iloc[0]))
+        row = appeals.open_one(store, result.worklist(), args.claim_id, remitted["payments"], as_of,
+                               level=args.level, filed_date=args.filed, method=args.method)
     filed = f", filed {args.filed} by {args.method}" if args.filed else " (drafted)"
     print(f"Opened appeal {row['appeal_id']}: level {row['level']}{filed}; {_dollars(row['amount_appealed'])} "
           f"appealed ({str(row['category']).replace('_', ' ')}); deadline {_day_text(row['deadline'])}")
@@ -1916,9 +1888,12 @@ def _record_failure(args: argparse.Namespace, error: BaseException) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    """An unexpected error's first line: a database error's further lines name the values of the row it refused
-    (PostgreSQL's DETAIL: `Key (claim_id)=(...)`) and the statement; --debug shows everything."""
-    return str(error).split("\n", 1)[0].strip()
+    """An unexpected error's first line (`xl_ar.errors.first_line`): a database error's further lines name the
+    values of the row it refused (PostgreSQL's DETAIL: `Key (claim_id)=(...)`) and the statement; --debug shows
+    everything."""
+    from xl_ar.errors import first_line
+
+    return first_line(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

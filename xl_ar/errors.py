@@ -30,6 +30,12 @@ if TYPE_CHECKING:  # the findings module imports nothing from here at run time e
     from xl_ar.findings import Finding
 
 
+def first_line(error: BaseException, limit: int | None = None, default: str = "") -> str:
+    """An error's first line, at most `limit` characters (`default` when it has no text): a database error's
+    further lines (PostgreSQL's DETAIL and HINT: `Key (claim_id)=(...)`) and the statement may name values."""
+    return (str(error).strip().splitlines() or [default])[0][:limit]
+
+
 class XlArError(Exception):
     """Anything xl-ar raises on purpose; the message says what went wrong and what to do."""
 

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from xl_ar import credentials, roles, settings, tables
-from xl_ar.errors import StoreError
+from xl_ar.errors import StoreError, first_line
 from xl_ar.keys import KEY_COLUMNS, payment_key_columns
 from xl_ar.privacy import IDENTIFIER_COLUMNS, private_file
 
@@ -484,7 +484,7 @@ class _SQLAlchemy:
 
 def _first_line(error: BaseException) -> str:
     """An error's first line (a database's DETAIL and HINT lines may name values)."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    return first_line(error, 300, type(error).__name__)
 
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
