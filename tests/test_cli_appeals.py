@@ -80,6 +80,15 @@ def test_a_drafted_appeal_is_not_closed_by_the_follow_up(practice, tmp_path, cap
     assert [r["status"] for r in shown(store, capsys)] == ["drafted"]
 
 
+def test_the_json_of_a_drafted_appeal_has_null_for_what_it_does_not_have_yet(practice, tmp_path, capsys):
+    store = tmp_path / "store.db"
+    run("import", str(practice / "era" / "denial.835"), "--store", str(store), "--quiet")
+    assert opened(practice, store, "C1") == 0  # a draft: not filed, nothing recovered, not resolved
+    row = shown(store, capsys)[0]
+    assert (row["filed_date"], row["recovered"], row["resolved_date"], row["amount_appealed"]) == (
+        None, None, None, "200.00")
+
+
 def test_a_claim_whose_row_is_not_a_denial_is_refused(practice, store_at, capsys):
     store = store_at  # a SQLite file, then a PostgreSQL database
     assert opened(practice, store, "C3") == 2  # paid in full, but the payment is not posted: unposted payment

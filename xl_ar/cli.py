@@ -1203,18 +1203,25 @@ def cmd_appeals_show(args: argparse.Namespace) -> int:
     """The stored appeals (only the open ones with --open): one line each, or JSON."""
     import json
 
+    from xl_ar.money import format_cents
     from xl_ar.store import Store
 
     settings = _settings(args)
     with Store.open(settings.store) as store:
         found = store.appeals(open_only=args.open)
     if args.json:
+        def day(value):  # JSON: an ISO date, null when none
+            return None if value is None else _day_text(value)
+
+        def amount(cents):  # JSON: a decimal string, null when none
+            return None if cents is None else format_cents(int(cents))
+
         rows = [{"appeal_id": r["appeal_id"], "claim_id": r["claim_id"], "payer_id": r["payer_id"],
                  "level": r["level"], "status": r["status"], "category": r["category"],
-                 "denial_date": _day_text(r["denial_date"]), "filed_date": _day_text(r["filed_date"]),
-                 "deadline": _day_text(r["deadline"]), "method": r["method"],
-                 "amount_appealed": _dollars(r["amount_appealed"]).lstrip("$"),
-                 "recovered": _dollars(r["recovered"]).lstrip("$"), "resolved_date": _day_text(r["resolved_date"]),
+                 "denial_date": day(r["denial_date"]), "filed_date": day(r["filed_date"]),
+                 "deadline": day(r["deadline"]), "method": r["method"],
+                 "amount_appealed": amount(r["amount_appealed"]), "recovered": amount(r["recovered"]),
+                 "resolved_date": day(r["resolved_date"]),
                  "version": int(r["version"])} for r in found.astype(object).where(found.notna(), None).to_dict(
                      "records")]
         print(json.dumps(rows, indent=1))
